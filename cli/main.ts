@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { registerPlacement } from './placementCommand.js';
+import { registerLab } from './labCommand.js';
+
+const program = new Command();
+program
+  .name('gameday')
+  .description('Game days, safe reboots and post-outage recovery for MariaDB, Redis and HAProxy fleets')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerPlacement(program);
+registerLab(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { cellText, loadInventory, placementCheck, type Inventory, type PlacementCheck } from '../topology/index.js';
+import { action } from './run.js';
+import { labInventory } from '../lab/layout.js';
+
+export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean): string {
+  const table = new Table({ head: ['domain', ...check.columns], style: { head: [], border: [] } });
+  for (const impact of check.impacts) {
+    if (impact.domain.kind === 'host' && !withHosts) continue;
+    table.push([`${impact.domain.kind} ${impact.domain.name}`, ...check.columns.map((c) => cellText(impact, c))]);
+  }
+  const lines = [`Blast radius of ${check.inventory}: what each tier and pool keeps when a domain is lost`, table.toString()];
+  const shown = check.breaks.filter((b) => withHosts || !b.startsWith('host '));
+  if (shown.length > 0) lines.push('', 'Breaks:', ...shown.map((b) => `  - ${b}`));
+  if (check.notes.length > 0) lines.push('', ...check.notes.map((n) => `note: ${n}`));
+  if (check.violations.length > 0) lines.push('', 'Placement rules broken:', ...check.violations.map((v) => `  - ${v.message}`));
+  lines.push('', check.ok ? 'OK: no single rack or zone loss breaks a tier or pool.' : 'FAIL: see above.');
+  return lines.join('\n');
+}
+
+/** The inventory named on the command line, or the lab's own when none is given. */
+export function inventoryFrom(file: string | undefined): Inventory {
+  return file ? loadInventory(file) : labInventory();
+}
+
+export function registerPlacement(program: Command): void {
+  const placement = program.command('placement').description('Check how the inventory survives the loss of a host, rack or zone');
+  placement
+    .command('check')
+    .description('Table of failure domains x tiers; exit 1 when losing any single rack or zone breaks a tier or pool, or a placement rule is broken')
+    .argument('[inventory]', 'inventory YAML file (default: the embedded lab\'s inventory)')
+    .option('--json', 'print the full analysis as JSON')
+    .option('--hosts', 'also list the loss of each single host')
+    .action(
+      action(async (file: string | undefined, opts: { json?: boolean; hosts?: boolean }) => {
+        const check = placementCheck(inventoryFrom(file));
+        process.stdout.write(opts.json ? `${JSON.stringify(check, null, 2)}\n` : `${renderPlacementCheck(check, !!opts.hosts)}\n`);
+        return check.ok ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,7 @@
+export * from './errors.js';
+export * from './schema.js';
+export * from './load.js';
+export * from './domains.js';
+export * from './blastRadius.js';
+export * from './placement.js';
+export * from './report.js';

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { GamedayError } from './errors.js';
+import { inventorySchema, type Inventory } from './schema.js';
+import { checkReferences } from './references.js';
+
+/** Renders a zod issue path as `hosts[3].zone`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(top level)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/**
+ * Validates an inventory object (already parsed from YAML or JSON).
+ * `source` names where it came from, for error messages.
+ * Throws one GamedayError listing every problem found.
+ */
+export function parseInventory(data: unknown, source: string): Inventory {
+  const parsed = inventorySchema.safeParse(data);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(describeIssue);
+    throw new GamedayError(
+      'INVENTORY_INVALID',
+      `invalid inventory:\n  - ${lines.join('\n  - ')}`,
+      source,
+      'fix the fields named above; see README "Inventory" for the format',
+    );
+  }
+  const problems = checkReferences(parsed.data);
+  if (problems.length > 0) {
+    throw new GamedayError(
+      'INVENTORY_INVALID',
+      `invalid inventory:\n  - ${problems.join('\n  - ')}`,
+      source,
+      'fix the fields named above; see README "Inventory" for the format',
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads and validates an inventory file (YAML or JSON). */
+export function loadInventory(file: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GamedayError(
+      'INVENTORY_UNREADABLE',
+      `cannot read the inventory (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      file,
+      'give the path of an inventory YAML file',
+    );
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new GamedayError('INVENTORY_INVALID', `not valid YAML: ${(err as Error).message}`, file, 'fix the YAML syntax');
+  }
+  return parseInventory(data, file);
+}

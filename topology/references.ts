@@ -1,0 +1,57 @@
+import type { Inventory } from './schema.js';
+
+/**
+ * Checks what a schema cannot: names that must be unique, references that must
+ * resolve, and roles that must make sense. Returns one message per problem,
+ * each starting with the path of the offending field.
+ */
+export function checkReferences(inv: Inventory): string[] {
+  const problems: string[] = [];
+  const tierNames = Object.keys(inv.tiers);
+  const hostNames = new Map<string, number>();
+  const addresses = new Map<string, number>();
+
+  inv.hosts.forEach((host, i) => {
+    const at = `hosts[${i}]`;
+    const sameName = hostNames.get(host.name);
+    if (sameName !== undefined) problems.push(`${at}.name: duplicate host name "${host.name}" (also hosts[${sameName}])`);
+    else hostNames.set(host.name, i);
+
+    const sameAddress = addresses.get(host.address);
+    if (sameAddress !== undefined) {
+      problems.push(`${at}.address: duplicate address ${host.address} (also hosts[${sameAddress}].address)`);
+    } else addresses.set(host.address, i);
+
+    if (!inv.tiers[host.tier]) {
+      problems.push(`${at}.tier: unknown tier "${host.tier}"; valid tiers: ${tierNames.join(', ') || '(none declared under tiers)'}`);
+    }
+  });
+
+  for (const [tier, spec] of Object.entries(inv.tiers)) {
+    const members = inv.hosts.filter((h) => h.tier === tier);
+    if (members.length === 0) problems.push(`tiers.${tier}: no host has tier "${tier}"; remove it or add hosts`);
+    const primaries = members.filter((h) => h.role === 'primary');
+    if (primaries.length > 1) {
+      problems.push(`tiers.${tier}: ${primaries.length} hosts have role primary (${primaries.map((h) => h.name).join(', ')}); at most one may`);
+    }
+    if (spec.minHealthy !== undefined && spec.minHealthy > members.length && members.length > 0) {
+      problems.push(`tiers.${tier}.minHealthy: ${spec.minHealthy} is more than the tier's ${members.length} hosts`);
+    }
+    if (spec.quorum !== undefined && spec.quorum > members.length && members.length > 0) {
+      problems.push(`tiers.${tier}.quorum: ${spec.quorum} is more than the tier's ${members.length} hosts`);
+    }
+  }
+
+  const poolNames = new Set<string>();
+  inv.pools.forEach((pool, i) => {
+    const at = `pools[${i}]`;
+    if (poolNames.has(pool.name)) problems.push(`${at}.name: duplicate pool name "${pool.name}"`);
+    poolNames.add(pool.name);
+    for (const field of ['proxies', 'servers'] as const) {
+      pool[field].forEach((ref, j) => {
+        if (!hostNames.has(ref)) problems.push(`${at}.${field}[${j}]: unknown host "${ref}"; it must be the name of a host under hosts`);
+      });
+    }
+  });
+  return problems;
+}

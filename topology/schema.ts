@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** Names used as keys and references: lowercase, digits, dashes (DNS-label style). */
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, e.g. "db-1"');
+
+const positiveInt = z.number().int().min(1);
+
+/** A required string field whose "missing" message says what belongs there. */
+function required(what: string) {
+  return z.string({
+    error: (issue) => (issue.input === undefined ? `missing: ${what}` : `must be a string: ${what}`),
+  });
+}
+
+export const placementRulesSchema = z
+  .object({
+    /** How many hosts of one tier may share a rack. */
+    maxPerRack: positiveInt.optional(),
+    /** How many distinct zones a tier must span. */
+    minZones: positiveInt.optional(),
+  })
+  .strict();
+
+export const tierSchema = z
+  .object({
+    /** Members that must stay healthy for the tier to hold. */
+    minHealthy: positiveInt.optional(),
+    /** For consensus tiers (Sentinel): members that must agree; a majority must also survive. */
+    quorum: positiveInt.optional(),
+    /** Overrides of the inventory's placement defaults for this tier. */
+    placement: placementRulesSchema.optional(),
+  })
+  .strict();
+
+export const roleSchema = z.enum(['primary', 'replica']);
+
+export const hostSchema = z
+  .object({
+    name: required('the host name, e.g. "db-1"').pipe(name),
+    tier: required('the tier this host belongs to, one of the keys under tiers').pipe(name),
+    /** For replicated tiers (MariaDB, Redis): who takes writes. */
+    role: roleSchema.optional(),
+    zone: required('the availability zone or data center, e.g. "az-a"').pipe(name),
+    rack: required('the rack (or placement group), e.g. "a1"').pipe(name),
+    address: required('the IP address or DNS name gameday reaches the host at').min(1),
+    /** Service name → TCP port, e.g. { mysql: 3306 }. */
+    services: z.record(z.string(), z.number().int().min(1).max(65535)).default({}),
+    /** How gameday reaches this host's power; defaults are decided by the driver. */
+    power: z.enum(['lab', 'ssh', 'aws']).optional(),
+    /** Cloud or data-center identity (instance id, asset tag), kept as given. */
+    id: z.string().optional(),
+  })
+  .strict();
+
+export const poolSchema = z
+  .object({
+    name,
+    /** The load balancers that serve this pool (hosts). */
+    proxies: z.array(name).min(1, 'a pool needs at least one proxy host'),
+    /** The backend servers of the pool (hosts). */
+    servers: z.array(name).min(1, 'a pool needs at least one server host'),
+    /** The backend's name in the load balancer, when it differs from the pool's. */
+    backend: z.string().optional(),
+  })
+  .strict();
+
+export const inventorySchema = z
+  .object({
+    name,
+    tiers: z.record(name, tierSchema),
+    placement: placementRulesSchema.default({}),
+    hosts: z.array(hostSchema).min(1, 'an inventory needs at least one host'),
+    pools: z.array(poolSchema).default([]),
+  })
+  .strict();
+
+export type PlacementRules = z.infer<typeof placementRulesSchema>;
+export type Tier = z.infer<typeof tierSchema>;
+export type Host = z.infer<typeof hostSchema>;
+export type Pool = z.infer<typeof poolSchema>;
+export type Inventory = z.infer<typeof inventorySchema>;
+/** What the inventory file may contain before defaults are applied. */
+export type InventoryInput = z.input<typeof inventorySchema>;
+
+export const DEFAULT_PLACEMENT = { maxPerRack: 1, minZones: 2 } as const;
