@@ -73,6 +73,8 @@ export const inventorySchema = z
     placement: placementRulesSchema.default({}),
     hosts: z.array(hostSchema).min(1, 'an inventory needs at least one host'),
     pools: z.array(poolSchema).default([]),
+    /** Live state added by `gameday lab status --json`; ignored, so that output is itself an inventory. */
+    live: z.unknown().optional(),
   })
   .strict();
 

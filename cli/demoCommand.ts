@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+
+export function registerDemo(lab: Command): void {
+  void lab;
+}

@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { keys, NOTIFICATIONS_DB, queueNotification, toNotification, type Notification, type NotificationRow } from '../../drivers/notificationStore.js';
+import type { ProxiedPool } from './proxiedPool.js';
+
+/**
+ * The notification center's operations. MariaDB first (the truth), then Redis
+ * (what users are served from).
+ */
+export class NotificationService {
+  constructor(
+    private readonly writeDb: ProxiedPool,
+    private readonly readDb: ProxiedPool,
+    private readonly redis: Redis,
+  ) {}
+
+  async list(userId: number, limit: number): Promise<{ userId: number; unread: number; notifications: Notification[] }> {
+    const ids = await this.redis.zrevrange(keys.ids(userId), 0, limit - 1);
+    const [payloads, unread] = await Promise.all([
+      ids.length > 0 ? this.redis.hmget(keys.data(userId), ...ids) : Promise.resolve([]),
+      this.redis.get(keys.unread(userId)),
+    ]);
+    const notifications = payloads.filter((p): p is string => p !== null).map((p) => JSON.parse(p) as Notification);
+    return { userId, unread: Number(unread ?? 0), notifications };
+  }
+
+  async create(userId: number, title: string, body: string): Promise<Notification> {
+    const result = await this.writeDb.query<ResultSetHeader>(
+      `INSERT INTO ${NOTIFICATIONS_DB}.notifications (user_id, title, body, created_at) VALUES (?, ?, ?, NOW(3))`,
+      [userId, title, body],
+    );
+    // Read back from the primary (write pool): a replica may not have the row yet.
+    const [row] = await this.writeDb.query<(NotificationRow & RowDataPacket)[]>(
+      `SELECT * FROM ${NOTIFICATIONS_DB}.notifications WHERE id = ?`,
+      [result.insertId],
+    );
+    const n = toNotification(row);
+    const pipe = this.redis.multi();
+    queueNotification(pipe, userId, n);
+    pipe.incr(keys.unread(userId));
+    await pipe.exec();
+    return n;
+  }
+
+  /** Marks one read; returns undefined when the user has no such notification. */
+  async markRead(userId: number, id: number): Promise<Notification | undefined> {
+    const update = await this.writeDb.query<ResultSetHeader>(
+      `UPDATE ${NOTIFICATIONS_DB}.notifications SET read_at = NOW(3) WHERE id = ? AND user_id = ? AND read_at IS NULL`,
+      [id, userId],
+    );
+    const [row] = await this.writeDb.query<(NotificationRow & RowDataPacket)[]>(
+      `SELECT * FROM ${NOTIFICATIONS_DB}.notifications WHERE id = ? AND user_id = ?`,
+      [id, userId],
+    );
+    if (!row) return undefined;
+    const n = toNotification(row);
+    if (update.affectedRows === 1) {
+      const pipe = this.redis.multi();
+      queueNotification(pipe, userId, n);
+      pipe.decr(keys.unread(userId));
+      await pipe.exec();
+    }
+    return n;
+  }
+
+  /** Whether the user exists (read pool: replicas may serve it). */
+  async userExists(userId: number): Promise<boolean> {
+    const rows = await this.readDb.query<RowDataPacket[]>(`SELECT 1 FROM ${NOTIFICATIONS_DB}.users WHERE id = ?`, [userId]);
+    return rows.length > 0;
+  }
+}

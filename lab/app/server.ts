@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { NotificationService } from './notifications.js';
+
+const createBody = z.object({ title: z.string().min(1).max(200), body: z.string().max(10_000) });
+const rotationBody = z.object({ inRotation: z.boolean() });
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) throw new HttpError(413, 'body too large');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+  } catch {
+    throw new HttpError(400, 'body is not JSON');
+  }
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, data: unknown): T {
+  const r = schema.safeParse(data);
+  if (!r.success) throw new HttpError(400, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/**
+ * The notification center's HTTP API. The L7 check is what HAProxy polls;
+ * taking the instance out of rotation needs the token (the seed's had no
+ * ACL, so anyone could take a server down).
+ */
+export function notificationServer(service: NotificationService, l7checkToken: string, instance: string): Server {
+  let inRotation = true;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://app');
+    const path = url.pathname;
+    if (path === '/monitor/l7check') {
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        return send(res, inRotation ? 200 : 503, { instance, inRotation });
+      }
+      if (req.method === 'PUT') {
+        if (!tokenMatches(req.headers.authorization, l7checkToken)) throw new HttpError(401, 'a valid bearer token is needed');
+        inRotation = parseOrThrow(rotationBody, await readJson(req)).inRotation;
+        return send(res, 200, { instance, inRotation });
+      }
+      throw new HttpError(405, 'GET or PUT');
+    }
+    const list = path.match(/^\/users\/(\d+)\/notifications$/);
+    if (list) {
+      const userId = Number(list[1]);
+      if (req.method === 'GET') {
+        const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
+        return send(res, 200, await service.list(userId, limit));
+      }
+      if (req.method === 'POST') {
+        const body = parseOrThrow(createBody, await readJson(req));
+        if (!(await service.userExists(userId))) throw new HttpError(404, `no user ${userId}`);
+        return send(res, 201, await service.create(userId, body.title, body.body));
+      }
+      throw new HttpError(405, 'GET or POST');
+    }
+    const read = path.match(/^\/users\/(\d+)\/notifications\/(\d+)\/read$/);
+    if (read && req.method === 'POST') {
+      const n = await service.markRead(Number(read[1]), Number(read[2]));
+      if (!n) throw new HttpError(404, `no notification ${read[2]} for user ${read[1]}`);
+      return send(res, 200, n);
+    }
+    throw new HttpError(404, 'not found');
+  }
+
+  return createServer((req, res) => {
+    route(req, res).catch((err: Error) => {
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      // A backend (MariaDB, Redis) failed: the instance is up but cannot serve this now.
+      send(res, 503, { error: `backend unavailable: ${err.message}` });
+    });
+  });
+}

@@ -1,0 +1,101 @@
+import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import type { Host } from '../topology/index.js';
+import { NOTIFICATIONS_DB, SCHEMA_SQL } from '../drivers/notificationStore.js';
+import type { LabContext, SeedSize } from './context.js';
+import { mariadbPaths } from './configs/mariadb.js';
+
+export async function rootConnection(lab: LabContext, host: Host): Promise<Connection> {
+  return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', multipleStatements: false });
+}
+
+/** The lab's ops schema: a heartbeat row the primary rewrites every second (pt-heartbeat style). */
+const HEARTBEAT_SQL = [
+  'CREATE DATABASE IF NOT EXISTS gameday',
+  `CREATE TABLE IF NOT EXISTS gameday.heartbeat (
+     id TINYINT UNSIGNED PRIMARY KEY,
+     ts DATETIME(6) NOT NULL,
+     server_id INT UNSIGNED NOT NULL
+   ) ENGINE=InnoDB`,
+  // Events replicate disabled (SLAVESIDE_DISABLED): only the primary beats.
+  `CREATE EVENT IF NOT EXISTS gameday.heartbeat_tick ON SCHEDULE EVERY 1 SECOND DO
+     INSERT INTO gameday.heartbeat (id, ts, server_id) VALUES (1, NOW(6), @@server_id)
+     ON DUPLICATE KEY UPDATE ts = VALUES(ts), server_id = VALUES(server_id)`,
+];
+
+/**
+ * Generates the notification center's data in SQL with the sequence engine:
+ * `users` users, each with `notificationsPerUser` notifications spread over
+ * time, `readPercent` % of them read. A million rows take seconds.
+ */
+export function seedSql(seed: SeedSize): string[] {
+  const total = seed.users * seed.notificationsPerUser;
+  const created = `NOW(3) - INTERVAL (${total} - seq) SECOND`;
+  return [
+    `INSERT INTO ${NOTIFICATIONS_DB}.users (id, name, created_at)
+       SELECT seq, CONCAT('user-', seq), NOW(3) - INTERVAL 30 DAY FROM ${NOTIFICATIONS_DB}.seq_1_to_${seed.users}`,
+    `INSERT INTO ${NOTIFICATIONS_DB}.notifications (id, user_id, title, body, created_at, read_at)
+       SELECT seq, 1 + (seq - 1) MOD ${seed.users},
+              CONCAT('Order #', seq, ' has shipped'),
+              CONCAT('Your parcel ', seq, ' is on its way. ', REPEAT('Track it from your account page. ', 5)),
+              ${created},
+              IF(CRC32(seq) MOD 100 < ${seed.readPercent}, ${created} + INTERVAL 1 SECOND, NULL)
+       FROM ${NOTIFICATIONS_DB}.seq_1_to_${total}`,
+  ];
+}
+
+/**
+ * Turns three fresh servers into a replicated fleet: users, GTID replication
+ * from the primary, schema, heartbeat and seed data; waits until every
+ * replica has applied all of it.
+ */
+export async function bootstrapDatabases(lab: LabContext): Promise<void> {
+  const primary = lab.host(lab.state.dbPrimary);
+  const replicas = lab.hostsOf('db').filter((h) => h !== primary);
+  const { appDbPassword, replPassword } = lab.state.secrets;
+
+  const p = await rootConnection(lab, primary);
+  try {
+    // Written to the binlog, so the replicas get the same users (needed after a switchover).
+    for (const sql of [
+      `CREATE USER IF NOT EXISTS 'repl'@'127.%' IDENTIFIED BY '${replPassword}'`,
+      `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'127.%'`,
+      `CREATE USER IF NOT EXISTS 'app'@'127.%' IDENTIFIED BY '${appDbPassword}'`,
+      ...SCHEMA_SQL,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ${NOTIFICATIONS_DB}.* TO 'app'@'127.%'`,
+      ...HEARTBEAT_SQL,
+    ]) {
+      await p.query(sql);
+    }
+
+    for (const replica of replicas) {
+      const r = await rootConnection(lab, replica);
+      try {
+        await r.query(
+          `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = 'repl', MASTER_PASSWORD = ?,
+             MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1`,
+          [primary.address, primary.services.mysql, replPassword],
+        );
+        await r.query('START SLAVE');
+      } finally {
+        await r.end();
+      }
+    }
+
+    for (const sql of seedSql(lab.state.seed)) await p.query(sql);
+    const [[pos]] = await p.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
+    await Promise.all(replicas.map((replica) => waitForGtid(lab, replica, pos.pos as string)));
+  } finally {
+    await p.end();
+  }
+}
+
+/** Waits until a replica has applied everything up to `gtid` (MASTER_GTID_WAIT). */
+async function waitForGtid(lab: LabContext, replica: Host, gtid: string): Promise<void> {
+  const r = await rootConnection(lab, replica);
+  try {
+    const [[row]] = await r.query<RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, 120) AS result', [gtid]);
+    if (Number(row.result) !== 0) throw new Error(`${replica.name} did not reach GTID ${gtid} in 120 s`);
+  } finally {
+    await r.end();
+  }
+}

@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import type { Host } from '../../topology/index.js';
+import type { LabContext } from '../context.js';
+
+/** Paths of one MariaDB host. */
+export function mariadbPaths(lab: LabContext, host: Host) {
+  const dir = lab.hostDir(host.name);
+  return {
+    dir,
+    datadir: join(dir, 'data'),
+    tmpdir: join(dir, 'tmp'),
+    cnf: join(dir, 'my.cnf'),
+    socket: join(dir, 'mysqld.sock'),
+    log: join(dir, 'mariadbd.log'),
+  };
+}
+
+/** Buffer pool small enough that the seeded data does not fit in it whole. */
+export const LAB_BUFFER_POOL = '32M';
+
+/**
+ * A production-like server: GTID replication with binlogs, crash-safe relay logs,
+ * buffer-pool dump at shutdown and load at start-up, the event scheduler for the
+ * heartbeat. Read with --defaults-file so that /etc/mysql is never read.
+ */
+export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean): string {
+  const p = mariadbPaths(lab, host);
+  return `[mariadbd]
+user = root
+datadir = ${p.datadir}
+socket = ${p.socket}
+tmpdir = ${p.tmpdir}
+pid-file = ${join(p.dir, 'mariadbd.pid')}
+bind-address = ${host.address}
+port = ${host.services.mysql}
+log-error = ${p.log}
+skip-name-resolve
+server-id = ${serverId}
+log-bin = ${join(p.datadir, 'binlog')}
+binlog-format = ROW
+log-slave-updates = ON
+gtid-strict-mode = ON
+relay-log = ${join(p.datadir, 'relay')}
+relay-log-recovery = ON
+sync-binlog = 1
+innodb-flush-log-at-trx-commit = 1
+# only the current primary starts writable
+read-only = ${isPrimary ? 'OFF' : 'ON'}
+slave-net-timeout = 4
+event-scheduler = ON
+innodb-buffer-pool-size = ${LAB_BUFFER_POOL}
+innodb-log-file-size = 64M
+innodb-buffer-pool-dump-at-shutdown = ON
+innodb-buffer-pool-load-at-startup = ON
+innodb-buffer-pool-dump-pct = 25
+max-connections = 300
+performance-schema = OFF
+`;
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { Host } from '../../topology/index.js';
+import type { LabContext } from '../context.js';
+import { SENTINEL_MASTER_NAME } from '../layout.js';
+
+export function redisPaths(lab: LabContext, host: Host) {
+  const dir = lab.hostDir(host.name);
+  return { dir, conf: join(dir, host.tier === 'sentinel' ? 'sentinel.conf' : 'redis.conf'), log: join(dir, `${host.tier}.log`) };
+}
+
+/** The process title keeps the config path, so the lab can tell its own processes by PID and path. */
+const TITLE = 'proc-title-template "{title} {listen-addr} {server-mode} {config-file}"';
+
+/**
+ * A notification store as production runs one: AOF every second plus RDB
+ * snapshots (both lose a little on power loss), truncated AOF loaded silently.
+ */
+export function redisConfig(lab: LabContext, host: Host, primary: Host | undefined): string {
+  const p = redisPaths(lab, host);
+  return `bind ${host.address}
+port ${host.services.redis}
+protected-mode no
+dir ${p.dir}
+logfile ${p.log}
+${TITLE}
+appendonly yes
+appendfsync everysec
+aof-load-truncated yes
+save 3600 1 300 100 60 10000
+dbfilename dump.rdb
+replica-read-only yes
+${primary ? `replicaof ${primary.address} ${primary.services.redis}` : ''}
+`;
+}
+
+/** Sentinel monitoring the notification store; it rewrites this file as it learns. */
+export function sentinelConfig(lab: LabContext, host: Host, primary: Host): string {
+  const p = redisPaths(lab, host);
+  return `bind ${host.address}
+port ${host.services.sentinel}
+protected-mode no
+dir ${p.dir}
+logfile ${p.log}
+${TITLE}
+sentinel resolve-hostnames no
+sentinel announce-ip ${host.address}
+sentinel monitor ${SENTINEL_MASTER_NAME} ${primary.address} ${primary.services.redis} 2
+# Faster than the 30 s default so a lab game day sees the failover in seconds.
+sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 5000
+sentinel failover-timeout ${SENTINEL_MASTER_NAME} 60000
+sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1
+`;
+}

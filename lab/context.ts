@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { GamedayError, type Host, type Inventory } from '../topology/index.js';
+import { DEFAULT_LAB_OCTET, labInventory } from './layout.js';
+
+/** How much data the lab seeds: users x notifications per user, a share of them read. */
+export const seedSchema = z.object({
+  users: z.number().int().min(1).max(10_000_000),
+  notificationsPerUser: z.number().int().min(1).max(10_000),
+  readPercent: z.number().int().min(0).max(100),
+});
+export type SeedSize = z.infer<typeof seedSchema>;
+export const DEFAULT_SEED: SeedSize = { users: 5000, notificationsPerUser: 40, readPercent: 70 };
+
+const processRecordSchema = z.object({ host: z.string(), pid: z.number().int(), startedAt: z.string() });
+export type ProcessRecord = z.infer<typeof processRecordSchema>;
+
+/** What the lab remembers between commands, in <dir>/state.json. */
+const stateSchema = z.object({
+  octet: z.number().int().min(1).max(254),
+  createdAt: z.string(),
+  seed: seedSchema,
+  seeded: z.boolean(),
+  secrets: z.object({ appDbPassword: z.string(), replPassword: z.string(), l7checkToken: z.string() }),
+  processes: z.record(z.string(), processRecordSchema),
+  /** The db host that takes writes now (it starts writable; the others read-only). */
+  dbPrimary: z.string(),
+  /** Hosts whose power is off (addresses blackholed, processes killed). */
+  poweredOff: z.array(z.string()),
+});
+export type LabState = z.infer<typeof stateSchema>;
+
+/** Everything a lab command needs: where the lab lives, its inventory and its state. */
+export class LabContext {
+  readonly inventory: Inventory;
+
+  constructor(
+    readonly dir: string,
+    readonly state: LabState,
+  ) {
+    this.inventory = labInventory(state.octet);
+  }
+
+  get stateFile(): string {
+    return join(this.dir, 'state.json');
+  }
+
+  /** Folder of one host: its data, configs, sockets and logs. */
+  hostDir(host: string): string {
+    return join(this.dir, 'hosts', host);
+  }
+
+  host(name: string): Host {
+    const h = this.inventory.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no lab host ${name}`);
+    return h;
+  }
+
+  hostsOf(tier: string): Host[] {
+    return this.inventory.hosts.filter((h) => h.tier === tier);
+  }
+
+  /** nftables table that holds this lab's blackhole rules (one per lab, so labs never meet). */
+  get nftTable(): string {
+    return `gameday_lab_${this.state.octet}`;
+  }
+
+  save(): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.stateFile}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.stateFile);
+  }
+}
+
+/** Default lab folder: .gameday/lab under the current directory (GAMEDAY_LAB_DIR overrides). */
+export function defaultLabDir(): string {
+  return resolve(process.env.GAMEDAY_LAB_DIR ?? join(process.cwd(), '.gameday', 'lab'));
+}
+
+/** Opens an existing lab, or undefined when there is none in `dir`. */
+export function openLab(dir: string): LabContext | undefined {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) return undefined;
+  const parsed = stateSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    throw new GamedayError('LAB_STATE_INVALID', 'the lab state file is unreadable', file, `run "gameday lab down --dir ${dir}" or remove ${dir}`);
+  }
+  return new LabContext(dir, parsed.data);
+}
+
+/** Opens the lab in `dir`, failing with a clear error when it was never brought up. */
+export function requireLab(dir: string): LabContext {
+  const lab = openLab(dir);
+  if (!lab) throw new GamedayError('LAB_NOT_UP', 'no lab here', dir, 'start one with "gameday lab up"');
+  return lab;
+}
+
+/** A new lab's state, with fresh secrets. */
+export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED): LabContext {
+  const secret = () => randomBytes(12).toString('hex');
+  return new LabContext(dir, {
+    octet,
+    createdAt: new Date().toISOString(),
+    seed,
+    seeded: false,
+    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret() },
+    processes: {},
+    dbPrimary: 'db-1',
+    poweredOff: [],
+  });
+}

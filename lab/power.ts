@@ -1,0 +1,59 @@
+import { findDomain, GamedayError, type Domain } from '../topology/index.js';
+import type { LabContext } from './context.js';
+import { stopProcess } from './supervisor.js';
+import { blackhole, lift, nftAvailable } from './nft.js';
+import { startHosts } from './up.js';
+
+export interface PowerResult {
+  domain: Domain;
+  /** false when nftables was not available: addresses are then refused, not hung. */
+  blackholed: boolean;
+  processes: string[];
+}
+
+function resolveTarget(lab: LabContext, target: string): Domain {
+  const domain = findDomain(lab.inventory, target);
+  if (!domain) {
+    const zones = [...new Set(lab.inventory.hosts.map((h) => h.zone))];
+    const racks = [...new Set(lab.inventory.hosts.map((h) => h.rack))];
+    throw new GamedayError(
+      'LAB_UNKNOWN_TARGET',
+      `"${target}" is not a host, rack or zone of the lab; nothing was touched`,
+      target,
+      `hosts: ${lab.inventory.hosts.map((h) => h.name).join(', ')}; racks: ${racks.join(', ')}; zones: ${zones.join(', ')}`,
+    );
+  }
+  return domain;
+}
+
+/**
+ * A power loss, not a shutdown: the target's addresses are blackholed first
+ * (so connections hang and the dying sockets send nothing), then its
+ * processes are SIGKILLed.
+ */
+export async function powerOff(lab: LabContext, target: string): Promise<PowerResult> {
+  const domain = resolveTarget(lab, target);
+  const addresses = domain.hosts.map((h) => lab.host(h).address);
+  const withNft = await nftAvailable();
+  if (withNft) await blackhole(lab.nftTable, addresses);
+  const ids = Object.entries(lab.state.processes).filter(([, rec]) => domain.hosts.includes(rec.host)).map(([id]) => id);
+  await Promise.all(ids.map((id) => stopProcess(lab, id, 'kill')));
+  lab.state.poweredOff = [...new Set([...lab.state.poweredOff, ...domain.hosts])];
+  lab.save();
+  return { domain, blackholed: withNft, processes: ids };
+}
+
+/**
+ * Power comes back: the blackhole is lifted and the hosts' processes start
+ * cold (no fresh buffer-pool dump, Redis with what its files kept, replicas
+ * reconnecting by themselves).
+ */
+export async function powerOn(lab: LabContext, target: string): Promise<PowerResult> {
+  const domain = resolveTarget(lab, target);
+  const withNft = await nftAvailable();
+  if (withNft) await lift(lab.nftTable, domain.hosts.map((h) => lab.host(h).address));
+  lab.state.poweredOff = lab.state.poweredOff.filter((h) => !domain.hosts.includes(h));
+  lab.save();
+  const started = await startHosts(lab, domain.hosts.map((h) => lab.host(h)));
+  return { domain, blackholed: withNft, processes: started };
+}

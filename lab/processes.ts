@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
+import type { Host } from '../topology/index.js';
+import { runtimeCommand } from '../drivers/haproxy/runtime.js';
+import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
+import type { LabContext } from './context.js';
+import { SENTINEL_MASTER_NAME } from './layout.js';
+import { mariadbConfig, mariadbPaths } from './configs/mariadb.js';
+import { redisConfig, redisPaths, sentinelConfig } from './configs/redis.js';
+import { haproxyConfig, haproxyPaths } from './configs/haproxy.js';
+import type { ProcessSpec } from './supervisor.js';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Replicas lagging more than this are taken out of the read pool by their health agent. */
+export const READ_POOL_MAX_LAG_MS = 3000;
+
+async function pingRedis(address: string, port: number): Promise<boolean> {
+  const r = new Redis({ host: address, port, lazyConnect: true, connectTimeout: 500, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function httpAnswers(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await res.body?.cancel();
+  return true;
+}
+
+export async function mariadbAnswers(socketPath: string): Promise<boolean> {
+  const conn = await createConnection({ socketPath, user: 'root', connectTimeout: 1000 });
+  try {
+    await conn.query('SELECT 1');
+    return true;
+  } finally {
+    await conn.end();
+  }
+}
+
+/** The tsx loader lets the lab start its TypeScript helpers (app, agents) with plain node. */
+function nodeArgs(script: string, ...args: string[]): string[] {
+  return ['--import', 'tsx', join(PROJECT_ROOT, script), ...args];
+}
+
+function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
+  const p = mariadbPaths(lab, host);
+  const serverId = lab.hostsOf('db').indexOf(host) + 1;
+  mkdirSync(p.tmpdir, { recursive: true });
+  writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, lab.state.dbPrimary === host.name));
+  return [
+    {
+      id: `${host.name}/mariadbd`,
+      host: host.name,
+      command: 'mariadbd',
+      args: [`--defaults-file=${p.cnf}`],
+      logFile: join(p.dir, 'mariadbd.out'),
+      listens: [{ address: host.address, port: host.services.mysql }],
+      ready: () => mariadbAnswers(p.socket),
+    },
+    {
+      id: `${host.name}/health`,
+      host: host.name,
+      command: process.execPath,
+      args: nodeArgs('lab/agents/dbHealth.ts', host.address, String(host.services['db-health']), p.socket, String(READ_POOL_MAX_LAG_MS)),
+      cwd: PROJECT_ROOT,
+      logFile: join(p.dir, 'health.log'),
+      listens: [{ address: host.address, port: host.services['db-health'] }],
+      ready: () => httpAnswers(`http://${host.address}:${host.services['db-health']}/`),
+    },
+  ];
+}
+
+function redisSpec(lab: LabContext, host: Host): ProcessSpec {
+  const p = redisPaths(lab, host);
+  const primary = lab.hostsOf('redis').find((h) => h.role === 'primary')!;
+  // Redis and Sentinel rewrite their own config as roles change: write it only once.
+  if (!existsSync(p.conf)) {
+    writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary));
+  }
+  const port = host.tier === 'sentinel' ? host.services.sentinel : host.services.redis;
+  return {
+    id: `${host.name}/${host.tier === 'sentinel' ? 'sentinel' : 'redis'}`,
+    host: host.name,
+    command: 'redis-server',
+    args: host.tier === 'sentinel' ? [p.conf, '--sentinel'] : [p.conf],
+    logFile: join(p.dir, `${host.tier}.out`),
+    listens: [{ address: host.address, port }],
+    ready: () => pingRedis(host.address, port),
+  };
+}
+
+function haproxySpec(lab: LabContext, host: Host): ProcessSpec {
+  const p = haproxyPaths(lab, host);
+  writeFileSync(p.cfg, haproxyConfig(lab, host));
+  return {
+    id: `${host.name}/haproxy`,
+    host: host.name,
+    command: 'haproxy',
+    args: ['-db', '-f', p.cfg],
+    logFile: p.log,
+    listens: ['mysql-write', 'mysql-read', 'http'].map((s) => ({ address: host.address, port: host.services[s] })),
+    ready: async () => (await runtimeCommand(p.socket, 'show info', 1000)).includes('Name: HAProxy'),
+  };
+}
+
+function appSpec(lab: LabContext, host: Host): ProcessSpec {
+  const dir = lab.hostDir(host.name);
+  const config = join(dir, 'app.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      name: host.name,
+      listen: { host: host.address, port: host.services.http },
+      sentinels: lab.hostsOf('sentinel').map((s) => ({ host: s.address, port: s.services.sentinel })),
+      sentinelMasterName: SENTINEL_MASTER_NAME,
+      proxies: lab.hostsOf('proxy').map((p) => ({ host: p.address, writePort: p.services['mysql-write'], readPort: p.services['mysql-read'] })),
+      db: { user: 'app', password: lab.state.secrets.appDbPassword, database: NOTIFICATIONS_DB },
+      l7checkToken: lab.state.secrets.l7checkToken,
+    }),
+    { mode: 0o600 },
+  );
+  return {
+    id: `${host.name}/app`,
+    host: host.name,
+    command: process.execPath,
+    args: nodeArgs('lab/app/main.ts', config),
+    cwd: PROJECT_ROOT,
+    logFile: join(dir, 'app.log'),
+    listens: [{ address: host.address, port: host.services.http }],
+    ready: () => httpAnswers(`http://${host.address}:${host.services.http}/monitor/l7check`),
+  };
+}
+
+/** The processes that run on one lab host, with their configs written. */
+export function processSpecsOf(lab: LabContext, host: Host): ProcessSpec[] {
+  mkdirSync(lab.hostDir(host.name), { recursive: true });
+  switch (host.tier) {
+    case 'db':
+      return mariadbSpecs(lab, host);
+    case 'redis':
+    case 'sentinel':
+      return [redisSpec(lab, host)];
+    case 'proxy':
+      return [haproxySpec(lab, host)];
+    case 'app':
+      return [appSpec(lab, host)];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,93 @@
+import { Redis } from 'ioredis';
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Inventory } from '../topology/index.js';
+import { showServers, type ServerView } from '../drivers/haproxy/runtime.js';
+import type { LabContext } from './context.js';
+import { SENTINEL_MASTER_NAME } from './layout.js';
+import { haproxyPaths } from './configs/haproxy.js';
+import { isRunning } from './supervisor.js';
+import { rootConnection } from './bootstrap.js';
+
+export type PowerState = 'up' | 'down' | 'degraded' | 'blackholed';
+
+export interface HostLiveState {
+  state: PowerState;
+  /** Role as the server itself reports it now (db, redis). */
+  role?: 'primary' | 'replica' | 'unknown';
+  processes: Record<string, { pid: number; running: boolean }>;
+}
+
+/** `lab status --json`: the inventory (DESIGN.md shape) plus what is live now. */
+export interface LabStatus extends Inventory {
+  live: {
+    dir: string;
+    hosts: Record<string, HostLiveState>;
+    /** Which Redis host each live Sentinel names as primary. */
+    sentinel: Record<string, string | null>;
+    /** Each live proxy's view of every pool server: status and weight. */
+    haproxy: Record<string, ServerView[]>;
+  };
+}
+
+async function dbRole(lab: LabContext, host: string): Promise<'primary' | 'replica' | 'unknown'> {
+  try {
+    const conn = await rootConnection(lab, lab.host(host));
+    try {
+      const slave = (await conn.query<RowDataPacket[]>('SHOW SLAVE STATUS'))[0];
+      const [[ro]] = await conn.query<RowDataPacket[]>('SELECT @@read_only AS ro');
+      return slave.length > 0 || ro.ro ? 'replica' : 'primary';
+    } finally {
+      await conn.end();
+    }
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function redisAsk<T>(address: string, port: number, ask: (r: Redis) => Promise<T>): Promise<T | undefined> {
+  const r = new Redis({ host: address, port, lazyConnect: true, connectTimeout: 500, commandTimeout: 1000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return await ask(r);
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function labStatus(lab: LabContext): Promise<LabStatus> {
+  const hosts: Record<string, HostLiveState> = {};
+  await Promise.all(
+    lab.inventory.hosts.map(async (h) => {
+      const ids = Object.keys(lab.state.processes).filter((id) => id.startsWith(`${h.name}/`));
+      const processes = Object.fromEntries(ids.map((id) => [id.split('/')[1], { pid: lab.state.processes[id].pid, running: isRunning(lab, id) }]));
+      const running = Object.values(processes).filter((p) => p.running).length;
+      const state: PowerState = lab.state.poweredOff.includes(h.name) ? 'blackholed'
+        : running === 0 ? 'down' : running < ids.length ? 'degraded' : 'up';
+      const live: HostLiveState = { state, processes };
+      if (state !== 'blackholed' && h.tier === 'db') live.role = await dbRole(lab, h.name);
+      if (state !== 'blackholed' && h.tier === 'redis') {
+        const role = await redisAsk(h.address, h.services.redis, (r) => r.role());
+        live.role = role ? (role[0] === 'master' ? 'primary' : 'replica') : 'unknown';
+      }
+      hosts[h.name] = live;
+    }),
+  );
+
+  const byAddress = new Map(lab.inventory.hosts.map((h) => [`${h.address}:${h.services.redis}`, h.name]));
+  const sentinel: Record<string, string | null> = {};
+  for (const s of lab.hostsOf('sentinel')) {
+    if (hosts[s.name].state === 'blackholed') continue;
+    const addr = await redisAsk(s.address, s.services.sentinel, (r) => r.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME) as Promise<string[] | null>);
+    sentinel[s.name] = addr ? (byAddress.get(`${addr[0]}:${addr[1]}`) ?? `${addr[0]}:${addr[1]}`) : null;
+  }
+
+  const haproxy: Record<string, ServerView[]> = {};
+  for (const p of lab.hostsOf('proxy')) {
+    if (hosts[p.name].state === 'blackholed') continue;
+    haproxy[p.name] = await showServers(haproxyPaths(lab, p).socket).catch(() => []);
+  }
+  return { ...lab.inventory, live: { dir: lab.dir, hosts, sentinel, haproxy } };
+}

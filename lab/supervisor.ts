@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GamedayError } from '../topology/index.js';
+import type { LabContext } from './context.js';
+
+/** How to start one lab process and how to tell it is ready. */
+export interface ProcessSpec {
+  /** "<host>/<service>", e.g. "db-1/mariadbd". */
+  id: string;
+  host: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  logFile: string;
+  /** Addresses it will listen on, checked free before anything starts. */
+  listens: Array<{ address: string; port: number }>;
+  /** Resolves true once the process serves. */
+  ready: () => Promise<boolean>;
+}
+
+/**
+ * True when the recorded PID is alive and is still our process: its command
+ * line names the lab folder (a PID reused by another program is never ours).
+ */
+export function isOurs(lab: LabContext, pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    return cmdline.includes(lab.dir);
+  } catch {
+    return false;
+  }
+}
+
+export function isRunning(lab: LabContext, id: string): boolean {
+  const rec = lab.state.processes[id];
+  return rec !== undefined && isOurs(lab, rec.pid);
+}
+
+/** Fails with one clear error, before anything starts, when an address the lab needs is taken. */
+export async function checkPortsFree(specs: ProcessSpec[]): Promise<void> {
+  for (const spec of specs) {
+    for (const { address, port } of spec.listens) {
+      const free = await new Promise<boolean>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(false));
+        server.listen(port, address, () => server.close(() => resolve(true)));
+      });
+      if (!free) {
+        throw new GamedayError(
+          'LAB_PORT_TAKEN',
+          `${address}:${port} is already in use by another program, so ${spec.id} cannot start; nothing was started`,
+          `${address}:${port}`,
+          `stop what listens there (ss -ltnp 'sport = :${port}'), or give the lab other addresses with --octet`,
+        );
+      }
+    }
+  }
+}
+
+/** Starts a process detached from us (it outlives the command), recording its PID. */
+export function startProcess(lab: LabContext, spec: ProcessSpec): number {
+  const out = openSync(spec.logFile, 'a');
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  if (child.pid === undefined) throw new Error(`could not start ${spec.id}: ${spec.command}`);
+  child.unref();
+  lab.state.processes[spec.id] = { host: spec.host, pid: child.pid, startedAt: new Date().toISOString() };
+  lab.save();
+  return child.pid;
+}
+
+export async function waitReady(lab: LabContext, spec: ProcessSpec, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(lab, spec.id)) {
+      throw new GamedayError('LAB_PROCESS_DIED', `${spec.id} exited during start-up`, spec.logFile, `read its log: ${spec.logFile}`);
+    }
+    if (await spec.ready().catch(() => false)) return;
+    await sleep(200);
+  }
+  throw new GamedayError('LAB_PROCESS_NOT_READY', `${spec.id} did not become ready in ${timeoutMs / 1000} s`, spec.logFile, `read its log: ${spec.logFile}`);
+}
+
+/**
+ * Stops one recorded process by its PID: SIGKILL at once (power loss), or
+ * SIGTERM and then SIGKILL after `graceMs` (clean shutdown).
+ */
+export async function stopProcess(lab: LabContext, id: string, how: 'kill' | 'term', graceMs = 20_000): Promise<void> {
+  const rec = lab.state.processes[id];
+  if (!rec) return;
+  if (isOurs(lab, rec.pid)) {
+    process.kill(rec.pid, how === 'kill' ? 'SIGKILL' : 'SIGTERM');
+    const deadline = Date.now() + (how === 'kill' ? 5000 : graceMs);
+    while (isOurs(lab, rec.pid) && Date.now() < deadline) await sleep(50);
+    if (isOurs(lab, rec.pid)) {
+      process.kill(rec.pid, 'SIGKILL');
+      while (isOurs(lab, rec.pid)) await sleep(50);
+    }
+  }
+  delete lab.state.processes[id];
+  lab.save();
+}

@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import { GamedayError, type Host } from '../topology/index.js';
+import { showServers } from '../drivers/haproxy/runtime.js';
+import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
+import { DEFAULT_LAB_OCTET } from './layout.js';
+import { mariadbPaths } from './configs/mariadb.js';
+import { haproxyPaths } from './configs/haproxy.js';
+import { processSpecsOf } from './processes.js';
+import { checkPortsFree, isRunning, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
+import { bootstrapDatabases } from './bootstrap.js';
+import { seedRedisFromDatabase } from './seedRedis.js';
+import { lift, nftAvailable } from './nft.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface LabUpOptions {
+  dir: string;
+  octet?: number;
+  seed?: SeedSize;
+}
+
+/** One step of bringing the lab up, so the CLI can show progress and tests can run it plainly. */
+export interface LabPhase {
+  title: string;
+  run: () => Promise<string | void>;
+}
+
+const REQUIRED_TOOLS = ['mariadbd', 'mariadb-install-db', 'redis-server', 'haproxy'];
+
+async function checkTools(): Promise<void> {
+  const missing: string[] = [];
+  for (const tool of REQUIRED_TOOLS) {
+    try {
+      await execa('sh', ['-c', `command -v ${tool}`]);
+    } catch {
+      missing.push(tool);
+    }
+  }
+  if (missing.length > 0) {
+    throw new GamedayError('LAB_TOOLS_MISSING', `the lab needs ${missing.join(', ')}, not found on PATH`, 'PATH', 'run "npm start" (it installs them) or: apt-get install mariadb-server redis-server haproxy nftables');
+  }
+}
+
+/** Opens the lab in `dir` or prepares a new one; refuses options that contradict an existing lab. */
+function prepareLab(opts: LabUpOptions): LabContext {
+  const existing = openLab(opts.dir);
+  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED);
+  if (opts.octet !== undefined && opts.octet !== existing.state.octet) {
+    throw new GamedayError('LAB_EXISTS', `a lab with addresses 127.${existing.state.octet}.x.y already lives here`, opts.dir, 'run "gameday lab down" first, or use another --dir');
+  }
+  const s = existing.state.seed;
+  if (opts.seed && (opts.seed.users !== s.users || opts.seed.notificationsPerUser !== s.notificationsPerUser || opts.seed.readPercent !== s.readPercent)) {
+    throw new GamedayError('LAB_EXISTS', `the lab here is already seeded with ${s.users} users x ${s.notificationsPerUser} notifications`, opts.dir, 'run "gameday lab down" first to seed another size');
+  }
+  return existing;
+}
+
+/** Starts every process of these hosts that is not running, and waits until each serves. */
+export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string[]> {
+  const specs = hosts.flatMap((h) => processSpecsOf(lab, h)).filter((s) => !isRunning(lab, s.id));
+  await checkPortsFree(specs);
+  await Promise.all(specs.map(async (spec) => startAndWait(lab, spec)));
+  return specs.map((s) => s.id);
+}
+
+async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
+  if (spec.id.endsWith('/mariadbd')) {
+    const { datadir } = mariadbPaths(lab, lab.host(spec.host));
+    if (!existsSync(datadir)) {
+      // Its own TMPDIR: parallel installs otherwise collide on temporary table names in /tmp.
+      await execa('mariadb-install-db', ['--no-defaults', '--auth-root-authentication-method=normal', '--skip-test-db', `--datadir=${datadir}`, '--user=root'], {
+        env: { TMPDIR: mariadbPaths(lab, lab.host(spec.host)).tmpdir },
+      });
+    }
+  }
+  startProcess(lab, spec);
+  await waitReady(lab, spec);
+}
+
+/** Waits until both proxies see what a healthy lab has: 1 writer, 2 readers, 3 app instances UP. */
+export async function waitForPools(lab: LabContext, timeoutMs = 30_000): Promise<void> {
+  const expected: Record<string, number> = { db_write: 1, db_read: lab.hostsOf('db').length - 1, web: lab.hostsOf('app').length };
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const views = await Promise.all(lab.hostsOf('proxy').map((p) => showServers(haproxyPaths(lab, p).socket).catch(() => [])));
+    const short = views.flatMap((servers, i) =>
+      Object.entries(expected)
+        .map(([backend, want]) => ({ backend, want, up: servers.filter((s) => s.backend === backend && s.status === 'UP').length }))
+        .filter((x) => x.up < x.want)
+        .map((x) => `${lab.hostsOf('proxy')[i].name}/${x.backend}: ${x.up} of ${x.want} UP`),
+    );
+    if (short.length === 0) return;
+    last = short.join(', ');
+    await sleep(250);
+  }
+  throw new GamedayError('LAB_POOLS_UNHEALTHY', `HAProxy pools did not become healthy in ${timeoutMs / 1000} s: ${last}`, lab.dir, 'see "gameday lab status" and the logs under the lab folder');
+}
+
+/** The phases of `lab up`: idempotent, each starts only what is missing. */
+export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () => LabContext } {
+  let lab: LabContext | undefined;
+  const the = () => lab!;
+  const phases: LabPhase[] = [
+    {
+      title: 'Check tools, lab folder and power',
+      run: async () => {
+        await checkTools();
+        lab = prepareLab(opts);
+        lab.save();
+        // `lab up` brings back hosts left powered off, too.
+        if (lab.state.poweredOff.length > 0) {
+          if (await nftAvailable()) await lift(lab.nftTable, lab.state.poweredOff.map((h) => lab!.host(h).address));
+          const back = lab.state.poweredOff.join(', ');
+          lab.state.poweredOff = [];
+          lab.save();
+          return `powered on ${back}`;
+        }
+      },
+    },
+    {
+      title: 'Start MariaDB (primary and two replicas)',
+      run: async () => {
+        const started = await startHosts(the(), the().hostsOf('db'));
+        return started.length ? `started ${started.length} processes` : 'already running';
+      },
+    },
+    {
+      title: 'Set up GTID replication and seed the notification data',
+      run: async () => {
+        if (the().state.seeded) return 'already seeded';
+        await bootstrapDatabases(the());
+        const s = the().state.seed;
+        return `${s.users} users x ${s.notificationsPerUser} notifications, ${s.readPercent}% read`;
+      },
+    },
+    {
+      title: 'Start Redis (primary, replica) and three Sentinels',
+      run: async () => {
+        const redis = await startHosts(the(), the().hostsOf('redis'));
+        const sentinels = await startHosts(the(), the().hostsOf('sentinel'));
+        return `started ${redis.length + sentinels.length} processes`;
+      },
+    },
+    {
+      title: 'Fill Redis from MariaDB',
+      run: async () => {
+        if (the().state.seeded) return 'already filled';
+        const n = await seedRedisFromDatabase(the());
+        the().state.seeded = true;
+        the().save();
+        return `${n} notifications`;
+      },
+    },
+    {
+      title: 'Start HAProxy on two proxies and three app instances',
+      run: async () => {
+        const started = await startHosts(the(), [...the().hostsOf('proxy'), ...the().hostsOf('app')]);
+        return `started ${started.length} processes`;
+      },
+    },
+    { title: 'Wait until HAProxy sees every pool healthy', run: () => waitForPools(the()) },
+  ];
+  return { phases, lab: the };
+}
+
+/** Brings the lab up without progress display (tests, scripts). */
+export async function labUp(opts: LabUpOptions): Promise<LabContext> {
+  const { phases, lab } = labUpPhases(opts);
+  for (const phase of phases) await phase.run();
+  return lab();
+}
