@@ -11,6 +11,7 @@ import { checkPortsFree, isRunning, startProcess, waitReady, type ProcessSpec } 
 import { bootstrapDatabases } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { lift, nftAvailable } from './nft.js';
+import { assertSentinelScope } from './sentinelScope.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LabUpOptions {
@@ -139,6 +140,7 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
       run: async () => {
         const redis = await startHosts(the(), the().hostsOf('redis'));
         const sentinels = await startHosts(the(), the().hostsOf('sentinel'));
+        await assertSentinelScope(the());
         return `started ${redis.length + sentinels.length} processes`;
       },
     },

@@ -19,6 +19,11 @@ export function redisConfig(lab: LabContext, host: Host, primary: Host | undefin
   const p = redisPaths(lab, host);
   return `bind ${host.address}
 port ${host.services.redis}
+# Connect from and announce the host's own address. Without these a replica
+# connects from 127.0.0.1, its primary reports it as 127.0.0.1:6379, and
+# Sentinel takes whatever listens there (another Redis!) for a lab replica.
+bind-source-addr ${host.address}
+replica-announce-ip ${host.address}
 protected-mode no
 dir ${p.dir}
 logfile ${p.log}
@@ -42,6 +47,7 @@ protected-mode no
 dir ${p.dir}
 logfile ${p.log}
 ${TITLE}
+bind-source-addr ${host.address}
 sentinel resolve-hostnames no
 sentinel announce-ip ${host.address}
 sentinel monitor ${SENTINEL_MASTER_NAME} ${primary.address} ${primary.services.redis} 2
