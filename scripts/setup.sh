@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs whatever gameday needs that this machine lacks, skipping what is
+# there and saying what it does: npm dependencies; Debian's mariadb-server,
+# redis-server, haproxy and nftables; the vegeta load generator (built with
+# go install into .gameday/bin when it is not on PATH).
+# When it cannot install (not root, no apt, no Go) it stops with the command
+# to run by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+VEGETA_MODULE="github.com/tsenart/vegeta/v12@v12.13.0"
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: cannot go on: %s\n' "$*" >&2; exit 1; }
+
+# 1. Node and npm dependencies
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)). Install it: apt-get install nodejs npm"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+else
+  say "npm dependencies: present"
+fi
+
+# 2. Debian packages: the real servers the lab runs
+declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables )
+missing=()
+for tool in mariadbd mariadb-install-db redis-server haproxy nft; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+    pkg=${package_of[$tool]}
+    [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+  command -v apt-get >/dev/null 2>&1 || die "no apt-get here; install ${missing[*]} with your package manager"
+  [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root; run: sudo sh -c '$cmd'"
+  say "installing Debian packages: ${missing[*]}"
+  sh -c "$cmd" >&2
+else
+  say "Debian packages (mariadb-server, redis-server, haproxy, nftables): present"
+fi
+
+# 3. The load generator
+if command -v vegeta >/dev/null 2>&1; then
+  say "vegeta: on PATH"
+elif [ -x "$root/.gameday/bin/vegeta" ]; then
+  say "vegeta: present in .gameday/bin"
+else
+  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "building vegeta needs Go 1.22 or newer; install Go, then run: GOBIN=$root/.gameday/bin go install $VEGETA_MODULE"
+  go_bin=$(command -v go || echo /usr/local/go/bin/go)
+  say "building vegeta: go install $VEGETA_MODULE (about a minute)"
+  mkdir -p "$root/.gameday/bin"
+  GOBIN="$root/.gameday/bin" "$go_bin" install "$VEGETA_MODULE" >&2
+fi
+say "ready"
