@@ -52,11 +52,13 @@ function nodeArgs(script: string, ...args: string[]): string[] {
 function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
   const p = mariadbPaths(lab, host);
   const serverId = lab.hostsOf('db').indexOf(host) + 1;
-  mkdirSync(p.tmpdir, { recursive: true });
-  writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, lab.state.dbPrimary === host.name));
   return [
     {
       id: `${host.name}/mariadbd`,
+      prepare: () => {
+        mkdirSync(p.tmpdir, { recursive: true });
+        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, lab.state.dbPrimary === host.name));
+      },
       host: host.name,
       command: 'mariadbd',
       args: [`--defaults-file=${p.cnf}`],
@@ -80,13 +82,14 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
 function redisSpec(lab: LabContext, host: Host): ProcessSpec {
   const p = redisPaths(lab, host);
   const primary = lab.hostsOf('redis').find((h) => h.role === 'primary')!;
-  // Redis and Sentinel rewrite their own config as roles change: write it only once.
-  if (!existsSync(p.conf)) {
-    writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary));
-  }
   const port = host.tier === 'sentinel' ? host.services.sentinel : host.services.redis;
   return {
     id: `${host.name}/${host.tier === 'sentinel' ? 'sentinel' : 'redis'}`,
+    // Redis and Sentinel rewrite their own config as roles change: write it only once.
+    prepare: () => {
+      if (existsSync(p.conf)) return;
+      writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary));
+    },
     host: host.name,
     command: 'redis-server',
     args: host.tier === 'sentinel' ? [p.conf, '--sentinel'] : [p.conf],
@@ -98,9 +101,9 @@ function redisSpec(lab: LabContext, host: Host): ProcessSpec {
 
 function haproxySpec(lab: LabContext, host: Host): ProcessSpec {
   const p = haproxyPaths(lab, host);
-  writeFileSync(p.cfg, haproxyConfig(lab, host));
   return {
     id: `${host.name}/haproxy`,
+    prepare: () => writeFileSync(p.cfg, haproxyConfig(lab, host)),
     host: host.name,
     command: 'haproxy',
     args: ['-db', '-f', p.cfg],
@@ -113,7 +116,7 @@ function haproxySpec(lab: LabContext, host: Host): ProcessSpec {
 function appSpec(lab: LabContext, host: Host): ProcessSpec {
   const dir = lab.hostDir(host.name);
   const config = join(dir, 'app.json');
-  writeFileSync(
+  const writeConfig = () => writeFileSync(
     config,
     JSON.stringify({
       name: host.name,
@@ -128,6 +131,7 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
   );
   return {
     id: `${host.name}/app`,
+    prepare: writeConfig,
     host: host.name,
     command: process.execPath,
     args: nodeArgs('lab/app/main.ts', config),
@@ -138,9 +142,8 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
   };
 }
 
-/** The processes that run on one lab host, with their configs written. */
+/** The processes that run on one lab host; nothing is written until a spec is prepared. */
 export function processSpecsOf(lab: LabContext, host: Host): ProcessSpec[] {
-  mkdirSync(lab.hostDir(host.name), { recursive: true });
   switch (host.tier) {
     case 'db':
       return mariadbSpecs(lab, host);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GamedayError } from '../topology/index.js';
@@ -16,6 +16,8 @@ export interface ProcessSpec {
   logFile: string;
   /** Addresses it will listen on, checked free before anything starts. */
   listens: Array<{ address: string; port: number }>;
+  /** Writes its config files; called just before it starts. */
+  prepare?: () => void;
   /** Resolves true once the process serves. */
   ready: () => Promise<boolean>;
 }
@@ -61,6 +63,8 @@ export async function checkPortsFree(specs: ProcessSpec[]): Promise<void> {
 
 /** Starts a process detached from us (it outlives the command), recording its PID. */
 export function startProcess(lab: LabContext, spec: ProcessSpec): number {
+  mkdirSync(lab.hostDir(spec.host), { recursive: true });
+  spec.prepare?.();
   const out = openSync(spec.logFile, 'a');
   const child = spawn(spec.command, spec.args, { cwd: spec.cwd, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);

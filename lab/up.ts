@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { GamedayError, type Host } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
@@ -66,6 +66,7 @@ export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string
 
 async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
   if (spec.id.endsWith('/mariadbd')) {
+    mkdirSync(mariadbPaths(lab, lab.host(spec.host)).tmpdir, { recursive: true });
     const { datadir } = mariadbPaths(lab, lab.host(spec.host));
     if (!existsSync(datadir)) {
       // Its own TMPDIR: parallel installs otherwise collide on temporary table names in /tmp.
@@ -107,7 +108,16 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
       title: 'Check tools, lab folder and power',
       run: async () => {
         await checkTools();
+        const isNew = openLab(opts.dir) === undefined;
         lab = prepareLab(opts);
+        // Every address the lab will listen on must be free before anything starts.
+        const toStart = lab.inventory.hosts.flatMap((h) => processSpecsOf(lab!, h)).filter((s) => !isRunning(lab!, s.id));
+        try {
+          await checkPortsFree(toStart);
+        } catch (err) {
+          if (isNew) rmSync(opts.dir, { recursive: true, force: true });
+          throw err;
+        }
         lab.save();
         // `lab up` brings back hosts left powered off, too.
         if (lab.state.poweredOff.length > 0) {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { showServers } from '../../drivers/haproxy/runtime.js';
+import { haproxyPaths } from '../../lab/configs/haproxy.js';
+import { http, rootQuery, sharedLab, waitFor } from './helpers.js';
+
+describe('the reference notification center', () => {
+  const lab = sharedLab();
+  const proxy = lab.host('proxy-1');
+  const web = `http://${proxy.address}:${proxy.services.http}`;
+  const user = 17;
+
+  it('lists, creates and marks read through HAProxy, with MariaDB and Redis agreeing', async () => {
+    const before = await http(`${web}/users/${user}/notifications?limit=5`);
+    expect(before.status).toBe(200);
+    expect(before.body.notifications).toHaveLength(5);
+    const [truth] = await rootQuery(lab, 'db-1', 'SELECT COUNT(*) AS n FROM notifications.notifications WHERE user_id = ? AND read_at IS NULL', [user]);
+    expect(before.body.unread).toBe(Number(truth.n));
+
+    const created = await http(`${web}/users/${user}/notifications`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Your table is ready', body: 'Come in' }),
+    });
+    expect(created.status).toBe(201);
+    const after = await http(`${web}/users/${user}/notifications?limit=5`);
+    expect(after.body.unread).toBe(before.body.unread + 1);
+    expect(after.body.notifications[0]).toMatchObject({ id: created.body.id, title: 'Your table is ready', readAt: null });
+
+    const read = await http(`${web}/users/${user}/notifications/${created.body.id}/read`, { method: 'POST' });
+    expect(read.status).toBe(200);
+    expect(read.body.readAt).not.toBeNull();
+    const [row] = await rootQuery(lab, 'db-1', 'SELECT read_at FROM notifications.notifications WHERE id = ?', [created.body.id]);
+    expect(row.read_at).not.toBeNull();
+    const final = await http(`${web}/users/${user}/notifications?limit=5`);
+    expect(final.body.unread).toBe(before.body.unread);
+    expect(final.body.notifications[0].readAt).toBe(read.body.readAt);
+
+    // Marking it read twice changes nothing.
+    await http(`${web}/users/${user}/notifications/${created.body.id}/read`, { method: 'POST' });
+    expect((await http(`${web}/users/${user}/notifications?limit=1`)).body.unread).toBe(before.body.unread);
+  });
+
+  it('answers 404 for an unknown user or notification and 400 for a bad body', async () => {
+    expect((await http(`${web}/users/999999/notifications`, { method: 'POST', body: JSON.stringify({ title: 't', body: 'b' }) })).status).toBe(404);
+    expect((await http(`${web}/users/${user}/notifications/1/read`, { method: 'POST' })).status).toBe(404);
+    expect((await http(`${web}/users/${user}/notifications`, { method: 'POST', body: '{"title": 5}' })).status).toBe(400);
+  });
+
+  it('refuses to take an instance out of rotation without the token, and honours it with the token', async () => {
+    const app = lab.host('app-2');
+    const l7 = `http://${app.address}:${app.services.http}/monitor/l7check`;
+    const denied = await http(l7, { method: 'PUT', body: JSON.stringify({ inRotation: false }) });
+    expect(denied.status).toBe(401);
+    const wrong = await http(l7, { method: 'PUT', headers: { authorization: 'Bearer not-the-token-at-all' }, body: JSON.stringify({ inRotation: false }) });
+    expect(wrong.status).toBe(401);
+    expect((await http(l7)).status).toBe(200);
+
+    const auth = { authorization: `Bearer ${lab.state.secrets.l7checkToken}` };
+    try {
+      expect((await http(l7, { method: 'PUT', headers: auth, body: JSON.stringify({ inRotation: false }) })).status).toBe(200);
+      expect((await http(l7)).status).toBe(503);
+      const socket = haproxyPaths(lab, lab.host('proxy-1')).socket;
+      await waitFor('HAProxy to take app-2 out', async () =>
+        (await showServers(socket)).some((s) => s.backend === 'web' && s.server === 'app-2' && s.status === 'DOWN'));
+    } finally {
+      await http(l7, { method: 'PUT', headers: auth, body: JSON.stringify({ inRotation: true }) });
+    }
+    const socket = haproxyPaths(lab, lab.host('proxy-1')).socket;
+    await waitFor('HAProxy to put app-2 back', async () =>
+      (await showServers(socket)).some((s) => s.backend === 'web' && s.server === 'app-2' && s.status === 'UP'));
+  });
+});

@@ -1,0 +1,30 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { labUp } from '../../lab/up.js';
+import { labDown } from '../../lab/down.js';
+import { openLab } from '../../lab/context.js';
+
+/** The shared lab's addresses: 127.22.x.y, never a user's lab (127.20) nor the machine's 127.0.0.1. */
+export const SHARED_LAB_OCTET = 22;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    labDir: string;
+  }
+}
+
+/** One real lab for every integration file, brought up once and down at the end. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'gameday-it-')), 'lab');
+  const started = Date.now();
+  // The default seed, so the tests see the dataset users get (larger than the buffer pool).
+  await labUp({ dir, octet: SHARED_LAB_OCTET });
+  process.stderr.write(`integration lab up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${dir}\n`);
+  project.provide('labDir', dir);
+  return async () => {
+    const lab = openLab(dir);
+    if (lab) await labDown(lab);
+  };
+}

@@ -1,0 +1,86 @@
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { inject } from 'vitest';
+import type { RowDataPacket } from 'mysql2/promise';
+import { requireLab, type LabContext } from '../../lab/context.js';
+import { rootConnection } from '../../lab/bootstrap.js';
+
+export const GAMEDAY = fileURLToPath(new URL('../../bin/gameday.js', import.meta.url));
+
+export function sharedLab(): LabContext {
+  return requireLab(inject('labDir'));
+}
+
+/** Runs the gameday CLI as a user would; never throws on a non-zero exit. */
+export function cli(args: string[], env: Record<string, string> = {}) {
+  return execa(process.execPath, [GAMEDAY, ...args], { reject: false, env: { ...env, GAMEDAY_LOG_LEVEL: 'warn' } });
+}
+
+export async function rootQuery(lab: LabContext, host: string, sql: string, values: unknown[] = []): Promise<RowDataPacket[]> {
+  const conn = await rootConnection(lab, lab.host(host));
+  try {
+    const [rows] = await conn.query<RowDataPacket[]>(sql, values);
+    return rows;
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Polls until `check` returns a truthy value, or fails with the last error after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** How a TCP connect ends within `ms`: connected, refused, or hung (no answer at all). */
+export function connectOutcome(address: string, port: number, ms: number): Promise<'connected' | 'refused' | 'hung'> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve('hung');
+    }, ms);
+    sock.on('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve('connected');
+    });
+    sock.on('error', () => {
+      clearTimeout(timer);
+      resolve('refused');
+    });
+  });
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body };
+}

@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { labUp } from '../../lab/up.js';
+import { labDown } from '../../lab/down.js';
+import { openLab, type LabContext } from '../../lab/context.js';
+import { powerOff } from '../../lab/power.js';
+import { GamedayError } from '../../topology/index.js';
+
+/** PIDs of every process whose command line names `dir`. */
+function processesNaming(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const tiny = { users: 200, notificationsPerUser: 5, readPercent: 50 };
+
+describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'gameday-life-')), 'lab');
+  let lab: LabContext | undefined;
+  let blocker: Server | undefined;
+
+  afterAll(async () => {
+    blocker?.close();
+    const left = openLab(dir);
+    if (left) await labDown(left);
+  });
+
+  it('refuses to start when an address it needs is taken, and starts nothing', async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker!.listen(6379, '127.23.2.21', resolve));
+    const err = await labUp({ dir, octet: 23, seed: tiny }).catch((e) => e);
+    expect(err).toBeInstanceOf(GamedayError);
+    expect(err.code).toBe('LAB_PORT_TAKEN');
+    expect(err.message).toContain('127.23.2.21:6379 is already in use by another program, so redis-2/redis cannot start; nothing was started');
+    expect(existsSync(dir)).toBe(false);
+    expect(processesNaming(dir)).toEqual([]);
+    await new Promise<void>((resolve) => blocker!.close(() => resolve()));
+    blocker = undefined;
+  });
+
+  it('comes up, and a second "up" starts nothing new', async () => {
+    lab = await labUp({ dir, octet: 23, seed: tiny });
+    const pids = Object.values(lab.state.processes).map((p) => p.pid).sort();
+    expect(pids).toHaveLength(16);
+    const again = await labUp({ dir });
+    expect(Object.values(again.state.processes).map((p) => p.pid).sort()).toEqual(pids);
+  });
+
+  it('refuses to change the seed of a lab that exists', async () => {
+    await expect(labUp({ dir, seed: { ...tiny, users: 999 } })).rejects.toThrow(/already seeded with 200 users x 5 notifications/);
+  });
+
+  it('down leaves no process, socket, firewall table or folder behind', async () => {
+    await powerOff(lab!, 'app-1'); // so there is a firewall table to remove
+    const table = lab!.nftTable;
+    expect((await execa('nft', ['list', 'table', 'inet', table], { reject: false })).exitCode).toBe(0);
+    const stopped = await labDown(lab!);
+    expect(stopped.length).toBe(15);
+    expect(processesNaming(dir)).toEqual([]);
+    expect((await execa('nft', ['list', 'table', 'inet', table], { reject: false })).exitCode).not.toBe(0);
+    expect(existsSync(dir)).toBe(false);
+    const sockets = (await execa('ss', ['-xlp'], { reject: false })).stdout;
+    expect(sockets).not.toContain(dir);
+  });
+});
