@@ -1,0 +1,209 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { InventoryInput } from '../topology/index.js';
+import type { StackConfig } from './config.js';
+import { TAG, tagsFor } from './naming.js';
+
+export interface RebootJob {
+  cluster: aws.ecs.Cluster;
+  taskDefinition: aws.ecs.TaskDefinition;
+  taskRole: aws.iam.Role;
+  schedulerRole: aws.iam.Role;
+  schedule: aws.scheduler.Schedule;
+}
+
+/** The command the task runs: the inventory comes in through the environment, written to a file first. */
+export function rebootCommand(maxUptime: string): string {
+  return (
+    'printf "%s" "$GAMEDAY_INVENTORY" > /tmp/inventory.json && ' +
+    `exec gameday runbook run reboot-stale --max-uptime ${maxUptime} --inventory /tmp/inventory.json --yes`
+  );
+}
+
+/** "03:30" → the EventBridge Scheduler expression that fires daily at that time. */
+export function dailyCron(hhmm: string): string {
+  const [h, m] = hhmm.split(':').map(Number);
+  return `cron(${m} ${h} * * ? *)`;
+}
+
+const assumedBy = (service: string) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+
+/**
+ * The 180-day reboot job: an EventBridge Scheduler schedule that starts, once a day somewhere in the
+ * configured window, a Fargate task running `gameday runbook run reboot-stale`. Its role may describe
+ * instances, reboot this stack's, and read and change the load balancer's weights; nothing else.
+ */
+export function createRebootJob(
+  stack: string,
+  config: StackConfig,
+  inventory: pulumi.Output<InventoryInput>,
+  subnetIds: pulumi.Input<string>[],
+  securityGroupId: pulumi.Input<string>,
+  alb: aws.lb.LoadBalancer,
+  listener: aws.lb.Listener,
+  parent: pulumi.Resource,
+): RebootJob {
+  const opts = { parent };
+  const region = config.region;
+  const tags = (role: string) => tagsFor(stack, { tier: 'reboot', role });
+  const cluster = new aws.ecs.Cluster('reboot', { name: `gameday-${stack}-reboot`, tags: tags('ecs-cluster') }, opts);
+  const logGroup = new aws.cloudwatch.LogGroup('reboot', { name: `/gameday/${stack}/reboot-stale`, retentionInDays: 90, tags: tags('logs') }, opts);
+
+  const executionRole = new aws.iam.Role(
+    'reboot-execution',
+    { name: `gameday-${stack}-reboot-exec`, assumeRolePolicy: assumedBy('ecs-tasks.amazonaws.com'), tags: tags('task-execution-role') },
+    opts,
+  );
+  new aws.iam.RolePolicy(
+    'reboot-execution',
+    {
+      role: executionRole.id,
+      policy: logGroup.arn.apply((logArn) =>
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'PullTheImage',
+              Effect: 'Allow',
+              Action: ['ecr:GetAuthorizationToken', 'ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+              Resource: '*',
+            },
+            { Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logArn}:*` },
+          ],
+        }),
+      ),
+    },
+    opts,
+  );
+
+  const taskRole = new aws.iam.Role(
+    'reboot-task',
+    { name: `gameday-${stack}-reboot-task`, assumeRolePolicy: assumedBy('ecs-tasks.amazonaws.com'), tags: tags('task-role') },
+    opts,
+  );
+  new aws.iam.RolePolicy(
+    'reboot-task',
+    {
+      role: taskRole.id,
+      policy: pulumi.all([alb.arn, listener.arn]).apply(([albArn, listenerArn]) =>
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DescribeInstances',
+              Effect: 'Allow',
+              Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus'],
+              Resource: '*',
+            },
+            {
+              Sid: 'RebootThisStacksInstances',
+              Effect: 'Allow',
+              Action: 'ec2:RebootInstances',
+              Resource: `arn:aws:ec2:${region}:*:instance/*`,
+              Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: stack } },
+            },
+            {
+              Sid: 'ReadLoadBalancerWeights',
+              Effect: 'Allow',
+              Action: [
+                'elasticloadbalancing:DescribeLoadBalancers',
+                'elasticloadbalancing:DescribeListeners',
+                'elasticloadbalancing:DescribeRules',
+                'elasticloadbalancing:DescribeTargetGroups',
+                'elasticloadbalancing:DescribeTargetHealth',
+              ],
+              Resource: '*',
+            },
+            {
+              Sid: 'ChangeLoadBalancerWeights',
+              Effect: 'Allow',
+              Action: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
+              Resource: [listenerArn, albArn.replace(':loadbalancer/', ':listener-rule/') + '/*'],
+            },
+          ],
+        }),
+      ),
+    },
+    opts,
+  );
+
+  const taskDefinition = new aws.ecs.TaskDefinition(
+    'reboot-stale',
+    {
+      family: `gameday-${stack}-reboot-stale`,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      executionRoleArn: executionRole.arn,
+      taskRoleArn: taskRole.arn,
+      containerDefinitions: pulumi.all([inventory, logGroup.name]).apply(([inv, logName]) =>
+        JSON.stringify([
+          {
+            name: 'gameday',
+            image: config.reboot.image,
+            essential: true,
+            entryPoint: ['sh', '-c'],
+            command: [rebootCommand(config.reboot.maxUptime)],
+            environment: [
+              { name: 'GAMEDAY_INVENTORY', value: JSON.stringify(inv) },
+              { name: 'AWS_REGION', value: region },
+            ],
+            logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logName, 'awslogs-region': region, 'awslogs-stream-prefix': 'reboot-stale' } },
+          },
+        ]),
+      ),
+      tags: tags('task-definition'),
+    },
+    opts,
+  );
+
+  const schedulerRole = new aws.iam.Role(
+    'reboot-scheduler',
+    { name: `gameday-${stack}-reboot-scheduler`, assumeRolePolicy: assumedBy('scheduler.amazonaws.com'), tags: tags('scheduler-role') },
+    opts,
+  );
+  new aws.iam.RolePolicy(
+    'reboot-scheduler',
+    {
+      role: schedulerRole.id,
+      policy: pulumi.all([taskDefinition.arnWithoutRevision, cluster.arn, taskRole.arn, executionRole.arn]).apply(([tdArn, clusterArn, taskArn, execArn]) =>
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'RunTheTask', Effect: 'Allow', Action: 'ecs:RunTask', Resource: [`${tdArn}:*`, tdArn], Condition: { ArnLike: { 'ecs:cluster': clusterArn } } },
+            { Sid: 'HandItsRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: [taskArn, execArn] },
+          ],
+        }),
+      ),
+    },
+    opts,
+  );
+
+  const schedule = new aws.scheduler.Schedule(
+    'reboot-stale',
+    {
+      name: `gameday-${stack}-reboot-stale`,
+      description: `Daily: reboot hosts of ${stack} up for ${config.reboot.maxUptime} or more, one at a time, behind gameday's gates`,
+      scheduleExpression: dailyCron(config.reboot.windowStart),
+      scheduleExpressionTimezone: config.reboot.timezone,
+      // Starts at a random time in the window, never twice a day.
+      flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: config.reboot.windowMinutes },
+      target: {
+        arn: cluster.arn,
+        roleArn: schedulerRole.arn,
+        ecsParameters: {
+          taskDefinitionArn: taskDefinition.arn,
+          launchType: 'FARGATE',
+          taskCount: 1,
+          networkConfiguration: { subnets: subnetIds, securityGroups: [securityGroupId], assignPublicIp: false },
+        },
+        // A reboot run that failed is resumed by an operator, not re-run blindly.
+        retryPolicy: { maximumRetryAttempts: 0 },
+      },
+    },
+    opts,
+  );
+  return { cluster, taskDefinition, taskRole, schedulerRole, schedule };
+}
