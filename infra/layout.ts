@@ -133,8 +133,6 @@ export function buildInventory(
   const dbHosts = layout.db.map((h) => host(h, identityOf(h)));
   const proxyHosts = layout.dbProxy.map((h) => host(h, identityOf(h)));
   const redisHosts = layout.redis.map((h) => host(h, identityOf(h)));
-  const proxies = layout.dbProxy.map((h) => h.name);
-  const replicas = layout.db.filter((h) => h.role === 'replica').map((h) => h.name);
   return {
     name: layout.inventoryName,
     tiers: {
@@ -147,9 +145,23 @@ export function buildInventory(
     // tier per zone. `placement check` treats the loss of a whole group in a zone as one rack loss.
     placement: { maxPerRack: MAX_PER_GROUP_PER_ZONE, minZones: config.minZones },
     hosts: [...webHosts, ...dbHosts, ...proxyHosts, ...redisHosts],
-    pools: [
-      { name: 'db-write', proxies, servers: layout.db.map((h) => h.name), backend: 'db-write' },
-      ...(replicas.length > 0 ? [{ name: 'db-read', proxies, servers: replicas, backend: 'db-read' }] : []),
-    ],
+    pools: stackPools(layout.db, layout.dbProxy),
   };
+}
+
+/**
+ * The HAProxy pools of the stack: every db-proxy serves `db-write` (the primary, replicas as
+ * backups) and `db-read` (the replicas). Shared with the policy pack's reconstruction.
+ */
+export function stackPools(
+  db: readonly { name: string; role?: string }[],
+  dbProxy: readonly { name: string }[],
+): NonNullable<InventoryInput['pools']> {
+  if (db.length === 0 || dbProxy.length === 0) return [];
+  const proxies = dbProxy.map((h) => h.name);
+  const replicas = db.filter((h) => h.role === 'replica').map((h) => h.name);
+  return [
+    { name: 'db-write', proxies, servers: db.map((h) => h.name), backend: 'db-write' },
+    ...(replicas.length > 0 ? [{ name: 'db-read', proxies, servers: replicas, backend: 'db-read' }] : []),
+  ];
 }

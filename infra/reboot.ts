@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { InventoryInput } from '../topology/index.js';
 import type { StackConfig } from './config.js';
 import { TAG, tagsFor } from './naming.js';
+import { dailyCron, rebootCommand } from './rebootSchedule.js';
 
 export interface RebootJob {
   cluster: aws.ecs.Cluster;
@@ -10,20 +11,6 @@ export interface RebootJob {
   taskRole: aws.iam.Role;
   schedulerRole: aws.iam.Role;
   schedule: aws.scheduler.Schedule;
-}
-
-/** The command the task runs: the inventory comes in through the environment, written to a file first. */
-export function rebootCommand(maxUptime: string): string {
-  return (
-    'printf "%s" "$GAMEDAY_INVENTORY" > /tmp/inventory.json && ' +
-    `exec gameday runbook run reboot-stale --max-uptime ${maxUptime} --inventory /tmp/inventory.json --yes`
-  );
-}
-
-/** "03:30" → the EventBridge Scheduler expression that fires daily at that time. */
-export function dailyCron(hhmm: string): string {
-  const [h, m] = hhmm.split(':').map(Number);
-  return `cron(${m} ${h} * * ? *)`;
 }
 
 const assumedBy = (service: string) =>

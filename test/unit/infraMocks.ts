@@ -3,9 +3,9 @@
  * Every resource the program registers is recorded with its inputs, as the policy pack sees them.
  */
 import * as pulumi from '@pulumi/pulumi';
-// Internal to the SDK, stable since 2019: resolves once every pending resource registration is done.
-import { waitForRPCs } from '@pulumi/pulumi/runtime/settings.js';
-import { parseStackConfig, type StackConfig } from '../../infra/config.js';
+// Waits until every pending resource registration is done, then drops the (mock) monitor.
+import { disconnect } from '@pulumi/pulumi/runtime/settings.js';
+import type { StackConfig } from '../../infra/config.js';
 import { GamedayStack } from '../../infra/stack.js';
 import type { InventoryInput } from '../../topology/index.js';
 
@@ -17,12 +17,7 @@ export interface RecordedResource {
   inputs: Record<string, any>;
 }
 
-export const TEST_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/gameday:test';
-
-/** The smallest valid configuration: only the required key set. */
-export function configWith(raw: Record<string, unknown> = {}): StackConfig {
-  return parseStackConfig({ rebootImage: TEST_IMAGE, ...raw }, 'test');
-}
+export { configWith, TEST_IMAGE } from './infraFixtures.js';
 
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
@@ -92,6 +87,6 @@ export async function runStack(config: StackConfig, stackName = 'dev'): Promise<
   const stack = new GamedayStack('gameday', stackName, config);
   const inventory = await valueOf(stack.outputs.inventory);
   await valueOf(pulumi.all([stack.outputs.rackExperiments, stack.outputs.zoneExperiments, stack.outputs.rebootSchedule]));
-  await waitForRPCs();
+  await disconnect();
   return { stack, inventory, resources };
 }
