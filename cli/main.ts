@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerPlacement } from './placementCommand.js';
 import { registerLab } from './labCommand.js';
+import { registerInventory } from './inventoryCommand.js';
 
 const program = new Command();
 program
@@ -11,5 +12,6 @@ program
 
 registerPlacement(program);
 registerLab(program);
+registerInventory(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { GamedayError, parseInventory, type Inventory } from '../topology/index.js';
+import { action } from './run.js';
+
+/** Where Pulumi.yaml is: the repository root. */
+const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The inventory in a stack's outputs (`pulumi stack output --json`), validated like any inventory.
+ * `source` names where the outputs came from, for error messages.
+ */
+export function inventoryFromOutputs(outputs: unknown, source: string): Inventory {
+  if (!outputs || typeof outputs !== 'object' || Array.isArray(outputs)) {
+    throw new GamedayError('PULUMI_OUTPUTS_INVALID', 'not a JSON object of stack outputs', source, 'give the output of `pulumi stack output --json`');
+  }
+  const inventory = (outputs as Record<string, unknown>).inventory;
+  if (inventory === undefined) {
+    const keys = Object.keys(outputs);
+    throw new GamedayError(
+      'PULUMI_OUTPUTS_INVALID',
+      `no "inventory" output (outputs: ${keys.join(', ') || 'none'})`,
+      source,
+      'deploy the gameday stack (Pulumi.yaml at the repository root) first; its outputs include the inventory',
+    );
+  }
+  return parseInventory(inventory, `${source}: inventory`);
+}
+
+export function readOutputsFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GamedayError(
+      'PULUMI_OUTPUTS_UNREADABLE',
+      `cannot read the stack outputs (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      file,
+      'write them with `pulumi stack output --json > outputs.json`',
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GamedayError('PULUMI_OUTPUTS_INVALID', `not valid JSON: ${(err as Error).message}`, file, 'give the output of `pulumi stack output --json`');
+  }
+}
+
+/** Runs `pulumi stack output --json` for a stack of the project (the selected one when none is named). */
+export function readStackOutputs(stack: string | undefined): Promise<unknown> {
+  const args = ['stack', 'output', '--json', '--cwd', PROJECT_DIR, ...(stack ? ['--stack', stack] : [])];
+  const source = `pulumi stack output${stack ? ` --stack ${stack}` : ''}`;
+  return new Promise((resolvePromise, reject) => {
+    execFile('pulumi', args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          reject(new GamedayError('PULUMI_NOT_FOUND', 'the pulumi command is not installed or not on PATH', source, 'install the Pulumi CLI, or pass --file <outputs.json> written elsewhere with `pulumi stack output --json`'));
+        } else {
+          reject(new GamedayError('PULUMI_FAILED', `pulumi failed: ${stderr.trim() || err.message}`, source, 'check `pulumi stack ls` and that you are logged in to the stack\'s backend'));
+        }
+        return;
+      }
+      try {
+        resolvePromise(JSON.parse(stdout));
+      } catch (parseErr) {
+        reject(new GamedayError('PULUMI_OUTPUTS_INVALID', `pulumi printed no JSON: ${(parseErr as Error).message}`, source));
+      }
+    });
+  });
+}
+
+/** The inventory file's text: YAML, with a header saying where it came from. */
+export function renderInventoryFile(inv: Inventory, source: string): string {
+  return `# gameday inventory, written by \`gameday inventory from-pulumi\` from ${source}\n${stringify(inv)}`;
+}
+
+export interface FromPulumiOptions {
+  stack?: string;
+  file?: string;
+}
+
+/** The validated inventory of a stack, from saved outputs (--file) or from pulumi (--stack). */
+export async function inventoryFromPulumi(opts: FromPulumiOptions): Promise<{ inv: Inventory; source: string }> {
+  if (opts.stack !== undefined && opts.file !== undefined) {
+    throw new GamedayError('USAGE', 'give --stack or --file, not both', '--stack/--file', '--file reads saved outputs; --stack asks pulumi');
+  }
+  const source = opts.file ?? `stack ${opts.stack ?? '(selected)'}`;
+  const outputs = opts.file !== undefined ? readOutputsFile(opts.file) : await readStackOutputs(opts.stack);
+  return { inv: inventoryFromOutputs(outputs, source), source };
+}
+
+export function registerInventory(program: Command): void {
+  const inventory = program.command('inventory').description('Write inventory files from other sources');
+  inventory
+    .command('from-pulumi')
+    .description("Write the gameday Pulumi stack's inventory output as an inventory file (for placement check and every runbook)")
+    .option('--stack <name>', 'the stack to read with `pulumi stack output` (default: the selected stack)')
+    .option('--file <outputs.json>', 'read saved `pulumi stack output --json` instead of running pulumi')
+    .option('--out <file>', 'write the inventory here instead of stdout')
+    .action(
+      action(async (opts: FromPulumiOptions & { out?: string }) => {
+        const { inv, source } = await inventoryFromPulumi(opts);
+        const text = renderInventoryFile(inv, source);
+        if (opts.out) {
+          writeFileSync(opts.out, text);
+          const zones = new Set(inv.hosts.map((h) => h.zone)).size;
+          process.stderr.write(`wrote ${opts.out}: inventory ${inv.name}, ${inv.hosts.length} hosts in ${Object.keys(inv.tiers).length} tiers over ${zones} zone(s)\n`);
+        } else {
+          process.stdout.write(text);
+        }
+      }),
+    );
+}
