@@ -25,7 +25,7 @@ const stateSchema = z.object({
   seeded: z.boolean(),
   secrets: z.object({ appDbPassword: z.string(), replPassword: z.string(), l7checkToken: z.string() }),
   processes: z.record(z.string(), processRecordSchema),
-  /** The db host that takes writes now (it starts writable; the others read-only). */
+  /** The db host that is the primary when the lab is first seeded (later switchovers may move it). */
   dbPrimary: z.string(),
   /** Hosts whose power is off (addresses blackholed, processes killed). */
   poweredOff: z.array(z.string()),

@@ -57,3 +57,17 @@ export async function powerOn(lab: LabContext, target: string): Promise<PowerRes
   const started = await startHosts(lab, domain.hosts.map((h) => lab.host(h)));
   return { domain, blackholed: withNft, processes: started };
 }
+
+/**
+ * A clean reboot of one host: its processes stop as on a shutdown (MariaDB
+ * dumps its buffer pool, Redis writes its files), then start again.
+ */
+export async function rebootHost(lab: LabContext, hostName: string): Promise<string[]> {
+  const host = lab.inventory.hosts.find((h) => h.name === hostName);
+  if (!host) {
+    throw new GamedayError('LAB_UNKNOWN_HOST', `"${hostName}" is not a lab host; nothing was touched`, hostName, `hosts: ${lab.inventory.hosts.map((h) => h.name).join(', ')}`);
+  }
+  const ids = Object.entries(lab.state.processes).filter(([, rec]) => rec.host === hostName).map(([id]) => id);
+  await Promise.all(ids.map((id) => stopProcess(lab, id, 'term')));
+  return startHosts(lab, [host]);
+}

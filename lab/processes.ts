@@ -57,7 +57,9 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       id: `${host.name}/mariadbd`,
       prepare: () => {
         mkdirSync(p.tmpdir, { recursive: true });
-        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, lab.state.dbPrimary === host.name));
+        // A server that replicates (master.info) restarts read-only; a fresh one only if it is not the first primary.
+        const isPrimary = existsSync(p.datadir) ? !existsSync(join(p.datadir, 'master.info')) : lab.state.dbPrimary === host.name;
+        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary));
       },
       host: host.name,
       command: 'mariadbd',

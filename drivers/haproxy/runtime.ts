@@ -1,14 +1,22 @@
 import { createConnection } from 'node:net';
 
+/** Where a HAProxy runtime API listens: a unix socket path, or TCP. */
+export type RuntimeEndpoint = string | { host: string; port: number };
+
+function describeEndpoint(e: RuntimeEndpoint): string {
+  return typeof e === 'string' ? e : `${e.host}:${e.port}`;
+}
+
 /**
- * Sends one command to a HAProxy runtime API socket (unix path) and returns the
- * whole answer. The socket closes after one command in non-interactive mode.
+ * Sends one command to a HAProxy runtime API (unix socket path or TCP) and
+ * returns the whole answer. The socket closes after one command in
+ * non-interactive mode.
  */
-export function runtimeCommand(socketPath: string, command: string, timeoutMs = 3000): Promise<string> {
+export function runtimeCommand(endpoint: RuntimeEndpoint, command: string, timeoutMs = 3000): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const sock = createConnection({ path: socketPath });
-    const timer = setTimeout(() => sock.destroy(new Error(`HAProxy runtime API ${socketPath} did not answer "${command}" in ${timeoutMs} ms`)), timeoutMs);
+    const sock = typeof endpoint === 'string' ? createConnection({ path: endpoint }) : createConnection(endpoint);
+    const timer = setTimeout(() => sock.destroy(new Error(`HAProxy runtime API ${describeEndpoint(endpoint)} did not answer "${command}" in ${timeoutMs} ms`)), timeoutMs);
     sock.on('connect', () => sock.write(`${command}\n`));
     sock.on('data', (d) => chunks.push(d));
     sock.on('error', (err) => {
@@ -45,8 +53,8 @@ export interface ServerView {
   currentSessions: number;
 }
 
-export async function showServers(socketPath: string): Promise<ServerView[]> {
-  const rows = parseShowStat(await runtimeCommand(socketPath, 'show stat'));
+export async function showServers(endpoint: RuntimeEndpoint): Promise<ServerView[]> {
+  const rows = parseShowStat(await runtimeCommand(endpoint, 'show stat'));
   return rows
     .filter((r) => r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
     .map((r) => ({
@@ -57,4 +65,35 @@ export async function showServers(socketPath: string): Promise<ServerView[]> {
       checkStatus: r.check_status,
       currentSessions: Number(r.scur),
     }));
+}
+
+/** Names must be plain: a newline or ';' would smuggle a second runtime command. */
+function checkName(what: string, name: string): string {
+  if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new Error(`invalid HAProxy ${what} name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** Runs a command that answers nothing on success; any answer is the error text. */
+async function runtimeAction(endpoint: RuntimeEndpoint, command: string): Promise<void> {
+  const answer = (await runtimeCommand(endpoint, command)).trim();
+  if (answer !== '') throw new Error(`HAProxy ${describeEndpoint(endpoint)} refused "${command}": ${answer}`);
+}
+
+export type ServerAdminState = 'ready' | 'drain' | 'maint';
+
+export function setServerState(endpoint: RuntimeEndpoint, backend: string, server: string, state: ServerAdminState): Promise<void> {
+  return runtimeAction(endpoint, `set server ${checkName('backend', backend)}/${checkName('server', server)} state ${state}`);
+}
+
+/** Sets a weight: an absolute 0-256, or a percentage ("25%") of the configured weight. */
+export async function setWeight(endpoint: RuntimeEndpoint, backend: string, server: string, weight: number | `${number}%`): Promise<void> {
+  await runtimeAction(endpoint, `set weight ${checkName('backend', backend)}/${checkName('server', server)} ${weight}`);
+}
+
+/** The current and configured weight ("get weight" answers "25 (initial 100)"). */
+export async function getWeight(endpoint: RuntimeEndpoint, backend: string, server: string): Promise<{ current: number; initial: number }> {
+  const answer = await runtimeCommand(endpoint, `get weight ${checkName('backend', backend)}/${checkName('server', server)}`);
+  const m = answer.match(/^(\d+) \(initial (\d+)\)/);
+  if (!m) throw new Error(`HAProxy ${describeEndpoint(endpoint)}: unexpected answer to get weight: ${answer.trim()}`);
+  return { current: Number(m[1]), initial: Number(m[2]) };
 }

@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis';
+
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+}
+
+/** A short-lived connection that never retries: gates want an answer now, not later. */
+export async function withRedis<T>(e: RedisEndpoint, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ ...e, lazyConnect: true, connectTimeout: 1000, commandTimeout: 2000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return await fn(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
+function infoFields(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text.split('\r\n').filter((l) => l.includes(':') && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
+  );
+}
+
+export interface RedisReadiness {
+  role: 'master' | 'slave';
+  masterLinkUp: boolean;
+  loading: boolean;
+  syncInProgress: boolean;
+  masterHost: string | null;
+}
+
+export async function redisReadiness(e: RedisEndpoint): Promise<RedisReadiness> {
+  return withRedis(e, async (r) => {
+    const repl = infoFields(await r.info('replication'));
+    const persistence = infoFields(await r.info('persistence'));
+    return {
+      role: repl.role === 'master' ? 'master' : 'slave',
+      masterLinkUp: repl.master_link_status === 'up',
+      loading: persistence.loading === '1',
+      syncInProgress: repl.master_sync_in_progress === '1',
+      masterHost: repl.master_host ?? null,
+    };
+  });
+}
+
+/** A replica is ready when its link to the primary is up, it is not loading and not syncing. */
+export function redisReplicaReady(r: RedisReadiness): { ok: boolean; detail: string } {
+  if (r.role === 'master') return { ok: true, detail: 'primary' };
+  if (r.loading) return { ok: false, detail: 'loading its data' };
+  if (!r.masterLinkUp) return { ok: false, detail: 'master_link_status down' };
+  if (r.syncInProgress) return { ok: false, detail: 'full sync in progress' };
+  return { ok: true, detail: 'replica, link up' };
+}
+
+/** The primary's address as one Sentinel sees it (null when it does not know). */
+export async function sentinelPrimary(sentinel: RedisEndpoint, masterName: string): Promise<RedisEndpoint | null> {
+  return withRedis(sentinel, async (r) => {
+    const a = (await r.call('SENTINEL', 'get-master-addr-by-name', masterName)) as string[] | null;
+    return a ? { host: a[0], port: Number(a[1]) } : null;
+  });
+}
+
+/** Asks one Sentinel to fail over now (a graceful switchover: the old primary becomes a replica). */
+export async function sentinelFailover(sentinel: RedisEndpoint, masterName: string): Promise<void> {
+  await withRedis(sentinel, (r) => r.call('SENTINEL', 'FAILOVER', masterName));
+}

@@ -1,0 +1,62 @@
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GamedayError, type Host } from '../topology/index.js';
+import type { PowerDriver } from '../drivers/power/types.js';
+import { requireLab } from './context.js';
+import { rebootHost } from './power.js';
+import { isRunning } from './supervisor.js';
+
+function answers(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port, timeout: 1000 });
+    sock.on('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.on('timeout', () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * The lab's power driver: a lab host's uptime is the age of its processes;
+ * a reboot is a clean restart of them (unlike power-off). It lives in lab/
+ * because it acts on the lab's processes; drivers/ may not import lab/.
+ */
+export function labPowerDriver(labDir: string): PowerDriver {
+  // Read the state afresh each time: other commands change it.
+  const lab = () => requireLab(labDir);
+  const bootTime = (host: Host): number | undefined => {
+    const l = lab();
+    const starts = Object.entries(l.state.processes)
+      .filter(([id, rec]) => rec.host === host.name && isRunning(l, id))
+      .map(([, rec]) => Date.parse(rec.startedAt));
+    return starts.length ? Math.min(...starts) : undefined;
+  };
+  return {
+    kind: 'lab',
+    async uptimeSeconds(host) {
+      const boot = bootTime(host);
+      if (boot === undefined) throw new GamedayError('HOST_DOWN', `${host.name} has no running process`, host.name, 'power it on: gameday lab power-on');
+      return (Date.now() - boot) / 1000;
+    },
+    async reboot(host) {
+      await rebootHost(lab(), host.name);
+    },
+    async waitUntilBack(host, since, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const boot = bootTime(host);
+        if (boot !== undefined && boot >= since.getTime()) {
+          const ports = Object.values(host.services);
+          if ((await Promise.all(ports.map((p) => answers(host.address, p)))).every(Boolean)) return;
+        }
+        await sleep(250);
+      }
+      throw new GamedayError('HOST_NOT_BACK', `${host.name} did not come back within ${timeoutMs / 1000} s`, host.name, 'see "gameday lab status" and its logs');
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { GamedayError, type Host, type Inventory } from '../topology/index.js';
+import type { PowerDriver } from '../drivers/power/types.js';
+import type { RuntimeEndpoint } from '../drivers/haproxy/runtime.js';
+import type { MysqlConnector } from '../drivers/mysql/readiness.js';
+
+/**
+ * The drivers a fleet runbook needs, for one inventory. The CLI builds it
+ * (for the lab: lab/fleetEnv.ts) and passes it as the run environment.
+ */
+export interface FleetEnv {
+  power(host: Host): PowerDriver;
+  /** Where each proxy's HAProxy runtime API listens. */
+  haproxyEndpoint(proxy: Host): RuntimeEndpoint;
+  /** Admin connections to db hosts. */
+  mysql: MysqlConnector;
+  /** The user replicas connect with (needed to repoint them at a switchover). */
+  replication: { user: string; password: string };
+  sentinelMasterName: string;
+  /** Bearer token of the app's PUT /monitor/l7check, when the fleet has one. */
+  l7checkToken?: string;
+}
+
+export function fleet(env: Record<string, unknown>): FleetEnv {
+  const f = env.fleet as FleetEnv | undefined;
+  if (!f) throw new GamedayError('NO_FLEET_ENV', 'this runbook needs the fleet drivers, and none were given', 'environment', 'run it through "gameday runbook run"');
+  return f;
+}
+
+/** A server's place in the load balancers: one per pool that lists it. */
+export interface Membership {
+  pool: string;
+  backend: string;
+  proxies: Host[];
+}
+
+export function membershipsOf(inv: Inventory, hostName: string): Membership[] {
+  const byName = new Map(inv.hosts.map((h) => [h.name, h]));
+  return inv.pools
+    .filter((p) => p.servers.includes(hostName))
+    .map((p) => ({ pool: p.name, backend: p.backend ?? p.name, proxies: p.proxies.map((n) => byName.get(n)!) }));
+}
+
+export function hostByName(inv: Inventory, name: string): Host {
+  const h = inv.hosts.find((x) => x.name === name);
+  if (!h) {
+    throw new GamedayError('UNKNOWN_HOST', `"${name}" is not a host of inventory ${inv.name}`, name, `hosts: ${inv.hosts.map((x) => x.name).join(', ')}`);
+  }
+  return h;
+}

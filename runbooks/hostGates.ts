@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Host, Inventory } from '../topology/index.js';
+import { showServers } from '../drivers/haproxy/runtime.js';
+import { mysqlReadiness, replicaReady, withConnection } from '../drivers/mysql/readiness.js';
+import { redisReadiness, redisReplicaReady, sentinelPrimary, withRedis } from '../drivers/redis/readiness.js';
+import { membershipsOf, type FleetEnv } from './fleet.js';
+
+export type GateResult = { ok: boolean; detail: string };
+
+/**
+ * Is the host ready to take traffic again? Each tier has its own test:
+ * a db replica replicates with both threads and little lag; Redis is linked
+ * and not loading; a Sentinel knows the primary and has its quorum; a proxy's
+ * runtime API answers; an app instance answers its L7 check.
+ */
+export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagMs: number): Promise<GateResult> {
+  switch (host.tier) {
+    case 'db': {
+      const r = await withConnection(f.mysql, host.name, mysqlReadiness);
+      if (!r.readOnly && !r.replicating) return { ok: true, detail: 'writable primary' };
+      return replicaReady(r, maxLagMs);
+    }
+    case 'redis':
+      return redisReplicaReady(await redisReadiness({ host: host.address, port: host.services.redis }));
+    case 'sentinel': {
+      const primary = await sentinelPrimary({ host: host.address, port: host.services.sentinel }, f.sentinelMasterName);
+      if (!primary) return { ok: false, detail: 'does not know the primary yet' };
+      const quorum = await withRedis({ host: host.address, port: host.services.sentinel }, (r) => r.call('SENTINEL', 'CKQUORUM', f.sentinelMasterName).then(String, (e: Error) => e.message));
+      return { ok: quorum.startsWith('OK'), detail: quorum };
+    }
+    case 'proxy':
+    case 'db-proxy':
+    case 'lb': {
+      const servers = await showServers(f.haproxyEndpoint(host));
+      return { ok: servers.length > 0, detail: `runtime API answers, ${servers.filter((s) => s.status === 'UP').length} servers UP` };
+    }
+    default: {
+      const port = host.services.http;
+      if (port === undefined) return { ok: true, detail: 'no readiness test for this tier: back is ready' };
+      const res = await fetch(`http://${host.address}:${port}/monitor/l7check`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return { ok: res.status === 200, detail: `l7check ${res.status}` };
+    }
+  }
+}
+
+/** Sessions every proxy still has open to this server (over all its pools). */
+export async function openSessions(f: FleetEnv, inv: Inventory, host: Host): Promise<number> {
+  let total = 0;
+  for (const m of membershipsOf(inv, host.name)) {
+    for (const proxy of m.proxies) {
+      const views = await showServers(f.haproxyEndpoint(proxy)).catch(() => []);
+      total += views.filter((v) => v.backend === m.backend && v.server === host.name).reduce((n, v) => n + v.currentSessions, 0);
+    }
+  }
+  return total;
+}
+
+/**
+ * Every proxy sees the server UP in at least one of its pools. (A db host is
+ * in the write and the read pool; its health check passes in the one that
+ * fits its role now.) A host in no pool passes.
+ */
+export async function upInPools(f: FleetEnv, inv: Inventory, host: Host): Promise<GateResult> {
+  const memberships = membershipsOf(inv, host.name);
+  const proxies = [...new Map(memberships.flatMap((m) => m.proxies).map((p) => [p.name, p])).values()];
+  const problems: string[] = [];
+  for (const proxy of proxies) {
+    const views = await showServers(f.haproxyEndpoint(proxy));
+    const mine = memberships.filter((m) => m.proxies.includes(proxy)).map((m) => views.find((v) => v.backend === m.backend && v.server === host.name));
+    if (!mine.some((v) => v?.status === 'UP')) problems.push(`${proxy.name}: ${mine.map((v) => `${v?.backend}=${v?.status ?? 'absent'}`).join(' ')}`);
+  }
+  return problems.length ? { ok: false, detail: `not UP: ${problems.join(', ')}` } : { ok: true, detail: `UP on ${proxies.length} proxies` };
+}
+
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal });
+}

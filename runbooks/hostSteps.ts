@@ -1,0 +1,245 @@
+import type { Host, Inventory } from '../topology/index.js';
+import { runtimeCommand, setServerState, setWeight, type ServerAdminState } from '../drivers/haproxy/runtime.js';
+import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
+import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
+import { redisReadiness, sentinelFailover, sentinelPrimary } from '../drivers/redis/readiness.js';
+import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.js';
+import { fleet, hostByName, membershipsOf, type FleetEnv } from './fleet.js';
+import { hostReady, openSessions, pause, upInPools } from './hostGates.js';
+
+/** How a host goes back into service: the gates and the weight ramp. */
+export interface ReturnOptions {
+  maxLagMs: number;
+  readySamples: number;
+  readyTimeoutS: number;
+  rampPercents: number[];
+  rampHoldS: number;
+}
+
+const envOf = (ctx: Pick<StepContext, 'env'>) => fleet(ctx.env);
+
+async function eachPoolServer(f: FleetEnv, inv: Inventory, host: Host, act: (endpoint: ReturnType<FleetEnv['haproxyEndpoint']>, backend: string) => Promise<void>): Promise<number> {
+  let n = 0;
+  for (const m of membershipsOf(inv, host.name)) {
+    for (const proxy of m.proxies) {
+      await act(f.haproxyEndpoint(proxy), m.backend);
+      n++;
+    }
+  }
+  return n;
+}
+
+async function setStateEverywhere(f: FleetEnv, inv: Inventory, host: Host, state: ServerAdminState): Promise<number> {
+  return eachPoolServer(f, inv, host, (e, backend) => setServerState(e, backend, host.name, state));
+}
+
+async function setL7check(f: FleetEnv, host: Host, inRotation: boolean): Promise<void> {
+  if (host.services.http === undefined || !f.l7checkToken || host.tier === 'proxy') return;
+  const res = await fetch(`http://${host.address}:${host.services.http}/monitor/l7check`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${f.l7checkToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ inRotation }),
+    signal: AbortSignal.timeout(3000),
+  });
+  if (res.status !== 200) throw new Error(`${host.name} l7check PUT answered ${res.status}`);
+}
+
+/** The frontends of a proxy (its listen sections), from show stat. */
+async function frontendsOf(f: FleetEnv, proxy: Host): Promise<string[]> {
+  const csv = await runtimeCommand(f.haproxyEndpoint(proxy), 'show stat -1 1 -1');
+  return csv.split('\n').filter((l) => l.includes(',FRONTEND,')).map((l) => l.split(',')[0]);
+}
+
+/**
+ * Makes the host safe to take down. A db primary is switched over to its
+ * most caught-up replica; a Redis primary is failed over by Sentinel; a proxy
+ * stops accepting connections so its clients move to the other proxy.
+ * Runs at execution time against the live roles, so it is idempotent.
+ */
+export function handOffStep(id: string, hostName: string): ActionStep {
+  return {
+    id,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `hand off ${hostName}'s role if it has one`,
+    locks: [`host:${hostName}`],
+    describe: () => ({ target: hostName, consequence: 'switchover if primary (db: GTID switchover, redis: Sentinel failover); proxy: clients move to the other proxy' }),
+    async run(ctx) {
+      const f = envOf(ctx);
+      const host = hostByName(ctx.inventory, hostName);
+      if (host.tier === 'db' && (await isWritablePrimary(f.mysql, host.name))) {
+        const others = ctx.inventory.hosts.filter((h) => h.tier === 'db' && h.name !== host.name);
+        const ranked = [];
+        for (const o of others) {
+          const r = await withConnection(f.mysql, o.name, mysqlReadiness).catch(() => undefined);
+          if (r?.ioRunning && r.sqlRunning) ranked.push({ host: o, lag: r.heartbeatLagMs ?? (r.secondsBehindMaster ?? 1e9) * 1000 });
+        }
+        ranked.sort((a, b) => a.lag - b.lag);
+        const candidate = ranked[0]?.host;
+        if (!candidate) throw new Error(`no replica of ${host.name} replicates: cannot switch over`);
+        const result = await switchover(f.mysql, {
+          oldPrimary: host.name,
+          newPrimary: candidate.name,
+          otherReplicas: others.filter((o) => o !== candidate).map((o) => o.name),
+          newPrimaryAddress: { host: candidate.address, port: candidate.services.mysql },
+          replicationUser: f.replication,
+        });
+        await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms`, { newPrimary: candidate.name, ...result });
+        return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
+      }
+      if (host.tier === 'redis' && (await redisReadiness({ host: host.address, port: host.services.redis })).role === 'master') {
+        const sentinels = ctx.inventory.hosts.filter((h) => h.tier === 'sentinel');
+        const asked = Date.now();
+        await sentinelFailover({ host: sentinels[0].address, port: sentinels[0].services.sentinel }, f.sentinelMasterName);
+        // Done when every Sentinel names another primary and the old one is a replica.
+        for (;;) {
+          const views = await Promise.all(sentinels.map((s) => sentinelPrimary({ host: s.address, port: s.services.sentinel }, f.sentinelMasterName).catch(() => null)));
+          const moved = views.every((v) => v && v.host !== host.address);
+          const role = (await redisReadiness({ host: host.address, port: host.services.redis }).catch(() => undefined))?.role;
+          if (moved && role === 'slave') break;
+          if (Date.now() - asked > 60_000) throw new Error(`Sentinel failover away from ${host.name} did not finish in 60 s`);
+          await pause(250, ctx.signal);
+        }
+        const newPrimary = ctx.inventory.hosts.find((h) => h.tier === 'redis' && h.name !== host.name)?.name;
+        await ctx.note(`Sentinel failed the Redis primary over from ${host.name} to ${newPrimary} in ${Date.now() - asked} ms`);
+        return { handedOff: 'redis-primary', newPrimary, failoverMs: Date.now() - asked };
+      }
+      if (host.tier === 'proxy' || host.tier === 'db-proxy' || host.tier === 'lb') {
+        const frontends = await frontendsOf(f, host);
+        for (const fe of frontends) await runtimeCommand(f.haproxyEndpoint(host), `disable frontend ${fe}`);
+        return { handedOff: 'proxy', disabledFrontends: frontends };
+      }
+      return { handedOff: null };
+    },
+  };
+}
+
+/** Drain: no new traffic (HAProxy drain on every proxy, app out of rotation), then wait for sessions to end. */
+export function drainStep(id: string, hostName: string, drainTimeoutS: number): ActionStep {
+  return {
+    id,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `drain ${hostName} and wait for its connections to go`,
+    locks: [`host:${hostName}`],
+    describe: (ctx) => ({
+      target: hostName,
+      inputs: { pools: membershipsOf(ctx.inventory, hostName).map((m) => m.pool), drainTimeoutS },
+      consequence: `${hostName} takes no new traffic`,
+    }),
+    async run(ctx) {
+      const f = envOf(ctx);
+      const host = hostByName(ctx.inventory, hostName);
+      await setL7check(f, host, false);
+      await setStateEverywhere(f, ctx.inventory, host, 'drain');
+      await ctx.note(`${hostName} drained`, { degraded: `${hostName} is drained` });
+      const deadline = Date.now() + drainTimeoutS * 1000;
+      let sessions = await openSessions(f, ctx.inventory, host);
+      while (sessions > 0 && Date.now() < deadline) {
+        await pause(500, ctx.signal);
+        sessions = await openSessions(f, ctx.inventory, host);
+      }
+      // Pooled idle connections (e.g. a MySQL client pool) never leave by themselves: cut them.
+      if (sessions > 0) await eachPoolServer(f, ctx.inventory, host, (e, b) => runtimeCommand(e, `shutdown sessions server ${b}/${host.name}`).then(() => undefined));
+      return { sessionsCut: sessions };
+    },
+  };
+}
+
+/** Reboot and wait until it is back: at most once, so a crash never reboots a host twice. */
+export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: number): Step[] {
+  return [
+    {
+      id: `${prefix}/reboot`,
+      kind: 'action',
+      semantics: 'at-most-once',
+      title: `reboot ${hostName}`,
+      locks: [`host:${hostName}`],
+      describe: () => ({ target: hostName, consequence: `${hostName} is down until it comes back` }),
+      async run(ctx) {
+        const host = hostByName(ctx.inventory, hostName);
+        const since = new Date();
+        await envOf(ctx).power(host).reboot(host);
+        return { requestedAt: since.toISOString() };
+      },
+    },
+    {
+      id: `${prefix}/back`,
+      kind: 'wait-for',
+      title: `wait for ${hostName} to come back`,
+      what: `${hostName} booted after the reboot and answering on its ports`,
+      intervalMs: 1000,
+      timeoutMs: rebootTimeoutS * 1000,
+      async check(ctx) {
+        const host = hostByName(ctx.inventory, hostName);
+        const requested = (ctx.results[`${prefix}/reboot`] as { requestedAt: string } | undefined)?.requestedAt;
+        const since = requested ? new Date(requested) : new Date(0);
+        try {
+          await envOf(ctx).power(host).waitUntilBack(host, since, 1500);
+          return { ok: true, detail: 'back' };
+        } catch (err) {
+          return { ok: false, detail: (err as Error).message };
+        }
+      },
+    },
+  ];
+}
+
+/**
+ * The way back into service, shared by reboot-stale and recover-host:
+ * ready for several samples in a row, then weight given back step by step,
+ * each step held and checked. A gate that fails stops the run with the host
+ * at the weight it had (never more).
+ */
+export function returnSteps(prefix: string, hostName: string, o: ReturnOptions): Step[] {
+  const steps: Step[] = [
+    {
+      id: `${prefix}/ready`,
+      kind: 'wait-for',
+      title: `wait until ${hostName} is ready`,
+      what: `${hostName} ready (${o.readySamples} samples in a row)`,
+      intervalMs: 1000,
+      timeoutMs: o.readyTimeoutS * 1000,
+      consecutive: o.readySamples,
+      check: (ctx) => hostReady(envOf(ctx), ctx.inventory, hostByName(ctx.inventory, hostName), o.maxLagMs),
+    } satisfies WaitForStep,
+  ];
+  o.rampPercents.forEach((pct, i) => {
+    steps.push({
+      id: `${prefix}/weight-${pct}`,
+      kind: 'action',
+      semantics: 'idempotent',
+      title: `give ${hostName} ${pct}% of its weight`,
+      locks: [`host:${hostName}`],
+      describe: () => ({ target: hostName, inputs: { weight: `${pct}%` }, consequence: `${hostName} takes ${pct}% of its share` }),
+      async run(ctx) {
+        const f = envOf(ctx);
+        const host = hostByName(ctx.inventory, hostName);
+        const n = await eachPoolServer(f, ctx.inventory, host, (e, b) => setWeight(e, b, host.name, `${pct}%`));
+        if (i === 0) {
+          await setStateEverywhere(f, ctx.inventory, host, 'ready');
+          await setL7check(f, host, true);
+        }
+        if (pct >= 100) await ctx.note(`${hostName} back at full weight`, { degraded: null, host: hostName });
+        return { servers: n };
+      },
+    });
+    steps.push({
+      id: `${prefix}/hold-${pct}`,
+      kind: 'wait-for',
+      title: `hold ${hostName} at ${pct}% and check it`,
+      what: `${hostName} UP in its pools and ready, ${o.rampHoldS} s in a row`,
+      intervalMs: 1000,
+      timeoutMs: Math.max(30, o.rampHoldS * 4) * 1000,
+      consecutive: Math.max(1, o.rampHoldS),
+      async check(ctx) {
+        const f = envOf(ctx);
+        const host = hostByName(ctx.inventory, hostName);
+        const ready = await hostReady(f, ctx.inventory, host, o.maxLagMs);
+        if (!ready.ok) return ready;
+        return upInPools(f, ctx.inventory, host);
+      },
+    });
+  });
+  return steps;
+}

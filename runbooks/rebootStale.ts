@@ -1,0 +1,118 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { GamedayError } from '../topology/index.js';
+import type { Runbook, Step } from './engine/types.js';
+import { durationSchema, formatDuration } from './duration.js';
+import { fleet, hostByName } from './fleet.js';
+import { drainStep, handOffStep, rebootSteps, returnSteps } from './hostSteps.js';
+import { inWindow, maintenanceWindowSchema } from './maintenanceWindow.js';
+import { planWaves, type Wave } from './waves.js';
+
+export const sourceFile = fileURLToPath(import.meta.url);
+
+const percentList = z.string().transform((text, ctx) => {
+  const list = text.split(',').map((x) => Number(x.trim()));
+  if (list.some((n) => !Number.isInteger(n) || n < 1 || n > 100) || list[list.length - 1] !== 100) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" must be rising percentages ending at 100, e.g. 25,50,100` });
+    return z.NEVER;
+  }
+  return list;
+});
+
+export const rebootStaleParams = z.object({
+  maxUptime: durationSchema.describe('reboot hosts up longer than this, e.g. 180d (or 1m in the lab)'),
+  margin: durationSchema.prefault('0s').describe('also reboot hosts within this margin before the limit, e.g. 7d'),
+  hosts: z.string().optional().describe('only these hosts (comma-separated names)'),
+  days: z.string().default('all').describe('maintenance window days: all, mon-fri, sat,sun'),
+  hours: z.string().default('00:00-24:00').describe('maintenance window hours, e.g. 02:00-05:00 (may wrap midnight)'),
+  timeZone: z.string().default('UTC').describe('time zone of the window and blackout dates, e.g. Europe/Paris'),
+  blackout: z.string().default('').describe('dates never to act on, e.g. 2026-12-24,2026-12-31'),
+  maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
+  readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row (1 s apart) before weight is given back'),
+  ramp: percentList.prefault('25,50,100').describe('weight steps in percent'),
+  rampHold: durationSchema.prefault('3s').describe('how long each weight step is held and checked'),
+  drainTimeout: durationSchema.prefault('15s').describe('how long to wait for connections to leave before cutting them'),
+  rebootTimeout: durationSchema.prefault('180s').describe('how long a host may take to come back'),
+});
+export type RebootStaleParams = z.infer<typeof rebootStaleParams>;
+
+export interface RebootStalePlan {
+  checkedAt: string;
+  uptimes: Record<string, number>;
+  stale: string[];
+  waves: Wave[];
+  refused: Array<{ host: string; reason: string }>;
+}
+
+export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
+  name: 'reboot-stale',
+  summary: 'Reboot every host whose uptime passed a limit, one safe wave at a time, draining, waiting, warming and ramping each back',
+  description: [
+    'Finds the hosts whose uptime is over `--max-uptime` (or within `--margin` before it) and plans waves:',
+    'one zone at a time, at most one member of a tier per wave, and no wave whose loss the blast-radius',
+    'analysis says would break a tier or pool. Each host in turn: hand off its role (MariaDB primary:',
+    'GTID switchover; Redis primary: Sentinel failover; proxy: its clients move to the other proxy), drain',
+    'it, wait for its connections to go, reboot, wait until it is back and ready for several samples in a',
+    'row, then give its weight back in steps, each held and checked. A host that does not come back stops',
+    'the job: no other host is touched, and the summary says which hosts are still drained.',
+    'Acts only inside the maintenance window and never on a blackout date.',
+  ].join('\n'),
+  params: rebootStaleParams,
+
+  async resolve({ params, inventory, env }) {
+    const window = maintenanceWindowSchema.parse({ days: params.days, hours: params.hours, timeZone: params.timeZone, blackout: params.blackout });
+    const now = new Date();
+    let verdict;
+    try {
+      verdict = inWindow(window, now);
+    } catch (err) {
+      throw new GamedayError('BAD_WINDOW', (err as Error).message, '--days/--hours/--time-zone', 'e.g. --days mon-fri --hours 02:00-05:00 --time-zone Europe/Paris');
+    }
+    if (!verdict.ok) throw new GamedayError('OUTSIDE_WINDOW', `not acting now: ${verdict.reason}`, '--days/--hours/--blackout', 'run again inside the maintenance window');
+    const wanted = params.hosts ? params.hosts.split(',').map((h) => hostByName(inventory, h.trim()).name) : inventory.hosts.map((h) => h.name);
+    const f = fleet(env);
+    const uptimes: Record<string, number> = {};
+    for (const name of wanted) {
+      const host = hostByName(inventory, name);
+      uptimes[name] = Math.round(await f.power(host).uptimeSeconds(host));
+    }
+    const stale = wanted.filter((n) => uptimes[n] >= params.maxUptime - params.margin);
+    const { waves, refused } = planWaves(inventory, stale);
+    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused };
+  },
+
+  locks: () => ['runbook:reboot-stale'],
+
+  steps(plan, params) {
+    const steps: Step[] = [];
+    const window = maintenanceWindowSchema.parse({ days: params.days, hours: params.hours, timeZone: params.timeZone, blackout: params.blackout });
+    plan.waves.forEach((wave, w) => {
+      for (const host of wave.hosts) {
+        const prefix = `wave-${w + 1}/${host}`;
+        steps.push(
+          {
+            id: `${prefix}/window`,
+            kind: 'probe',
+            title: `check the maintenance window and ${host}'s uptime (${formatDuration(plan.uptimes[host])} at plan time)`,
+            async run() {
+              const v = inWindow(window, new Date());
+              if (!v.ok) throw new GamedayError('OUTSIDE_WINDOW', `stopping before ${host}: ${v.reason}`, host, 'resume the run inside the window');
+              return v;
+            },
+          },
+          handOffStep(`${prefix}/hand-off`, host),
+          drainStep(`${prefix}/drain`, host, params.drainTimeout),
+          ...rebootSteps(prefix, host, params.rebootTimeout),
+          ...returnSteps(prefix, host, {
+            maxLagMs: params.maxLagMs,
+            readySamples: params.readySamples,
+            readyTimeoutS: params.rebootTimeout,
+            rampPercents: params.ramp,
+            rampHoldS: params.rampHold,
+          }),
+        );
+      }
+    });
+    return steps;
+  },
+};

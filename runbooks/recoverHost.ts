@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Runbook, Step } from './engine/types.js';
+import { durationSchema } from './duration.js';
+import { fleet, hostByName, membershipsOf } from './fleet.js';
+import { returnSteps } from './hostSteps.js';
+import { setServerState } from '../drivers/haproxy/runtime.js';
+
+export const sourceFile = fileURLToPath(import.meta.url);
+
+export const recoverHostParams = z.object({
+  host: z.string().min(1).describe('the host that came back from a power loss, e.g. db-2'),
+  maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
+  readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row before weight is given back'),
+  readyTimeout: durationSchema.prefault('30m').describe('how long to wait for it to catch up'),
+  ramp: z.string().default('10,25,50,100').describe('weight steps in percent, ending at 100'),
+  rampHold: durationSchema.prefault('5s').describe('how long each weight step is held and checked'),
+});
+export type RecoverHostParams = z.infer<typeof recoverHostParams>;
+
+/**
+ * After a power loss: fence the host (maint: no traffic, no health checks
+ * putting it back at full weight the moment it answers), wait until it is
+ * ready by the same checks as the reboot job, then ramp its weight.
+ */
+export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: string[] }> = {
+  name: 'recover-host',
+  summary: 'Hold a host that came back from a power loss out of traffic until it is ready, then ramp its weight back',
+  params: recoverHostParams,
+  async resolve({ params, inventory }) {
+    const host = hostByName(inventory, params.host);
+    return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool) };
+  },
+  locks: (plan) => [`host:${plan.host}`],
+  steps(plan, params): Step[] {
+    const ramp = params.ramp.split(',').map(Number);
+    return [
+      {
+        id: `${plan.host}/fence`,
+        kind: 'action',
+        semantics: 'idempotent',
+        title: `fence ${plan.host} (maint in every pool)`,
+        describe: () => ({ target: plan.host, inputs: { pools: plan.pools }, consequence: `${plan.host} takes no traffic until it is ready` }),
+        async run(ctx) {
+          const f = fleet(ctx.env);
+          for (const m of membershipsOf(ctx.inventory, plan.host)) {
+            for (const proxy of m.proxies) await setServerState(f.haproxyEndpoint(proxy), m.backend, plan.host, 'maint');
+          }
+          await ctx.note(`${plan.host} fenced`, { degraded: `${plan.host} is fenced (maint)` });
+        },
+      },
+      ...returnSteps(plan.host, plan.host, {
+        maxLagMs: params.maxLagMs,
+        readySamples: params.readySamples,
+        readyTimeoutS: params.readyTimeout,
+        rampPercents: ramp,
+        rampHoldS: params.rampHold,
+      }),
+    ];
+  },
+};

@@ -1,0 +1,52 @@
+import { blastRadius, type Host, type Inventory } from '../topology/index.js';
+
+export interface Wave {
+  zone: string;
+  hosts: string[];
+}
+
+export interface WavePlan {
+  waves: Wave[];
+  /** Hosts that cannot be taken down at all without breaking a tier, with the reason. */
+  refused: Array<{ host: string; reason: string }>;
+}
+
+/** Hosts that hold traffic or state go last in a zone, so the easy ones prove the path first. */
+const TIER_ORDER = ['app', 'web', 'sentinel', 'proxy', 'db-proxy', 'lb', 'redis', 'db'];
+const rank = (h: Host) => {
+  const i = TIER_ORDER.indexOf(h.tier);
+  return (i < 0 ? TIER_ORDER.length : i) * 10 + (h.role === 'primary' ? 1 : 0);
+};
+
+/**
+ * Plans reboot waves: one zone at a time; in a wave at most one member of a
+ * tier; and no wave whose loss the blast-radius analysis says would break a
+ * tier or pool. Hosts are gone through one by one inside a wave; the wave is
+ * the unit of safety (what may be down together).
+ */
+export function planWaves(inv: Inventory, hostNames: string[]): WavePlan {
+  const hosts = inv.hosts.filter((h) => hostNames.includes(h.name));
+  const zones = [...new Set(hosts.map((h) => h.zone))].sort();
+  const waves: Wave[] = [];
+  const refused: WavePlan['refused'] = [];
+  for (const zone of zones) {
+    const pending = hosts.filter((h) => h.zone === zone).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+    const zoneWaves: Host[][] = [];
+    for (const host of pending) {
+      const alone = blastRadius(inv, { kind: 'host', name: host.name, hosts: [host.name] });
+      if (!alone.holds) {
+        const why = [...alone.tiers.flatMap((t) => t.breaks.map((b) => `tier ${t.tier}: ${b}`)), ...alone.pools.flatMap((p) => p.breaks.map((b) => `pool ${p.pool}: ${b}`))];
+        refused.push({ host: host.name, reason: why.join('; ') });
+        continue;
+      }
+      const fits = (wave: Host[]) =>
+        !wave.some((w) => w.tier === host.tier) &&
+        blastRadius(inv, { kind: 'host', name: 'wave', hosts: [...wave, host].map((h) => h.name) }).holds;
+      const wave = zoneWaves.find(fits);
+      if (wave) wave.push(host);
+      else zoneWaves.push([host]);
+    }
+    for (const w of zoneWaves) waves.push({ zone, hosts: w.map((h) => h.name) });
+  }
+  return { waves, refused };
+}
