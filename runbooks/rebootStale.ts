@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
 import { durationSchema, formatDuration } from './duration.js';
-import { fleet, hostByName } from './fleet.js';
+import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { drainStep, handOffStep, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema } from './maintenanceWindow.js';
 import { planWaves, type Wave } from './waves.js';
@@ -42,6 +42,8 @@ export interface RebootStalePlan {
   stale: string[];
   waves: Wave[];
   refused: Array<{ host: string; reason: string }>;
+  /** Hosts that serve in a load-balancer pool (they get a weight ramp). */
+  pooled: string[];
 }
 
 export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
@@ -78,7 +80,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     }
     const stale = wanted.filter((n) => uptimes[n] >= params.maxUptime - params.margin);
     const { waves, refused } = planWaves(inventory, stale);
-    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused };
+    const pooled = stale.filter((n) => membershipsOf(inventory, n).length > 0);
+    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -107,7 +110,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             maxLagMs: params.maxLagMs,
             readySamples: params.readySamples,
             readyTimeoutS: params.rebootTimeout,
-            rampPercents: params.ramp,
+            // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
+            rampPercents: plan.pooled.includes(host) ? params.ramp : [],
             rampHoldS: params.rampHold,
           }),
         );
