@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GamedayError, type Host } from '../../topology/index.js';
+import { powerDriverFor } from '../../drivers/power/index.js';
 import { shellCommandLine, shellQuote } from '../../drivers/power/shellQuote.js';
 import { parseProcUptime } from '../../drivers/power/procUptime.js';
 import { SshPowerDriver, sshArgv, sshDestination, sshPowerOptionsSchema, type SshResult } from '../../drivers/power/ssh.js';
@@ -271,5 +272,17 @@ describe('ssh power driver', () => {
     const err = await driver.waitUntilBack(host, new Date(clock.t), 20_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GamedayError);
     expect((err as GamedayError).describe()).toMatch(/error power\.ssh\.not-back: host db-1: not back within 20 s .*Connection refused/);
+  });
+});
+
+describe('powerDriverFor', () => {
+  it('picks the driver from host.power, ssh by default, and leaves lab hosts to lab/', () => {
+    expect(powerDriverFor(host).kind).toBe('ssh');
+    expect(powerDriverFor({ ...host, power: undefined }).kind).toBe('ssh');
+    expect(powerDriverFor({ ...host, power: undefined }, { defaultKind: 'aws' }).kind).toBe('aws');
+    expect(powerDriverFor({ ...host, power: 'aws', id: 'i-0123456789abcdef0' }).kind).toBe('aws');
+    expect(() => powerDriverFor({ ...host, power: 'lab' })).toThrow(/provided by lab\//);
+    expect(() => powerDriverFor({ ...host, power: 'lab' })).toThrow(GamedayError);
+    expect(powerDriverFor(host, { ssh: { user: 'ops' } })).toMatchObject({ options: { user: 'ops' } });
   });
 });

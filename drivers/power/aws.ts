@@ -1,0 +1,357 @@
+import {
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RebootInstancesCommand,
+  type EC2ClientConfig,
+} from '@aws-sdk/client-ec2';
+import { GetCommandInvocationCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import { GamedayError, type Host } from '../../topology/index.js';
+import { log as rootLog } from '../log.js';
+import { AwsApiError, awsApiError } from './awsErrors.js';
+import { systemClock, type Clock } from './clock.js';
+import { parseProcUptime } from './procUptime.js';
+import type { PowerDriver } from './types.js';
+
+/**
+ * Power of an EC2 instance (the host's `id`), through the EC2 API and,
+ * optionally, SSM Run Command.
+ *
+ * Uptime: EC2 has no "last boot" field. `LaunchTime` is when the instance was
+ * last started and does NOT change on a reboot, so uptime from it is an upper
+ * bound (a host rebooted since its launch looks older than it is: the 180-day
+ * job may reboot it early, never late). With `uptimeSource: 'ssm'` the uptime
+ * is read from /proc/uptime through SSM Run Command (AWS-RunShellScript; the
+ * instance needs the SSM agent and an instance profile allowing it); when that
+ * fails the driver logs a warning and falls back to LaunchTime.
+ *
+ * Reboot: RebootInstances (a clean OS reboot; EC2 forces a hard one if the OS
+ * has not shut down after a few minutes).
+ *
+ * Back: DescribeInstanceStatus shows `running` with both status checks `ok`,
+ * and, with SSM, /proc/uptime shows a boot after the request. Without SSM the
+ * reboot itself cannot be observed (the state stays `running` throughout), so
+ * the driver also waits `settleSeconds` after the request before trusting ok.
+ *
+ * Region: from the host's zone when it is an AWS zone name (eu-west-1a →
+ * eu-west-1), else the `region` option, else the SDK's defaults (AWS_REGION,
+ * the profile).
+ */
+
+const log = rootLog.child({ driver: 'power.aws' });
+
+export const awsPowerOptionsSchema = z
+  .object({
+    /** Region for hosts whose zone is not an AWS zone name. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region, e.g. "eu-west-1"')
+      .optional(),
+    /** Where uptime comes from: the instance's LaunchTime, or /proc/uptime through SSM Run Command. */
+    uptimeSource: z.enum(['launch-time', 'ssm']).default('launch-time'),
+    /** Pause between two DescribeInstanceStatus calls while waiting. */
+    pollIntervalMs: z.number().int().min(1).default(15_000),
+    /** Pause between two GetCommandInvocation calls, and how long one SSM command may take. */
+    ssmPollIntervalMs: z.number().int().min(1).default(1_000),
+    ssmTimeoutMs: z.number().int().min(1).default(60_000),
+    /** Without SSM: seconds after the reboot request before passing status checks count as "back". */
+    settleSeconds: z.number().int().min(0).default(60),
+  })
+  .strict();
+
+export type AwsPowerOptionsInput = z.input<typeof awsPowerOptionsSchema>;
+export type AwsPowerOptions = z.output<typeof awsPowerOptionsSchema>;
+
+/** What the SDK clients get besides the region (tests pass fake credentials here). */
+export type AwsClientConfig = Pick<EC2ClientConfig, 'credentials' | 'endpoint' | 'maxAttempts'>;
+
+const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+/** eu-west-1a, us-gov-west-1b, and Local Zones such as us-east-1-bos-1a. */
+const AWS_ZONE = /^([a-z]{2}(?:-[a-z]+)+-\d+)(?:[a-z]|-[a-z0-9-]+)$/;
+
+/** The region the host's zone names, if it is an AWS zone name. */
+export function regionOfZone(zone: string): string | undefined {
+  return AWS_ZONE.exec(zone)?.[1];
+}
+
+/** The host's EC2 instance id, or a clear error. */
+export function instanceIdOf(host: Host): string {
+  if (host.id === undefined || host.id === '') {
+    throw new GamedayError(
+      'power.aws.no-instance-id',
+      'an aws host needs its EC2 instance id',
+      `host ${host.name}: id`,
+      'set id: i-0123456789abcdef0 on the host (the Pulumi stack\'s inventory output has it)',
+    );
+  }
+  if (!INSTANCE_ID.test(host.id)) {
+    throw new GamedayError(
+      'power.aws.bad-instance-id',
+      `"${host.id}" is not an EC2 instance id`,
+      `host ${host.name}: id`,
+      'an instance id looks like i-0123456789abcdef0; hosts that are not EC2 instances need another power kind',
+    );
+  }
+  return host.id;
+}
+
+// API answers are external input: only what is used is checked, the rest ignored.
+const describeInstancesAnswer = z.object({
+  Reservations: z
+    .array(
+      z.object({
+        Instances: z
+          .array(
+            z.object({
+              InstanceId: z.string().optional(),
+              LaunchTime: z.date().optional(),
+              State: z.object({ Name: z.string().optional() }).optional(),
+            }),
+          )
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+const describeInstanceStatusAnswer = z.object({
+  InstanceStatuses: z
+    .array(
+      z.object({
+        InstanceId: z.string().optional(),
+        InstanceState: z.object({ Name: z.string().optional() }).optional(),
+        InstanceStatus: z.object({ Status: z.string().optional() }).optional(),
+        SystemStatus: z.object({ Status: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** An API answer checked against what the driver relies on. */
+function parseAnswer<T>(schema: z.ZodType<T>, raw: unknown, what: string, host: Host): T {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  throw new GamedayError('power.aws.bad-answer', `${what} answered in an unexpected shape: ${z.prettifyError(r.error)}`, `host ${host.name}`, 'an SDK or API change: report it');
+}
+
+interface Clients {
+  ec2: EC2Client;
+  ssm: SSMClient;
+}
+
+export class AwsPowerDriver implements PowerDriver {
+  readonly kind = 'aws' as const;
+  readonly options: AwsPowerOptions;
+  private readonly clock: Clock;
+  private readonly clientConfig: AwsClientConfig;
+  private readonly clients = new Map<string, Clients>();
+
+  constructor(options: AwsPowerOptionsInput = {}, deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {}) {
+    const parsed = awsPowerOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new GamedayError('power.aws.options', z.prettifyError(parsed.error), 'aws power options', 'see AwsPowerOptions in drivers/power/aws.ts');
+    }
+    this.options = parsed.data;
+    this.clock = deps.clock ?? systemClock;
+    this.clientConfig = deps.clientConfig ?? {};
+  }
+
+  /** The region used for this host, or undefined to let the SDK decide. */
+  regionFor(host: Host): string | undefined {
+    return regionOfZone(host.zone) ?? this.options.region;
+  }
+
+  private clientsFor(host: Host): Clients {
+    const region = this.regionFor(host);
+    const key = region ?? '(sdk default)';
+    let c = this.clients.get(key);
+    if (!c) {
+      const config = { ...this.clientConfig, ...(region ? { region } : {}) };
+      c = { ec2: new EC2Client(config), ssm: new SSMClient(config) };
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  /** Runs one API call; any failure becomes a GamedayError naming the call, the instance, the region and the AWS error. */
+  private async call<T>(host: Host, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.failure(host, what, err);
+    }
+  }
+
+  private failure(host: Host, what: string, err: unknown): GamedayError {
+    if (err instanceof GamedayError) return err;
+    return awsApiError(what, `${host.id} in ${this.regionFor(host) ?? 'the default region'}`, `host ${host.name}`, err);
+  }
+
+  private async describeInstance(host: Host) {
+    const id = instanceIdOf(host);
+    const { ec2 } = this.clientsFor(host);
+    const raw = await this.call(host, 'EC2 DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
+    const answer = parseAnswer(describeInstancesAnswer, raw, 'EC2 DescribeInstances', host);
+    const instance = answer.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
+    if (!instance) {
+      throw new GamedayError(
+        'power.aws.instance-not-found',
+        `EC2 does not know instance ${id} in ${this.regionFor(host) ?? 'the default region'}`,
+        `host ${host.name}: id`,
+        'check the instance id and the region (the host zone or the region option)',
+      );
+    }
+    return instance;
+  }
+
+  /** Seconds since LaunchTime: an upper bound of the uptime (a reboot does not change LaunchTime). */
+  async uptimeFromLaunchTime(host: Host): Promise<number> {
+    const instance = await this.describeInstance(host);
+    if (!instance.LaunchTime) {
+      throw new GamedayError('power.aws.no-launch-time', `instance ${host.id} has no LaunchTime (state ${instance.State?.Name ?? 'unknown'})`, `host ${host.name}`);
+    }
+    return Math.max(0, (this.clock.now() - instance.LaunchTime.getTime()) / 1000);
+  }
+
+  /**
+   * /proc/uptime through SSM Run Command, with the time the command was sent
+   * (the boot time `sentAt - uptime` is then never later than the real one).
+   */
+  async uptimeFromSsm(host: Host, timeoutMs = this.options.ssmTimeoutMs): Promise<{ uptimeSeconds: number; sentAt: number }> {
+    const id = instanceIdOf(host);
+    const { ssm } = this.clientsFor(host);
+    const sentAt = this.clock.now();
+    const sent = await this.call(host, 'SSM SendCommand', () =>
+      ssm.send(
+        new SendCommandCommand({
+          InstanceIds: [id],
+          DocumentName: 'AWS-RunShellScript',
+          Parameters: { commands: ['cat /proc/uptime'] },
+          Comment: 'gameday: read uptime',
+          TimeoutSeconds: Math.max(30, Math.ceil(this.options.ssmTimeoutMs / 1000)),
+        }),
+      ),
+    );
+    const commandId = sent.Command?.CommandId;
+    if (!commandId) throw new GamedayError('power.aws.ssm', 'SSM SendCommand returned no command id', `host ${host.name}`);
+    const deadline = sentAt + Math.min(timeoutMs, this.options.ssmTimeoutMs);
+    let status = 'Pending';
+    while (this.clock.now() < deadline) {
+      await this.clock.sleep(this.options.ssmPollIntervalMs);
+      let inv;
+      try {
+        inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id }));
+      } catch (err) {
+        // Right after SendCommand the invocation may not exist yet.
+        if ((err as { name?: string }).name === 'InvocationDoesNotExist') continue;
+        throw this.failure(host, 'SSM GetCommandInvocation', err);
+      }
+      status = inv.Status ?? 'Pending';
+      if (status === 'Pending' || status === 'InProgress' || status === 'Delayed') continue;
+      if (status !== 'Success') {
+        throw new GamedayError(
+          'power.aws.ssm',
+          `SSM command ${commandId} ended ${status}: ${(inv.StandardErrorContent ?? inv.StatusDetails ?? '').trim().slice(0, 200)}`,
+          `host ${host.name}`,
+          'the instance needs a running SSM agent and an instance profile that allows Run Command',
+        );
+      }
+      const up = parseProcUptime(inv.StandardOutputContent ?? '');
+      if (up === undefined) {
+        throw new GamedayError('power.aws.ssm', `SSM command gave ${JSON.stringify((inv.StandardOutputContent ?? '').slice(0, 80))}, not /proc/uptime`, `host ${host.name}`);
+      }
+      return { uptimeSeconds: up, sentAt };
+    }
+    throw new GamedayError('power.aws.ssm', `SSM command ${commandId} still ${status} after ${deadline - sentAt} ms`, `host ${host.name}`, 'is the SSM agent online (Fleet Manager)?');
+  }
+
+  async uptimeSeconds(host: Host): Promise<number> {
+    instanceIdOf(host);
+    if (this.options.uptimeSource === 'ssm') {
+      try {
+        return (await this.uptimeFromSsm(host)).uptimeSeconds;
+      } catch (err) {
+        if (!(err instanceof GamedayError)) throw err;
+        log.warn({ host: host.name, err: err.message }, 'SSM uptime failed; using LaunchTime (an upper bound: reboots do not change it)');
+      }
+    }
+    return this.uptimeFromLaunchTime(host);
+  }
+
+  async reboot(host: Host): Promise<void> {
+    const id = instanceIdOf(host);
+    const instance = await this.describeInstance(host);
+    const state = instance.State?.Name;
+    if (state !== 'running') {
+      throw new GamedayError(
+        'power.aws.not-running',
+        `instance ${id} is ${state ?? 'in an unknown state'}, not running: nothing to reboot`,
+        `host ${host.name}`,
+        'start the instance first, or leave this host out of the run',
+      );
+    }
+    const { ec2 } = this.clientsFor(host);
+    log.info({ host: host.name, instanceId: id, region: this.regionFor(host) }, 'requesting reboot (EC2 RebootInstances)');
+    await this.call(host, 'EC2 RebootInstances', () => ec2.send(new RebootInstancesCommand({ InstanceIds: [id] })));
+  }
+
+  async waitUntilBack(host: Host, since: Date, timeoutMs: number): Promise<void> {
+    const id = instanceIdOf(host);
+    const { ec2 } = this.clientsFor(host);
+    const useSsm = this.options.uptimeSource === 'ssm';
+    const deadline = this.clock.now() + timeoutMs;
+    let last = 'no answer yet';
+    while (this.clock.now() < deadline) {
+      try {
+        const raw = await this.call(host, 'EC2 DescribeInstanceStatus', () =>
+          ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true })),
+        );
+        const st = parseAnswer(describeInstanceStatusAnswer, raw, 'EC2 DescribeInstanceStatus', host).InstanceStatuses?.find((s) => s.InstanceId === id);
+        const state = st?.InstanceState?.Name ?? 'unknown';
+        const instanceCheck = st?.InstanceStatus?.Status ?? 'unknown';
+        const systemCheck = st?.SystemStatus?.Status ?? 'unknown';
+        last = `state ${state}, instance check ${instanceCheck}, system check ${systemCheck}`;
+        if (state === 'running' && instanceCheck === 'ok' && systemCheck === 'ok') {
+          if (useSsm) {
+            // Any SSM failure here is retried: the agent is often offline for a while after a boot.
+            let read: { uptimeSeconds: number; sentAt: number } | undefined;
+            try {
+              read = await this.uptimeFromSsm(host, deadline - this.clock.now());
+            } catch (err) {
+              if (!(err instanceof GamedayError)) throw err;
+              last += `; SSM uptime failed: ${err.message}`;
+            }
+            if (read) {
+              const bootedAt = read.sentAt - read.uptimeSeconds * 1000;
+              if (bootedAt > since.getTime()) {
+                log.info({ host: host.name, bootedAt: new Date(bootedAt).toISOString() }, 'instance is back');
+                return;
+              }
+              last = `running and checks ok, but up since ${new Date(bootedAt).toISOString()}, before the reboot request`;
+            }
+          } else if (this.clock.now() >= since.getTime() + this.options.settleSeconds * 1000) {
+            log.info({ host: host.name }, 'instance is back (running, both status checks ok)');
+            return;
+          } else {
+            last += `; waiting ${this.options.settleSeconds} s after the request before trusting it`;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof GamedayError)) throw err;
+        // Throttling and server errors pass; wrong credentials or ids fail now, not at the timeout.
+        if (err instanceof AwsApiError && !err.transient) throw err;
+        last = err.message;
+      }
+      const pause = Math.min(this.options.pollIntervalMs, deadline - this.clock.now());
+      if (pause <= 0) break;
+      await this.clock.sleep(pause);
+    }
+    throw new GamedayError(
+      'power.aws.not-back',
+      `instance ${id} not back within ${Math.round(timeoutMs / 1000)} s of the reboot requested at ${since.toISOString()}; last: ${last}`,
+      `host ${host.name}`,
+      'look at the EC2 console (status checks, system log); once it is back, resume the run',
+    );
+  }
+}
