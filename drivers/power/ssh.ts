@@ -51,7 +51,11 @@ export const sshPowerOptionsSchema = z
     /** Seconds one ssh command may take in all before it is killed. */
     commandTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
     /** The reboot command as an argv; each word is quoted for the remote shell. */
-    rebootCommand: z.array(z.string().min(1)).min(1).default(['systemctl', 'reboot']),
+    rebootCommand: z
+      .array(z.string())
+      .min(1)
+      .refine((argv) => argv[0] !== '', 'the first word (the command) cannot be empty')
+      .default(['systemctl', 'reboot']),
     /** Pause between two probes while waiting for the host to come back. */
     pollIntervalMs: z.number().int().min(1).default(5000),
     /** The ssh binary. */
@@ -254,7 +258,9 @@ export class SshPowerDriver implements PowerDriver {
   async waitUntilBack(host: Host, since: Date, timeoutMs: number): Promise<void> {
     sshDestination(host); // a bad address fails now, not after the timeout
     const deadline = this.clock.now() + timeoutMs;
-    let last = 'no answer yet';
+    // Both are reported at the timeout: the last probe may have been cut short by the deadline.
+    let lastAnswer: string | undefined;
+    let lastError: string | undefined;
     for (;;) {
       const started = this.clock.now();
       const remaining = deadline - started;
@@ -267,18 +273,20 @@ export class SshPowerDriver implements PowerDriver {
           log.info({ host: host.name, bootedAt: new Date(bootedAt).toISOString(), uptimeSeconds: up }, 'host is back');
           return;
         }
-        last = `still up since ${new Date(bootedAt).toISOString()}, before the reboot request`;
+        lastAnswer = `still up since ${new Date(bootedAt).toISOString()}, before the reboot request`;
+        lastError = undefined;
       } catch (err) {
         if (!(err instanceof GamedayError)) throw err;
-        last = err.message;
+        lastError = err.message;
       }
       const pause = Math.min(this.options.pollIntervalMs, deadline - this.clock.now());
       if (pause <= 0) break;
       await this.clock.sleep(pause);
     }
+    const last = [lastError && `last error: ${lastError}`, lastAnswer && `last answer: ${lastAnswer}`].filter(Boolean).join('; ');
     throw new GamedayError(
       'power.ssh.not-back',
-      `not back within ${Math.round(timeoutMs / 1000)} s of the reboot requested at ${since.toISOString()}; last: ${last}`,
+      `not back within ${Math.round(timeoutMs / 1000)} s of the reboot requested at ${since.toISOString()}; ${last || 'no probe ran'}`,
       `host ${host.name}`,
       'look at the host console; once it is up, resume the run',
     );

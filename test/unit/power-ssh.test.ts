@@ -128,7 +128,7 @@ describe('ssh argv', () => {
   });
 
   it('refuses bad options with a GamedayError naming them', () => {
-    for (const bad of [{ user: '-oProxyCommand=x' }, { user: 'a b' }, { port: 0 }, { knownHostsFile: '/tmp/a b' }, { identityFile: '/tmp/"x' }, { rebootCommand: [] }, { nope: 1 }]) {
+    for (const bad of [{ user: '-oProxyCommand=x' }, { user: 'a b' }, { port: 0 }, { knownHostsFile: '/tmp/a b' }, { identityFile: '/tmp/"x' }, { rebootCommand: [] }, { rebootCommand: ['', 'reboot'] }, { nope: 1 }]) {
       let err: unknown;
       try {
         new SshPowerDriver(bad as never);
@@ -205,6 +205,7 @@ describe('ssh power driver', () => {
     const ssh = fakeSsh(UP(100), {});
     await new SshPowerDriver({ rebootCommand: ['sudo', '-n', 'systemctl', 'reboot', '; rm -rf /'] }, { run: ssh.run }).reboot(host);
     expect(ssh.remoteCommands()[1]).toBe(`'sudo' '-n' 'systemctl' 'reboot' '; rm -rf /'`);
+    expect(new SshPowerDriver({ rebootCommand: ['printf', ''] }).rebootCommandLine()).toBe(`'printf' ''`);
   });
 
   it('takes exit 255 after the request (the host dropped the session) as a reboot under way', async () => {
