@@ -24,9 +24,9 @@ else
 fi
 
 # 2. Debian packages: the real servers the lab runs
-declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables )
+declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables [sshd]=openssh-server )
 missing=()
-for tool in mariadbd mariadb-install-db redis-server haproxy nft; do
+for tool in mariadbd mariadb-install-db redis-server haproxy nft sshd; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
     pkg=${package_of[$tool]}
     [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
@@ -39,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   sh -c "$cmd" >&2
 else
-  say "Debian packages (mariadb-server, redis-server, haproxy, nftables): present"
+  say "Debian packages (mariadb-server, redis-server, haproxy, nftables, openssh-server): present"
 fi
 
 # 3. The load generator
