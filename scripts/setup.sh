@@ -37,6 +37,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "no apt-get here; install ${missing[*]} with your package manager"
   [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root; run: sudo sh -c '$cmd'"
   say "installing Debian packages: ${missing[*]}"
+  # The lab runs its own servers: keep the packages' system services from starting
+  # (a system MariaDB, Redis or sshd would listen on the machine for nothing).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    say "(system services of these packages are not started: a temporary policy-rc.d is in place during the install)"
+  fi
   sh -c "$cmd" >&2
 else
   say "Debian packages (mariadb-server, redis-server, haproxy, nftables, openssh-server): present"
