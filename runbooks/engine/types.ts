@@ -71,8 +71,11 @@ export interface StepContext<P = any, Plan = any> {
    * Writes a `note` event for this step (kept in the journal and the report).
    * Conventions the engine reads: `{ degraded: "db-2 is drained", key: "db-2" }`
    * marks the run degraded (reported in the summary and notified at the end)
-   * until a later note `{ degraded: null, key: "db-2" }` clears that key
-   * (without `key`, the message text is the key).
+   * until a later note `{ degraded: null, key: "db-2" }` clears that key.
+   * `host` serves as the key when `key` is absent, else the text itself; a
+   * clear whose key is not found removes the marks whose text starts with it
+   * ("db-2 is drained" is cleared by `{ degraded: null, host: "db-2" }`).
+   * The data key `type` is reserved for the engine.
    */
   note(message: string, data?: Record<string, unknown>): Promise<void>;
   /** Results of steps that already succeeded in this run (also after resume), by step id. */
