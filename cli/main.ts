@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerPlacement } from './placementCommand.js';
 import { registerLab } from './labCommand.js';
 import { registerInventory } from './inventoryCommand.js';
+import { registerRunbook } from './runbookCommand.js';
 
 const program = new Command();
 program
@@ -13,5 +14,6 @@ program
 registerPlacement(program);
 registerLab(program);
 registerInventory(program);
+registerRunbook(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,287 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { GamedayError } from '../topology/index.js';
+import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
+import { createEnvironment, findRunbook, requireRunbook, runbooks } from '../runbooks/registry.js';
+import {
+  isRunId,
+  lineProgress,
+  listLocks,
+  listRuns,
+  loadRun,
+  paramSpecs,
+  parseDuration,
+  planRun,
+  rawParamsFromFlags,
+  renderDocs,
+  renderPlan,
+  renderRun,
+  renderRunbookDocs,
+  renderRunList,
+  resolveStateDir,
+  resumeRun,
+  runJson,
+  startRun,
+  stopOnSignals,
+  terminalApprover,
+  type ParamSpec,
+  type RegisteredRunbook,
+  type RunOptions,
+  type RunResult,
+} from '../runbooks/engine/index.js';
+import { action } from './run.js';
+
+/** Exit codes of run and resume. */
+const EXIT = { succeeded: 0, failed: 1, 'waiting-approval': 3, stopped: 130 } as const;
+
+interface EnvFlags {
+  inventory?: string;
+  labDir?: string;
+  json?: boolean;
+}
+
+interface RunFlags extends EnvFlags {
+  stateDir?: string;
+  yes?: boolean;
+  waitLock?: string;
+  lockTtl?: string;
+  slackWebhook?: string;
+}
+
+interface ResumeFlags extends RunFlags {
+  allowChanged?: boolean;
+  assumeDone?: string[];
+  retry?: string[];
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+function addEnvOptions(cmd: Command): Command {
+  return cmd
+    .option('--inventory <file>', 'inventory YAML file (default: the lab\'s inventory)')
+    .option('--lab-dir <path>', 'lab folder whose inventory to use (default: .gameday/lab, or $GAMEDAY_LAB_DIR)')
+    .option('--json', 'print the result as JSON');
+}
+
+function addRunOptions(cmd: Command): Command {
+  return addEnvOptions(cmd)
+    .option('--state-dir <path>', 'where runs and locks live (default: .gameday, or $GAMEDAY_STATE_DIR)')
+    .option('--yes', 'approve approval steps without asking (required without a terminal; never assumed)')
+    .option('--wait-lock <duration>', 'wait up to this long for a lock another run holds (default: fail at once), e.g. 30m')
+    .option('--lock-ttl <duration>', 'lock time-to-live, renewed while the run lives (default 10m)')
+    .option('--slack-webhook <url>', 'Slack incoming webhook for run notifications (default: $GAMEDAY_SLACK_WEBHOOK)');
+}
+
+const RESERVED = new Set(['inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
+
+/** One commander option per runbook parameter: key maxUptime <-> --max-uptime, description from .describe(). */
+function paramOption(spec: ParamSpec): Option {
+  const notes = [spec.description ?? ''];
+  if (spec.choices) notes.push(`one of ${spec.choices.join(', ')}`);
+  if (spec.default !== undefined) notes.push(`default ${typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default)}`);
+  else if (spec.required) notes.push('required');
+  if (spec.kind === 'array') notes.push('repeatable');
+  const text = notes.filter(Boolean).join('; ');
+  if (spec.kind === 'boolean') return new Option(spec.default === true ? `--no-${spec.flag.slice(2)}` : spec.flag, text);
+  const opt = new Option(`${spec.flag} <value>`, text);
+  return spec.kind === 'array' ? opt.argParser(collect) : opt;
+}
+
+function addParamOptions(cmd: Command, entry: RegisteredRunbook): ParamSpec[] {
+  const specs = paramSpecs(entry.runbook);
+  for (const spec of specs) {
+    if (RESERVED.has(spec.key)) throw new Error(`runbook ${entry.runbook.name}: parameter "${spec.key}" clashes with a gameday runbook option`);
+    cmd.addOption(paramOption(spec));
+  }
+  return specs;
+}
+
+function durationFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new GamedayError('BAD_FLAG', `not a duration: "${value}"`, flag, 'e.g. 90s, 10m, 2h');
+  return ms;
+}
+
+function webhookFrom(flags: RunFlags): string | undefined {
+  if (flags.slackWebhook) return parseWebhookUrl(flags.slackWebhook, '--slack-webhook');
+  const env = process.env.GAMEDAY_SLACK_WEBHOOK;
+  return env ? parseWebhookUrl(env, '$GAMEDAY_SLACK_WEBHOOK') : undefined;
+}
+
+function parentRunFromEnv(): string | undefined {
+  const parent = process.env.GAMEDAY_PARENT_RUN;
+  if (!parent) return undefined;
+  if (!isRunId(parent)) throw new GamedayError('BAD_ENV', `not a run id: "${parent}"`, '$GAMEDAY_PARENT_RUN', 'e.g. 2026-11-24T20-01-02Z-ab12');
+  return parent;
+}
+
+/**
+ * Runs (or resumes) with the environment from the registry's factory, the
+ * Slack notifier, a terminal approver and line progress on stderr. The first
+ * SIGINT/SIGTERM stops after the current step; a second one exits at once.
+ */
+async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<RunResult>): Promise<number> {
+  const stateDir = resolveStateDir(flags.stateDir);
+  const lockWaitMs = durationFlag('--wait-lock', flags.waitLock);
+  const lockTtlMs = durationFlag('--lock-ttl', flags.lockTtl);
+  const webhook = webhookFrom(flags);
+  const parentRunId = parentRunFromEnv();
+  const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
+  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir });
+  const stop = stopOnSignals({ exitCode: EXIT.stopped });
+  let result: RunResult;
+  try {
+    result = await go({
+      stateDir,
+      inventory: environ.inventory,
+      env: environ.env,
+      notifier: webhook ? slackNotifier({ webhookUrl: webhook }) : undefined,
+      approver: terminalApprover(),
+      yes: flags.yes ?? false,
+      lockWaitMs,
+      lockTtlMs,
+      parentRunId,
+      progress: lineProgress(),
+      signal: stop.signal,
+      environment: { ...(inventoryFile ? { inventoryFile } : {}), ...(flags.labDir ? { labDir: resolve(flags.labDir) } : {}) },
+    });
+  } finally {
+    stop.dispose();
+    await environ.close();
+  }
+  out(flags.json ? JSON.stringify(runJson(result.run), null, 2) : `\n${renderRun(result.run)}`);
+  return EXIT[result.state];
+}
+
+function unknownRunbook(verb: string) {
+  return action(async (name: string | undefined) => {
+    if (!name) throw new GamedayError('MISSING_RUNBOOK', 'name a runbook', `gameday runbook ${verb}`, `one of: ${runbooks.map((r) => r.runbook.name).join(', ')}`);
+    requireRunbook(name);
+  });
+}
+
+export function registerRunbook(program: Command): void {
+  const rb = program
+    .command('runbook')
+    .description('Runbooks: ordered steps with a journal, resume after a crash, locks, approvals and a dry-run plan');
+
+  rb.command('list')
+    .description('The runbooks this gameday knows')
+    .option('--json', 'as JSON')
+    .action(
+      action((flags: { json?: boolean }) => {
+        const rows = runbooks.map((r) => ({ name: r.runbook.name, summary: r.runbook.summary }));
+        if (flags.json) return out(JSON.stringify(rows, null, 2));
+        const width = Math.max(...rows.map((r) => r.name.length));
+        out(rows.map((r) => `${r.name.padEnd(width)}  ${r.summary}`).join('\n'));
+      }),
+    );
+
+  rb.command('show')
+    .description('One runbook: what it does, its parameters and steps (Markdown)')
+    .argument('<name>', 'runbook name')
+    .action(action((name: string) => out(renderRunbookDocs(requireRunbook(name)))));
+
+  const plan = rb
+    .command('plan')
+    .description('Dry run: resolve the targets and print every step, each action with its target, inputs and consequence; changes nothing')
+    .argument('[name]')
+    .allowUnknownOption()
+    .action(unknownRunbook('plan'));
+  const run = rb
+    .command('run')
+    .description(`Run a runbook (exit ${EXIT.succeeded} succeeded, ${EXIT.failed} failed, 2 bad input or lock held, ${EXIT['waiting-approval']} waiting for approval, ${EXIT.stopped} stopped)`)
+    .argument('[name]')
+    .allowUnknownOption()
+    .action(unknownRunbook('run'));
+
+  for (const entry of runbooks) {
+    const name = entry.runbook.name;
+    const planCmd = plan.command(name).description(entry.runbook.summary);
+    const planSpecs = addParamOptions(planCmd, entry);
+    addEnvOptions(planCmd);
+    planCmd.action(
+      action(async (flags: EnvFlags & Record<string, unknown>) => {
+        const raw = rawParamsFromFlags(planSpecs, flags);
+        const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir });
+        try {
+          const view = await planRun(entry, raw, { inventory: environ.inventory, env: environ.env });
+          out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view));
+        } finally {
+          await environ.close();
+        }
+      }),
+    );
+
+    const runCmd = run.command(name).description(entry.runbook.summary);
+    const runSpecs = addParamOptions(runCmd, entry);
+    addRunOptions(runCmd);
+    runCmd.action(
+      action(async (flags: RunFlags & Record<string, unknown>) => {
+        const raw = rawParamsFromFlags(runSpecs, flags);
+        return withEngine(flags, (opts) => startRun(entry, raw, opts));
+      }),
+    );
+  }
+
+  addRunOptions(
+    rb
+      .command('resume')
+      .description('Continue a run at its first step that has not succeeded, from the plan in its journal')
+      .argument('<run-id>', 'the run, e.g. 2026-11-24T20-01-02Z-ab12 ("gameday runbook status" lists them)'),
+  )
+    .option('--allow-changed', 'resume although the runbook changed since the run began')
+    .option('--assume-done <step-id>', 'an at-most-once step with no known outcome took effect: record it as skipped (repeatable)', collect)
+    .option('--retry <step-id>', 'an at-most-once step with no known outcome did not take effect: run it again (repeatable)', collect)
+    .action(
+      action(async (runId: string, flags: ResumeFlags) => {
+        const stateDir = resolveStateDir(flags.stateDir);
+        const stored = loadRun(stateDir, runId).start.environment ?? {};
+        const merged: ResumeFlags = {
+          ...flags,
+          inventory: flags.inventory ?? (typeof stored.inventoryFile === 'string' ? stored.inventoryFile : undefined),
+          labDir: flags.labDir ?? (typeof stored.labDir === 'string' ? stored.labDir : undefined),
+        };
+        return withEngine(merged, (opts) =>
+          resumeRun(runId, findRunbook, { ...opts, allowChanged: flags.allowChanged, assumeDone: flags.assumeDone, retry: flags.retry }),
+        );
+      }),
+    );
+
+  rb.command('status')
+    .description('The runs (id, runbook, state, start, duration) and the locks held, or one run\'s steps')
+    .argument('[run-id]', 'one run')
+    .option('--state-dir <path>', 'where runs and locks live (default: .gameday, or $GAMEDAY_STATE_DIR)')
+    .option('--json', 'as JSON')
+    .action(
+      action((runId: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
+        const stateDir = resolveStateDir(flags.stateDir);
+        if (runId) {
+          const one = loadRun(stateDir, runId);
+          return out(flags.json ? JSON.stringify(runJson(one), null, 2) : renderRun(one));
+        }
+        const runs = listRuns(stateDir);
+        const locks = listLocks(stateDir);
+        if (flags.json) return out(JSON.stringify({ runs: runs.map(runJson), locks }, null, 2));
+        out(renderRunList(runs));
+        if (locks.length) out(`\nlocks:\n${locks.map((l) => `  ${l.name}: run ${l.holder} (pid ${l.pid} on ${l.hostname}), expires ${l.expiresAt}`).join('\n')}`);
+      }),
+    );
+
+  rb.command('docs')
+    .description('Every runbook as Markdown: name, summary, parameters and steps')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(
+      action((flags: { out?: string }) => {
+        const text = `${renderDocs(runbooks)}\n`;
+        if (!flags.out) return out(text.trimEnd());
+        writeFileSync(flags.out, text);
+        process.stderr.write(`wrote ${flags.out}\n`);
+      }),
+    );
+}

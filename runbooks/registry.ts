@@ -1,0 +1,55 @@
+import { GamedayError, loadInventory, type Inventory } from '../topology/index.js';
+import { defaultLabDir, openLab } from '../lab/context.js';
+import { labInventory } from '../lab/layout.js';
+import type { RegisteredRunbook, RunEnvironment } from './engine/types.js';
+import { demoCounter, sourceFile as demoSource } from './engine/demo.js';
+
+/**
+ * Every runbook the CLI knows. To add one: in its module export the runbook
+ * and `export const sourceFile = fileURLToPath(import.meta.url)` (its sha256
+ * is the run's runbook version), then add `{ runbook, sourceFile }` here.
+ */
+export const runbooks: RegisteredRunbook[] = [{ runbook: demoCounter, sourceFile: demoSource }];
+
+export function findRunbook(name: string): RegisteredRunbook | undefined {
+  return runbooks.find((r) => r.runbook.name === name);
+}
+
+export function requireRunbook(name: string): RegisteredRunbook {
+  const found = findRunbook(name);
+  if (!found) {
+    throw new GamedayError('UNKNOWN_RUNBOOK', 'no such runbook', name, `one of: ${runbooks.map((r) => r.runbook.name).join(', ')}`);
+  }
+  return found;
+}
+
+export interface EnvironmentOptions {
+  /** --inventory <file>: an inventory YAML file. */
+  inventoryFile?: string;
+  /** --lab-dir: the lab whose inventory to use when no file is given. */
+  labDir?: string;
+}
+
+export interface RunbookEnvironment {
+  inventory: Inventory;
+  /** The drivers the steps use (RunEnvironment is an open record). */
+  env: RunEnvironment;
+  /** Closes connections the drivers opened. */
+  close(): Promise<void>;
+}
+
+/** What the CLI calls to get an inventory and the drivers for it. */
+export type EnvironmentFactory = (opts: EnvironmentOptions) => Promise<RunbookEnvironment>;
+
+/** The inventory from --inventory, else the lab's (the one brought up in labDir, else the default lab layout). */
+export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
+  if (opts.inventoryFile) return loadInventory(opts.inventoryFile);
+  return openLab(opts.labDir ?? defaultLabDir())?.inventory ?? labInventory();
+}
+
+/** The default environment: the inventory, no drivers yet (real drivers plug in here). */
+export const createEnvironment: EnvironmentFactory = async (opts) => ({
+  inventory: loadRunbookInventory(opts),
+  env: {},
+  close: async () => {},
+});
