@@ -6,6 +6,7 @@ import { GamedayError } from '../../topology/errors.js';
 import { effectsOf, toyEntry, toyLookup, toySourceFile } from '../fixtures/runbooks/toy.js';
 import { engineOptions, events, spawnToy, tempDirs, waitUntil } from '../fixtures/runbooks/helpers.js';
 import { runDir } from '../../runbooks/engine/stateDir.js';
+import { loadRun } from '../../runbooks/engine/runs.js';
 
 const tmp = tempDirs();
 afterEach(() => tmp.cleanup());
@@ -38,6 +39,7 @@ async function killMidAction(mode: 'idempotent' | 'at-most-once') {
 describe('resume after kill -9 in the middle of an action', () => {
   it('re-runs an idempotent action and finishes; steps that succeeded are not re-run', async () => {
     const { stateDir, dir, runId } = await killMidAction('idempotent');
+    expect(loadRun(stateDir, runId).state).toBe('crashed');
     const result = await resumeRun(runId, toyLookup, engineOptions(stateDir));
     expect(result.state).toBe('succeeded');
     expect(effectsOf(dir)).toEqual(['ran append-a', 'ran append-a', 'ran append-b', 'ran append-c']);
