@@ -3,13 +3,21 @@ import { defaultLabDir, openLab } from '../lab/context.js';
 import { labInventory } from '../lab/layout.js';
 import type { RegisteredRunbook, RunEnvironment } from './engine/types.js';
 import { demoCounter, sourceFile as demoSource } from './engine/demo.js';
+import { rebootStale, sourceFile as rebootStaleSource } from './rebootStale.js';
+import { recoverHost, sourceFile as recoverHostSource } from './recoverHost.js';
+import { labFleetEnv } from '../lab/fleetEnv.js';
+import { fleetFromEnvironment } from './fleetFromEnv.js';
 
 /**
  * Every runbook the CLI knows. To add one: in its module export the runbook
  * and `export const sourceFile = fileURLToPath(import.meta.url)` (its sha256
  * is the run's runbook version), then add `{ runbook, sourceFile }` here.
  */
-export const runbooks: RegisteredRunbook[] = [{ runbook: demoCounter, sourceFile: demoSource }];
+export const runbooks: RegisteredRunbook[] = [
+  { runbook: rebootStale, sourceFile: rebootStaleSource },
+  { runbook: recoverHost, sourceFile: recoverHostSource },
+  { runbook: demoCounter, sourceFile: demoSource },
+];
 
 export function findRunbook(name: string): RegisteredRunbook | undefined {
   return runbooks.find((r) => r.runbook.name === name);
@@ -47,9 +55,14 @@ export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
   return openLab(opts.labDir ?? defaultLabDir())?.inventory ?? labInventory();
 }
 
-/** The default environment: the inventory, no drivers yet (real drivers plug in here). */
-export const createEnvironment: EnvironmentFactory = async (opts) => ({
-  inventory: loadRunbookInventory(opts),
-  env: {},
-  close: async () => {},
-});
+/**
+ * The default environment: the inventory and the fleet drivers for it: the
+ * lab's own (power, sockets, secrets) when no inventory file is given and a
+ * lab is up, else drivers configured from the environment (fleetFromEnv.ts).
+ */
+export const createEnvironment: EnvironmentFactory = async (opts) => {
+  const inventory = loadRunbookInventory(opts);
+  const labDir = opts.labDir ?? defaultLabDir();
+  const fleet = !opts.inventoryFile && openLab(labDir) ? labFleetEnv(labDir) : fleetFromEnvironment(inventory);
+  return { inventory, env: { fleet }, close: async () => {} };
+};
