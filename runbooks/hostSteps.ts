@@ -1,4 +1,4 @@
-import type { Host, Inventory } from '../topology/index.js';
+import { blastRadius, type Host, type Inventory } from '../topology/index.js';
 import { runtimeCommand, setServerState, setWeight, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
@@ -17,6 +17,15 @@ export interface ReturnOptions {
 }
 
 const envOf = (ctx: Pick<StepContext, 'env'>) => fleet(ctx.env);
+
+/** The blast radius of losing one host, in one line: what each touched tier and pool keeps. */
+export function lossSummary(inv: Inventory, hostName: string): string {
+  const impact = blastRadius(inv, { kind: 'host', name: hostName, hosts: [hostName] });
+  const tiers = impact.tiers.filter((t) => t.lost.length > 0).map((t) => `${t.tier} ${t.left.length}/${t.total}${t.holds ? '' : ' BREAKS'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
+  const pools = impact.pools.filter((p) => !p.holds || p.serversLeft.length < (inv.pools.find((x) => x.name === p.pool)?.servers.length ?? 0) || p.proxiesLeft.length < (inv.pools.find((x) => x.name === p.pool)?.proxies.length ?? 0))
+    .map((p) => `pool ${p.pool} ${p.serversLeft.length} srv/${p.proxiesLeft.length} lb${p.holds ? '' : ' BREAKS'}`);
+  return [...tiers, ...pools].join(', ') + (impact.holds ? ' - holds' : ' - BREAKS');
+}
 
 async function eachPoolServer(f: FleetEnv, inv: Inventory, host: Host, act: (endpoint: ReturnType<FleetEnv['haproxyEndpoint']>, backend: string) => Promise<void>): Promise<number> {
   let n = 0;
@@ -131,8 +140,9 @@ export function drainStep(id: string, hostName: string, drainTimeoutS: number): 
       const f = envOf(ctx);
       const host = hostByName(ctx.inventory, hostName);
       await setL7check(f, host, false);
-      await setStateEverywhere(f, ctx.inventory, host, 'drain');
-      await ctx.note(`${hostName} drained`, { degraded: `${hostName} is drained` });
+      const servers = await setStateEverywhere(f, ctx.inventory, host, 'drain');
+      // Marked degraded until its weight is back (a host in no pool has nothing to give back).
+      if (servers > 0) await ctx.note(`${hostName} drained`, { degraded: `${hostName} is drained`, host: hostName });
       const deadline = Date.now() + drainTimeoutS * 1000;
       let sessions = await openSessions(f, ctx.inventory, host);
       while (sessions > 0 && Date.now() < deadline) {
@@ -155,7 +165,7 @@ export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: nu
       semantics: 'at-most-once',
       title: `reboot ${hostName}`,
       locks: [`host:${hostName}`],
-      describe: () => ({ target: hostName, consequence: `${hostName} is down until it comes back` }),
+      describe: (ctx) => ({ target: hostName, consequence: `while ${hostName} is down: ${lossSummary(ctx.inventory, hostName)}` }),
       async run(ctx) {
         const host = hostByName(ctx.inventory, hostName);
         const since = new Date();
