@@ -101,10 +101,11 @@ describe('runbooks on the real lab', () => {
   });
 
   it('lets only one run hold a host: the second fails at once, or waits when asked', async () => {
+    const before = await latestRunId();
     const first = gameday(['runbook', 'run', 'recover-host', '--host', 'app-3', '--ramp', '50,100', '--ramp-hold', '2s']);
     await waitFor('the first run to hold its lock', async () => {
       const id = await latestRunId();
-      return id && journal(id).some((e) => e.event === 'intent');
+      return id && id !== before && journal(id).some((e) => e.event === 'intent');
     });
     const second = await gameday(['runbook', 'run', 'recover-host', '--host', 'app-3']);
     expect(second.exitCode).toBe(2);
@@ -116,13 +117,19 @@ describe('runbooks on the real lab', () => {
   });
 
   it('survives kill -9 in the middle of a wave: resume finishes and no host reboots twice', async () => {
+    const before = await latestRunId();
     const child = execa(process.execPath, [GAMEDAY, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--hosts', 'app-1,db-2,sentinel-3', '--ramp-hold', '1s', '--ready-samples', '2'], { reject: false, env: env() });
     const runId = await waitFor('the run to start', async () => {
       const id = await latestRunId();
-      return id && journal(id).some((e) => e.event === 'note' && e.data?.type === 'started') ? id : undefined;
+      return id && id !== before && journal(id).some((e) => e.event === 'note' && e.data?.type === 'started') ? id : undefined;
     });
     // Kill it while it waits for db-2 to come back and catch up (its reboot is done).
-    await waitFor('db-2 to be rebooted', async () => journal(runId).some((e) => e.stepId === 'wave-2/db-2/reboot' && e.event === 'succeeded'), 120_000);
+    const rebooted = waitFor('db-2 to be rebooted', async () => journal(runId).some((e) => e.stepId === 'wave-2/db-2/reboot' && e.event === 'succeeded'), 120_000);
+    const endedFirst = child.then((r) => {
+      throw new Error(`the run ended before db-2 was rebooted (exit ${r.exitCode}): ${String(r.stdout).slice(-1500)} ${String(r.stderr).slice(-1500)}`);
+    });
+    await Promise.race([rebooted, endedFirst]);
+    endedFirst.catch(() => undefined); // the kill below ends it: that is expected now
     child.kill('SIGKILL');
     await child;
     expect(journal(runId).some((e) => e.stepId === 'run' && e.event === 'note' && e.data?.type === 'finished')).toBe(false);
