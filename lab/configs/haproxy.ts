@@ -22,7 +22,16 @@ export function haproxyConfig(lab: LabContext, proxy: Host): string {
   const p = haproxyPaths(lab, proxy);
   const db = lab.hostsOf('db');
   const apps = lab.hostsOf('app');
-  const dbCheck = `check port ${db[0].services['db-health']}`;
+  // A MariaDB pool: TCP to every db host, but the health agent decides who passes.
+  const dbPool = (name: string, port: number, agentPath: string) => `listen ${name}
+  mode tcp
+  bind ${proxy.address}:${port}
+  balance roundrobin
+  option httpchk GET ${agentPath}
+  http-check expect status 200
+  default-server on-marked-down shutdown-sessions
+${servers(db, (h) => h.services.mysql, `check port ${db[0].services['db-health']}`)}
+`;
   return `global
   stats socket ${p.socket} mode 600 level admin
   stats timeout 30s
@@ -37,24 +46,8 @@ defaults
   option redispatch 1
   default-server inter 1s fall 2 rise 2
 
-listen db_write
-  mode tcp
-  bind ${proxy.address}:${proxy.services['mysql-write']}
-  balance roundrobin
-  option httpchk GET /primary
-  http-check expect status 200
-  default-server on-marked-down shutdown-sessions
-${servers(db, (h) => h.services.mysql, dbCheck)}
-
-listen db_read
-  mode tcp
-  bind ${proxy.address}:${proxy.services['mysql-read']}
-  balance roundrobin
-  option httpchk GET /replica
-  http-check expect status 200
-  default-server on-marked-down shutdown-sessions
-${servers(db, (h) => h.services.mysql, dbCheck)}
-
+${dbPool('db_write', proxy.services['mysql-write'], '/primary')}
+${dbPool('db_read', proxy.services['mysql-read'], '/replica')}
 listen web
   mode http
   bind ${proxy.address}:${proxy.services.http}
