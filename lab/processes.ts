@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { withRedis } from '../drivers/redis/readiness.js';
 import { createConnection } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { runtimeCommand } from '../drivers/haproxy/runtime.js';
@@ -18,14 +18,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const READ_POOL_MAX_LAG_MS = 3000;
 
 async function pingRedis(address: string, port: number): Promise<boolean> {
-  const r = new Redis({ host: address, port, lazyConnect: true, connectTimeout: 500, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } finally {
-    r.disconnect();
-  }
+  return (await withRedis({ host: address, port }, (r) => r.ping())) === 'PONG';
 }
 
 async function httpAnswers(url: string): Promise<boolean> {
@@ -34,7 +27,7 @@ async function httpAnswers(url: string): Promise<boolean> {
   return true;
 }
 
-export async function mariadbAnswers(socketPath: string): Promise<boolean> {
+async function mariadbAnswers(socketPath: string): Promise<boolean> {
   const conn = await createConnection({ socketPath, user: 'root', connectTimeout: 1000 });
   try {
     await conn.query('SELECT 1');

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { withRedis } from '../drivers/redis/readiness.js';
 import { GamedayError } from '../topology/index.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME } from './layout.js';
@@ -14,18 +14,12 @@ export async function sentinelStrays(lab: LabContext): Promise<string[]> {
   const strays: string[] = [];
   for (const s of lab.hostsOf('sentinel')) {
     if (lab.state.poweredOff.includes(s.name)) continue;
-    const r = new Redis({ host: s.address, port: s.services.sentinel, connectTimeout: 1000, commandTimeout: 2000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    r.on('error', () => {});
-    try {
+    const ips = await withRedis({ host: s.address, port: s.services.sentinel }, async (r) => {
       const master = (await r.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME)) as string[] | null;
       const replicas = (await r.call('SENTINEL', 'replicas', SENTINEL_MASTER_NAME)) as string[][];
-      const ips = [master?.[0], ...replicas.map((fields) => fields[fields.indexOf('ip') + 1])].filter((x): x is string => !!x);
-      strays.push(...ips.filter((ip) => !ip.startsWith(prefix)).map((ip) => `${s.name} knows ${ip}`));
-    } catch {
-      /* an unreachable Sentinel knows nothing new */
-    } finally {
-      r.disconnect();
-    }
+      return [master?.[0], ...replicas.map((fields) => fields[fields.indexOf('ip') + 1])].filter((x): x is string => !!x);
+    }).catch(() => [] as string[]); // an unreachable Sentinel knows nothing new
+    strays.push(...ips.filter((ip) => !ip.startsWith(prefix)).map((ip) => `${s.name} knows ${ip}`));
   }
   return strays;
 }

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Redis } from 'ioredis';
+import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
+import { withRedis } from '../drivers/redis/readiness.js';
 import type { Inventory } from '../topology/index.js';
 import { showServers, type ServerView } from '../drivers/haproxy/runtime.js';
 import type { LabContext } from './context.js';
@@ -31,30 +32,16 @@ export interface LabStatus extends Inventory {
 
 async function dbRole(lab: LabContext, host: string): Promise<'primary' | 'replica' | 'unknown'> {
   try {
-    const conn = await rootConnection(lab, lab.host(host));
-    try {
-      const slave = (await conn.query<RowDataPacket[]>('SHOW SLAVE STATUS'))[0];
-      const [[ro]] = await conn.query<RowDataPacket[]>('SELECT @@read_only AS ro');
-      return slave.length > 0 || ro.ro ? 'replica' : 'primary';
-    } finally {
-      await conn.end();
-    }
+    const r = await withConnection((h) => rootConnection(lab, lab.host(h)), host, mysqlReadiness);
+    return r.replicating || r.readOnly ? 'replica' : 'primary';
   } catch {
     return 'unknown';
   }
 }
 
-async function redisAsk<T>(address: string, port: number, ask: (r: Redis) => Promise<T>): Promise<T | undefined> {
-  const r = new Redis({ host: address, port, lazyConnect: true, connectTimeout: 500, commandTimeout: 1000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return await ask(r);
-  } catch {
-    return undefined;
-  } finally {
-    r.disconnect();
-  }
+/** Asks one Redis or Sentinel; undefined when it does not answer. */
+function redisAsk<T>(address: string, port: number, ask: (r: Redis) => Promise<T>): Promise<T | undefined> {
+  return withRedis({ host: address, port }, ask).catch(() => undefined);
 }
 
 export async function labStatus(lab: LabContext): Promise<LabStatus> {

@@ -1,5 +1,5 @@
 import { blastRadius, type Host, type Inventory } from '../topology/index.js';
-import { runtimeCommand, setServerState, setWeight, type ServerAdminState } from '../drivers/haproxy/runtime.js';
+import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
 import { redisReadiness, sentinelFailover, sentinelPrimary } from '../drivers/redis/readiness.js';
@@ -53,6 +53,25 @@ async function setL7check(f: FleetEnv, host: Host, inRotation: boolean): Promise
   if (res.status !== 200) throw new Error(`${host.name} l7check PUT answered ${res.status}`);
 }
 
+/**
+ * The pools (on each proxy) where `old` is UP and `candidate` is not: for a
+ * primary and its replica, the write pools, whose health checks let only
+ * the primary in.
+ */
+async function poolsServedBy(f: FleetEnv, inv: Inventory, old: Host, candidate: Host) {
+  const found: Array<{ endpoint: ReturnType<FleetEnv['haproxyEndpoint']>; backend: string }> = [];
+  for (const m of membershipsOf(inv, old.name)) {
+    if (!membershipsOf(inv, candidate.name).some((c) => c.backend === m.backend)) continue;
+    for (const proxy of m.proxies) {
+      const endpoint = f.haproxyEndpoint(proxy);
+      const views = await showServers(endpoint);
+      const status = (name: string) => views.find((v) => v.backend === m.backend && v.server === name)?.status;
+      if (status(old.name) === 'UP' && status(candidate.name) !== 'UP') found.push({ endpoint, backend: m.backend });
+    }
+  }
+  return found;
+}
+
 /** The frontends of a proxy (its listen sections), from show stat. */
 async function frontendsOf(f: FleetEnv, proxy: Host): Promise<string[]> {
   const csv = await runtimeCommand(f.haproxyEndpoint(proxy), 'show stat -1 1 -1');
@@ -86,6 +105,7 @@ export function handOffStep(id: string, hostName: string): ActionStep {
         ranked.sort((a, b) => a.lag - b.lag);
         const candidate = ranked[0]?.host;
         if (!candidate) throw new Error(`no replica of ${host.name} replicates: cannot switch over`);
+        const writePools = await poolsServedBy(f, ctx.inventory, host, candidate);
         const result = await switchover(f.mysql, {
           oldPrimary: host.name,
           newPrimary: candidate.name,
@@ -93,6 +113,11 @@ export function handOffStep(id: string, hostName: string): ActionStep {
           newPrimaryAddress: { host: candidate.address, port: candidate.services.mysql },
           replicationUser: f.replication,
         });
+        // Repoint the write pools now rather than after the health checks' rise and fall.
+        for (const { endpoint, backend } of writePools) {
+          await runtimeCommand(endpoint, `set server ${backend}/${candidate.name} health up`);
+          await setServerState(endpoint, backend, host.name, 'drain');
+        }
         await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms`, { newPrimary: candidate.name, ...result });
         return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
       }

@@ -25,6 +25,8 @@ export interface LoopReport {
   writes: { total: number; failed: number };
   /** The longest time between two successful writes, in ms: how long writes paused. */
   longestWriteGapMs: number;
+  /** When that pause began (the last successful write before it). */
+  longestWriteGapFrom?: string;
   failures: Array<{ at: string; kind: RequestKind; status: number }>;
 }
 
@@ -90,12 +92,19 @@ export function report(samples: LoopSample[], started: number): LoopReport {
   const writes = samples.filter((s) => s.kind !== 'read');
   const okWrites = writes.filter((s) => s.ok).map((s) => s.at + s.ms).sort((a, b) => a - b);
   let gap = 0;
-  for (let i = 1; i < okWrites.length; i++) gap = Math.max(gap, okWrites[i] - okWrites[i - 1]);
+  let gapFrom: number | undefined;
+  for (let i = 1; i < okWrites.length; i++) {
+    if (okWrites[i] - okWrites[i - 1] > gap) {
+      gap = okWrites[i] - okWrites[i - 1];
+      gapFrom = okWrites[i - 1];
+    }
+  }
   return {
     durationS: Math.round((Date.now() - started) / 100) / 10,
     reads: { total: reads.length, failed: reads.filter((s) => !s.ok).length },
     writes: { total: writes.length, failed: writes.filter((s) => !s.ok).length },
     longestWriteGapMs: gap,
+    longestWriteGapFrom: gapFrom === undefined ? undefined : new Date(gapFrom).toISOString(),
     failures: samples.filter((s) => !s.ok).map((s) => ({ at: new Date(s.at).toISOString(), kind: s.kind, status: s.status })),
   };
 }
