@@ -63,7 +63,7 @@ describe('reboot-stale: every lab host goes round under load', () => {
 
     const switchover = events.find((e) => e.event === 'note' && e.data?.writesRefusedMs !== undefined);
     // Which step was running when writes paused longest.
-    const pausedDuring = events.filter((e) => e.event === 'intent' || e.event === 'note' || e.event === 'succeeded').filter((e) => e.time <= (load.longestWriteGapFrom ?? '')).at(-1)?.stepId;
+    const pausedDuring = events.filter((e) => e.event === 'intent' || e.event === 'note' || e.event === 'succeeded').filter((e) => e.time <= (load.longestWriteGapFrom ?? '')).at(-1)?.stepId ?? 'before the first step';
     process.stderr.write(
       `reboot cycle: ${wallS.toFixed(0)} s wall; load: ${load.reads.total} reads (${load.reads.failed} failed), ${load.writes.total} writes (${load.writes.failed} failed); ` +
         `longest write pause ${load.longestWriteGapMs} ms (during ${pausedDuring}); switchover refused writes for ${switchover?.data.writesRefusedMs} ms; journal: ${events.length} events\n`,
