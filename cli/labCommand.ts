@@ -50,8 +50,9 @@ export async function runLabUp(opts: LabUpOptions): Promise<number> {
     phases.map((p) => ({
       title: p.title,
       task: async (_: unknown, task: { output: string; title: string }) => {
+        const t0 = Date.now();
         const detail = await p.run();
-        if (detail) task.title = `${p.title}: ${detail}`;
+        task.title = `${p.title}${detail ? `: ${detail}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
       },
     })),
     { exitOnError: true, renderer: process.stderr.isTTY ? 'default' : 'simple', rendererOptions: {} },

@@ -1,18 +1,18 @@
-import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
-import { keys, NOTIFICATIONS_DB, queueNotification, toNotification, type NotificationRow } from '../drivers/notificationStore.js';
+import { keys, NOTIFICATIONS_DB, toNotification, type NotificationRow } from '../drivers/notificationStore.js';
+import { RedisMassInsert } from '../drivers/redis/massInsert.js';
 import type { LabContext } from './context.js';
 import { rootConnection } from './bootstrap.js';
 
 const BATCH = 5000;
 
 /**
- * Fills the Redis primary from the database at lab start-up, in pipelined
- * batches (keyset pages of the notifications table). Returns the count.
+ * Fills the Redis primary from the database at lab start-up: keyset pages of
+ * the notifications table, streamed to Redis as mass insertion. Returns the count.
  */
 export async function seedRedisFromDatabase(lab: LabContext): Promise<number> {
   const primary = lab.hostsOf('redis').find((h) => h.role === 'primary')!;
-  const redis = new Redis({ host: primary.address, port: primary.services.redis, maxRetriesPerRequest: 1 });
+  const redis = await RedisMassInsert.connect(primary.address, primary.services.redis);
   const db = await rootConnection(lab, lab.host(lab.state.dbPrimary));
   let count = 0;
   try {
@@ -23,21 +23,26 @@ export async function seedRedisFromDatabase(lab: LabContext): Promise<number> {
         [lastId],
       );
       if (rows.length === 0) break;
-      const pipe = redis.pipeline();
-      for (const row of rows) queueNotification(pipe, row.user_id, toNotification(row));
-      await pipe.exec();
+      await redis.send(
+        rows.flatMap((row) => {
+          const n = toNotification(row);
+          return [
+            ['ZADD', keys.ids(row.user_id), Date.parse(n.createdAt), n.id],
+            ['HSET', keys.data(row.user_id), n.id, JSON.stringify(n)],
+          ];
+        }),
+      );
       lastId = Number(rows[rows.length - 1].id);
       count += rows.length;
     }
     const [unread] = await db.query<RowDataPacket[]>(
       `SELECT user_id, COUNT(*) AS n FROM ${NOTIFICATIONS_DB}.notifications WHERE read_at IS NULL GROUP BY user_id`,
     );
-    const pipe = redis.pipeline();
-    for (const row of unread) pipe.set(keys.unread(row.user_id), Number(row.n));
-    await pipe.exec();
+    await redis.send(unread.map((row) => ['SET', keys.unread(row.user_id), Number(row.n)]));
+    const { errors } = await redis.finish();
+    if (errors.length > 0) throw new Error(`Redis refused ${errors.length} seeding commands, e.g. ${errors[0]}`);
     return count;
   } finally {
     await db.end();
-    redis.disconnect();
   }
 }
