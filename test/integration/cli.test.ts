@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { cli, sharedLab } from './helpers.js';
+import { cli, connectOutcome, sharedLab } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/outage-rack.yaml', import.meta.url));
 
@@ -45,6 +45,19 @@ describe('the gameday command', () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--users: must be a whole number');
     expect(JSON.stringify(sharedLab().state.processes)).toBe(before);
+  });
+
+  it('without nftables, power-off still kills and says addresses are refused, not hung', async () => {
+    const dir = inject('labDir');
+    const app = sharedLab().host('app-3');
+    // A PATH without /usr/sbin: the nft command cannot be found.
+    const off = await cli(['lab', 'power-off', 'app-3', '--dir', dir], { PATH: '/usr/bin:/bin' });
+    expect(off.exitCode, off.stderr).toBe(0);
+    expect(off.stdout).toContain('killed (no nftables: addresses are refused, not hung)');
+    expect(await connectOutcome(app.address, app.services.http, 1500)).toBe('refused');
+    const on = await cli(['lab', 'power-on', 'app-3', '--dir', dir]);
+    expect(on.exitCode, on.stderr).toBe(0);
+    expect(await connectOutcome(app.address, app.services.http, 1500)).toBe('connected');
   });
 
   it('prints live status as JSON that is itself an inventory', async () => {

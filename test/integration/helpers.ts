@@ -15,7 +15,7 @@ export function sharedLab(): LabContext {
 
 /** Runs the gameday CLI as a user would; never throws on a non-zero exit. */
 export function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [GAMEDAY, ...args], { reject: false, env: { ...env, GAMEDAY_LOG_LEVEL: 'warn' } });
+  return execa(process.execPath, [GAMEDAY, ...args], { reject: false, env: { GAMEDAY_LOG_LEVEL: 'warn', ...env } });
 }
 
 export async function rootQuery(lab: LabContext, host: string, sql: string, values: unknown[] = []): Promise<RowDataPacket[]> {
