@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
-import { durationSchema, formatDuration } from './duration.js';
+import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { drainStep, handOffStep, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema } from './maintenanceWindow.js';
@@ -20,8 +20,8 @@ const percentList = z.string().transform((text, ctx) => {
 });
 
 export const rebootStaleParams = z.object({
-  maxUptime: durationSchema.describe('reboot hosts up longer than this, e.g. 180d (or 1m in the lab)'),
-  margin: durationSchema.prefault('0s').describe('also reboot hosts within this margin before the limit, e.g. 7d'),
+  maxUptime: durationParam().describe('reboot hosts up longer than this, e.g. 180d (or 1m in the lab)'),
+  margin: durationParam('0s').describe('also reboot hosts within this margin before the limit, e.g. 7d'),
   hosts: z.string().optional().describe('only these hosts (comma-separated names)'),
   days: z.string().default('all').describe('maintenance window days: all, mon-fri, sat,sun'),
   hours: z.string().default('00:00-24:00').describe('maintenance window hours, e.g. 02:00-05:00 (may wrap midnight)'),
@@ -30,9 +30,9 @@ export const rebootStaleParams = z.object({
   maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row (1 s apart) before weight is given back'),
   ramp: percentList.prefault('25,50,100').describe('weight steps in percent'),
-  rampHold: durationSchema.prefault('3s').describe('how long each weight step is held and checked'),
-  drainTimeout: durationSchema.prefault('15s').describe('how long to wait for connections to leave before cutting them'),
-  rebootTimeout: durationSchema.prefault('180s').describe('how long a host may take to come back'),
+  rampHold: durationParam('3s').describe('how long each weight step is held and checked'),
+  drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
+  rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),
 });
 export type RebootStaleParams = z.infer<typeof rebootStaleParams>;
 
@@ -78,7 +78,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       const host = hostByName(inventory, name);
       uptimes[name] = Math.round(await f.power(host).uptimeSeconds(host));
     }
-    const stale = wanted.filter((n) => uptimes[n] >= params.maxUptime - params.margin);
+    // Durations are milliseconds; uptimes are seconds.
+    const stale = wanted.filter((n) => uptimes[n] * 1000 >= params.maxUptime - params.margin);
     const { waves, refused } = planWaves(inventory, stale);
     const pooled = stale.filter((n) => membershipsOf(inventory, n).length > 0);
     return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled };
@@ -96,7 +97,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
           {
             id: `${prefix}/window`,
             kind: 'probe',
-            title: `check the maintenance window and ${host}'s uptime (${formatDuration(plan.uptimes[host])} at plan time)`,
+            title: `check the maintenance window and ${host}'s uptime (${formatDuration(plan.uptimes[host] * 1000)} at plan time)`,
             async run() {
               const v = inWindow(window, new Date());
               if (!v.ok) throw new GamedayError('OUTSIDE_WINDOW', `stopping before ${host}: ${v.reason}`, host, 'resume the run inside the window');
@@ -104,15 +105,15 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             },
           },
           handOffStep(`${prefix}/hand-off`, host),
-          drainStep(`${prefix}/drain`, host, params.drainTimeout),
-          ...rebootSteps(prefix, host, params.rebootTimeout),
+          drainStep(`${prefix}/drain`, host, params.drainTimeout / 1000),
+          ...rebootSteps(prefix, host, params.rebootTimeout / 1000),
           ...returnSteps(prefix, host, {
             maxLagMs: params.maxLagMs,
             readySamples: params.readySamples,
-            readyTimeoutS: params.rebootTimeout,
+            readyTimeoutS: params.rebootTimeout / 1000,
             // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
             rampPercents: plan.pooled.includes(host) ? params.ramp : [],
-            rampHoldS: params.rampHold,
+            rampHoldS: params.rampHold / 1000,
           }),
         );
       }

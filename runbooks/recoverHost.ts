@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
-import { durationSchema } from './duration.js';
+import { durationParam } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
@@ -12,9 +12,9 @@ export const recoverHostParams = z.object({
   host: z.string().min(1).describe('the host that came back from a power loss, e.g. db-2'),
   maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row before weight is given back'),
-  readyTimeout: durationSchema.prefault('30m').describe('how long to wait for it to catch up'),
+  readyTimeout: durationParam('30m').describe('how long to wait for it to catch up'),
   ramp: z.string().default('10,25,50,100').describe('weight steps in percent, ending at 100'),
-  rampHold: durationSchema.prefault('5s').describe('how long each weight step is held and checked'),
+  rampHold: durationParam('5s').describe('how long each weight step is held and checked'),
 });
 export type RecoverHostParams = z.infer<typeof recoverHostParams>;
 
@@ -52,9 +52,9 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
       ...returnSteps(plan.host, plan.host, {
         maxLagMs: params.maxLagMs,
         readySamples: params.readySamples,
-        readyTimeoutS: params.readyTimeout,
+        readyTimeoutS: params.readyTimeout / 1000,
         rampPercents: ramp,
-        rampHoldS: params.rampHold,
+        rampHoldS: params.rampHold / 1000,
       }),
     ];
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inWindow, maintenanceWindowSchema } from '../../runbooks/maintenanceWindow.js';
-import { parseDuration } from '../../runbooks/duration.js';
+
 
 const w = (o: Record<string, string>) => maintenanceWindowSchema.parse(o);
 
@@ -26,11 +26,5 @@ describe('maintenance windows', () => {
   it('throws on malformed days or hours', () => {
     expect(() => inWindow(w({ days: 'funday' }), new Date())).toThrow(/unknown day/);
     expect(() => inWindow(w({ hours: '2am-5am' }), new Date())).toThrow(/not a time/);
-  });
-
-  it('parses durations', () => {
-    expect(parseDuration('180d')).toBe(180 * 86400);
-    expect(parseDuration('1m')).toBe(60);
-    expect(parseDuration('1.5h')).toBeUndefined();
   });
 });

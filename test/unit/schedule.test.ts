@@ -36,7 +36,7 @@ describe('scheduling examples', () => {
     const service = readFileSync(file('systemd/gameday-reboot-stale.service'), 'utf8');
     const exec = service.slice(service.indexOf('ExecStart='), service.indexOf('Environment='));
     const fromUnit = rebootStale.params.parse(runbookParams(exec));
-    expect(fromUnit).toMatchObject({ maxUptime: 180 * 86400, margin: 7 * 86400, days: 'mon-thu', hours: '02:00-05:00', timeZone: 'Europe/Paris' });
+    expect(fromUnit).toMatchObject({ maxUptime: 180 * 86_400_000, margin: 7 * 86_400_000, days: 'mon-thu', hours: '02:00-05:00', timeZone: 'Europe/Paris' });
     expect(exec).toContain('--yes'); // unattended: no terminal for approvals
 
     const cron = readFileSync(file('cron/gameday-reboot-stale'), 'utf8').split('\n').find((l) => /^\d/.test(l))!;
