@@ -49,7 +49,7 @@ export function seedSql(seed: SeedSize): string[] {
  * replica has applied all of it.
  */
 export async function bootstrapDatabases(lab: LabContext): Promise<void> {
-  const primary = lab.host(lab.state.dbPrimary);
+  const primary = lab.initialDbPrimary;
   const replicas = lab.hostsOf('db').filter((h) => h !== primary);
   const { appDbPassword, replPassword } = lab.state.secrets;
 

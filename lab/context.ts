@@ -25,8 +25,6 @@ const stateSchema = z.object({
   seeded: z.boolean(),
   secrets: z.object({ appDbPassword: z.string(), replPassword: z.string(), l7checkToken: z.string() }),
   processes: z.record(z.string(), processRecordSchema),
-  /** The db host that is the primary when the lab is first seeded (later switchovers may move it). */
-  dbPrimary: z.string(),
   /** Hosts whose power is off (addresses blackholed, processes killed). */
   poweredOff: z.array(z.string()),
 });
@@ -56,6 +54,11 @@ export class LabContext {
     const h = this.inventory.hosts.find((x) => x.name === name);
     if (!h) throw new Error(`no lab host ${name}`);
     return h;
+  }
+
+  /** The db host the layout makes primary at first start (switchovers may move the role later). */
+  get initialDbPrimary(): Host {
+    return this.hostsOf('db').find((h) => h.role === 'primary')!;
   }
 
   hostsOf(tier: string): Host[] {
@@ -108,7 +111,6 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     seeded: false,
     secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret() },
     processes: {},
-    dbPrimary: 'db-1',
     poweredOff: [],
   });
 }

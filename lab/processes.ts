@@ -50,8 +50,9 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       id: `${host.name}/mariadbd`,
       prepare: () => {
         mkdirSync(p.tmpdir, { recursive: true });
-        // A server that replicates (master.info) restarts read-only; a fresh one only if it is not the first primary.
-        const isPrimary = existsSync(p.datadir) ? !existsSync(join(p.datadir, 'master.info')) : lab.state.dbPrimary === host.name;
+        // A server that replicates (master.info) restarts read-only; before the lab is seeded, only the layout's primary is writable.
+        const replicates = existsSync(join(p.datadir, 'master.info'));
+        const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name);
         writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary));
       },
       host: host.name,
