@@ -3,6 +3,7 @@ import { registerPlacement } from './placementCommand.js';
 import { registerLab } from './labCommand.js';
 import { registerInventory } from './inventoryCommand.js';
 import { registerRunbook } from './runbookCommand.js';
+import { registerWarmup } from './warmupCommand.js';
 
 const program = new Command();
 program
@@ -15,5 +16,6 @@ registerPlacement(program);
 registerLab(program);
 registerInventory(program);
 registerRunbook(program);
+registerWarmup(program);
 
 await program.parseAsync(process.argv);

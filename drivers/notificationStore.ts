@@ -6,7 +6,7 @@
  *   notif:{<user>}:unread  counter of unread notifications
  * The {<user>} hash tag keeps a user's keys in one Redis Cluster slot.
  */
-import type { ChainableCommander } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 export const NOTIFICATIONS_DB = 'notifications';
 
@@ -63,8 +63,43 @@ export function toNotification(row: NotificationRow): Notification {
   };
 }
 
-/** Queues the commands that put one notification into Redis (it does not touch the unread counter). */
-export function queueNotification(pipe: ChainableCommander, userId: number, n: Notification): void {
-  pipe.zadd(keys.ids(userId), Date.parse(n.createdAt), String(n.id));
-  pipe.hset(keys.data(userId), String(n.id), JSON.stringify(n));
+/**
+ * Puts one notification's state (as MariaDB has it) into Redis, atomically
+ * and idempotently, so that a write can be retried or repaired as often as
+ * needed: a notification already there unread is left alone, one already
+ * read is never made unread again (read is final), and the unread counter
+ * moves only when the stored read state changes. A create and a mark-read
+ * that arrive in either order, once or several times, end the same way.
+ * The `#!lua` line makes Redis 7 refuse it up front on a replica (READONLY),
+ * so a demoted primary never applies it.
+ */
+export const APPLY_NOTIFICATION_LUA = `#!lua
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+local unread = ARGV[4] == '1'
+if old then
+  if unread or cjson.decode(old).readAt ~= cjson.null then return 0 end
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  redis.call('DECR', KEYS[3])
+  return 1
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if unread then redis.call('INCR', KEYS[3]) end
+return 1
+`;
+
+/** A Redis connection with the apply script defined on it (ioredis loads it with EVALSHA, falling back to EVAL). */
+export type NotificationRedis = Redis & {
+  applyNotification(ids: string, data: string, unread: string, id: string, score: number, payload: string, isUnread: '0' | '1'): Promise<number>;
+};
+
+export function withNotificationCommands(redis: Redis): NotificationRedis {
+  redis.defineCommand('applyNotification', { numberOfKeys: 3, lua: APPLY_NOTIFICATION_LUA });
+  return redis as NotificationRedis;
+}
+
+/** Applies one notification's state; returns true when Redis changed. */
+export async function applyNotification(redis: NotificationRedis, userId: number, n: Notification): Promise<boolean> {
+  const changed = await redis.applyNotification(keys.ids(userId), keys.data(userId), keys.unread(userId), String(n.id), Date.parse(n.createdAt), JSON.stringify(n), n.readAt === null ? '1' : '0');
+  return changed === 1;
 }

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withRedis } from '../drivers/redis/readiness.js';
+import { sentinelMajorityPrimary, withRedis } from '../drivers/redis/readiness.js';
 import { createConnection } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { runtimeCommand } from '../drivers/haproxy/runtime.js';
@@ -82,9 +82,15 @@ function redisSpec(lab: LabContext, host: Host): ProcessSpec {
   return {
     id: `${host.name}/${host.tier === 'sentinel' ? 'sentinel' : 'redis'}`,
     // Redis and Sentinel rewrite their own config as roles change: write it only once.
-    prepare: () => {
-      if (existsSync(p.conf)) return;
-      writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary));
+    // A Redis that restarts first agrees with the Sentinels on its role, so it never serves as a second master.
+    prepare: async () => {
+      if (!existsSync(p.conf)) {
+        writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary));
+      } else if (host.tier === 'redis') {
+        const sentinels = lab.hostsOf('sentinel').map((s) => ({ host: s.address, port: s.services.sentinel }));
+        const named = await sentinelMajorityPrimary(sentinels, SENTINEL_MASTER_NAME);
+        if (named) writeFileSync(p.conf, withReplicaOf(readFileSync(p.conf, 'utf8'), named.host === host.address ? undefined : named));
+      }
     },
     host: host.name,
     command: 'redis-server',
@@ -136,6 +142,13 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
     listens: [{ address: host.address, port: host.services.http }],
     ready: () => httpAnswers(`http://${host.address}:${host.services.http}/monitor/l7check`),
   };
+}
+
+/** A Redis config with its replicaof line set to `primary` (removed when it is the primary itself). */
+export function withReplicaOf(conf: string, primary: { host: string; port: number } | undefined): string {
+  const lines = conf.split('\n').filter((l) => !/^\s*(replicaof|slaveof)\s/i.test(l));
+  if (primary) lines.push(`replicaof ${primary.host} ${primary.port}`);
+  return lines.join('\n');
 }
 
 /** The processes that run on one lab host; nothing is written until a spec is prepared. */

@@ -17,7 +17,7 @@ export interface ProcessSpec {
   /** Addresses it will listen on, checked free before anything starts. */
   listens: Array<{ address: string; port: number }>;
   /** Writes its config files; called just before it starts. */
-  prepare?: () => void;
+  prepare?: () => void | Promise<void>;
   /** Resolves true once the process serves. */
   ready: () => Promise<boolean>;
 }
@@ -62,9 +62,9 @@ export async function checkPortsFree(specs: ProcessSpec[]): Promise<void> {
 }
 
 /** Starts a process detached from us (it outlives the command), recording its PID. */
-export function startProcess(lab: LabContext, spec: ProcessSpec): number {
+export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<number> {
   mkdirSync(lab.hostDir(spec.host), { recursive: true });
-  spec.prepare?.();
+  await spec.prepare?.();
   const out = openSync(spec.logFile, 'a');
   const child = spawn(spec.command, spec.args, { cwd: spec.cwd, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);

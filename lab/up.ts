@@ -75,7 +75,7 @@ async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
       });
     }
   }
-  startProcess(lab, spec);
+  await startProcess(lab, spec);
   await waitReady(lab, spec);
 }
 

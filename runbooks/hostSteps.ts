@@ -2,7 +2,8 @@ import { blastRadius, type Host, type Inventory } from '../topology/index.js';
 import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
-import { redisReadiness, sentinelFailover, sentinelPrimary } from '../drivers/redis/readiness.js';
+import { redisReadiness } from '../drivers/redis/readiness.js';
+import { redisHandOff } from '../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.js';
 import { fleet, hostByName, membershipsOf, type FleetEnv } from './fleet.js';
 import { hostReady, openSessions, pause, upInPools } from './hostGates.js';
@@ -91,7 +92,7 @@ export function handOffStep(id: string, hostName: string): ActionStep {
     semantics: 'idempotent',
     title: `hand off ${hostName}'s role if it has one`,
     locks: [`host:${hostName}`],
-    describe: () => ({ target: hostName, consequence: 'switchover if primary (db: GTID switchover, redis: Sentinel failover); proxy: clients move to the other proxy' }),
+    describe: () => ({ target: hostName, consequence: 'switchover if primary (db: GTID switchover; redis: writes paused until the replica has them, then Sentinel failover); proxy: clients move to the other proxy' }),
     async run(ctx) {
       const f = envOf(ctx);
       const host = hostByName(ctx.inventory, hostName);
@@ -122,21 +123,11 @@ export function handOffStep(id: string, hostName: string): ActionStep {
         return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
       }
       if (host.tier === 'redis' && (await redisReadiness({ host: host.address, port: host.services.redis })).role === 'master') {
-        const sentinels = ctx.inventory.hosts.filter((h) => h.tier === 'sentinel');
-        const asked = Date.now();
-        await sentinelFailover({ host: sentinels[0].address, port: sentinels[0].services.sentinel }, f.sentinelMasterName);
-        // Done when every Sentinel names another primary and the old one is a replica.
-        for (;;) {
-          const views = await Promise.all(sentinels.map((s) => sentinelPrimary({ host: s.address, port: s.services.sentinel }, f.sentinelMasterName).catch(() => null)));
-          const moved = views.every((v) => v && v.host !== host.address);
-          const role = (await redisReadiness({ host: host.address, port: host.services.redis }).catch(() => undefined))?.role;
-          if (moved && role === 'slave') break;
-          if (Date.now() - asked > 60_000) throw new Error(`Sentinel failover away from ${host.name} did not finish in 60 s`);
-          await pause(250, ctx.signal);
-        }
-        const newPrimary = ctx.inventory.hosts.find((h) => h.tier === 'redis' && h.name !== host.name)?.name;
-        await ctx.note(`Sentinel failed the Redis primary over from ${host.name} to ${newPrimary} in ${Date.now() - asked} ms`);
-        return { handedOff: 'redis-primary', newPrimary, failoverMs: Date.now() - asked };
+        const sentinels = ctx.inventory.hosts.filter((h) => h.tier === 'sentinel').map((s) => ({ host: s.address, port: s.services.sentinel }));
+        const r = await redisHandOff({ oldPrimary: { host: host.address, port: host.services.redis }, sentinels, masterName: f.sentinelMasterName });
+        const newPrimary = ctx.inventory.hosts.find((h) => h.address === r.newPrimary.host && h.services.redis === r.newPrimary.port)?.name ?? `${r.newPrimary.host}:${r.newPrimary.port}`;
+        await ctx.note(`handed the Redis primary from ${host.name} to ${newPrimary} at offset ${r.offset}; writes paused ${r.writePauseMs} ms (catch-up ${r.catchUpMs} ms, promotion ${r.promotionMs} ms)`, { ...r, newPrimary });
+        return { handedOff: 'redis-primary', newPrimary, writePauseMs: r.writePauseMs };
       }
       if (host.tier === 'proxy' || host.tier === 'db-proxy' || host.tier === 'lb') {
         const frontends = await frontendsOf(f, host);

@@ -7,6 +7,7 @@ import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { drainStep, handOffStep, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema } from './maintenanceWindow.js';
 import { planWaves, type Wave } from './waves.js';
+import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -33,6 +34,7 @@ export const rebootStaleParams = z.object({
   rampHold: durationParam('3s').describe('how long each weight step is held and checked'),
   drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
   rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),
+  ...verifyParams,
 });
 export type RebootStaleParams = z.infer<typeof rebootStaleParams>;
 
@@ -58,6 +60,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     'row, then give its weight back in steps, each held and checked. A host that does not come back stops',
     'the job: no other host is touched, and the summary says which hosts are still drained.',
     'Acts only inside the maintenance window and never on a blackout date.',
+    'Ends by checking the notification data in Redis against MariaDB (the users changed during the run plus a',
+    'random sample, or `--verify all`): a mismatch fails the run and names the users and the repair command.',
   ].join('\n'),
   params: rebootStaleParams,
 
@@ -118,6 +122,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
         );
       }
     });
+    steps.push(consistencyCheckStep('verify-notifications', plan.checkedAt, params));
     return steps;
   },
 };

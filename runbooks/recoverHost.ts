@@ -5,6 +5,7 @@ import { durationParam } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
+import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -15,21 +16,23 @@ export const recoverHostParams = z.object({
   readyTimeout: durationParam('30m').describe('how long to wait for it to catch up'),
   ramp: z.string().default('10,25,50,100').describe('weight steps in percent, ending at 100'),
   rampHold: durationParam('5s').describe('how long each weight step is held and checked'),
+  ...verifyParams,
 });
 export type RecoverHostParams = z.infer<typeof recoverHostParams>;
 
 /**
  * After a power loss: fence the host (maint: no traffic, no health checks
  * putting it back at full weight the moment it answers), wait until it is
- * ready by the same checks as the reboot job, then ramp its weight.
+ * ready by the same checks as the reboot job, then ramp its weight, and
+ * check the notification data in Redis against MariaDB.
  */
-export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: string[] }> = {
+export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: string[]; startedAt: string }> = {
   name: 'recover-host',
   summary: 'Hold a host that came back from a power loss out of traffic until it is ready, then ramp its weight back',
   params: recoverHostParams,
   async resolve({ params, inventory }) {
     const host = hostByName(inventory, params.host);
-    return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool) };
+    return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString() };
   },
   locks: (plan) => [`host:${plan.host}`],
   steps(plan, params): Step[] {
@@ -56,6 +59,7 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
         rampPercents: ramp,
         rampHoldS: params.rampHold / 1000,
       }),
+      consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),
     ];
   },
 };

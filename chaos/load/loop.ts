@@ -6,9 +6,19 @@ export interface LoopOptions {
   frontends: Array<{ address: string; port: number }>;
   users: number;
   ratePerS: number;
-  /** Share of writes (new notifications), in percent. */
-  writePercent: number;
+  /** Share of new notifications, in percent. */
+  createPercent: number;
+  /** Share of mark-reads (of notifications this loop created, else of seeded ones), in percent; the rest are reads. */
+  markReadPercent?: number;
+  /** Per attempt; a request that times out is tried once on the next frontend. */
   timeoutMs?: number;
+}
+
+/** A write the app acknowledged (201 for a create, 200 for a mark-read): what must never be lost. */
+export interface AckedWrite {
+  userId: number;
+  id: number;
+  at: number;
 }
 
 export interface LoopSample {
@@ -28,6 +38,8 @@ export interface LoopReport {
   /** When that pause began (the last successful write before it). */
   longestWriteGapFrom?: string;
   failures: Array<{ at: string; kind: RequestKind; status: number }>;
+  /** Every acknowledged create and mark-read, to check against the stores afterwards. */
+  acked: { created: AckedWrite[]; markedRead: AckedWrite[] };
 }
 
 /**
@@ -38,34 +50,58 @@ export interface LoopReport {
  */
 export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport> } {
   const samples: LoopSample[] = [];
+  const acked: LoopReport['acked'] = { created: [], markedRead: [] };
+  const unreadOfOurs: AckedWrite[] = [];
   let running = true;
   let preferred = 0;
   const started = Date.now();
 
+  function request(i: number): { kind: RequestKind; path: string; method: string; body?: string; userId: number; id?: number } {
+    const roll = (i * 37) % 100; // a permutation of 0..99 in every 100 requests: the kinds interleave
+    const userId = 1 + ((i * 7919) % o.users);
+    if (roll < o.createPercent) {
+      return { kind: 'create', method: 'POST', path: `/users/${userId}/notifications`, body: JSON.stringify({ title: `loop ${i}`, body: 'load loop' }), userId };
+    }
+    if (roll < o.createPercent + (o.markReadPercent ?? 0)) {
+      // One of our own unread notifications, picked at random, else a seeded one (ids u, u + users, ...).
+      const own = unreadOfOurs.length > 0 ? unreadOfOurs.splice((i * 31) % unreadOfOurs.length, 1)[0] : undefined;
+      const target = own ?? { userId, id: userId };
+      return { kind: 'mark-read', method: 'POST', path: `/users/${target.userId}/notifications/${target.id}/read`, userId: target.userId, id: target.id };
+    }
+    return { kind: 'read', method: 'GET', path: `/users/${userId}/notifications?limit=10`, userId };
+  }
+
   async function once(i: number): Promise<void> {
-    const user = 1 + ((i * 7919) % o.users);
-    const kind: RequestKind = i % 100 < o.writePercent ? 'create' : 'read';
+    const r = request(i);
     const t0 = Date.now();
     let status = 0;
+    let answer: { id?: number } | undefined;
     for (let attempt = 0; attempt < o.frontends.length; attempt++) {
       const f = o.frontends[(preferred + attempt) % o.frontends.length];
-      const url = `http://${f.address}:${f.port}/users/${user}/notifications`;
       try {
-        const res = await fetch(kind === 'read' ? `${url}?limit=10` : url, {
-          method: kind === 'read' ? 'GET' : 'POST',
+        const res = await fetch(`http://${f.address}:${f.port}${r.path}`, {
+          method: r.method,
           headers: { 'content-type': 'application/json' },
-          body: kind === 'read' ? undefined : JSON.stringify({ title: `loop ${i}`, body: 'load loop' }),
+          body: r.body,
           signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
         });
-        await res.arrayBuffer();
+        const text = await res.text();
         status = res.status;
+        if (status >= 200 && status < 300 && r.kind !== 'read') answer = JSON.parse(text) as { id?: number };
         preferred = (preferred + attempt) % o.frontends.length;
         break;
       } catch {
         status = 0; // no answer from this frontend: try the next
       }
     }
-    samples.push({ at: t0, kind, ok: status >= 200 && status < 300, status, ms: Date.now() - t0 });
+    const ok = status >= 200 && status < 300;
+    samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0 });
+    if (ok && r.kind === 'create' && typeof answer?.id === 'number') {
+      const w = { userId: r.userId, id: answer.id, at: Date.now() };
+      acked.created.push(w);
+      unreadOfOurs.push(w);
+    }
+    if (ok && r.kind === 'mark-read') acked.markedRead.push({ userId: r.userId, id: r.id!, at: Date.now() });
   }
 
   const loop = (async () => {
@@ -82,12 +118,12 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
     async stop() {
       running = false;
       await loop;
-      return report(samples, started);
+      return { ...report(samples, started), acked };
     },
   };
 }
 
-export function report(samples: LoopSample[], started: number): LoopReport {
+export function report(samples: LoopSample[], started: number): Omit<LoopReport, 'acked'> {
   const reads = samples.filter((s) => s.kind === 'read');
   const writes = samples.filter((s) => s.kind !== 'read');
   const okWrites = writes.filter((s) => s.ok).map((s) => s.at + s.ms).sort((a, b) => a - b);

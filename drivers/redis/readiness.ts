@@ -66,3 +66,19 @@ export async function sentinelPrimary(sentinel: RedisEndpoint, masterName: strin
 export async function sentinelFailover(sentinel: RedisEndpoint, masterName: string): Promise<void> {
   await withRedis(sentinel, (r) => r.call('SENTINEL', 'FAILOVER', masterName));
 }
+
+/**
+ * The primary that a majority of the Sentinels name now, or undefined when no
+ * majority answers alike. What a Redis must agree with before it serves: a
+ * server that restarts from a config naming it master would otherwise take
+ * writes as a second primary until a Sentinel converts it.
+ */
+export async function sentinelMajorityPrimary(sentinels: RedisEndpoint[], masterName: string): Promise<RedisEndpoint | undefined> {
+  const views = await Promise.all(sentinels.map((s) => sentinelPrimary(s, masterName).catch(() => null)));
+  const votes = new Map<string, number>();
+  for (const v of views) if (v) votes.set(`${v.host}:${v.port}`, (votes.get(`${v.host}:${v.port}`) ?? 0) + 1);
+  const [best] = [...votes.entries()].sort((a, b) => b[1] - a[1]);
+  if (!best || best[1] <= sentinels.length / 2) return undefined;
+  const [host, port] = best[0].split(':');
+  return { host, port: Number(port) };
+}

@@ -6,11 +6,13 @@ import { Redis } from 'ioredis';
 import { readAppConfig } from './config.js';
 import { ProxiedPool } from './proxiedPool.js';
 import { NotificationService } from './notifications.js';
+import { RedisWriter } from './redisWriter.js';
+import { withNotificationCommands } from '../../drivers/notificationStore.js';
 import { notificationServer } from './server.js';
 
 const config = readAppConfig(process.argv[2]);
 
-const redis = new Redis({
+const redis = withNotificationCommands(new Redis({
   sentinels: config.sentinels,
   name: config.sentinelMasterName,
   connectTimeout: 1000,
@@ -19,7 +21,7 @@ const redis = new Redis({
   enableAutoPipelining: true,
   // After a failover the old primary answers READONLY: reconnect through Sentinel (ioredis #144, #1835).
   reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
-});
+}));
 redis.on('error', () => {
   /* reconnects by itself; errors surface on the commands */
 });
@@ -43,13 +45,15 @@ const dbOptions = { user: config.db.user, password: config.db.password, database
 const writeDb = new ProxiedPool(config.proxies.map((p) => ({ host: p.host, port: p.writePort })), dbOptions);
 const readDb = new ProxiedPool(config.proxies.map((p) => ({ host: p.host, port: p.readPort })), dbOptions);
 
-const service = new NotificationService(writeDb, readDb, redis);
-const server = notificationServer(service, config.l7checkToken, config.name);
+const redisWriter = new RedisWriter(redis);
+const service = new NotificationService(writeDb, readDb, redis, redisWriter);
+const server = notificationServer(service, config.l7checkToken, config.name, () => ({ redisWrites: redisWriter.stats() }));
 server.listen(config.listen.port, config.listen.host);
 
 async function shutdown(): Promise<void> {
   server.close();
   clearInterval(probe);
+  redisWriter.close();
   await Promise.allSettled([writeDb.end(), readDb.end()]);
   redis.disconnect();
   process.exit(0);

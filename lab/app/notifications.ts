@@ -1,17 +1,20 @@
-import type { Redis } from 'ioredis';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { keys, NOTIFICATIONS_DB, queueNotification, toNotification, type Notification, type NotificationRow } from '../../drivers/notificationStore.js';
+import { keys, NOTIFICATIONS_DB, toNotification, type Notification, type NotificationRedis, type NotificationRow } from '../../drivers/notificationStore.js';
 import type { ProxiedPool } from './proxiedPool.js';
+import type { RedisWriter } from './redisWriter.js';
 
 /**
  * The notification center's operations. MariaDB first (the truth), then Redis
- * (what users are served from).
+ * (what users are served from). A Redis write that fails after the commit
+ * is retried and, failing that, repaired in the background (RedisWriter):
+ * the API answers for what MariaDB committed.
  */
 export class NotificationService {
   constructor(
     private readonly writeDb: ProxiedPool,
     private readonly readDb: ProxiedPool,
-    private readonly redis: Redis,
+    private readonly redis: NotificationRedis,
+    private readonly redisWriter: RedisWriter,
   ) {}
 
   async list(userId: number, limit: number): Promise<{ userId: number; unread: number; notifications: Notification[] }> {
@@ -35,10 +38,7 @@ export class NotificationService {
       [result.insertId],
     );
     const n = toNotification(row);
-    const pipe = this.redis.multi();
-    queueNotification(pipe, userId, n);
-    pipe.incr(keys.unread(userId));
-    await pipe.exec();
+    await this.redisWriter.write(userId, n);
     return n;
   }
 
@@ -54,12 +54,8 @@ export class NotificationService {
     );
     if (!row) return undefined;
     const n = toNotification(row);
-    if (update.affectedRows === 1) {
-      const pipe = this.redis.multi();
-      queueNotification(pipe, userId, n);
-      pipe.decr(keys.unread(userId));
-      await pipe.exec();
-    }
+    // Also when it was already read in MariaDB: an earlier mark-read may have committed and then failed on Redis.
+    if (update.affectedRows === 1 || n.readAt !== null) await this.redisWriter.write(userId, n);
     return n;
   }
 

@@ -49,7 +49,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * taking the instance out of rotation needs the token (the seed's had no
  * ACL, so anyone could take a server down).
  */
-export function notificationServer(service: NotificationService, l7checkToken: string, instance: string): Server {
+export function notificationServer(service: NotificationService, l7checkToken: string, instance: string, stats: () => Record<string, unknown> = () => ({})): Server {
   let inRotation = true;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -66,6 +66,7 @@ export function notificationServer(service: NotificationService, l7checkToken: s
       }
       throw new HttpError(405, 'GET or PUT');
     }
+    if (path === '/monitor/stats' && req.method === 'GET') return send(res, 200, { instance, ...stats() });
     const list = path.match(/^\/users\/(\d+)\/notifications$/);
     if (list) {
       const userId = Number(list[1]);

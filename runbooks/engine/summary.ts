@@ -9,7 +9,7 @@ function table(head: string[], rows: string[][]): string[] {
 
 function stepRow(s: StepState, i: number): string[] {
   const status = s.status + (s.compensationFailed ? ' (compensation failed)' : '') + (s.attempts > 1 ? ` (${s.attempts} attempts)` : '');
-  const note = s.error ?? (s.status === 'skipped' || s.status === 'waiting-approval' || s.status === 'running' ? s.detail : undefined) ?? '';
+  const note = s.error ?? s.detail ?? '';
   return [String(i + 1), s.id, s.title, status, s.durationMs === undefined ? '' : formatDuration(s.durationMs), note];
 }
 

@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { RedisEndpoint } from '../../drivers/redis/readiness.js';
+
+export interface RedisPrimarySample {
+  at: number;
+  /** Servers that answered INFO as master. */
+  masters: string[];
+  /** Of those, the ones that took a probe write within the probe's timeout. */
+  writable: string[];
+}
+
+export interface RedisPrimariesReport {
+  samples: number;
+  /** Samples where two or more servers took writes as masters: a split brain. */
+  twoWritable: RedisPrimarySample[];
+  /** Samples where no server took a write (a write pause, or an outage). */
+  noneWritable: number;
+  /** The longest run of samples with no writable primary, in ms. */
+  longestUnwritableMs: number;
+}
+
+const PROBE_KEY = 'gameday:probe:writable';
+
+/** Role and writability of one server now: INFO, then a probe write that must answer within `timeoutMs`. */
+async function probe(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
+  const r = new Redis({ ...e, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    const role = (await r.info('replication')).match(/role:(\w+)/)?.[1];
+    if (role !== 'master') return { master: false, writable: false };
+    // A paused primary (CLIENT PAUSE WRITE) holds this back: it is a master that takes no writes.
+    const ok = await r.set(PROBE_KEY, String(Date.now()), 'PX', 60_000).then(() => true, () => false);
+    return { master: true, writable: ok };
+  } catch {
+    return { master: false, writable: false };
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Samples every Redis server every `intervalMs` (100 ms by default) until
+ * stopped: which are masters, and which of those take a write. Two servers
+ * taking writes in one sample is the split brain that loses acknowledged
+ * writes. The probe key lives outside the application's key space.
+ */
+export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: string }>, intervalMs = 100, probeTimeoutMs = 80): { stop: () => Promise<RedisPrimariesReport> } {
+  const samples: RedisPrimarySample[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      const results = await Promise.all(servers.map((s) => probe(s, probeTimeoutMs)));
+      samples.push({
+        at,
+        masters: servers.filter((_, i) => results[i].master).map((s) => s.name),
+        writable: servers.filter((_, i) => results[i].writable).map((s) => s.name),
+      });
+      await sleep(Math.max(0, intervalMs - (Date.now() - at)));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      let longest = 0;
+      let since: number | undefined;
+      for (const s of samples) {
+        if (s.writable.length === 0) {
+          since ??= s.at;
+          longest = Math.max(longest, s.at - since);
+        } else since = undefined;
+      }
+      return {
+        samples: samples.length,
+        twoWritable: samples.filter((s) => s.writable.length > 1),
+        noneWritable: samples.filter((s) => s.writable.length === 0).length,
+        longestUnwritableMs: longest,
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { sentinelFailover, sentinelPrimary, withRedis, type RedisEndpoint } from './readiness.js';
+
+export interface RedisHandOffTarget {
+  oldPrimary: RedisEndpoint;
+  sentinels: RedisEndpoint[];
+  masterName: string;
+}
+
+export interface RedisHandOffResult {
+  newPrimary: RedisEndpoint;
+  /** The old primary's replication offset when writes stopped; every replica had it before the failover. */
+  offset: number;
+  /** How long the old primary held writes back, from CLIENT PAUSE to CLIENT UNPAUSE. */
+  writePauseMs: number;
+  /** Of which: waiting for the replicas to reach the offset. */
+  catchUpMs: number;
+  /** Of which: from SENTINEL FAILOVER to the replica answering as primary. */
+  promotionMs: number;
+  /** From SENTINEL FAILOVER until every reachable Sentinel names the new primary. */
+  sentinelsAgreeMs: number;
+}
+
+function field(info: string, name: string): string | undefined {
+  return info.split('\r\n').find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1);
+}
+
+/** The replicas linked to a primary (INFO replication, state online); Sentinel promotes one of these. */
+function replicasOf(info: string): RedisEndpoint[] {
+  return info
+    .split('\r\n')
+    .filter((l) => /^slave\d+:/.test(l))
+    .map((l) => Object.fromEntries(l.slice(l.indexOf(':') + 1).split(',').map((kv) => kv.split('=') as [string, string])))
+    .filter((r) => r.state === 'online')
+    .map((r) => ({ host: r.ip, port: Number(r.port) }));
+}
+
+async function roleOf(e: RedisEndpoint): Promise<string | undefined> {
+  return withRedis(e, async (r) => field(await r.info('replication'), 'role')).catch(() => undefined);
+}
+
+/**
+ * A lossless planned hand-off of a Redis primary under Sentinel. SENTINEL
+ * FAILOVER alone lets the old primary acknowledge writes until Sentinel's
+ * next round demotes it, and its resync then drops them. So:
+ * 1. CLIENT PAUSE WRITE on the old primary: writes (and scripts) wait, replication goes on;
+ * 2. wait until every replica has acknowledged the old primary's offset;
+ * 3. SENTINEL FAILOVER, and wait for the replica to answer as primary;
+ * 4. make the old primary a replica of the new one at once (REPLICAOF, CONFIG
+ *    REWRITE so that a restart keeps it a replica), drop its clients so they
+ *    ask Sentinel again, and only then lift the pause: the writes that waited
+ *    meet a replica (READONLY) and are resent to the new primary.
+ * The pause has its own timeout, so a crash of this process cannot hold
+ * writes back for longer than `pauseTimeoutMs`. If anything fails before the
+ * failover, the pause is lifted and nothing changed.
+ */
+export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?: number; pauseTimeoutMs?: number; sentinelsTimeoutMs?: number } = {}): Promise<RedisHandOffResult> {
+  const catchUpTimeoutMs = o.catchUpTimeoutMs ?? 3000;
+  const pauseTimeoutMs = o.pauseTimeoutMs ?? 15_000;
+  return withRedis(t.oldPrimary, async (old) => {
+    const pausedAt = Date.now();
+    await old.call('CLIENT', 'PAUSE', String(pauseTimeoutMs), 'WRITE');
+    let failoverAsked = false;
+    try {
+      const info = await old.info('replication');
+      if (field(info, 'role') !== 'master') throw new Error(`${t.oldPrimary.host}:${t.oldPrimary.port} is not a primary any more`);
+      const offset = Number(field(info, 'master_repl_offset'));
+      const caughtUp = await waitForReplicas(old, offset, catchUpTimeoutMs);
+      const catchUpMs = Date.now() - pausedAt;
+      const sentinel = await firstAnswering(t.sentinels);
+      const askedAt = Date.now();
+      failoverAsked = true;
+      await sentinelFailover(sentinel, t.masterName);
+      const newPrimary = await waitForPromotion(caughtUp, 10_000);
+      const promotionMs = Date.now() - askedAt;
+      await old.call('REPLICAOF', newPrimary.host, String(newPrimary.port));
+      await old.call('CONFIG', 'REWRITE').catch(() => undefined); // a server started without a config file cannot rewrite it
+      await old.call('CLIENT', 'KILL', 'TYPE', 'normal');
+      await old.call('CLIENT', 'UNPAUSE');
+      const writePauseMs = Date.now() - pausedAt;
+      await waitForSentinels(t, newPrimary, o.sentinelsTimeoutMs ?? 30_000);
+      return { newPrimary, offset, writePauseMs, catchUpMs, promotionMs, sentinelsAgreeMs: Date.now() - askedAt };
+    } catch (err) {
+      // Before the failover nothing changed: let writes go on where they were. After it, the old
+      // primary must not take writes again: leave the pause to expire (it will be a replica by then).
+      if (!failoverAsked) await old.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/**
+ * Every replica has processed `offset`. Asked of the replicas themselves
+ * (their own offset is current), not of the primary's INFO, whose view of
+ * them is refreshed only by their once-a-second acknowledgements.
+ */
+async function waitForReplicas(old: Redis, offset: number, timeoutMs: number): Promise<RedisEndpoint[]> {
+  const replicas = replicasOf(await old.info('replication'));
+  if (replicas.length === 0) throw new Error('the primary has no replica to hand off to; nothing was changed');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const offsets = await Promise.all(replicas.map((r) => withRedis(r, async (c) => Number(field(await c.info('replication'), 'slave_repl_offset') ?? -1)).catch(() => -1)));
+    if (offsets.every((o) => o >= offset)) return replicas;
+    if (Date.now() > deadline) {
+      throw new Error(`the replicas did not reach offset ${offset} in ${timeoutMs} ms (${replicas.map((r, i) => `${r.host}:${r.port} at ${offsets[i]}`).join(', ')}); nothing was changed`);
+    }
+    await sleep(10);
+  }
+}
+
+async function firstAnswering(sentinels: RedisEndpoint[]): Promise<RedisEndpoint> {
+  for (const s of sentinels) {
+    if (await withRedis(s, (r) => r.ping()).catch(() => undefined)) return s;
+  }
+  throw new Error('no Sentinel answers; nothing was changed');
+}
+
+/** The replica that Sentinel promoted: the first of them to answer as primary. */
+async function waitForPromotion(replicas: RedisEndpoint[], timeoutMs: number): Promise<RedisEndpoint> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const r of replicas) if ((await roleOf(r)) === 'master') return { host: r.host, port: r.port };
+    await sleep(20);
+  }
+  throw new Error(`no replica became primary within ${timeoutMs} ms of SENTINEL FAILOVER`);
+}
+
+/** Done when every Sentinel that answers names the new primary. */
+async function waitForSentinels(t: RedisHandOffTarget, newPrimary: RedisEndpoint, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const views = await Promise.all(t.sentinels.map((s) => sentinelPrimary(s, t.masterName).catch(() => undefined)));
+    const answered = views.filter((v) => v !== undefined);
+    if (answered.length > 0 && answered.every((v) => v?.host === newPrimary.host && v.port === newPrimary.port)) return;
+    if (Date.now() > deadline) throw new Error(`the Sentinels did not all name ${newPrimary.host}:${newPrimary.port} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
