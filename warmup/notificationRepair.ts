@@ -6,23 +6,24 @@ import { keys, NOTIFICATIONS_DB, toNotification, type NotificationRow } from '..
  * Rewrites one user's notifications from the truth, atomically: every
  * notification MariaDB has (score and payload; a read state already in Redis
  * is kept, since read is final and a mark-read may have landed after the
- * truth was read), minus the ids confirmed absent from MariaDB; then the
+ * truth was read, unless MariaDB was asked again and still says unread:
+ * `force`), minus the ids confirmed absent from MariaDB; then the
  * unread counter is recounted from the stored payloads, inside the same
  * script, so a concurrent create or mark-read (itself one script) cannot
  * slip between count and set.
- * ARGV: n, then n triples (id, score, payload), then the ids to remove.
+ * ARGV: n, then n quadruples (id, score, payload, force 0|1), then the ids to remove.
  */
 const REPAIR_USER_LUA = `#!lua
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
-  local id, score, payload = ARGV[2 + i * 3], ARGV[3 + i * 3], ARGV[4 + i * 3]
+  local id, score, payload, force = ARGV[2 + i * 4], ARGV[3 + i * 4], ARGV[4 + i * 4], ARGV[5 + i * 4]
   local old = redis.call('HGET', KEYS[2], id)
-  if not (old and cjson.decode(old).readAt ~= cjson.null and cjson.decode(payload).readAt == cjson.null) then
+  if force == '1' or not (old and cjson.decode(old).readAt ~= cjson.null and cjson.decode(payload).readAt == cjson.null) then
     redis.call('HSET', KEYS[2], id, payload)
   end
   redis.call('ZADD', KEYS[1], score, id)
 end
-for i = 2 + n * 3, #ARGV do
+for i = 2 + n * 4, #ARGV do
   redis.call('HDEL', KEYS[2], ARGV[i])
   redis.call('ZREM', KEYS[1], ARGV[i])
 end
@@ -53,7 +54,19 @@ export async function repairUsers(db: Connection, redis: Redis, userIds: number[
       const exists = new Set(found.map((f) => String(f.id)));
       extras = candidates.filter((id) => !exists.has(id));
     }
-    const args = truth.flatMap((n) => [String(n.id), Date.parse(n.createdAt), JSON.stringify(n)]);
+    // Read in Redis, unread in MariaDB: ask MariaDB again (a mark-read commits there first); still unread means Redis is wrong.
+    const readInRedis = new Set<string>();
+    const payloads = truth.length > 0 ? await redis.hmget(keys.data(userId), ...truth.map((n) => String(n.id))) : [];
+    truth.forEach((n, i) => {
+      const p = payloads[i];
+      if (n.readAt === null && p && (JSON.parse(p) as { readAt: string | null }).readAt !== null) readInRedis.add(String(n.id));
+    });
+    const force = new Set<string>();
+    if (readInRedis.size > 0) {
+      const [still] = await db.query<RowDataPacket[]>(`SELECT id FROM ${NOTIFICATIONS_DB}.notifications WHERE id IN (?) AND read_at IS NULL`, [[...readInRedis]]);
+      for (const r of still) force.add(String(r.id));
+    }
+    const args = truth.flatMap((n) => [String(n.id), Date.parse(n.createdAt), JSON.stringify(n), force.has(String(n.id)) ? '1' : '0']);
     await r.repairNotificationUser(keys.ids(userId), keys.data(userId), keys.unread(userId), truth.length, ...args, ...extras);
   }
   return userIds.length;
