@@ -6,13 +6,22 @@ import { sentinelMajorityPrimary } from '../drivers/redis/readiness.js';
 import { isWritablePrimary } from '../drivers/mysql/switchover.js';
 import { describeVerify, usersToVerify, verifyNotifications, type VerifyResult } from '../warmup/notificationVerify.js';
 import type { ProbeStep } from './engine/types.js';
+import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, type FleetEnv } from './fleet.js';
 
 /** The parameters every runbook that may touch the notification data shares. */
 export const verifyParams = {
   verify: z.enum(['sample', 'all', 'off']).default('sample').describe('check Redis against MariaDB at the end: sample (users changed during the run plus --verify-sample others), all, or off'),
   verifySample: z.coerce.number().int().min(0).max(1_000_000).default(200).describe('random users checked besides those changed during the run'),
+  verifySince: durationParam('1h').describe('with --verify sample: also the users changed this long before the run started (an outage before a recovery)'),
 };
+
+export interface VerifyOptions {
+  verify: 'sample' | 'all' | 'off';
+  verifySample: number;
+  /** Milliseconds before the run's start. */
+  verifySince: number;
+}
 
 /** The two stores of the notification data: MariaDB's writable primary (the truth) and the Redis primary Sentinel names. */
 export interface NotificationStores {
@@ -64,11 +73,14 @@ export function repairHint(r: VerifyResult): string {
  * against MariaDB for the users changed since `since` plus a random sample
  * (or all users). A mismatch fails the run, with the users and how to repair.
  */
-export function consistencyCheckStep(id: string, since: string, how: { verify: 'sample' | 'all' | 'off'; verifySample: number }): ProbeStep {
+export function consistencyCheckStep(id: string, runStartedAt: string, how: VerifyOptions): ProbeStep {
+  const since = new Date(Date.parse(runStartedAt) - how.verifySince);
   return {
     id,
     kind: 'probe',
-    title: how.verify === 'all' ? 'check every user\'s Redis data against MariaDB' : `check Redis against MariaDB for the users changed since ${since} and ${how.verifySample} others`,
+    title: how.verify === 'all'
+      ? 'check every user\'s Redis data against MariaDB'
+      : `check Redis against MariaDB for the users changed since ${formatDuration(how.verifySince)} before the run, and ${how.verifySample} others`,
     async run(ctx) {
       if (how.verify === 'off' || !holdsNotificationData(ctx.inventory)) {
         await ctx.note(how.verify === 'off' ? 'consistency check off (--verify off)' : 'no notification data here (no db, redis and sentinel tiers): nothing to check');
@@ -76,7 +88,7 @@ export function consistencyCheckStep(id: string, since: string, how: { verify: '
       }
       const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
       try {
-        const users = await usersToVerify(stores.db, how.verify === 'all' ? { all: true } : { since: new Date(since), sample: how.verifySample });
+        const users = await usersToVerify(stores.db, how.verify === 'all' ? { all: true } : { since, sample: how.verifySample });
         const result = await verifyNotifications(stores.db, stores.redis, users);
         const line = describeVerify(result);
         const data = { consistency: { ...result, users: result.users.slice(0, 1000) }, db: stores.dbHost, redis: stores.redisAddress };

@@ -46,6 +46,7 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
         describe: () => ({ target: plan.host, inputs: { pools: plan.pools }, consequence: `${plan.host} takes no traffic until it is ready` }),
         async run(ctx) {
           const f = fleet(ctx.env);
+          if (plan.pools.length === 0) return ctx.note(`${plan.host} is in no load-balancer pool: nothing to fence`);
           for (const m of membershipsOf(ctx.inventory, plan.host)) {
             for (const proxy of m.proxies) await setServerState(f.haproxyEndpoint(proxy), m.backend, plan.host, 'maint');
           }
@@ -56,7 +57,8 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
         maxLagMs: params.maxLagMs,
         readySamples: params.readySamples,
         readyTimeoutS: params.readyTimeout / 1000,
-        rampPercents: ramp,
+        // A host in no pool (Redis, Sentinel, a proxy) has no weight to give back.
+        rampPercents: plan.pools.length > 0 ? ramp : [],
         rampHoldS: params.rampHold / 1000,
       }),
       consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),
