@@ -79,6 +79,11 @@ export function renderStatus(s: LabStatus): string {
     for (const sv of servers) byBackend.set(sv.backend, [...(byBackend.get(sv.backend) ?? []), `${sv.server} ${sv.status} w${sv.weight}`]);
     lines.push(`${proxy}: ${[...byBackend].map(([b, list]) => `${b} [${list.join(', ')}]`).join('  ')}`);
   }
+  const apps = Object.entries(s.live.hosts).filter(([, h]) => h.redisWrites).map(([name, h]) => {
+    const w = h.redisWrites!;
+    return `${name} ${w.applied + w.retried} applied (${w.retried} after a retry), ${w.repaired} repaired later, ${w.pending} pending`;
+  });
+  if (apps.length) lines.push(`App writes to Redis: ${apps.join('; ')}`);
   return lines.join('\n');
 }
 

@@ -8,6 +8,7 @@ import { SENTINEL_MASTER_NAME } from './layout.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { isRunning } from './supervisor.js';
 import { rootConnection } from './bootstrap.js';
+import type { RedisWriteStats } from './app/redisWriter.js';
 
 export type PowerState = 'up' | 'down' | 'degraded' | 'blackholed';
 
@@ -16,6 +17,8 @@ export interface HostLiveState {
   /** Role as the server itself reports it now (db, redis). */
   role?: 'primary' | 'replica' | 'unknown';
   processes: Record<string, { pid: number; running: boolean }>;
+  /** An app instance's Redis writes since it started: applied, retried, queued for repair, repaired, pending. */
+  redisWrites?: RedisWriteStats;
 }
 
 /** `lab status --json`: the inventory (DESIGN.md shape) plus what is live now. */
@@ -44,6 +47,15 @@ function redisAsk<T>(address: string, port: number, ask: (r: Redis) => Promise<T
   return withRedis({ host: address, port }, ask).catch(() => undefined);
 }
 
+async function appRedisWrites(address: string, port: number): Promise<RedisWriteStats | undefined> {
+  try {
+    const res = await fetch(`http://${address}:${port}/monitor/stats`, { signal: AbortSignal.timeout(1000) });
+    return ((await res.json()) as { redisWrites?: RedisWriteStats }).redisWrites;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function labStatus(lab: LabContext): Promise<LabStatus> {
   const hosts: Record<string, HostLiveState> = {};
   await Promise.all(
@@ -59,6 +71,7 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
         const role = await redisAsk(h.address, h.services.redis, (r) => r.role());
         live.role = role ? (role[0] === 'master' ? 'primary' : 'replica') : 'unknown';
       }
+      if (state === 'up' && h.tier === 'app') live.redisWrites = await appRedisWrites(h.address, h.services.http);
       hosts[h.name] = live;
     }),
   );
