@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerPlacement } from './placementCommand.js';
 import { registerLab } from './labCommand.js';
 import { registerInventory } from './inventoryCommand.js';
@@ -10,7 +10,9 @@ program
   .name('gameday')
   .description('Game days, safe reboots and post-outage recovery for MariaDB, Redis and HAProxy fleets')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2 (bad input), not commander's 1, which here means "a check failed".
+  .exitOverride();
 
 registerPlacement(program);
 registerLab(program);
@@ -18,4 +20,10 @@ registerInventory(program);
 registerRunbook(program);
 registerWarmup(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  const informational = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code);
+  process.exitCode = informational ? 0 : 2;
+}

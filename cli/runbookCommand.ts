@@ -192,12 +192,14 @@ export function registerRunbook(program: Command): void {
     .description('Dry run: resolve the targets and print every step, each action with its target, inputs and consequence; changes nothing')
     .argument('[name]')
     .allowUnknownOption()
+    .allowExcessArguments() // "plan nosuch --max-uptime 1d" must name the unknown runbook
     .action(unknownRunbook('plan'));
   const run = rb
     .command('run')
     .description(`Run a runbook (exit ${EXIT.succeeded} succeeded, ${EXIT.failed} failed, 2 bad input or lock held, ${EXIT['waiting-approval']} waiting for approval, ${EXIT.stopped} stopped)`)
     .argument('[name]')
     .allowUnknownOption()
+    .allowExcessArguments()
     .action(unknownRunbook('run'));
 
   for (const entry of runbooks) {

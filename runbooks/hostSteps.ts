@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { blastRadius, type Host, type Inventory } from '../topology/index.js';
+import { formatDuration } from './engine/duration.js';
 import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
@@ -8,13 +10,26 @@ import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.
 import { fleet, hostByName, membershipsOf, type FleetEnv } from './fleet.js';
 import { hostReady, openSessions, pause, upInPools } from './hostGates.js';
 
+const holdInterval = (holdMs: number) => Math.max(100, Math.min(1000, holdMs));
+
+/** Weight steps in percent, rising and ending at 100 ("25,50,100"), validated whole before anything acts. */
+export const rampPercents = z.string().transform((text, ctx) => {
+  const list = text.split(',').map((x) => (/^\s*\d+\s*$/.test(x) ? Number(x) : NaN));
+  const rising = list.every((n, i) => i === 0 || n > list[i - 1]);
+  if (list.some((n) => !Number.isInteger(n) || n < 1 || n > 100) || !rising || list[list.length - 1] !== 100) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" must be rising percentages from 1 to 100 ending at 100, e.g. 25,50,100` });
+    return z.NEVER;
+  }
+  return list;
+});
+
 /** How a host goes back into service: the gates and the weight ramp. */
 export interface ReturnOptions {
   maxLagMs: number;
   readySamples: number;
   readyTimeoutS: number;
   rampPercents: number[];
-  rampHoldS: number;
+  rampHoldMs: number;
 }
 
 const envOf = (ctx: Pick<StepContext, 'env'>) => fleet(ctx.env);
@@ -254,10 +269,11 @@ export function returnSteps(prefix: string, hostName: string, o: ReturnOptions):
       id: `${prefix}/hold-${pct}`,
       kind: 'wait-for',
       title: `hold ${hostName} at ${pct}% and check it`,
-      what: `${hostName} UP in its pools and ready, ${o.rampHoldS} s in a row`,
-      intervalMs: 1000,
-      timeoutMs: Math.max(30, o.rampHoldS * 4) * 1000,
-      consecutive: Math.max(1, o.rampHoldS),
+      what: `${hostName} UP in its pools and ready for ${formatDuration(o.rampHoldMs)}`,
+      // The first sample is taken at once: a hold of H spans H / interval + 1 samples.
+      intervalMs: holdInterval(o.rampHoldMs),
+      timeoutMs: Math.max(30_000, o.rampHoldMs * 4),
+      consecutive: Math.ceil(o.rampHoldMs / holdInterval(o.rampHoldMs)) + 1,
       async check(ctx) {
         const f = envOf(ctx);
         const host = hostByName(ctx.inventory, hostName);

@@ -4,33 +4,24 @@ import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
-import { drainStep, handOffStep, rebootSteps, returnSteps } from './hostSteps.js';
-import { inWindow, maintenanceWindowSchema } from './maintenanceWindow.js';
+import { drainStep, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
+import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
 import { planWaves, type Wave } from './waves.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
-const percentList = z.string().transform((text, ctx) => {
-  const list = text.split(',').map((x) => Number(x.trim()));
-  if (list.some((n) => !Number.isInteger(n) || n < 1 || n > 100) || list[list.length - 1] !== 100) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" must be rising percentages ending at 100, e.g. 25,50,100` });
-    return z.NEVER;
-  }
-  return list;
-});
-
 export const rebootStaleParams = z.object({
   maxUptime: durationParam().describe('reboot hosts up longer than this, e.g. 180d (or 1m in the lab)'),
   margin: durationParam('0s').describe('also reboot hosts within this margin before the limit, e.g. 7d'),
   hosts: z.string().optional().describe('only these hosts (comma-separated names)'),
-  days: z.string().default('all').describe('maintenance window days: all, mon-fri, sat,sun'),
-  hours: z.string().default('00:00-24:00').describe('maintenance window hours, e.g. 02:00-05:00 (may wrap midnight)'),
-  timeZone: z.string().default('UTC').describe('time zone of the window and blackout dates, e.g. Europe/Paris'),
-  blackout: z.string().default('').describe('dates never to act on, e.g. 2026-12-24,2026-12-31'),
+  days: windowDays.default('all').describe('maintenance window days: all, mon-fri, sat,sun'),
+  hours: windowHours.default('00:00-24:00').describe('maintenance window hours, e.g. 02:00-05:00 (may wrap midnight)'),
+  timeZone: windowTimeZone.default('UTC').describe('time zone of the window and blackout dates, e.g. Europe/Paris'),
+  blackout: windowBlackout.default('').describe('dates never to act on, e.g. 2026-12-24,2026-12-31'),
   maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row (1 s apart) before weight is given back'),
-  ramp: percentList.prefault('25,50,100').describe('weight steps in percent'),
+  ramp: rampPercents.prefault('25,50,100').describe('weight steps in percent'),
   rampHold: durationParam('3s').describe('how long each weight step is held and checked'),
   drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
   rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),
@@ -117,7 +108,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             readyTimeoutS: params.rebootTimeout / 1000,
             // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
             rampPercents: plan.pooled.includes(host) ? params.ramp : [],
-            rampHoldS: params.rampHold / 1000,
+            rampHoldMs: params.rampHold,
           }),
         );
       }

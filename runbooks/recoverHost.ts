@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
-import { returnSteps } from './hostSteps.js';
+import { rampPercents, returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 
@@ -14,7 +14,7 @@ export const recoverHostParams = z.object({
   maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row before weight is given back'),
   readyTimeout: durationParam('30m').describe('how long to wait for it to catch up'),
-  ramp: z.string().default('10,25,50,100').describe('weight steps in percent, ending at 100'),
+  ramp: rampPercents.prefault('10,25,50,100').describe('weight steps in percent, rising, ending at 100'),
   rampHold: durationParam('5s').describe('how long each weight step is held and checked'),
   ...verifyParams,
 });
@@ -36,7 +36,6 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
   },
   locks: (plan) => [`host:${plan.host}`],
   steps(plan, params): Step[] {
-    const ramp = params.ramp.split(',').map(Number);
     return [
       {
         id: `${plan.host}/fence`,
@@ -58,8 +57,8 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
         readySamples: params.readySamples,
         readyTimeoutS: params.readyTimeout / 1000,
         // A host in no pool (Redis, Sentinel, a proxy) has no weight to give back.
-        rampPercents: plan.pools.length > 0 ? ramp : [],
-        rampHoldS: params.rampHold / 1000,
+        rampPercents: plan.pools.length > 0 ? params.ramp : [],
+        rampHoldMs: params.rampHold,
       }),
       consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),
     ];
