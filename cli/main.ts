@@ -4,6 +4,9 @@ import { registerLab } from './labCommand.js';
 import { registerInventory } from './inventoryCommand.js';
 import { registerRunbook } from './runbookCommand.js';
 import { registerWarmup } from './warmupCommand.js';
+import { ignoreOutputErrors } from '../runbooks/engine/signals.js';
+
+ignoreOutputErrors();
 
 const program = new Command();
 program

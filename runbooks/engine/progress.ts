@@ -1,4 +1,5 @@
 import { formatDuration } from './duration.js';
+import { safeWrite } from './signals.js';
 
 export type ProgressEvent =
   | { type: 'run'; runId: string; runbook: string; total: number; resumed: boolean }
@@ -20,7 +21,7 @@ const MARK: Record<string, string> = { succeeded: 'ok', skipped: 'skipped', fail
  * its title, and for a wait what it waits for with the latest detail
  * (printed when the detail changes, or every 15 s while it does not).
  */
-export function lineProgress(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): ProgressSink {
+export function lineProgress(write: (line: string) => void = (l) => void safeWrite(process.stderr, `${l}\n`)): ProgressSink {
   let lastSample = { id: '', text: '', at: 0 };
   return (e) => {
     switch (e.type) {

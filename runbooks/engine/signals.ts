@@ -1,11 +1,14 @@
+/** SIGHUP (the terminal or ssh session closed) stops a run as SIGTERM does, with a stop record, never at once. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * SIGINT/SIGTERM for a process that runs a runbook: the first one aborts the
+ * SIGINT/SIGTERM/SIGHUP for a process that runs a runbook: the first one aborts the
  * returned signal (the run stops after its current step, resumable), a second
  * one exits at once with `exitCode`. `dispose` removes the handlers.
  */
 export function stopOnSignals(opts: { exitCode?: number; write?: (line: string) => void } = {}): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const write = opts.write ?? ((line: string) => void safeWrite(process.stderr, `${line}\n`));
   const handler = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       write(`${sig} again: exiting now; the journal shows where the run stopped`);
@@ -14,13 +17,28 @@ export function stopOnSignals(opts: { exitCode?: number; write?: (line: string) 
     write(`${sig} received: stopping after the current step (${sig} again to exit at once)`);
     controller.abort(`${sig} received`);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const sig of STOP_SIGNALS) process.on(sig, handler);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      for (const sig of STOP_SIGNALS) process.off(sig, handler);
     },
   };
+}
+
+/**
+ * Writes to stdout or stderr without ever throwing: a reader that went away
+ * (`| head`, a closed terminal) must not crash a run in the middle of a step.
+ */
+export function safeWrite(stream: NodeJS.WriteStream, text: string): boolean {
+  try {
+    return stream.write(text);
+  } catch {
+    return false;
+  }
+}
+
+/** Output errors (EPIPE once the reader is gone) are dropped rather than thrown as uncaught errors. */
+export function ignoreOutputErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 }

@@ -1,7 +1,8 @@
 import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, tempDirs } from '../fixtures/runbooks/helpers.js';
+import { spawn } from 'node:child_process';
+import { events, repoRoot, runCli, spawnToy, tempDirs, waitUntil } from '../fixtures/runbooks/helpers.js';
 import { runDir } from '../../runbooks/engine/stateDir.js';
 import { maintenanceWindowSchema } from '../../runbooks/maintenanceWindow.js';
 import { rampPercents, returnSteps } from '../../runbooks/hostSteps.js';
@@ -106,4 +107,46 @@ describe('usage errors exit 2, not 1 (item 14)', () => {
     expect((await cli(['--version'])).code).toBe(0);
     expect((await cli(['runbook', '--help'])).code).toBe(0);
   });
+});
+
+describe('a closed terminal or a reader that went away never kills a run (item 7)', () => {
+  const effectsOf = (dir: string) => {
+    try {
+      return readFileSync(join(dir, 'effects.log'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+
+  it('SIGHUP stops after the current step with a stop record, like SIGTERM', async () => {
+    const stateDir = tmp.make();
+    const dir = tmp.make();
+    const child = spawnToy(stateDir, dir, 'at-most-once', { TOY_SLEEP_STEP: 'append-a', TOY_SLEEP_MS: '1500' });
+    await waitUntil('append-a acting', () => effectsOf(dir).includes('ran append-a'));
+    child.kill('SIGHUP');
+    const exit = await child.exited;
+    expect(exit.code).toBe(130);
+    const { runId, state } = JSON.parse(exit.stdout);
+    expect(state).toBe('stopped');
+    expect(events(stateDir, runId, 'append-a').map((e) => e.event)).toEqual(['intent', 'succeeded']);
+    expect(events(stateDir, runId).find((e) => e.data?.type === 'stopping')?.data?.reason).toBe('SIGHUP received');
+  }, 30_000);
+
+  it('finishes a run whose progress output is a closed pipe (| head)', async () => {
+    const stateDir = tmp.make();
+    const demo = join(tmp.make(), 'demo');
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/gameday.js'), 'runbook', 'run', 'demo-counter', '--dir', demo, '--increments', '3', '--yes'], {
+      cwd: repoRoot,
+      env: { ...process.env, GAMEDAY_STATE_DIR: stateDir, GAMEDAY_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Read one chunk of each stream, then close them, as `| head -1` does.
+    child.stderr.once('data', () => child.stderr.destroy());
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(readFileSync(join(demo, 'counter'), 'utf8').trim()).toBe('3');
+    const [runId] = readdirSync(join(stateDir, 'runs'));
+    expect(events(stateDir, runId).at(-1)?.data).toMatchObject({ type: 'finished', state: 'succeeded' });
+  }, 30_000);
 });
