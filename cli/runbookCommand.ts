@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { GamedayError } from '../topology/index.js';
 import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
+import { checkLockTtl } from '../runbooks/engine/locks.js';
 import { createEnvironment, findRunbook, requireRunbook, runbooks } from '../runbooks/registry.js';
 import {
   isRunId,
@@ -128,7 +129,8 @@ function parentRunFromEnv(): string | undefined {
 async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<RunResult>): Promise<number> {
   const stateDir = resolveStateDir(flags.stateDir);
   const lockWaitMs = durationFlag('--wait-lock', flags.waitLock);
-  const lockTtlMs = durationFlag('--lock-ttl', flags.lockTtl);
+  const lockTtl = durationFlag('--lock-ttl', flags.lockTtl);
+  const lockTtlMs = lockTtl === undefined ? undefined : checkLockTtl(lockTtl);
   const webhook = webhookFrom(flags);
   const parentRunId = parentRunFromEnv();
   const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
@@ -267,11 +269,12 @@ export function registerRunbook(program: Command): void {
           const one = loadRun(stateDir, runId);
           return out(flags.json ? JSON.stringify(runJson(one), null, 2) : renderRun(one));
         }
-        const runs = listRuns(stateDir);
+        const { runs, unreadable } = listRuns(stateDir);
         const locks = listLocks(stateDir);
-        if (flags.json) return out(JSON.stringify({ runs: runs.map(runJson), locks }, null, 2));
+        if (flags.json) return out(JSON.stringify({ runs: runs.map(runJson), unreadable, locks }, null, 2));
         out(renderRunList(runs));
-        if (locks.length) out(`\nlocks:\n${locks.map((l) => `  ${l.name}: run ${l.holder} (pid ${l.pid} on ${l.hostname}), expires ${l.expiresAt}`).join('\n')}`);
+        if (unreadable.length) out(`\nunreadable runs:\n${unreadable.map((u) => `  ${u.runId}: ${u.reason}`).join('\n')}`);
+        if (locks.length) out(`\nlocks:\n${locks.map((l) => (l.unreadable ? `  ${l.name}: not a lock record (${l.unreadable}); the next run that needs it takes it` : `  ${l.name}: run ${l.holder} (pid ${l.pid} on ${l.hostname}), expires ${l.expiresAt}`)).join('\n')}`);
       }),
     );
 

@@ -11,12 +11,13 @@ import type { Redis } from 'ioredis';
 export const NOTIFICATIONS_DB = 'notifications';
 
 export const SCHEMA_SQL = [
-  `CREATE DATABASE IF NOT EXISTS ${NOTIFICATIONS_DB}`,
+  // utf8mb4 throughout: a title in Korean, Japanese or with an emoji is an ordinary title.
+  `CREATE DATABASE IF NOT EXISTS ${NOTIFICATIONS_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
   `CREATE TABLE IF NOT EXISTS ${NOTIFICATIONS_DB}.users (
      id INT UNSIGNED PRIMARY KEY,
      name VARCHAR(64) NOT NULL,
      created_at DATETIME(3) NOT NULL
-   ) ENGINE=InnoDB`,
+   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   `CREATE TABLE IF NOT EXISTS ${NOTIFICATIONS_DB}.notifications (
      id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
      user_id INT UNSIGNED NOT NULL,
@@ -25,7 +26,7 @@ export const SCHEMA_SQL = [
      created_at DATETIME(3) NOT NULL,
      read_at DATETIME(3) NULL,
      KEY by_user_time (user_id, created_at)
-   ) ENGINE=InnoDB`,
+   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
 ];
 
 export const keys = {

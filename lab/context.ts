@@ -87,9 +87,20 @@ export function defaultLabDir(): string {
 export function openLab(dir: string): LabContext | undefined {
   const file = join(dir, 'state.json');
   if (!existsSync(file)) return undefined;
-  const parsed = stateSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
-    throw new GamedayError('LAB_STATE_INVALID', 'the lab state file is unreadable', file, `run "gameday lab down --dir ${dir}" or remove ${dir}`);
+    throw new GamedayError(
+      'LAB_STATE_INVALID',
+      'the lab state file is not a lab state (damaged or written by something else), so the lab\'s processes are not known',
+      file,
+      `stop what still runs from ${dir} by hand (ps -eo pid,args | grep ${dir}), then remove ${dir} and run "gameday lab up"`,
+    );
   }
   return new LabContext(dir, parsed.data);
 }

@@ -12,6 +12,17 @@ class HttpError extends Error {
   }
 }
 
+/** The id columns' ranges: INT UNSIGNED users, and notification ids JavaScript numbers hold exactly. */
+const MAX_USER_ID = 2 ** 32 - 1;
+const MAX_NOTIFICATION_ID = Number.MAX_SAFE_INTEGER;
+
+/** An id from the path, range-checked: no such id is a 404, never a query with Infinity or a rounded number. */
+function idOf(text: string, what: string, max: number): number {
+  const n = Number(text);
+  if (text.length > 16 || !Number.isSafeInteger(n) || n < 1 || n > max) throw new HttpError(404, `no ${what} ${text.length > 20 ? `${text.slice(0, 20)}…` : text}`);
+  return n;
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(`${JSON.stringify(body)}\n`);
@@ -69,7 +80,7 @@ export function notificationServer(service: NotificationService, l7checkToken: s
     if (path === '/monitor/stats' && req.method === 'GET') return send(res, 200, { instance, ...stats() });
     const list = path.match(/^\/users\/(\d+)\/notifications$/);
     if (list) {
-      const userId = Number(list[1]);
+      const userId = idOf(list[1], 'user', MAX_USER_ID);
       if (req.method === 'GET') {
         const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
         return send(res, 200, await service.list(userId, limit));
@@ -83,7 +94,7 @@ export function notificationServer(service: NotificationService, l7checkToken: s
     }
     const read = path.match(/^\/users\/(\d+)\/notifications\/(\d+)\/read$/);
     if (read && req.method === 'POST') {
-      const n = await service.markRead(Number(read[1]), Number(read[2]));
+      const n = await service.markRead(idOf(read[1], 'user', MAX_USER_ID), idOf(read[2], 'notification', MAX_NOTIFICATION_ID));
       if (!n) throw new HttpError(404, `no notification ${read[2]} for user ${read[1]}`);
       return send(res, 200, n);
     }
@@ -93,8 +104,10 @@ export function notificationServer(service: NotificationService, l7checkToken: s
   return createServer((req, res) => {
     route(req, res).catch((err: Error) => {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
-      // A backend (MariaDB, Redis) failed: the instance is up but cannot serve this now.
-      send(res, 503, { error: `backend unavailable: ${err.message}` });
+      // A backend (MariaDB, Redis) failed: the instance is up but cannot serve this now. The
+      // backend's own message stays in the log: it can name tables, columns and data.
+      process.stderr.write(`${new Date().toISOString()} ${req.method} ${req.url}: ${err.message}\n`);
+      send(res, 503, { error: 'backend unavailable, try again' });
     });
   });
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { GamedayError } from '../../topology/errors.js';
@@ -63,12 +63,47 @@ export class JournalWriter {
     return new JournalWriter(runId, file, fd);
   }
 
+  /**
+   * Appends one event. A line is written whole or not at all: a short write
+   * or an error (a full disk) cuts the file back to where the line began and
+   * throws JOURNAL_WRITE_FAILED, so the journal never holds a torn line that
+   * a later write would bury in the middle of the file.
+   */
   write(stepId: string, event: JournalEvent['event'], data?: Record<string, unknown>): JournalEvent {
     const entry: JournalEvent = { time: new Date().toISOString(), runId: this.runId, stepId, event };
     if (data !== undefined) entry.data = jsonSafe(data) as Record<string, unknown>;
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-    fsyncSync(this.fd);
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+    const before = fstatSync(this.fd).size;
+    let written = 0;
+    try {
+      written = writeSync(this.fd, line);
+      if (written === line.length) fsyncSync(this.fd);
+    } catch (err) {
+      this.cutBack(before);
+      throw this.failure((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    }
+    if (written !== line.length) {
+      this.cutBack(before);
+      throw this.failure(`short write (${written} of ${line.length} bytes)`);
+    }
     return entry;
+  }
+
+  private cutBack(size: number): void {
+    try {
+      ftruncateSync(this.fd, size);
+    } catch {
+      // nothing more to do: the reader ignores a torn last line
+    }
+  }
+
+  private failure(why: string): GamedayError {
+    return new GamedayError(
+      'JOURNAL_WRITE_FAILED',
+      `could not write the run's journal (${why}); the run stopped here and its journal ends at its last whole event`,
+      this.file,
+      `free space or fix the state folder, then: gameday runbook resume ${this.runId}`,
+    );
   }
 
   close(): void {

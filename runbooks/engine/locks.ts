@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { GamedayError } from '../../topology/errors.js';
 import { formatDuration } from './duration.js';
 import { processAlive } from './runState.js';
@@ -20,6 +21,30 @@ export interface LockRecord {
   renewedAt: string;
   ttlMs: number;
   expiresAt: string;
+  /** Set when the file on disk is not a lock record (damaged, or written by hand): it protects nothing. */
+  unreadable?: string;
+}
+
+const isoTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'not a time');
+const lockRecordSchema = z.object({
+  name: z.string(),
+  holder: z.string(),
+  pid: z.number().int(),
+  hostname: z.string(),
+  startedAt: isoTime,
+  renewedAt: isoTime,
+  ttlMs: z.number(),
+  expiresAt: isoTime,
+});
+
+/** The bounds of a lock's TTL: long enough to outlive a renewal round, short enough to be a date. */
+export const LOCK_TTL_BOUNDS_MS = { min: 10_000, max: 7 * 86_400_000 };
+
+export function checkLockTtl(ttlMs: number, input = '--lock-ttl'): number {
+  if (!Number.isFinite(ttlMs) || ttlMs < LOCK_TTL_BOUNDS_MS.min || ttlMs > LOCK_TTL_BOUNDS_MS.max) {
+    throw new GamedayError('BAD_LOCK_TTL', `a lock TTL must be between ${formatDuration(LOCK_TTL_BOUNDS_MS.min)} and ${formatDuration(LOCK_TTL_BOUNDS_MS.max)}`, input, 'e.g. --lock-ttl 10m (the holder renews it every third of it)');
+  }
+  return ttlMs;
 }
 
 export interface LockOptions {
@@ -41,14 +66,31 @@ export function lockFile(stateDir: string, name: string): string {
   return join(locksDir(stateDir), `${encodeURIComponent(name).replace(/^\./, '%2E')}.json`);
 }
 
+/**
+ * The record in a lock file, undefined when there is none. A half-written
+ * record cannot happen (records appear by link/rename), so a file that is
+ * not a whole record was damaged or written by hand: it comes back marked
+ * `unreadable` and expired, and whoever takes it says so in the log.
+ */
 export function readLock(file: string): LockRecord | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockRecord;
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // A half-written record cannot happen (records appear by link/rename); treat garbage as expired.
-    return { name: '?', holder: '?', pid: -1, hostname: '?', startedAt: '?', renewedAt: '?', ttlMs: 0, expiresAt: new Date(0).toISOString() };
+    throw err;
   }
+  let why: string;
+  try {
+    const parsed = lockRecordSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+    why = parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+  } catch {
+    why = 'not JSON';
+  }
+  const name = decodeURIComponent(file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, ''));
+  const epoch = new Date(0).toISOString();
+  return { name, holder: '?', pid: -1, hostname: '?', startedAt: epoch, renewedAt: epoch, ttlMs: 0, expiresAt: epoch, unreadable: why };
 }
 
 /** Every lock file in the state folder (for status). */
@@ -63,6 +105,7 @@ export function listLocks(stateDir: string): LockRecord[] {
 
 /** Why a lock record no longer protects anything, or undefined when it is live. */
 export function staleReason(record: LockRecord, now = Date.now()): string | undefined {
+  if (record.unreadable) return `the lock file is not a lock record (${record.unreadable}): treated as expired`;
   if (record.hostname === hostname() && !processAlive(record.pid)) return `holder pid ${record.pid} is gone`;
   if (Date.parse(record.expiresAt) <= now) return `expired at ${record.expiresAt}`;
   return undefined;
@@ -85,6 +128,8 @@ export class LockSet {
 
   constructor(private readonly opts: LockOptions) {
     this.dir = locksDir(opts.stateDir);
+    // Tests use short TTLs; users get the full bounds at the command line (checkLockTtl).
+    if (!Number.isFinite(opts.ttlMs) || opts.ttlMs <= 0 || opts.ttlMs > LOCK_TTL_BOUNDS_MS.max) checkLockTtl(opts.ttlMs, 'lock TTL');
   }
 
   get names(): string[] {
@@ -160,8 +205,7 @@ export class LockSet {
     const file = lockFile(this.opts.stateDir, name);
     for (let round = 0; round < 3; round++) {
       const rec = this.record(name);
-      const tmp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
-      writeFileSync(tmp, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
+      const tmp = this.writeTemporary(rec);
       try {
         linkSync(tmp, file);
         this.owned.set(name, rec);
@@ -210,6 +254,22 @@ export class LockSet {
     return Boolean(same);
   }
 
+  /** A complete record in a temporary file of the locks folder, to be linked or renamed into place. */
+  private writeTemporary(rec: LockRecord): string {
+    const tmp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      writeFileSync(tmp, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
+      return tmp;
+    } catch (err) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created
+      }
+      throw new GamedayError('LOCK_WRITE_FAILED', `could not write a lock record (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was done`, this.dir, 'free space or fix the state folder, then try again');
+    }
+  }
+
   /** Renews owned locks every TTL/3; calls onLost when another run took one. */
   startRenewal(onLost: (name: string, by: LockRecord | undefined) => void): void {
     this.stopRenewal();
@@ -232,10 +292,13 @@ export class LockSet {
         continue;
       }
       const next = this.record(name, rec.startedAt);
-      const tmp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
-      writeFileSync(tmp, `${JSON.stringify(next)}\n`, { mode: 0o600 });
-      renameSync(tmp, file);
-      this.owned.set(name, next);
+      try {
+        renameSync(this.writeTemporary(next), file);
+        this.owned.set(name, next);
+      } catch (err) {
+        // A full disk must not crash the run from a timer: the lock stays as it was, until its TTL.
+        this.opts.log.warn({ lock: name, err: (err as Error).message }, `could not renew lock ${name}; it expires at ${rec.expiresAt} unless a later renewal succeeds`);
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { GamedayError } from '../../topology/errors.js';
 import { hostname } from 'node:os';
 import type { JournalEvent, RunEndState } from './types.js';
 
@@ -94,7 +95,7 @@ export function processAlive(pid: number): boolean {
 /** Rebuilds a run's state from its journal alone. */
 export function runStateFromJournal(runId: string, events: JournalEvent[]): RunState {
   const startEvent = events.find((e) => e.stepId === 'run' && e.event === 'note' && e.data?.type === 'started');
-  if (!startEvent) throw new Error(`run ${runId}: the journal has no start record`);
+  if (!startEvent) throw new GamedayError('JOURNAL_NO_START', 'the journal has no start record, so the run cannot be shown or resumed', runId, 'it was cut short or written by something else: move its folder out of the runs folder');
   const start = startEvent.data as unknown as StartRecord;
   const steps = new Map<string, StepState>();
   for (const s of start.steps ?? []) steps.set(s.id, { ...s, status: 'pending', attempts: 0 });

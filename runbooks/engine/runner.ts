@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { log as defaultLog } from '../../drivers/log.js';
@@ -16,6 +17,7 @@ import { newRunId } from './runId.js';
 import { runStateFromJournal, type RunState, type StepStatus } from './runState.js';
 import { buildSteps, outline } from './steps.js';
 import { runbookVersion } from './version.js';
+import { assertWritableStateDir, runDir } from './stateDir.js';
 
 export interface RunOptions {
   /** The state folder (resolveStateDir()): runs/ and locks/ live there. */
@@ -82,6 +84,7 @@ export async function startRun(entry: RegisteredRunbook, rawParams: Record<strin
   const { runbook } = entry;
   const baseLog = opts.log ?? defaultLog;
   const params = parseParams(runbook, rawParams);
+  assertWritableStateDir(opts.stateDir);
   const version = runbookVersion(entry.sourceFile);
   const runId = newRunId();
   const log = baseLog.child({ runId, runbook: runbook.name });
@@ -105,21 +108,33 @@ export async function startRun(entry: RegisteredRunbook, rawParams: Record<strin
     throw err;
   }
 
-  const journal = JournalWriter.create(opts.stateDir, runId);
-  journal.write('run', 'note', {
-    type: 'started',
-    runbook: runbook.name,
-    params: rawParams,
-    resolvedParams: params,
-    plan,
-    runbookVersion: version,
-    ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
-    pid: process.pid,
-    hostname: hostname(),
-    steps: outline(steps),
-    locks: locks.names,
-    ...(opts.environment ? { environment: opts.environment } : {}),
-  });
+  let journal: JournalWriter | undefined;
+  try {
+    journal = JournalWriter.create(opts.stateDir, runId);
+    journal.write('run', 'note', {
+      type: 'started',
+      runbook: runbook.name,
+      params: rawParams,
+      resolvedParams: params,
+      plan,
+      runbookVersion: version,
+      ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
+      pid: process.pid,
+      hostname: hostname(),
+      steps: outline(steps),
+      locks: locks.names,
+      ...(opts.environment ? { environment: opts.environment } : {}),
+    });
+  } catch (err) {
+    // Nothing has acted yet: free the locks and leave no run behind that could not be resumed.
+    locks.releaseAll();
+    journal?.close();
+    rmSync(runDir(opts.stateDir, runId), { recursive: true, force: true });
+    if (err instanceof GamedayError && err.code === 'JOURNAL_WRITE_FAILED') {
+      throw new GamedayError(err.code, 'could not write the start of the run\'s journal (is the disk full?); nothing was done', runDir(opts.stateDir, runId), 'free space or fix the state folder, then run it again');
+    }
+    throw err;
+  }
   return invoke(entry, { runId, params, plan, steps, journal, locks, log, status: new Map(), results: {}, resumed: false }, opts);
 }
 
@@ -130,6 +145,7 @@ export async function startRun(entry: RegisteredRunbook, rawParams: Record<strin
  * with assumeDone or retry).
  */
 export async function resumeRun(runId: string, lookup: (name: string) => RegisteredRunbook | undefined, opts: ResumeOptions): Promise<RunResult> {
+  assertWritableStateDir(opts.stateDir);
   const prior = runStateFromJournal(runId, readJournal(opts.stateDir, runId));
   if (prior.state === 'succeeded') {
     throw new GamedayError('RUN_FINISHED', 'this run already succeeded: nothing to resume', runId, `start a new one with "gameday runbook run ${prior.start.runbook}"`);
@@ -224,6 +240,15 @@ function lockSet(opts: RunOptions, runId: string, log: Logger, parentRunId = opt
 type Invocation = Pick<ActiveRun, 'runId' | 'params' | 'plan' | 'steps' | 'journal' | 'locks' | 'log' | 'status' | 'results' | 'resumed'> &
   Partial<Pick<ActiveRun, 'assumeDone' | 'retry'>>;
 
+/** A journal write at the end of a run that must not hide the error that ended it. */
+function tryWrite(write: () => unknown): void {
+  try {
+    write();
+  } catch {
+    // the journal already said why it cannot take more (JOURNAL_WRITE_FAILED surfaces from the step)
+  }
+}
+
 /** Executes the steps, writes the end record, notifies, releases the locks. */
 async function invoke(entry: RegisteredRunbook, inv: Invocation, opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
@@ -258,28 +283,36 @@ async function invoke(entry: RegisteredRunbook, inv: Invocation, opts: RunOption
     await notifier.send(notices.started(inv.runId, name, inv.steps.length, inv.resumed));
     end = await executeSteps(run);
   } catch (err) {
-    // An engine fault (a disk error, a bug): record it, then let it surface.
-    inv.journal.write('run', 'note', { type: 'engine-error', message: (err as Error).message });
+    // An engine fault (a disk error, a bug): record it if the journal still takes writes, then let it surface.
+    tryWrite(() => inv.journal.write('run', 'note', { type: 'engine-error', message: (err as Error).message }));
     throw err;
   } finally {
-    const state = runStateFromJournal(inv.runId, readJournal(opts.stateDir, inv.runId));
-    const degraded = [...state.degraded.values()];
-    inv.journal.write('run', 'note', {
-      type: 'finished',
-      state: end.state,
-      durationMs: Date.now() - started,
-      leftDegraded: degraded,
-      ...(end.stopReason ? { reason: end.stopReason } : {}),
-      ...(end.state === 'failed' && state.failedStep ? { failedStep: state.failedStep } : {}),
-    });
-    inv.locks.releaseAll();
-    inv.journal.close();
-    opts.signal?.removeEventListener('abort', onAbort);
+    let state: ReturnType<typeof runStateFromJournal> | undefined;
+    try {
+      state = runStateFromJournal(inv.runId, readJournal(opts.stateDir, inv.runId));
+      const s = state;
+      tryWrite(() =>
+        inv.journal.write('run', 'note', {
+          type: 'finished',
+          state: end.state,
+          durationMs: Date.now() - started,
+          leftDegraded: [...s.degraded.values()],
+          ...(end.stopReason ? { reason: end.stopReason } : {}),
+          ...(end.state === 'failed' && s.failedStep ? { failedStep: s.failedStep } : {}),
+        }),
+      );
+    } finally {
+      // Whatever happened above (a full disk, an unreadable journal), the locks go and the journal closes.
+      inv.locks.releaseAll();
+      inv.journal.close();
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
     const total = formatDuration(Date.now() - started);
     if (end.state !== 'waiting-approval') {
       const detail = end.state === 'failed' && state.failedStep ? `step ${state.failedStep.id}: ${state.failedStep.error}` : end.stopReason;
       await notifier.send(notices.finished(inv.runId, name, end.state, total, detail));
     }
+    const degraded = [...state.degraded.values()];
     if (degraded.length > 0) await notifier.send(notices.degraded(inv.runId, name, degraded));
   }
   const run2 = runStateFromJournal(inv.runId, readJournal(opts.stateDir, inv.runId));

@@ -4,19 +4,20 @@ import { isRunId } from './runId.js';
 import { runStateFromJournal, type RunState } from './runState.js';
 import { runsDir } from './stateDir.js';
 
-/** Every run in the state folder, oldest first (run ids sort by start time). Unreadable ones are skipped. */
-export function listRuns(stateDir: string): RunState[] {
+/** Every run in the state folder, oldest first (run ids sort by start time), and those whose journal cannot be read, with why. */
+export function listRuns(stateDir: string): { runs: RunState[]; unreadable: Array<{ runId: string; reason: string }> } {
   const dir = runsDir(stateDir);
-  if (!existsSync(dir)) return [];
-  const out: RunState[] = [];
+  if (!existsSync(dir)) return { runs: [], unreadable: [] };
+  const runs: RunState[] = [];
+  const unreadable: Array<{ runId: string; reason: string }> = [];
   for (const id of readdirSync(dir).filter(isRunId).sort()) {
     try {
-      out.push(runStateFromJournal(id, readJournal(stateDir, id)));
-    } catch {
-      // a run folder without a readable journal (being created, or damaged)
+      runs.push(runStateFromJournal(id, readJournal(stateDir, id)));
+    } catch (err) {
+      unreadable.push({ runId: id, reason: (err as Error).message });
     }
   }
-  return out;
+  return { runs, unreadable };
 }
 
 export function loadRun(stateDir: string, runId: string): RunState {

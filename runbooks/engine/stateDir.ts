@@ -1,3 +1,4 @@
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GamedayError } from '../../topology/errors.js';
 import { isRunId } from './runId.js';
@@ -25,4 +26,22 @@ export function journalFile(stateDir: string, runId: string): string {
 
 export function locksDir(stateDir: string): string {
   return join(stateDir, 'locks');
+}
+
+/**
+ * Before a run acts: the state folder and its runs and locks folders exist (or
+ * can be made) and take writes. One clear error naming the path otherwise.
+ */
+export function assertWritableStateDir(stateDir: string): void {
+  for (const dir of [stateDir, runsDir(stateDir), locksDir(stateDir)]) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is a file, not a folder' : code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOSPC' ? 'cannot be created: the disk is full' : `cannot be written (${code ?? (err as Error).message})`;
+      throw new GamedayError('STATE_DIR_UNUSABLE', `the state folder ${why}; nothing was done`, dir, 'give a writable folder with --state-dir or GAMEDAY_STATE_DIR');
+    }
+  }
 }

@@ -67,4 +67,24 @@ describe('the reference notification center', () => {
     await waitFor('HAProxy to put app-2 back', async () =>
       (await showServers(socket)).some((s) => s.backend === 'web' && s.server === 'app-2' && s.status === 'UP'));
   });
+
+  it('keeps titles in Korean, Japanese and with emoji exactly, in the API, Redis and MariaDB (utf8mb4)', async () => {
+    for (const title of ['알림이 도착했습니다', '通知が届きました', 'Party time 🎉🥳', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 4-byte']) {
+      const created = await http(`${web}/users/${user}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, body: `${title} body` }) });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.title).toBe(title);
+      const [row] = await rootQuery(lab, 'db-1', 'SELECT title, body FROM notifications.notifications WHERE id = ?', [created.body.id]);
+      expect([row.title, row.body]).toEqual([title, `${title} body`]);
+      const listed = await http(`${web}/users/${user}/notifications?limit=1`);
+      expect(listed.body.notifications[0].title).toBe(title);
+    }
+  });
+
+  it('answers 404 for ids out of range, never a database error', async () => {
+    for (const path of [`/users/${'9'.repeat(400)}/notifications`, '/users/18446744073709551616/notifications', '/users/0/notifications', `/users/${user}/notifications/${'9'.repeat(400)}/read`, `/users/${user}/notifications/18446744073709551616/read`]) {
+      const r = await http(`${web}${path}`, { method: path.endsWith('/read') ? 'POST' : 'GET' });
+      expect(r.status, path).toBe(404);
+      expect(JSON.stringify(r.body)).not.toMatch(/Infinity|column|SQL|ER_/i);
+    }
+  });
 });

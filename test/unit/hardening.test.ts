@@ -1,12 +1,18 @@
-import { cpSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { events, repoRoot, runCli, spawnToy, tempDirs, waitUntil } from '../fixtures/runbooks/helpers.js';
 import { runDir } from '../../runbooks/engine/stateDir.js';
 import { maintenanceWindowSchema } from '../../runbooks/maintenanceWindow.js';
 import { rampPercents, returnSteps } from '../../runbooks/hostSteps.js';
 import type { WaitForStep } from '../../runbooks/engine/types.js';
+import { lockFile, readLock, staleReason } from '../../runbooks/engine/locks.js';
+
+// Most of these run the CLI as a user would, a second or more each.
+vi.setConfig({ testTimeout: 30_000 });
 
 const tmp = tempDirs();
 afterEach(() => tmp.cleanup());
@@ -149,4 +155,147 @@ describe('a closed terminal or a reader that went away never kills a run (item 7
     const [runId] = readdirSync(join(stateDir, 'runs'));
     expect(events(stateDir, runId).at(-1)?.data).toMatchObject({ type: 'finished', state: 'succeeded' });
   }, 30_000);
+});
+
+/** A 64 KB tmpfs of our own (root only), to fill up on purpose; undefined where mounting is not allowed. */
+function smallDisk(): { dir: string; fill: (leaveBytes: number) => void; free: () => void; done: () => void } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'gameday-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const filler = join(dir, 'filler');
+  return {
+    dir,
+    fill: (leave) => writeFileSync(filler, Buffer.alloc(64 * 1024 - leave)),
+    free: () => rmSync(filler, { force: true }),
+    done: () => {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether this machine lets the tests mount a small tmpfs (root); the disk tests are skipped, and say so, where not. */
+const canMount = (() => {
+  const d = smallDisk();
+  d?.done();
+  return d !== undefined;
+})();
+
+describe('a full disk stops a run cleanly (item 8)', () => {
+  it.skipIf(!canMount)('one clear error naming the journal, exit 2, locks freed, no torn line; resume finishes once space is back', async () => {
+    const disk = smallDisk();
+    try {
+      const stateDir = join(disk!.dir, 'state');
+      const demo = join(tmp.make(), 'demo');
+      mkdirSync(stateDir);
+      disk!.fill(5 * 4096); // the start record and a few steps fit, 40 increments do not
+      const run = await cli(['runbook', 'run', 'demo-counter', '--dir', demo, '--increments', '40', '--yes'], { GAMEDAY_STATE_DIR: stateDir });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/error JOURNAL_WRITE_FAILED: \S+journal\.jsonl: could not write the run's journal \(ENOSPC\)/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(join(stateDir, 'locks'))).toEqual([]);
+      const [runId] = readdirSync(join(stateDir, 'runs'));
+      const text = readFileSync(join(stateDir, 'runs', runId, 'journal.jsonl'), 'utf8');
+      expect(text.endsWith('\n')).toBe(true);
+      for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+
+      disk!.free();
+      const resumed = await cli(['runbook', 'resume', runId, '--yes'], { GAMEDAY_STATE_DIR: stateDir });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(readFileSync(join(demo, 'counter'), 'utf8').trim()).toBe('40');
+    } finally {
+      disk!.done();
+    }
+  }, 60_000);
+});
+
+describe('lock records are validated; TTLs are bounded (item 9)', () => {
+  it.each([
+    ['{"holder":"x"}', /holder|pid|name/],
+    ['null', /record/],
+    ['{nope', /not JSON/],
+  ])('a lock file holding %s is unreadable, expired, and says why', (text, why) => {
+    const stateDir = tmp.make();
+    mkdirSync(join(stateDir, 'locks'));
+    const file = lockFile(stateDir, 'runbook:demo-counter');
+    writeFileSync(file, text);
+    const rec = readLock(file)!;
+    expect(rec.unreadable).toMatch(why);
+    expect(rec.name).toBe('runbook:demo-counter');
+    expect(staleReason(rec)).toMatch(/not a lock record/);
+  });
+
+  it('status lists such a lock without crashing, and the next run takes it', async () => {
+    const stateDir = tmp.make();
+    mkdirSync(join(stateDir, 'locks'));
+    const demo = join(tmp.make(), 'demo');
+    writeFileSync(lockFile(stateDir, `demo:${demo}`), 'null');
+    const status = await cli(['runbook', 'status'], { GAMEDAY_STATE_DIR: stateDir });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`demo:${demo}: not a lock record`);
+    const run = await cli(['runbook', 'run', 'demo-counter', '--dir', demo, '--increments', '1', '--yes'], { GAMEDAY_STATE_DIR: stateDir });
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it.each(['0s', '5s', '999999999999d', '8d'])('refuses --lock-ttl %s with one clear error', async (ttl) => {
+    const r = await cli(['runbook', 'run', 'demo-counter', '--dir', join(tmp.make(), 'demo'), '--yes', '--lock-ttl', ttl], { GAMEDAY_STATE_DIR: tmp.make() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--lock-ttl: a lock TTL must be between 10.0s and 7d0h');
+    expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
+  });
+});
+
+describe('environment errors are one message naming the path, exit 2 (item 13)', () => {
+  it('a state folder whose runs is a file', async () => {
+    const stateDir = tmp.make();
+    writeFileSync(join(stateDir, 'runs'), '');
+    const r = await cli(['runbook', 'run', 'demo-counter', '--dir', join(tmp.make(), 'demo'), '--yes'], { GAMEDAY_STATE_DIR: stateDir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error STATE_DIR_UNUSABLE: ${join(stateDir, 'runs')}: the state folder is a file, not a folder; nothing was done`);
+    expect(existsSync(join(stateDir, 'locks')) ? readdirSync(join(stateDir, 'locks')) : []).toEqual([]);
+  });
+
+  it('a journal with no start record: status of it exits 2, and the list names it', async () => {
+    const stateDir = tmp.make();
+    const id = '2026-11-24T20-01-02Z-ab12';
+    mkdirSync(join(stateDir, 'runs', id), { recursive: true });
+    writeFileSync(join(stateDir, 'runs', id, 'journal.jsonl'), `${JSON.stringify({ time: 'x', runId: id, stepId: 'a', event: 'intent' })}\n`);
+    const one = await cli(['runbook', 'status', id], { GAMEDAY_STATE_DIR: stateDir });
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain('the journal has no start record');
+    const all = await cli(['runbook', 'status'], { GAMEDAY_STATE_DIR: stateDir });
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain(`unreadable runs:\n  ${id}: the journal has no start record`);
+  });
+
+  it('a lab state.json that is not JSON', async () => {
+    const dir = tmp.make();
+    writeFileSync(join(dir, 'state.json'), '{nope');
+    const r = await cli(['lab', 'status', '--dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error LAB_STATE_INVALID: ${join(dir, 'state.json')}`);
+  });
+
+  it('inventory from-pulumi --out into a folder that does not exist', async () => {
+    const r = await cli(['inventory', 'from-pulumi', '--file', 'test/fixtures/pulumi-outputs.json', '--out', '/nonexistent/x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error FS_ENOENT: /nonexistent/x: no such file or directory');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.skipIf(!canMount)('a read-only state folder', async () => {
+    const disk = smallDisk()!;
+    try {
+      execFileSync('mount', ['-o', 'remount,ro', disk.dir]);
+      const r = await cli(['runbook', 'run', 'demo-counter', '--dir', join(tmp.make(), 'demo'), '--yes'], { GAMEDAY_STATE_DIR: disk.dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error STATE_DIR_UNUSABLE: ${disk.dir}: the state folder is on a read-only file system; nothing was done`);
+    } finally {
+      disk.done();
+    }
+  });
 });
