@@ -57,7 +57,7 @@ export function createCache(stack: string, config: StackConfig, layout: StackLay
   const lookups = layout.redis.map((h) =>
     aws.elasticache
       .getClusterOutput({ clusterId: replicationGroup.id.apply(() => h.rack) }, { parent })
-      .apply((c): [string, HostIdentity] => [h.name, { address: c.cacheNodes[0]?.address ?? `unresolved/${h.name}`, id: h.rack }]),
+      .apply((c): [string, HostIdentity] => [h.name, { address: c.cacheNodes[0]?.address ?? `${h.name}.unresolved.invalid`, id: h.rack }]),
   );
   const nodes = pulumi.all(lookups).apply((pairs) => Object.fromEntries(pairs));
   return { replicationGroup, nodes };

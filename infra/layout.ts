@@ -129,7 +129,7 @@ export function buildInventory(
       return host(h, { address: asgSlotAddress(asg, h), id: `asg/${asg}` });
     }),
   );
-  const identityOf = (h: LayoutHost): HostIdentity => identities[h.name] ?? { address: `unresolved/${h.name}` };
+  const identityOf = (h: LayoutHost): HostIdentity => identities[h.name] ?? { address: `${h.name}.unresolved.invalid` };
   const dbHosts = layout.db.map((h) => host(h, identityOf(h)));
   const proxyHosts = layout.dbProxy.map((h) => host(h, identityOf(h)));
   const redisHosts = layout.redis.map((h) => host(h, identityOf(h)));

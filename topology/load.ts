@@ -25,6 +25,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * Throws one GamedayError listing every problem found.
  */
 export function parseInventory(data: unknown, source: string): Inventory {
+  if (data === null || data === undefined) {
+    throw new GamedayError('INVENTORY_INVALID', 'the inventory is empty', source, 'write at least name, tiers and hosts; see README "Inventory" for the format');
+  }
   const parsed = inventorySchema.safeParse(data);
   if (!parsed.success) {
     const lines = parsed.error.issues.map(describeIssue);

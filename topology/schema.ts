@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Names used as keys and references: lowercase, digits, dashes (DNS-label style). */
@@ -6,6 +7,22 @@ const name = z
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, e.g. "db-1"');
 
 const positiveInt = z.number().int().min(1);
+
+/** A DNS name: labels of letters, digits and inner dashes, dot-separated (RFC 1123). */
+const DNS_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** An Auto Scaling member, resolved to an instance at run time: asg/<group>/<slot> (what the Pulumi stack exports). */
+const ASG_SLOT = /^asg\/[A-Za-z0-9][A-Za-z0-9._-]*\/[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * Where gameday reaches a host: an IPv4 or IPv6 address, a DNS name, or an
+ * Auto Scaling slot; nothing else. The address ends up in ssh and SQL
+ * command lines, so a value such as "-oProxyCommand=…" or "1.1.1.1; touch x"
+ * is refused here, not later.
+ */
+export function isHostAddress(text: string): boolean {
+  return isIP(text) !== 0 || DNS_NAME.test(text) || ASG_SLOT.test(text);
+}
 
 /** A required string field whose "missing" message says what belongs there. */
 function required(what: string) {
@@ -44,7 +61,9 @@ export const hostSchema = z
     role: roleSchema.optional(),
     zone: required('the availability zone or data center, e.g. "az-a"').pipe(name),
     rack: required('the rack (or placement group), e.g. "a1"').pipe(name),
-    address: required('the IP address or DNS name gameday reaches the host at').min(1),
+    address: required('the IP address or DNS name gameday reaches the host at')
+      .min(1, 'must not be empty: the IP address or DNS name gameday reaches the host at')
+      .refine(isHostAddress, { error: (issue) => `${JSON.stringify(issue.input)} is not an IP address, a DNS name (letters, digits, dots and dashes; no spaces, no leading dash) or an Auto Scaling slot (asg/<group>/<name>)` }),
     /** Service name → TCP port, e.g. { mysql: 3306 }. */
     services: z.record(z.string(), z.number().int().min(1).max(65535)).default({}),
     /** How gameday reaches this host's power; defaults are decided by the driver. */

@@ -99,7 +99,7 @@ export function hostsFromResources(resources: readonly StackResource[]): Reconst
         ...(role === 'primary' || role === 'replica' ? { role } : {}),
         zone: text(known(() => r.props.availabilityZone)) ?? tags[TAG.zone] ?? UNKNOWN_ZONE,
         rack: text(known(() => r.props.placementGroup)) ?? tags[TAG.rack] ?? NO_GROUP,
-        address: text(known(() => r.props.privateIp)) ?? `pending/${r.name}`,
+        address: text(known(() => r.props.privateIp)) ?? `${r.name}.pending.invalid` /* not known before apply; .invalid is reserved (RFC 2606), so it can never resolve */,
         urn: r.urn,
       });
     } else if (r.type === TYPES.autoScalingGroup && tier) {
