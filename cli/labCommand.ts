@@ -6,6 +6,7 @@ import { defaultLabDir, requireLab, openLab, seedSchema, DEFAULT_SEED, type Seed
 import { labUpPhases, type LabUpOptions } from '../lab/up.js';
 import { labDown } from '../lab/down.js';
 import { labStatus, type LabStatus } from '../lab/status.js';
+import { withLabLock } from '../lab/labLock.js';
 import { powerOff, powerOn } from '../lab/power.js';
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
@@ -58,7 +59,7 @@ export async function runLabUp(opts: LabUpOptions): Promise<number> {
     { exitOnError: true, renderer: process.stderr.isTTY ? 'default' : 'simple', rendererOptions: {} },
   );
   try {
-    await tasks.run();
+    await withLabLock(opts.dir, 'lab up', () => tasks.run());
   } catch (err) {
     throw err instanceof GamedayError ? err : new GamedayError('LAB_UP_FAILED', (err as Error).message, opts.dir, 'see the logs under the lab folder; "gameday lab down" cleans up');
   }

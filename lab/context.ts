@@ -70,6 +70,12 @@ export class LabContext {
     return `gameday_lab_${this.state.octet}`;
   }
 
+  /** Reads the state file again (another command may have changed it), in place. */
+  reload(): void {
+    const fresh = openLab(this.dir);
+    if (fresh) Object.assign(this.state, fresh.state);
+  }
+
   save(): void {
     mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.stateFile}.tmp`;

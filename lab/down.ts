@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import type { LabContext } from './context.js';
 import { stopProcess } from './supervisor.js';
 import { dropTable, nftAvailable } from './nft.js';
+import { withLabLock } from './labLock.js';
 
 /** Stop order: clients before the servers they use, so nothing logs a storm of errors. */
 const STOP_ORDER = ['app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd'];
@@ -11,6 +12,13 @@ const STOP_ORDER = ['app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd']
  * table and deletes its folder: no process, socket or rule is left behind.
  */
 export async function labDown(lab: LabContext): Promise<string[]> {
+  return withLabLock(lab.dir, 'lab down', async () => {
+    lab.reload();
+    return stopEverything(lab);
+  });
+}
+
+async function stopEverything(lab: LabContext): Promise<string[]> {
   const ids = Object.keys(lab.state.processes).sort(
     (a, b) => STOP_ORDER.indexOf(a.split('/')[1]) - STOP_ORDER.indexOf(b.split('/')[1]),
   );

@@ -3,6 +3,7 @@ import type { LabContext } from './context.js';
 import { stopProcess } from './supervisor.js';
 import { blackhole, lift, nftAvailable } from './nft.js';
 import { startHosts } from './up.js';
+import { withLabLock } from './labLock.js';
 
 export interface PowerResult {
   domain: Domain;
@@ -33,14 +34,17 @@ function resolveTarget(lab: LabContext, target: string): Domain {
  */
 export async function powerOff(lab: LabContext, target: string): Promise<PowerResult> {
   const domain = resolveTarget(lab, target);
-  const addresses = domain.hosts.map((h) => lab.host(h).address);
-  const withNft = await nftAvailable();
-  if (withNft) await blackhole(lab.nftTable, addresses);
-  const ids = Object.entries(lab.state.processes).filter(([, rec]) => domain.hosts.includes(rec.host)).map(([id]) => id);
-  await Promise.all(ids.map((id) => stopProcess(lab, id, 'kill')));
-  lab.state.poweredOff = [...new Set([...lab.state.poweredOff, ...domain.hosts])];
-  lab.save();
-  return { domain, blackholed: withNft, processes: ids };
+  return withLabLock(lab.dir, `power-off ${target}`, async () => {
+    lab.reload();
+    const addresses = domain.hosts.map((h) => lab.host(h).address);
+    const withNft = await nftAvailable();
+    if (withNft) await blackhole(lab.nftTable, addresses);
+    const ids = Object.entries(lab.state.processes).filter(([, rec]) => domain.hosts.includes(rec.host)).map(([id]) => id);
+    await Promise.all(ids.map((id) => stopProcess(lab, id, 'kill')));
+    lab.state.poweredOff = [...new Set([...lab.state.poweredOff, ...domain.hosts])];
+    lab.save();
+    return { domain, blackholed: withNft, processes: ids };
+  });
 }
 
 /**
@@ -50,12 +54,15 @@ export async function powerOff(lab: LabContext, target: string): Promise<PowerRe
  */
 export async function powerOn(lab: LabContext, target: string): Promise<PowerResult> {
   const domain = resolveTarget(lab, target);
-  const withNft = await nftAvailable();
-  if (withNft) await lift(lab.nftTable, domain.hosts.map((h) => lab.host(h).address));
-  lab.state.poweredOff = lab.state.poweredOff.filter((h) => !domain.hosts.includes(h));
-  lab.save();
-  const started = await startHosts(lab, domain.hosts.map((h) => lab.host(h)));
-  return { domain, blackholed: withNft, processes: started };
+  return withLabLock(lab.dir, `power-on ${target}`, async () => {
+    lab.reload();
+    const withNft = await nftAvailable();
+    if (withNft) await lift(lab.nftTable, domain.hosts.map((h) => lab.host(h).address));
+    lab.state.poweredOff = lab.state.poweredOff.filter((h) => !domain.hosts.includes(h));
+    lab.save();
+    const started = await startHosts(lab, domain.hosts.map((h) => lab.host(h)));
+    return { domain, blackholed: withNft, processes: started };
+  });
 }
 
 /**
@@ -67,7 +74,10 @@ export async function rebootHost(lab: LabContext, hostName: string): Promise<str
   if (!host) {
     throw new GamedayError('LAB_UNKNOWN_HOST', `"${hostName}" is not a lab host; nothing was touched`, hostName, `hosts: ${lab.inventory.hosts.map((h) => h.name).join(', ')}`);
   }
-  const ids = Object.entries(lab.state.processes).filter(([, rec]) => rec.host === hostName).map(([id]) => id);
-  await Promise.all(ids.map((id) => stopProcess(lab, id, 'term')));
-  return startHosts(lab, [host]);
+  return withLabLock(lab.dir, `reboot ${hostName}`, async () => {
+    lab.reload();
+    const ids = Object.entries(lab.state.processes).filter(([, rec]) => rec.host === hostName).map(([id]) => id);
+    await Promise.all(ids.map((id) => stopProcess(lab, id, 'term')));
+    return startHosts(lab, [host]);
+  });
 }

@@ -12,6 +12,7 @@ import { bootstrapDatabases } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { lift, nftAvailable } from './nft.js';
 import { assertSentinelScope } from './sentinelScope.js';
+import { withLabLock } from './labLock.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LabUpOptions {
@@ -178,7 +179,9 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
 
 /** Brings the lab up without progress display (tests, scripts). */
 export async function labUp(opts: LabUpOptions): Promise<LabContext> {
-  const { phases, lab } = labUpPhases(opts);
-  for (const phase of phases) await phase.run();
-  return lab();
+  return withLabLock(opts.dir, 'lab up', async () => {
+    const { phases, lab } = labUpPhases(opts);
+    for (const phase of phases) await phase.run();
+    return lab();
+  });
 }

@@ -9,6 +9,7 @@ import { labDown } from '../../lab/down.js';
 import { openLab, type LabContext } from '../../lab/context.js';
 import { powerOff } from '../../lab/power.js';
 import { GamedayError } from '../../topology/index.js';
+import { GAMEDAY } from './helpers.js';
 
 /** PIDs of every process whose command line names `dir`. */
 function processesNaming(dir: string): number[] {
@@ -61,6 +62,21 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
   it('refuses to change the seed of a lab that exists', async () => {
     await expect(labUp({ dir, seed: { ...tiny, users: 999 } })).rejects.toThrow(/already seeded with 200 users x 5 notifications/);
   });
+
+  it('serializes two power-ons at once: one mariadbd per datadir, and down then stops everything (issue 9, item 6)', async () => {
+    const cli = (args: string[]) => execa(process.execPath, [GAMEDAY, 'lab', ...args, '--dir', dir], { reject: false, env: { GAMEDAY_LOG_LEVEL: 'warn' } });
+    expect((await cli(['power-off', 'db-3'])).exitCode).toBe(0);
+    const [a, b] = await Promise.all([cli(['power-on', 'db-3']), cli(['power-on', 'db-3'])]);
+    expect([a.exitCode, b.exitCode], a.stderr + b.stderr).toEqual([0, 0]);
+    const datadir = join(dir, 'hosts', 'db-3');
+    const mariadbds = processesNaming(datadir).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('mariadbd'));
+    expect(mariadbds).toHaveLength(1);
+    // The second power-on found db-3 running, and the state names every process that runs.
+    expect([a.stdout, b.stdout].sort()[0]).toContain('(0 processes)');
+    lab = openLab(dir)!;
+    const recorded = new Set(Object.values(lab.state.processes).map((p) => p.pid));
+    expect(processesNaming(dir).filter((pid) => !recorded.has(pid))).toEqual([]);
+  }, 60_000);
 
   it('down leaves no process, socket, firewall table or folder behind', async () => {
     await powerOff(lab!, 'app-1'); // so there is a firewall table to remove
