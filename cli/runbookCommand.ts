@@ -4,9 +4,9 @@ import { Command, Option } from 'commander';
 import { GamedayError } from '../topology/index.js';
 import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
 import { checkLockTtl } from '../runbooks/engine/locks.js';
+import { checkParentRun } from '../runbooks/engine/parentRun.js';
 import { createEnvironment, findRunbook, requireRunbook, runbooks } from '../runbooks/registry.js';
 import {
-  isRunId,
   lineProgress,
   listLocks,
   listRuns,
@@ -114,11 +114,9 @@ function webhookFrom(flags: RunFlags): string | undefined {
   return env ? parseWebhookUrl(env, '$GAMEDAY_SLACK_WEBHOOK') : undefined;
 }
 
-function parentRunFromEnv(): string | undefined {
+function parentRunFromEnv(stateDir: string): string | undefined {
   const parent = process.env.GAMEDAY_PARENT_RUN;
-  if (!parent) return undefined;
-  if (!isRunId(parent)) throw new GamedayError('BAD_ENV', `not a run id: "${parent}"`, '$GAMEDAY_PARENT_RUN', 'e.g. 2026-11-24T20-01-02Z-ab12');
-  return parent;
+  return parent ? checkParentRun(stateDir, parent) : undefined;
 }
 
 /**
@@ -132,7 +130,7 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
   const lockTtl = durationFlag('--lock-ttl', flags.lockTtl);
   const lockTtlMs = lockTtl === undefined ? undefined : checkLockTtl(lockTtl);
   const webhook = webhookFrom(flags);
-  const parentRunId = parentRunFromEnv();
+  const parentRunId = parentRunFromEnv(stateDir);
   const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
   const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir });
   const stop = stopOnSignals({ exitCode: EXIT.stopped });

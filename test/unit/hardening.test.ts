@@ -10,6 +10,7 @@ import { maintenanceWindowSchema } from '../../runbooks/maintenanceWindow.js';
 import { rampPercents, returnSteps } from '../../runbooks/hostSteps.js';
 import type { WaitForStep } from '../../runbooks/engine/types.js';
 import { lockFile, readLock, staleReason } from '../../runbooks/engine/locks.js';
+import { isAncestorProcess } from '../../runbooks/engine/parentRun.js';
 
 // Most of these run the CLI as a user would, a second or more each.
 vi.setConfig({ testTimeout: 30_000 });
@@ -296,6 +297,40 @@ describe('environment errors are one message naming the path, exit 2 (item 13)',
       expect(r.stderr).toContain(`error STATE_DIR_UNUSABLE: ${disk.dir}: the state folder is on a read-only file system; nothing was done`);
     } finally {
       disk.done();
+    }
+  });
+});
+
+describe('a parent run is accepted only from a process it started (item 3)', () => {
+  it('knows its own ancestors from /proc, and nobody else', () => {
+    expect(isAncestorProcess(process.ppid)).toBe(true);
+    expect(isAncestorProcess(process.pid)).toBe(false);
+    const sibling = spawn('sleep', ['5']);
+    try {
+      expect(isAncestorProcess(sibling.pid!)).toBe(false);
+    } finally {
+      sibling.kill();
+    }
+  });
+
+  it('refuses a live run\'s id from an unrelated process, and an id of no run', async () => {
+    const stateDir = tmp.make();
+    const dir = tmp.make();
+    const parent = spawnToy(stateDir, dir, 'at-most-once', { TOY_SLEEP_STEP: 'append-a', TOY_SLEEP_MS: '4000' });
+    try {
+      await waitUntil('the parent run to start', () => existsSync(join(stateDir, 'runs')) && readdirSync(join(stateDir, 'runs')).length === 1);
+      const [parentId] = readdirSync(join(stateDir, 'runs'));
+      const demo = join(tmp.make(), 'demo');
+      const sharing = await cli(['runbook', 'run', 'demo-counter', '--dir', demo, '--yes'], { GAMEDAY_STATE_DIR: stateDir, GAMEDAY_PARENT_RUN: parentId });
+      expect(sharing.code).toBe(2);
+      expect(sharing.stderr).toContain(`error BAD_PARENT_RUN: $GAMEDAY_PARENT_RUN: run ${parentId} is not a live run that started this command`);
+      expect(existsSync(demo)).toBe(false);
+      const nobody = await cli(['runbook', 'run', 'demo-counter', '--dir', demo, '--yes'], { GAMEDAY_STATE_DIR: stateDir, GAMEDAY_PARENT_RUN: '2026-01-01T00-00-00Z-0000' });
+      expect(nobody.code).toBe(2);
+      expect(nobody.stderr).toContain('no run 2026-01-01T00-00-00Z-0000 in this state folder');
+    } finally {
+      parent.kill('SIGKILL');
+      await parent.exited;
     }
   });
 });
