@@ -5,7 +5,34 @@ import type { LabContext, SeedSize } from './context.js';
 import { mariadbPaths } from './configs/mariadb.js';
 
 export async function rootConnection(lab: LabContext, host: Host): Promise<Connection> {
-  return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', multipleStatements: false });
+  return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', password: lab.state.secrets.dbRootPassword, multipleStatements: false });
+}
+
+/**
+ * The first start of a fresh datadir: every root account gets the lab's
+ * password and anonymous accounts go, before anything else connects (the
+ * install leaves root without a password, over the socket and over TCP).
+ * Not binlogged: each server secures its own accounts.
+ */
+export async function secureRoot(lab: LabContext, host: Host): Promise<void> {
+  const password = lab.state.secrets.dbRootPassword;
+  if (!password) return;
+  const conn = await createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root' });
+  try {
+    await conn.query('SET SESSION sql_log_bin = 0');
+    const [accounts] = await conn.query<RowDataPacket[]>("SELECT CAST(user AS CHAR) AS user, CAST(host AS CHAR) AS host FROM mysql.user WHERE user IN ('root', '')");
+    for (const a of accounts) {
+      if (a.user === 'root' && ['localhost', '127.0.0.1', '::1'].includes(a.host)) {
+        await conn.query('ALTER USER ?@? IDENTIFIED BY ?', [a.user, a.host, password]);
+      } else {
+        // Anonymous accounts, and root@<machine name>, which skip-name-resolve makes unusable (ALTER USER refuses it).
+        await conn.query('DELETE FROM mysql.global_priv WHERE User = ? AND Host = ?', [a.user, a.host]);
+      }
+    }
+    await conn.query('FLUSH PRIVILEGES');
+  } finally {
+    await conn.end();
+  }
 }
 
 /** The lab's ops schema: a heartbeat row the primary rewrites every second (pt-heartbeat style). */

@@ -23,7 +23,13 @@ const stateSchema = z.object({
   createdAt: z.string(),
   seed: seedSchema,
   seeded: z.boolean(),
-  secrets: z.object({ appDbPassword: z.string(), replPassword: z.string(), l7checkToken: z.string() }),
+  secrets: z.object({
+    appDbPassword: z.string(),
+    replPassword: z.string(),
+    l7checkToken: z.string(),
+    /** MariaDB root on every db host (labs made before it existed have none). */
+    dbRootPassword: z.string().optional(),
+  }),
   processes: z.record(z.string(), processRecordSchema),
   /** Hosts whose power is off (addresses blackholed, processes killed). */
   poweredOff: z.array(z.string()),
@@ -77,7 +83,8 @@ export class LabContext {
   }
 
   save(): void {
-    mkdirSync(this.dir, { recursive: true });
+    // The lab folder holds data, sockets and secrets: its owner's alone.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.stateFile}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, this.stateFile);
@@ -126,7 +133,7 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     createdAt: new Date().toISOString(),
     seed,
     seeded: false,
-    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret() },
+    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret(), dbRootPassword: secret() },
     processes: {},
     poweredOff: [],
   });

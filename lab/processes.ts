@@ -27,13 +27,15 @@ async function httpAnswers(url: string): Promise<boolean> {
   return true;
 }
 
-async function mariadbAnswers(socketPath: string): Promise<boolean> {
-  const conn = await createConnection({ socketPath, user: 'root', connectTimeout: 1000 });
+/** The server answers on its socket (refusing a login is an answer: a fresh datadir's root has no password yet). */
+async function mariadbAnswers(lab: LabContext, socketPath: string): Promise<boolean> {
   try {
-    await conn.query('SELECT 1');
-    return true;
-  } finally {
+    const conn = await createConnection({ socketPath, user: 'root', password: lab.state.secrets.dbRootPassword, connectTimeout: 1000 });
     await conn.end();
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ER_ACCESS_DENIED_ERROR') return true;
+    throw err;
   }
 }
 
@@ -50,6 +52,7 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       id: `${host.name}/mariadbd`,
       prepare: () => {
         mkdirSync(p.tmpdir, { recursive: true });
+        mkdirSync(p.files, { recursive: true, mode: 0o700 });
         // A server that replicates (master.info) restarts read-only; before the lab is seeded, only the layout's primary is writable.
         const replicates = existsSync(join(p.datadir, 'master.info'));
         const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name);
@@ -60,13 +63,15 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       args: [`--defaults-file=${p.cnf}`],
       logFile: join(p.dir, 'mariadbd.out'),
       listens: [{ address: host.address, port: host.services.mysql }],
-      ready: () => mariadbAnswers(p.socket),
+      ready: () => mariadbAnswers(lab, p.socket),
     },
     {
       id: `${host.name}/health`,
       host: host.name,
       command: process.execPath,
       args: nodeArgs('lab/agents/dbHealth.ts', host.address, String(host.services['db-health']), p.socket, String(READ_POOL_MAX_LAG_MS)),
+      // In the environment, not on the command line, where any local user could read it.
+      env: lab.state.secrets.dbRootPassword ? { GAMEDAY_DB_ROOT_PASSWORD: lab.state.secrets.dbRootPassword } : {},
       cwd: PROJECT_ROOT,
       logFile: join(p.dir, 'health.log'),
       listens: [{ address: host.address, port: host.services['db-health'] }],

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GamedayError } from '../topology/index.js';
@@ -13,6 +13,8 @@ export interface ProcessSpec {
   command: string;
   args: string[];
   cwd?: string;
+  /** Added to the environment it starts with (secrets go here, never in args: /proc/<pid>/cmdline is world-readable). */
+  env?: Record<string, string>;
   logFile: string;
   /** Addresses it will listen on, checked free before anything starts. */
   listens: Array<{ address: string; port: number }>;
@@ -63,10 +65,11 @@ export async function checkPortsFree(specs: ProcessSpec[]): Promise<void> {
 
 /** Starts a process detached from us (it outlives the command), recording its PID. */
 export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<number> {
-  mkdirSync(lab.hostDir(spec.host), { recursive: true });
+  mkdirSync(lab.hostDir(spec.host), { recursive: true, mode: 0o700 });
+  chmodSync(lab.hostDir(spec.host), 0o700); // data, sockets and configs: no other local user gets in
   await spec.prepare?.();
   const out = openSync(spec.logFile, 'a');
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${spec.id}: ${spec.command}`);
   child.unref();

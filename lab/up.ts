@@ -8,7 +8,7 @@ import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { processSpecsOf } from './processes.js';
 import { checkPortsFree, isRunning, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
-import { bootstrapDatabases } from './bootstrap.js';
+import { bootstrapDatabases, secureRoot } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { lift, nftAvailable } from './nft.js';
 import { assertSentinelScope } from './sentinelScope.js';
@@ -61,15 +61,20 @@ function prepareLab(opts: LabUpOptions): LabContext {
 export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string[]> {
   const specs = hosts.flatMap((h) => processSpecsOf(lab, h)).filter((s) => !isRunning(lab, s.id));
   await checkPortsFree(specs);
-  await Promise.all(specs.map(async (spec) => startAndWait(lab, spec)));
+  // Every start settles before a failure surfaces: a process still starting would otherwise be left unrecorded, and outlive "lab down".
+  const results = await Promise.allSettled(specs.map(async (spec) => startAndWait(lab, spec)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return specs.map((s) => s.id);
 }
 
 async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
+  let freshDatadir = false;
   if (spec.id.endsWith('/mariadbd')) {
     mkdirSync(mariadbPaths(lab, lab.host(spec.host)).tmpdir, { recursive: true });
     const { datadir } = mariadbPaths(lab, lab.host(spec.host));
     if (!existsSync(datadir)) {
+      freshDatadir = true;
       // Its own TMPDIR: parallel installs otherwise collide on temporary table names in /tmp.
       await execa('mariadb-install-db', ['--no-defaults', '--auth-root-authentication-method=normal', '--skip-test-db', `--datadir=${datadir}`, '--user=root'], {
         env: { TMPDIR: mariadbPaths(lab, lab.host(spec.host)).tmpdir },
@@ -78,6 +83,7 @@ async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
   }
   await startProcess(lab, spec);
   await waitReady(lab, spec);
+  if (freshDatadir) await secureRoot(lab, lab.host(spec.host));
 }
 
 /** Waits until both proxies see what a healthy lab has: 1 writer, 2 readers, 3 app instances UP. */

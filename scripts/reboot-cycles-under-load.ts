@@ -12,6 +12,7 @@
  * Brings up its own lab on 127.27.x.y (default seed) and takes it down.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { stepRunningAt } from '../runbooks/engine/runState.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -27,10 +28,6 @@ import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/no
 
 const cycles = Number(process.argv[2] ?? 3);
 
-/** The step the run was in at `time`: the last one that had started by then. */
-function stepAt(events: Array<{ time: string; stepId: string; event: string }>, time: string): string {
-  return events.filter((e) => e.event === 'intent' && e.time <= time).at(-1)?.stepId ?? 'before the first step';
-}
 const root = mkdtempSync(join(tmpdir(), 'gameday-cycles-'));
 const dir = join(root, 'lab');
 const stateDir = join(root, 'state');
@@ -63,7 +60,7 @@ try {
           `  load: ${report.reads.total} reads (${report.reads.failed} failed), ${report.writes.total} writes (${report.writes.failed} failed), longest write gap ${report.longestWriteGapMs} ms`,
           `  Redis hand-offs paused writes: ${redisPauses.join(', ') || 'none'}; MariaDB switchovers refused writes: ${dbRefusals.join(', ') || 'none'}`,
           `  Redis roles: ${split.samples} samples, ${split.twoWritable.length} with two writable primaries`,
-          ...report.failures.map((f) => `  failed ${f.kind} at ${f.at} (status ${f.status || 'no answer'}) during ${stepAt(events, f.at)}`),
+          ...report.failures.map((f) => `  failed ${f.kind} at ${f.at} (status ${f.status || 'no answer'}) during ${stepRunningAt(events, f.at)}`),
           `  the run's own check: ${runCheck ? `${runCheck.usersChecked} users, ${runCheck.usersMismatched} mismatched` : 'missing'}`,
           `  ${describeAckedWrites(acked)}`,
           `  ${describeVerify(full)}`,

@@ -14,7 +14,7 @@ const maxLagMs = Number(maxLagText);
 let conn: Connection | undefined;
 
 async function query<T extends RowDataPacket>(sql: string): Promise<T[]> {
-  conn ??= await createConnection({ socketPath, user: 'root', connectTimeout: 1000 });
+  conn ??= await createConnection({ socketPath, user: 'root', password: process.env.GAMEDAY_DB_ROOT_PASSWORD, connectTimeout: 1000 });
   try {
     const [rows] = await conn.query<T[]>({ sql, timeout: 1000 });
     return rows;

@@ -11,6 +11,8 @@ export function mariadbPaths(lab: LabContext, host: Host) {
     tmpdir: join(dir, 'tmp'),
     cnf: join(dir, 'my.cnf'),
     socket: join(dir, 'mysqld.sock'),
+    /** The only folder LOAD DATA / SELECT … INTO OUTFILE may touch (secure_file_priv). */
+    files: join(dir, 'files'),
     log: join(dir, 'mariadbd.log'),
   };
 }
@@ -35,6 +37,9 @@ bind-address = ${host.address}
 port = ${host.services.mysql}
 log-error = ${p.log}
 skip-name-resolve
+# No reading or writing files through SQL outside this folder, no LOAD DATA LOCAL.
+secure-file-priv = ${p.files}
+local-infile = 0
 server-id = ${serverId}
 log-bin = ${join(p.datadir, 'binlog')}
 binlog-format = ROW

@@ -198,3 +198,8 @@ function applyStepEvent(step: StepState, e: JournalEvent): void {
       break;
   }
 }
+
+/** The step a run was in at `time`: the last one whose intent came before it (to place a fault or a failure in a run). */
+export function stepRunningAt(events: Array<Pick<JournalEvent, 'time' | 'stepId' | 'event'>>, time: string): string {
+  return events.filter((e) => e.event === 'intent' && e.time <= time).at(-1)?.stepId ?? 'before the first step';
+}

@@ -20,7 +20,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = join(mkdtempSync(join(tmpdir(), 'gameday-it-')), 'lab');
   const started = Date.now();
   // The default seed, so the tests see the dataset users get (larger than the buffer pool).
-  await labUp({ dir, octet: SHARED_LAB_OCTET });
+  try {
+    await labUp({ dir, octet: SHARED_LAB_OCTET });
+  } catch (err) {
+    // A lab that failed half-way up still has processes: stop them before failing the run.
+    const half = openLab(dir);
+    if (half) await labDown(half);
+    throw err;
+  }
   process.stderr.write(`integration lab up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${dir}\n`);
   project.provide('labDir', dir);
   return async () => {

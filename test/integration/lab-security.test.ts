@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { mariadbPaths } from '../../lab/configs/mariadb.js';
+import { rootQuery, sharedLab } from './helpers.js';
+
+/** Runs a command as the unprivileged user nobody, as any local user could. */
+const asNobody = (cmd: string, args: string[]) => execa('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', cmd, ...args], { reject: false, timeout: 10_000 });
+
+describe('the lab\'s MariaDB keeps other local users out (issue 9, item 1, MariaDB part)', () => {
+  const lab = sharedLab();
+  const db = lab.host('db-1');
+  const paths = mariadbPaths(lab, db);
+
+  it('refuses root without the lab\'s password over TCP, and the socket cannot be reached', async () => {
+    const tcp = await asNobody('mariadb', ['-uroot', '-h', db.address, '-P', String(db.services.mysql), '-N', '-e', 'SELECT 1']);
+    expect(tcp.exitCode).not.toBe(0);
+    expect(tcp.stderr).toMatch(/Access denied for user 'root'/);
+    const socket = await asNobody('mariadb', ['-uroot', '-S', paths.socket, '-N', '-e', 'SELECT 1']);
+    expect(socket.exitCode).not.toBe(0);
+    expect(socket.stderr).toMatch(/Can't connect|Permission denied/);
+  });
+
+  it('keeps the data, configs and state out of other users\' reach', async () => {
+    expect(statSync(lab.hostDir('db-1')).mode & 0o077).toBe(0);
+    expect(statSync(lab.dir).mode & 0o077).toBe(0);
+    for (const file of [join(paths.datadir, 'ibdata1'), paths.cnf, lab.stateFile]) {
+      const read = await asNobody('cat', [file]);
+      expect(read.exitCode, file).not.toBe(0);
+      expect(read.stderr).toMatch(/Permission denied/);
+    }
+  });
+
+  it('writes no file through SQL outside its own folder, even as root', async () => {
+    await expect(rootQuery(lab, 'db-1', "SELECT 'x' INTO OUTFILE '/tmp/gameday-outfile-probe'")).rejects.toThrow(/secure-file-priv/);
+    const [row] = await rootQuery(lab, 'db-1', 'SELECT @@secure_file_priv AS dir, @@local_infile AS local');
+    expect(row.dir).toBe(`${paths.files}/`);
+    expect(Number(row.local)).toBe(0);
+  });
+
+  it('has no account without a password', async () => {
+    const rows = await rootQuery(lab, 'db-1', "SELECT user, host FROM mysql.user WHERE user <> 'mariadb.sys' AND (password = '' AND authentication_string = '')");
+    expect(rows).toEqual([]);
+  });
+});
