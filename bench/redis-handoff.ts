@@ -30,7 +30,7 @@ import { repairUsers } from '../warmup/notificationRepair.js';
 const rounds = Number(process.argv[2] ?? 3);
 const dir = join(mkdtempSync(join(tmpdir(), 'gameday-bench-handoff-')), 'lab');
 const lab = await labUp({ dir, octet: 26, seed: { users: 500, notificationsPerUser: 10, readPercent: 50 } });
-const sentinels = lab.hostsOf('sentinel').map((s) => ({ host: s.address, port: s.services.sentinel }));
+const sentinels = lab.hostsOf('sentinel').map((s) => lab.redisEndpoint(s));
 
 /** The peer: SENTINEL FAILOVER, done when every Sentinel names the new primary. */
 async function sentinelFailoverOnly(old: RedisEndpoint): Promise<number> {

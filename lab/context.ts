@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GamedayError, type Host, type Inventory } from '../topology/index.js';
+import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 import { DEFAULT_LAB_OCTET, labInventory } from './layout.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
@@ -29,6 +30,9 @@ const stateSchema = z.object({
     l7checkToken: z.string(),
     /** MariaDB root on every db host (labs made before it existed have none). */
     dbRootPassword: z.string().optional(),
+    /** requirepass of the Redis servers, and of the Sentinels (likewise optional). */
+    redisPassword: z.string().optional(),
+    sentinelPassword: z.string().optional(),
   }),
   processes: z.record(z.string(), processRecordSchema),
   /** Hosts whose power is off (addresses blackholed, processes killed). */
@@ -65,6 +69,13 @@ export class LabContext {
   /** The db host the layout makes primary at first start (switchovers may move the role later). */
   get initialDbPrimary(): Host {
     return this.hostsOf('db').find((h) => h.role === 'primary')!;
+  }
+
+  /** How to reach a lab Redis or Sentinel, with its password. */
+  redisEndpoint(host: Host): RedisEndpoint {
+    return host.tier === 'sentinel'
+      ? { host: host.address, port: host.services.sentinel, password: this.state.secrets.sentinelPassword }
+      : { host: host.address, port: host.services.redis, password: this.state.secrets.redisPassword };
   }
 
   hostsOf(tier: string): Host[] {
@@ -133,7 +144,7 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     createdAt: new Date().toISOString(),
     seed,
     seeded: false,
-    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret(), dbRootPassword: secret() },
+    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret(), dbRootPassword: secret(), redisPassword: secret(), sentinelPassword: secret() },
     processes: {},
     poweredOff: [],
   });

@@ -16,5 +16,7 @@ export function labFleetEnv(labDir: string): FleetEnv {
     replication: { user: 'repl', password: lab.state.secrets.replPassword },
     sentinelMasterName: SENTINEL_MASTER_NAME,
     l7checkToken: lab.state.secrets.l7checkToken,
+    redisPassword: lab.state.secrets.redisPassword,
+    sentinelPassword: lab.state.secrets.sentinelPassword,
   };
 }

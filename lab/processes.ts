@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sentinelMajorityPrimary, withRedis } from '../drivers/redis/readiness.js';
+import { sentinelMajorityPrimary, withRedis, type RedisEndpoint } from '../drivers/redis/readiness.js';
 import { createConnection } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { runtimeCommand } from '../drivers/haproxy/runtime.js';
@@ -17,8 +17,8 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Replicas lagging more than this are taken out of the read pool by their health agent. */
 export const READ_POOL_MAX_LAG_MS = 3000;
 
-async function pingRedis(address: string, port: number): Promise<boolean> {
-  return (await withRedis({ host: address, port }, (r) => r.ping())) === 'PONG';
+async function pingRedis(endpoint: RedisEndpoint): Promise<boolean> {
+  return (await withRedis(endpoint, (r) => r.ping())) === 'PONG';
 }
 
 async function httpAnswers(url: string): Promise<boolean> {
@@ -90,9 +90,9 @@ function redisSpec(lab: LabContext, host: Host): ProcessSpec {
     // A Redis that restarts first agrees with the Sentinels on its role, so it never serves as a second master.
     prepare: async () => {
       if (!existsSync(p.conf)) {
-        writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary));
+        writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary), { mode: 0o600 });
       } else if (host.tier === 'redis') {
-        const sentinels = lab.hostsOf('sentinel').map((s) => ({ host: s.address, port: s.services.sentinel }));
+        const sentinels = lab.hostsOf('sentinel').map((s) => lab.redisEndpoint(s));
         const named = await sentinelMajorityPrimary(sentinels, SENTINEL_MASTER_NAME);
         if (named) writeFileSync(p.conf, withReplicaOf(readFileSync(p.conf, 'utf8'), named.host === host.address ? undefined : named));
       }
@@ -102,7 +102,7 @@ function redisSpec(lab: LabContext, host: Host): ProcessSpec {
     args: host.tier === 'sentinel' ? [p.conf, '--sentinel'] : [p.conf],
     logFile: join(p.dir, `${host.tier}.out`),
     listens: [{ address: host.address, port }],
-    ready: () => pingRedis(host.address, port),
+    ready: () => pingRedis(lab.redisEndpoint(host)),
   };
 }
 
@@ -130,6 +130,8 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
       listen: { host: host.address, port: host.services.http },
       sentinels: lab.hostsOf('sentinel').map((s) => ({ host: s.address, port: s.services.sentinel })),
       sentinelMasterName: SENTINEL_MASTER_NAME,
+      redisPassword: lab.state.secrets.redisPassword,
+      sentinelPassword: lab.state.secrets.sentinelPassword,
       proxies: lab.hostsOf('proxy').map((p) => ({ host: p.address, writePort: p.services['mysql-write'], readPort: p.services['mysql-read'] })),
       db: { user: 'app', password: lab.state.secrets.appDbPassword, database: NOTIFICATIONS_DB },
       l7checkToken: lab.state.secrets.l7checkToken,

@@ -12,7 +12,7 @@ const BATCH = 5000;
  */
 export async function seedRedisFromDatabase(lab: LabContext): Promise<number> {
   const primary = lab.hostsOf('redis').find((h) => h.role === 'primary')!;
-  const redis = await RedisMassInsert.connect(primary.address, primary.services.redis);
+  const redis = await RedisMassInsert.connect(primary.address, primary.services.redis, lab.state.secrets.redisPassword);
   const db = await rootConnection(lab, lab.initialDbPrimary);
   let count = 0;
   try {

@@ -14,7 +14,7 @@ export async function sentinelStrays(lab: LabContext): Promise<string[]> {
   const strays: string[] = [];
   for (const s of lab.hostsOf('sentinel')) {
     if (lab.state.poweredOff.includes(s.name)) continue;
-    const ips = await withRedis({ host: s.address, port: s.services.sentinel }, async (r) => {
+    const ips = await withRedis(lab.redisEndpoint(s), async (r) => {
       const master = (await r.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME)) as string[] | null;
       const replicas = (await r.call('SENTINEL', 'replicas', SENTINEL_MASTER_NAME)) as string[][];
       return [master?.[0], ...replicas.map((fields) => fields[fields.indexOf('ip') + 1])].filter((x): x is string => !!x);

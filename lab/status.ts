@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { withRedis } from '../drivers/redis/readiness.js';
-import type { Inventory } from '../topology/index.js';
+import type { Host, Inventory } from '../topology/index.js';
 import { showServers, type ServerView } from '../drivers/haproxy/runtime.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME } from './layout.js';
@@ -43,8 +43,8 @@ async function dbRole(lab: LabContext, host: string): Promise<'primary' | 'repli
 }
 
 /** Asks one Redis or Sentinel; undefined when it does not answer. */
-function redisAsk<T>(address: string, port: number, ask: (r: Redis) => Promise<T>): Promise<T | undefined> {
-  return withRedis({ host: address, port }, ask).catch(() => undefined);
+function redisAsk<T>(lab: LabContext, host: Host, ask: (r: Redis) => Promise<T>): Promise<T | undefined> {
+  return withRedis(lab.redisEndpoint(host), ask).catch(() => undefined);
 }
 
 async function appRedisWrites(address: string, port: number): Promise<RedisWriteStats | undefined> {
@@ -68,7 +68,7 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
       const live: HostLiveState = { state, processes };
       if (state !== 'blackholed' && h.tier === 'db') live.role = await dbRole(lab, h.name);
       if (state !== 'blackholed' && h.tier === 'redis') {
-        const role = await redisAsk(h.address, h.services.redis, (r) => r.role());
+        const role = await redisAsk(lab, h, (r) => r.role());
         live.role = role ? (role[0] === 'master' ? 'primary' : 'replica') : 'unknown';
       }
       if (state === 'up' && h.tier === 'app') live.redisWrites = await appRedisWrites(h.address, h.services.http);
@@ -80,7 +80,7 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
   const sentinel: Record<string, string | null> = {};
   for (const s of lab.hostsOf('sentinel')) {
     if (hosts[s.name].state === 'blackholed') continue;
-    const addr = await redisAsk(s.address, s.services.sentinel, (r) => r.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME) as Promise<string[] | null>);
+    const addr = await redisAsk(lab, s, (r) => r.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME) as Promise<string[] | null>);
     sentinel[s.name] = addr ? (byAddress.get(`${addr[0]}:${addr[1]}`) ?? `${addr[0]}:${addr[1]}`) : null;
   }
 

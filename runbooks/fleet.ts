@@ -2,6 +2,7 @@ import { GamedayError, type Host, type Inventory } from '../topology/index.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import type { RuntimeEndpoint } from '../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../drivers/mysql/readiness.js';
+import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 
 /**
  * The drivers a fleet runbook needs, for one inventory. The CLI builds it
@@ -16,6 +17,9 @@ export interface FleetEnv {
   /** The user replicas connect with (needed to repoint them at a switchover). */
   replication: { user: string; password: string };
   sentinelMasterName: string;
+  /** requirepass of the Redis servers, and of the Sentinels, when they have one. */
+  redisPassword?: string;
+  sentinelPassword?: string;
   /** Bearer token of the app's PUT /monitor/l7check, when the fleet has one. */
   l7checkToken?: string;
 }
@@ -46,4 +50,19 @@ export function hostByName(inv: Inventory, name: string): Host {
     throw new GamedayError('UNKNOWN_HOST', `"${name}" is not a host of inventory ${inv.name}`, name, `hosts: ${inv.hosts.map((x) => x.name).join(', ')}`);
   }
   return h;
+}
+
+/** How to reach one Redis server of the fleet (address, port, password). */
+export function redisEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
+  return { host: host.address, port: host.services.redis, password: f.redisPassword };
+}
+
+/** How to reach one Sentinel. */
+export function sentinelEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
+  return { host: host.address, port: host.services.sentinel, password: f.sentinelPassword };
+}
+
+/** Every Sentinel of the inventory. */
+export function sentinelEndpoints(f: FleetEnv, inv: Inventory): RedisEndpoint[] {
+  return inv.hosts.filter((h) => h.tier === 'sentinel').map((h) => sentinelEndpoint(f, h));
 }

@@ -8,7 +8,7 @@ import type { FleetEnv } from './fleet.js';
  * the environment (never from flags, so they stay out of shell history and
  * the journal): GAMEDAY_MYSQL_USER / GAMEDAY_MYSQL_PASSWORD (admin),
  * GAMEDAY_REPL_USER / GAMEDAY_REPL_PASSWORD, GAMEDAY_SENTINEL_MASTER,
- * GAMEDAY_L7CHECK_TOKEN. A proxy's runtime API is its `haproxy-admin` service (TCP).
+ * GAMEDAY_L7CHECK_TOKEN, GAMEDAY_REDIS_PASSWORD, GAMEDAY_SENTINEL_PASSWORD. A proxy's runtime API is its `haproxy-admin` service (TCP).
  */
 export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = process.env): FleetEnv {
   const byName = new Map(inv.hosts.map((h) => [h.name, h]));
@@ -28,5 +28,7 @@ export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = pr
     replication: { user: env.GAMEDAY_REPL_USER ?? 'repl', password: env.GAMEDAY_REPL_PASSWORD ?? '' },
     sentinelMasterName: env.GAMEDAY_SENTINEL_MASTER ?? 'mymaster',
     l7checkToken: env.GAMEDAY_L7CHECK_TOKEN,
+    redisPassword: env.GAMEDAY_REDIS_PASSWORD || undefined,
+    sentinelPassword: env.GAMEDAY_SENTINEL_PASSWORD || undefined,
   };
 }

@@ -3,7 +3,7 @@ import type { Host, Inventory } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, replicaReady, withConnection } from '../drivers/mysql/readiness.js';
 import { redisReadiness, redisReplicaReady, sentinelPrimary, withRedis } from '../drivers/redis/readiness.js';
-import { membershipsOf, type FleetEnv } from './fleet.js';
+import { membershipsOf, redisEndpoint, sentinelEndpoint, type FleetEnv } from './fleet.js';
 
 export type GateResult = { ok: boolean; detail: string };
 
@@ -21,11 +21,11 @@ export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagM
       return replicaReady(r, maxLagMs);
     }
     case 'redis':
-      return redisReplicaReady(await redisReadiness({ host: host.address, port: host.services.redis }));
+      return redisReplicaReady(await redisReadiness(redisEndpoint(f, host)));
     case 'sentinel': {
-      const primary = await sentinelPrimary({ host: host.address, port: host.services.sentinel }, f.sentinelMasterName);
+      const primary = await sentinelPrimary(sentinelEndpoint(f, host), f.sentinelMasterName);
       if (!primary) return { ok: false, detail: 'does not know the primary yet' };
-      const quorum = await withRedis({ host: host.address, port: host.services.sentinel }, (r) => r.call('SENTINEL', 'CKQUORUM', f.sentinelMasterName).then(String, (e: Error) => e.message));
+      const quorum = await withRedis(sentinelEndpoint(f, host), (r) => r.call('SENTINEL', 'CKQUORUM', f.sentinelMasterName).then(String, (e: Error) => e.message));
       return { ok: quorum.startsWith('OK'), detail: quorum };
     }
     case 'proxy':

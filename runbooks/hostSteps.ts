@@ -7,7 +7,7 @@ import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
 import { redisReadiness } from '../drivers/redis/readiness.js';
 import { redisHandOff } from '../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.js';
-import { fleet, hostByName, membershipsOf, type FleetEnv } from './fleet.js';
+import { fleet, hostByName, membershipsOf, redisEndpoint, sentinelEndpoints, type FleetEnv } from './fleet.js';
 import { hostReady, openSessions, pause, upInPools } from './hostGates.js';
 
 const holdInterval = (holdMs: number) => Math.max(100, Math.min(1000, holdMs));
@@ -137,9 +137,8 @@ export function handOffStep(id: string, hostName: string): ActionStep {
         await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms`, { newPrimary: candidate.name, ...result });
         return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
       }
-      if (host.tier === 'redis' && (await redisReadiness({ host: host.address, port: host.services.redis })).role === 'master') {
-        const sentinels = ctx.inventory.hosts.filter((h) => h.tier === 'sentinel').map((s) => ({ host: s.address, port: s.services.sentinel }));
-        const r = await redisHandOff({ oldPrimary: { host: host.address, port: host.services.redis }, sentinels, masterName: f.sentinelMasterName });
+      if (host.tier === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {
+        const r = await redisHandOff({ oldPrimary: redisEndpoint(f, host), sentinels: sentinelEndpoints(f, ctx.inventory), masterName: f.sentinelMasterName });
         const newPrimary = ctx.inventory.hosts.find((h) => h.address === r.newPrimary.host && h.services.redis === r.newPrimary.port)?.name ?? `${r.newPrimary.host}:${r.newPrimary.port}`;
         await ctx.note(`handed the Redis primary from ${host.name} to ${newPrimary} at offset ${r.offset}; writes paused ${r.writePauseMs} ms (catch-up ${r.catchUpMs} ms, promotion ${r.promotionMs} ms)`, { ...r, newPrimary });
         return { handedOff: 'redis-primary', newPrimary, writePauseMs: r.writePauseMs };

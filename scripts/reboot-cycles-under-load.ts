@@ -38,7 +38,7 @@ try {
     const runsDir = join(stateDir, 'runs');
     const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
     const load = startLoadLoop({ frontends: lab.hostsOf('proxy').map((p) => ({ address: p.address, port: p.services.http })), users: lab.state.seed.users, ratePerS: 80, createPercent: 25, markReadPercent: 25, timeoutMs: 1000 });
-    const roles = watchRedisPrimaries(lab.hostsOf('redis').map((h) => ({ name: h.name, host: h.address, port: h.services.redis })));
+    const roles = watchRedisPrimaries(lab.hostsOf('redis').map((h) => ({ name: h.name, ...lab.redisEndpoint(h) })));
     const started = Date.now();
     const run = await execa(process.execPath, [gameday, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--verify', 'all', '--yes'], { reject: false, env: { GAMEDAY_LAB_DIR: dir, GAMEDAY_STATE_DIR: stateDir, GAMEDAY_LOG_LEVEL: 'warn' } });
     const wallS = (Date.now() - started) / 1000;

@@ -24,7 +24,7 @@ const PROBE_KEY = 'gameday:probe:writable';
 
 /** Role and writability of one server now: INFO, then a probe write that must answer within `timeoutMs`. */
 async function probe(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
-  const r = new Redis({ ...e, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis({ host: e.host, port: e.port, password: e.password, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
   r.on('error', () => {});
   try {
     await r.connect();

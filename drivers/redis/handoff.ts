@@ -36,6 +36,10 @@ function replicasOf(info: string): RedisEndpoint[] {
     .map((r) => ({ host: r.ip, port: Number(r.port) }));
 }
 
+function withPassword(e: RedisEndpoint, password: string | undefined): RedisEndpoint {
+  return password === undefined ? e : { ...e, password };
+}
+
 async function roleOf(e: RedisEndpoint): Promise<string | undefined> {
   return withRedis(e, async (r) => field(await r.info('replication'), 'role')).catch(() => undefined);
 }
@@ -66,7 +70,7 @@ export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?
       const info = await old.info('replication');
       if (field(info, 'role') !== 'master') throw new Error(`${t.oldPrimary.host}:${t.oldPrimary.port} is not a primary any more`);
       const offset = Number(field(info, 'master_repl_offset'));
-      const caughtUp = await waitForReplicas(old, offset, catchUpTimeoutMs);
+      const caughtUp = (await waitForReplicas(old, offset, catchUpTimeoutMs, t.oldPrimary.password)).map((r) => withPassword(r, t.oldPrimary.password));
       const catchUpMs = Date.now() - pausedAt;
       const sentinel = await firstAnswering(t.sentinels);
       const askedAt = Date.now();
@@ -95,12 +99,12 @@ export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?
  * (their own offset is current), not of the primary's INFO, whose view of
  * them is refreshed only by their once-a-second acknowledgements.
  */
-async function waitForReplicas(old: Redis, offset: number, timeoutMs: number): Promise<RedisEndpoint[]> {
+async function waitForReplicas(old: Redis, offset: number, timeoutMs: number, password: string | undefined): Promise<RedisEndpoint[]> {
   const replicas = replicasOf(await old.info('replication'));
   if (replicas.length === 0) throw new Error('the primary has no replica to hand off to; nothing was changed');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const offsets = await Promise.all(replicas.map((r) => withRedis(r, async (c) => Number(field(await c.info('replication'), 'slave_repl_offset') ?? -1)).catch(() => -1)));
+    const offsets = await Promise.all(replicas.map((r) => withRedis(withPassword(r, password), async (c) => Number(field(await c.info('replication'), 'slave_repl_offset') ?? -1)).catch(() => -1)));
     if (offsets.every((o) => o >= offset)) return replicas;
     if (Date.now() > deadline) {
       throw new Error(`the replicas did not reach offset ${offset} in ${timeoutMs} ms (${replicas.map((r, i) => `${r.host}:${r.port} at ${offsets[i]}`).join(', ')}); nothing was changed`);

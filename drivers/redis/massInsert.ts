@@ -24,11 +24,14 @@ export class RedisMassInsert {
     socket.on('close', () => this.fail(new Error('Redis closed the connection during mass insertion')));
   }
 
-  static connect(host: string, port: number, maxInFlight = 50_000): Promise<RedisMassInsert> {
+  /** Opens the connection; with a password, AUTH goes first (its +OK counts as one reply). */
+  static connect(host: string, port: number, password?: string, maxInFlight = 50_000): Promise<RedisMassInsert> {
     return new Promise((resolve, reject) => {
       const s = createConnection({ host, port }, () => {
         s.off('error', reject);
-        resolve(new RedisMassInsert(s, maxInFlight));
+        const m = new RedisMassInsert(s, maxInFlight);
+        if (password !== undefined) void m.send([['AUTH', password]]);
+        resolve(m);
       });
       s.once('error', reject);
     });

@@ -3,11 +3,13 @@ import { Redis } from 'ioredis';
 export interface RedisEndpoint {
   host: string;
   port: number;
+  /** requirepass of that server (a Sentinel has its own); never journaled or logged. */
+  password?: string;
 }
 
 /** A short-lived connection that never retries: gates want an answer now, not later. */
 export async function withRedis<T>(e: RedisEndpoint, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ ...e, lazyConnect: true, connectTimeout: 1000, commandTimeout: 2000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const r = new Redis({ host: e.host, port: e.port, password: e.password, lazyConnect: true, connectTimeout: 1000, commandTimeout: 2000, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -58,7 +60,7 @@ export function redisReplicaReady(r: RedisReadiness): { ok: boolean; detail: str
 export async function sentinelPrimary(sentinel: RedisEndpoint, masterName: string): Promise<RedisEndpoint | null> {
   return withRedis(sentinel, async (r) => {
     const a = (await r.call('SENTINEL', 'get-master-addr-by-name', masterName)) as string[] | null;
-    return a ? { host: a[0], port: Number(a[1]) } : null;
+    return a ? { host: a[0], port: Number(a[1]) } : null; // an address: the caller adds the data nodes' password
   });
 }
 

@@ -9,6 +9,9 @@ export const appConfigSchema = z.object({
   listen: endpoint,
   sentinels: z.array(endpoint).min(1),
   sentinelMasterName: z.string(),
+  /** requirepass of the Redis servers and of the Sentinels (absent: none). */
+  redisPassword: z.string().optional(),
+  sentinelPassword: z.string().optional(),
   /** Both proxies: the app uses the first that answers, and moves to the other when one is gone. */
   proxies: z.array(z.object({ host: z.string(), writePort: z.number().int(), readPort: z.number().int() })).min(1),
   db: z.object({ user: z.string(), password: z.string(), database: z.string() }),

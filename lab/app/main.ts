@@ -15,6 +15,8 @@ const config = readAppConfig(process.argv[2]);
 const redis = withNotificationCommands(new Redis({
   sentinels: config.sentinels,
   name: config.sentinelMasterName,
+  password: config.redisPassword,
+  sentinelPassword: config.sentinelPassword,
   connectTimeout: 1000,
   commandTimeout: 1000,
   maxRetriesPerRequest: 2,

@@ -8,6 +8,9 @@ export function redisPaths(lab: LabContext, host: Host) {
   return { dir, conf: join(dir, host.tier === 'sentinel' ? 'sentinel.conf' : 'redis.conf'), log: join(dir, `${host.tier}.log`) };
 }
 
+/** A config line that needs a secret, left out for a lab made before the secret existed. The config file is 0600. */
+const auth = (line: string, secret: string | undefined) => (secret ? line : '');
+
 /** The process title keeps the config path, so the lab can tell its own processes by PID and path. */
 const TITLE = 'proc-title-template "{title} {listen-addr} {server-mode} {config-file}"';
 
@@ -28,6 +31,8 @@ protected-mode no
 dir ${p.dir}
 logfile ${p.log}
 ${TITLE}
+${auth(`requirepass ${lab.state.secrets.redisPassword}`, lab.state.secrets.redisPassword)}
+${auth(`masterauth ${lab.state.secrets.redisPassword}`, lab.state.secrets.redisPassword)}
 appendonly yes
 appendfsync everysec
 aof-load-truncated yes
@@ -52,6 +57,9 @@ sentinel resolve-hostnames no
 sentinel announce-ip ${host.address}
 sentinel monitor ${SENTINEL_MASTER_NAME} ${primary.address} ${primary.services.redis} 2
 # Faster than the 30 s default so a lab game day sees the failover in seconds.
+${auth(`sentinel auth-pass ${SENTINEL_MASTER_NAME} ${lab.state.secrets.redisPassword}`, lab.state.secrets.redisPassword)}
+${auth(`requirepass ${lab.state.secrets.sentinelPassword}`, lab.state.secrets.sentinelPassword)}
+${auth(`sentinel sentinel-pass ${lab.state.secrets.sentinelPassword}`, lab.state.secrets.sentinelPassword)}
 sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 5000
 sentinel failover-timeout ${SENTINEL_MASTER_NAME} 60000
 sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1

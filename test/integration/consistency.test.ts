@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { applyNotification, keys, withNotificationCommands, type Notification } from '../../drivers/notificationStore.js';
 import { cli, sharedLab } from './helpers.js';
+import { slackReceiver } from '../fixtures/runbooks/slackReceiver.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'gameday-consistency-'));
 const env = () => ({ GAMEDAY_LAB_DIR: inject('labDir'), GAMEDAY_STATE_DIR: stateDir });
@@ -15,11 +15,11 @@ describe('Redis against MariaDB: the apply script, verify, repair, and the runbo
   const lab = sharedLab();
   const primary = lab.host('redis-1');
   const replica = lab.host('redis-2');
-  const redis = withNotificationCommands(new Redis({ host: primary.address, port: primary.services.redis, maxRetriesPerRequest: 1 }));
-  let receiver: Server | undefined;
-  afterAll(() => {
+  const redis = withNotificationCommands(new Redis({ ...lab.redisEndpoint(primary), maxRetriesPerRequest: 1 }));
+  let receiver: Awaited<ReturnType<typeof slackReceiver>> | undefined;
+  afterAll(async () => {
     redis.disconnect();
-    receiver?.close();
+    await receiver?.close();
   });
 
   const notification = (id: number, readAt: string | null): Notification => ({ id, title: `t${id}`, body: 'b', createdAt: '2026-12-01T00:00:00.000Z', readAt });
@@ -47,7 +47,7 @@ describe('Redis against MariaDB: the apply script, verify, repair, and the runbo
   });
 
   it('is refused by a replica up front, so a demoted primary never applies it', async () => {
-    const onReplica = withNotificationCommands(new Redis({ host: replica.address, port: replica.services.redis, maxRetriesPerRequest: 0 }));
+    const onReplica = withNotificationCommands(new Redis({ ...lab.redisEndpoint(replica), maxRetriesPerRequest: 0 }));
     try {
       await expect(applyNotification(onReplica, 900_003, notification(1, null))).rejects.toThrow(/READONLY/);
       expect(await onReplica.exists(keys.data(900_003))).toBe(0);
@@ -92,24 +92,14 @@ describe('Redis against MariaDB: the apply script, verify, repair, and the runbo
   });
 
   it('fails recover-host when Redis disagrees with MariaDB, says how to repair, and tells Slack', async () => {
-    const messages: string[] = [];
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        messages.push(JSON.parse(body).text);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
-    const port = (receiver.address() as { port: number }).port;
+    receiver = await slackReceiver();
     await redis.incrby(keys.unread(44), 3);
 
-    const run = await cli(['runbook', 'run', 'recover-host', '--host', 'app-3', '--ramp', '100', '--ramp-hold', '1s', '--verify', 'all', '--slack-webhook', `http://127.0.0.1:${port}/hook`], env());
+    const run = await cli(['runbook', 'run', 'recover-host', '--host', 'app-3', '--ramp', '100', '--ramp-hold', '1s', '--verify', 'all', '--slack-webhook', receiver.url], env());
     expect(run.exitCode, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toContain('Redis disagrees with MariaDB for 1 users (counter 1)');
     expect(run.stdout).toContain('gameday warmup redis verify --users 44 --repair');
-    expect(messages.some((m) => m.includes('verify-notifications') && m.includes('Redis disagrees with MariaDB'))).toBe(true);
+    expect(receiver.texts().some((m) => m.includes('verify-notifications') && m.includes('Redis disagrees with MariaDB'))).toBe(true);
 
     expect((await cli(['warmup', 'redis', 'verify', '--users', '44', '--repair'], env())).exitCode).toBe(0);
     const clean = await cli(['runbook', 'run', 'recover-host', '--host', 'app-3', '--ramp', '100', '--ramp-hold', '1s'], env());

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { mariadbPaths } from '../../lab/configs/mariadb.js';
 import { rootQuery, sharedLab } from './helpers.js';
+import { withRedis } from '../../drivers/redis/readiness.js';
 
 /** Runs a command as the unprivileged user nobody, as any local user could. */
 const asNobody = (cmd: string, args: string[]) => execa('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', cmd, ...args], { reject: false, timeout: 10_000 });
 
-describe('the lab\'s MariaDB keeps other local users out (issue 9, item 1, MariaDB part)', () => {
+describe('the lab keeps other local users out of its MariaDB, Redis and Sentinel (issue 9, item 1)', () => {
   const lab = sharedLab();
   const db = lab.host('db-1');
   const paths = mariadbPaths(lab, db);
@@ -42,5 +43,23 @@ describe('the lab\'s MariaDB keeps other local users out (issue 9, item 1, Maria
   it('has no account without a password', async () => {
     const rows = await rootQuery(lab, 'db-1', "SELECT user, host FROM mysql.user WHERE user <> 'mariadb.sys' AND (password = '' AND authentication_string = '')");
     expect(rows).toEqual([]);
+  });
+
+  it('answers no Redis or Sentinel command without the password, and their files are out of reach', async () => {
+    const redis = lab.host('redis-1');
+    const sentinel = lab.host('sentinel-1');
+    for (const [host, port, args] of [
+      [redis.address, redis.services.redis, ['FLUSHALL']],
+      [redis.address, redis.services.redis, ['GET', 'notif:{1}:unread']],
+      [sentinel.address, sentinel.services.sentinel, ['SENTINEL', 'FAILOVER', 'notifications']],
+    ] as const) {
+      const r = await asNobody('redis-cli', ['-h', host, '-p', String(port), ...args]);
+      expect(`${r.stdout}${r.stderr}`, args.join(' ')).toMatch(/NOAUTH|Authentication required/);
+    }
+    const conf = await asNobody('cat', [join(lab.hostDir('redis-1'), 'redis.conf')]);
+    expect(conf.stderr).toMatch(/Permission denied/);
+    // FLUSHALL did not reach the data, and Sentinel still names the same primary.
+    expect(await withRedis(lab.redisEndpoint(redis), (r) => r.dbsize())).toBeGreaterThan(1000);
+    expect(await withRedis(lab.redisEndpoint(sentinel), (r) => r.call('SENTINEL', 'get-master-addr-by-name', 'notifications'))).toEqual([redis.address, '6379']);
   });
 });

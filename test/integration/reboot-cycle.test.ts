@@ -31,7 +31,7 @@ describe('reboot-stale: every lab host goes round under load', () => {
     const lab = await labUp({ dir, octet: 24, seed: { users: 1000, notificationsPerUser: 20, readPercent: 70 } });
     // Write-heavy: 80 requests/s, a quarter creates and a quarter mark-reads (40 writes/s), for the whole cycle.
     const loop = startLoadLoop({ frontends: lab.hostsOf('proxy').map((p) => ({ address: p.address, port: p.services.http })), users: 1000, ratePerS: 80, createPercent: 25, markReadPercent: 25, timeoutMs: 1000 });
-    const redisRoles = watchRedisPrimaries(lab.hostsOf('redis').map((h) => ({ name: h.name, host: h.address, port: h.services.redis })));
+    const redisRoles = watchRedisPrimaries(lab.hostsOf('redis').map((h) => ({ name: h.name, ...lab.redisEndpoint(h) })));
     const started = Date.now();
     const run = await execa(process.execPath, [GAMEDAY, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--ramp-hold', '1s', '--ready-samples', '2', '--drain-timeout', '5s', '--verify', 'all'], {
       reject: false,

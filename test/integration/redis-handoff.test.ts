@@ -22,8 +22,8 @@ import { waitFor } from './helpers.js';
 describe('Redis hand-off: lossless under load, and no second master after a restart', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'gameday-redis-')), 'lab');
   let lab: LabContext;
-  const sentinels = () => lab.hostsOf('sentinel').map((s) => ({ host: s.address, port: s.services.sentinel }));
-  const servers = () => lab.hostsOf('redis').map((h) => ({ name: h.name, host: h.address, port: h.services.redis }));
+  const sentinels = () => lab.hostsOf('sentinel').map((s) => lab.redisEndpoint(s));
+  const servers = () => lab.hostsOf('redis').map((h) => ({ name: h.name, ...lab.redisEndpoint(h) }));
   const primaryName = async () => {
     const p = await sentinelMajorityPrimary(sentinels(), SENTINEL_MASTER_NAME);
     return lab.hostsOf('redis').find((h) => h.address === p?.host)!.name;
@@ -47,10 +47,10 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
     for (let i = 0; i < 4; i++) {
       const before = await primaryName();
       const old = lab.host(before);
-      const r = await redisHandOff({ oldPrimary: { host: old.address, port: old.services.redis }, sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME });
+      const r = await redisHandOff({ oldPrimary: lab.redisEndpoint(old), sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME });
       pauses.push(r.writePauseMs);
       expect(await primaryName()).not.toBe(before);
-      expect((await redisReadiness({ host: old.address, port: old.services.redis })).role).toBe('slave');
+      expect((await redisReadiness(lab.redisEndpoint(old))).role).toBe('slave');
       // Lifted by the hand-off itself, not by the pause's safety timeout.
       expect(r.writePauseMs).toBeLessThan(15_000);
       await sleep(3000);
@@ -77,10 +77,10 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
   it('restarts a handed-off primary as a replica: never two writable masters at any 100 ms sample', async () => {
     const before = await primaryName();
     const old = lab.host(before);
-    await redisHandOff({ oldPrimary: { host: old.address, port: old.services.redis }, sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME });
+    await redisHandOff({ oldPrimary: lab.redisEndpoint(old), sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME });
     const roles = watchRedisPrimaries(servers());
     await rebootHost(lab, before);
-    await waitFor(`${before} linked as a replica`, async () => (await redisReadiness({ host: old.address, port: old.services.redis })).masterLinkUp, 30_000);
+    await waitFor(`${before} linked as a replica`, async () => (await redisReadiness(lab.redisEndpoint(old))).masterLinkUp, 30_000);
     await sleep(1000);
     const split = await roles.stop();
     expect(split.twoWritable).toEqual([]);
@@ -95,7 +95,7 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
     const roles = watchRedisPrimaries(servers());
     await powerOn(lab, before);
     // Its config still named it master; it must come up following the new primary.
-    expect((await redisReadiness({ host: old.address, port: old.services.redis })).role).toBe('slave');
+    expect((await redisReadiness(lab.redisEndpoint(old))).role).toBe('slave');
     await sleep(12_000); // longer than Sentinel's round that used to demote it
     const split = await roles.stop();
     expect(split.samples).toBeGreaterThan(80);

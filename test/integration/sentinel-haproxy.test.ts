@@ -12,7 +12,7 @@ describe('Sentinel and HAProxy in the lab', () => {
   it('has every Sentinel knowing the Redis primary, its replica and the other Sentinels, and nothing outside the lab', async () => {
     const [primary, replica] = [lab.host('redis-1'), lab.host('redis-2')];
     for (const s of lab.hostsOf('sentinel')) {
-      const r = new Redis({ host: s.address, port: s.services.sentinel, maxRetriesPerRequest: 1 });
+      const r = new Redis({ ...lab.redisEndpoint(s), maxRetriesPerRequest: 1 });
       try {
         expect(await r.call('SENTINEL', 'get-master-addr-by-name', 'notifications')).toEqual([primary.address, '6379']);
         const replicas = (await r.call('SENTINEL', 'replicas', 'notifications')) as string[][];
