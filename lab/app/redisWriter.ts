@@ -18,7 +18,6 @@ export interface RedisWriteStats {
 interface PendingWrite {
   userId: number;
   n: Notification;
-  attempts: number;
 }
 
 /**
@@ -90,7 +89,7 @@ export class RedisWriter {
     // One entry per notification and state: a later read state replaces an unread one (read is final).
     const key = `${n.id}:${n.readAt === null ? 'unread' : 'read'}`;
     if (!this.queue.has(key)) this.counts.queued++;
-    this.queue.set(key, { userId, n, attempts: 0 });
+    this.queue.set(key, { userId, n });
   }
 
   private repairing = false;
@@ -104,7 +103,6 @@ export class RedisWriter {
           this.queue.delete(key);
           this.counts.repaired++;
         } catch {
-          w.attempts++;
           return; // Redis is still away: try the rest on the next round
         }
       }
