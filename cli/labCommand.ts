@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import Table from 'cli-table3';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { GamedayError } from '../topology/index.js';
 import { defaultLabDir, requireLab, openLab, seedSchema, DEFAULT_SEED, type SeedSize } from '../lab/context.js';
 import { labUpPhases, type LabUpOptions } from '../lab/up.js';
@@ -8,6 +10,7 @@ import { labDown } from '../lab/down.js';
 import { labStatus, type LabStatus } from '../lab/status.js';
 import { withLabLock } from '../lab/labLock.js';
 import { powerOff, powerOn } from '../lab/power.js';
+import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, LAB_LAYOUTS, labInventory, type LabLayout } from '../lab/layout.js';
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
 
@@ -26,6 +29,20 @@ export interface LabUpFlags {
   users?: string;
   perUser?: string;
   readPercent?: string;
+  layout?: string;
+}
+
+/** The --layout flag's value, checked: one clear error naming the flag and the valid layouts. */
+export function layoutFlag(value: string | undefined): LabLayout | undefined {
+  if (value === undefined) return undefined;
+  if (!isLabLayout(value)) {
+    throw new GamedayError('BAD_FLAG', `unknown layout "${value}"; valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`, '--layout', 'see "gameday lab up --help" for what each layout is');
+  }
+  return value;
+}
+
+function layoutHelp(): string {
+  return `\nLayouts (--layout):\n${LAB_LAYOUTS.map((l) => `  ${l.name.padEnd(12)} ${l.description}${l.name === DEFAULT_LAB_LAYOUT ? ' (default)' : ''}`).join('\n')}\n`;
 }
 
 export function labUpOptions(flags: LabUpFlags): LabUpOptions {
@@ -40,7 +57,8 @@ export function labUpOptions(flags: LabUpFlags): LabUpOptions {
           readPercent: readPercent ?? DEFAULT_SEED.readPercent,
         })
       : undefined;
-  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed };
+  const layout = layoutFlag(flags.layout);
+  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}) };
 }
 
 /** Brings the lab up with a step list on the terminal; returns the wall time in ms. */
@@ -72,7 +90,8 @@ export function renderStatus(s: LabStatus): string {
     const live = s.live.hosts[h.name];
     table.push([h.name, h.tier, `${h.zone}/${h.rack}`, h.address, live.state, live.role ?? '']);
   }
-  const lines = [table.toString()];
+  const description = LAB_LAYOUTS.find((l) => l.name === s.live.layout)?.description;
+  const lines = [`Layout: ${s.live.layout}${description ? ` (${description})` : ''}`, table.toString()];
   const views = Object.entries(s.live.sentinel).map(([k, v]) => `${k}: ${v ?? 'unknown'}`);
   lines.push(`Sentinel's Redis primary: ${views.join(', ') || 'no Sentinel answers'}`);
   for (const [proxy, servers] of Object.entries(s.live.haproxy)) {
@@ -102,6 +121,8 @@ export function registerLab(program: Command): void {
     .option('--users <n>', `users to seed (default ${DEFAULT_SEED.users})`)
     .option('--per-user <n>', `notifications per user (default ${DEFAULT_SEED.notificationsPerUser})`)
     .option('--read-percent <n>', `share of notifications already read (default ${DEFAULT_SEED.readPercent})`)
+    .option('--layout <name>', `where the hosts stand: ${LAB_LAYOUT_NAMES.join(' or ')} (default ${DEFAULT_LAB_LAYOUT}; fixed for the lab's life)`)
+    .addHelpText('after', layoutHelp())
     .action(
       action(async (flags: LabUpFlags) => {
         const ms = await runLabUp(labUpOptions(flags));
@@ -118,6 +139,33 @@ export function registerLab(program: Command): void {
       action(async (flags: { dir?: string; json?: boolean }) => {
         const status = await labStatus(requireLab(flags.dir ?? defaultLabDir()));
         process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`);
+      }),
+    );
+
+  lab
+    .command('inventory')
+    .description("The lab's inventory as an inventory file (for \"gameday placement check <file>\" and runbooks' --inventory)")
+    .option(...dirOption)
+    .option('--layout <name>', `a layout's inventory without a lab: ${LAB_LAYOUT_NAMES.join(' or ')} (addresses of --octet, default ${DEFAULT_LAB_OCTET})`)
+    .option('--octet <n>', 'with --layout: second octet of the addresses')
+    .option('--out <file>', 'write it here instead of stdout')
+    .addHelpText('after', layoutHelp())
+    .action(
+      action(async (flags: { dir?: string; layout?: string; octet?: string; out?: string }) => {
+        const layout = layoutFlag(flags.layout);
+        const octet = intFlag('--octet', flags.octet, 1, 254);
+        if (octet !== undefined && layout === undefined) {
+          throw new GamedayError('USAGE', 'only with --layout (a running lab has its own addresses)', '--octet', 'e.g. gameday lab inventory --layout outage-2017 --octet 30');
+        }
+        const dir = flags.dir ?? defaultLabDir();
+        const found = layout ? undefined : requireLab(dir);
+        const inv = found ? found.inventory : labInventory(octet ?? DEFAULT_LAB_OCTET, layout);
+        const source = found ? `the lab in ${dir} (layout ${found.layout})` : `layout ${layout}, addresses 127.${octet ?? DEFAULT_LAB_OCTET}.x.y`;
+        const text = `# gameday lab inventory: ${source}\n${stringify(inv)}`;
+        if (flags.out) {
+          writeFileSync(flags.out, text);
+          process.stderr.write(`wrote ${flags.out}: ${source}\n`);
+        } else process.stdout.write(text);
       }),
     );
 

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { cellText, loadInventory, placementCheck, type Inventory, type PlacementCheck } from '../topology/index.js';
 import { action } from './run.js';
 import { labInventory } from '../lab/layout.js';
+import { defaultLabDir, openLab } from '../lab/context.js';
 
 export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean): string {
   const table = new Table({ head: ['domain', ...check.columns], style: { head: [], border: [] } });
@@ -21,7 +22,8 @@ export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean):
 
 /** The inventory named on the command line, or the lab's own when none is given. */
 export function inventoryFrom(file: string | undefined): Inventory {
-  return file ? loadInventory(file) : labInventory();
+  // Without a file: the running lab's inventory (its layout), else the default lab layout.
+  return file ? loadInventory(file) : (openLab(defaultLabDir())?.inventory ?? labInventory());
 }
 
 export function registerPlacement(program: Command): void {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GamedayError, type Host, type Inventory } from '../topology/index.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
-import { DEFAULT_LAB_OCTET, labInventory } from './layout.js';
+import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
 export const seedSchema = z.object({
@@ -21,6 +21,8 @@ export type ProcessRecord = z.infer<typeof processRecordSchema>;
 /** What the lab remembers between commands, in <dir>/state.json. */
 const stateSchema = z.object({
   octet: z.number().int().min(1).max(254),
+  /** Where the hosts stand (lab/layout.ts); fixed for the lab's life. Labs made before layouts existed are spread. */
+  layout: z.enum(LAB_LAYOUT_NAMES).default(DEFAULT_LAB_LAYOUT),
   createdAt: z.string(),
   seed: seedSchema,
   seeded: z.boolean(),
@@ -48,7 +50,12 @@ export class LabContext {
     readonly dir: string,
     readonly state: LabState,
   ) {
-    this.inventory = labInventory(state.octet);
+    this.inventory = labInventory(state.octet, state.layout);
+  }
+
+  /** The layout the lab was brought up with. */
+  get layout(): LabLayout {
+    return this.state.layout;
   }
 
   get stateFile(): string {
@@ -137,10 +144,11 @@ export function requireLab(dir: string): LabContext {
 }
 
 /** A new lab's state, with fresh secrets. */
-export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED): LabContext {
+export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT): LabContext {
   const secret = () => randomBytes(12).toString('hex');
   return new LabContext(dir, {
     octet,
+    layout,
     createdAt: new Date().toISOString(),
     seed,
     seeded: false,

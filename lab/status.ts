@@ -4,7 +4,7 @@ import { withRedis } from '../drivers/redis/readiness.js';
 import type { Host, Inventory } from '../topology/index.js';
 import { showServers, type ServerView } from '../drivers/haproxy/runtime.js';
 import type { LabContext } from './context.js';
-import { SENTINEL_MASTER_NAME } from './layout.js';
+import { SENTINEL_MASTER_NAME, type LabLayout } from './layout.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { isRunning } from './supervisor.js';
 import { rootConnection } from './bootstrap.js';
@@ -25,6 +25,8 @@ export interface HostLiveState {
 export interface LabStatus extends Inventory {
   live: {
     dir: string;
+    /** The layout the lab was brought up with (lab/layout.ts LAB_LAYOUTS). */
+    layout: LabLayout;
     hosts: Record<string, HostLiveState>;
     /** Which Redis host each live Sentinel names as primary. */
     sentinel: Record<string, string | null>;
@@ -89,5 +91,5 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
     if (hosts[p.name].state === 'blackholed') continue;
     haproxy[p.name] = await showServers(haproxyPaths(lab, p).socket).catch(() => []);
   }
-  return { ...lab.inventory, live: { dir: lab.dir, hosts, sentinel, haproxy } };
+  return { ...lab.inventory, live: { dir: lab.dir, layout: lab.layout, hosts, sentinel, haproxy } };
 }

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { GamedayError, type Host } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
-import { DEFAULT_LAB_OCTET } from './layout.js';
+import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, type LabLayout } from './layout.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { processSpecsOf } from './processes.js';
@@ -19,6 +19,8 @@ export interface LabUpOptions {
   dir: string;
   octet?: number;
   seed?: SeedSize;
+  /** Where the hosts stand (default spread); an existing lab keeps its own and refuses another. */
+  layout?: LabLayout;
 }
 
 /** One step of bringing the lab up, so the CLI can show progress and tests can run it plainly. */
@@ -45,8 +47,19 @@ async function checkTools(): Promise<void> {
 
 /** Opens the lab in `dir` or prepares a new one; refuses options that contradict an existing lab. */
 function prepareLab(opts: LabUpOptions): LabContext {
+  if (opts.layout !== undefined && !isLabLayout(opts.layout)) {
+    throw new GamedayError('BAD_FLAG', `unknown layout "${String(opts.layout)}"; valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`, '--layout', `e.g. --layout ${LAB_LAYOUT_NAMES[1]}`);
+  }
   const existing = openLab(opts.dir);
-  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED);
+  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT);
+  if (opts.layout !== undefined && opts.layout !== existing.state.layout) {
+    throw new GamedayError(
+      'LAB_EXISTS',
+      `the lab here was brought up with layout ${existing.state.layout}, not ${opts.layout}; a lab's hosts cannot move`,
+      opts.dir,
+      `run "gameday lab down" first, then "gameday lab up --layout ${opts.layout}", or use another --dir and --octet`,
+    );
+  }
   if (opts.octet !== undefined && opts.octet !== existing.state.octet) {
     throw new GamedayError('LAB_EXISTS', `a lab with addresses 127.${existing.state.octet}.x.y already lives here`, opts.dir, 'run "gameday lab down" first, or use another --dir');
   }
