@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever gameday needs that this machine lacks, skipping what is
 # there and saying what it does: npm dependencies; Debian's mariadb-server,
-# redis-server, haproxy and nftables; the vegeta load generator (built with
-# go install into .gameday/bin when it is not on PATH).
+# redis-server, haproxy and nftables; chromium (headless, to test that the
+# game-day report renders); the vegeta load generator (built with go install
+# into .gameday/bin when it is not on PATH).
 # When it cannot install (not root, no apt, no Go) it stops with the command
 # to run by hand.
 set -euo pipefail
@@ -23,11 +24,11 @@ else
   say "npm dependencies: present"
 fi
 
-# 2. Debian packages: the real servers the lab runs
-declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables [sshd]=openssh-server )
+# 2. Debian packages: the real servers the lab runs, and the browser the report test opens
+declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables [sshd]=openssh-server [chromium]=chromium )
 missing=()
-for tool in mariadbd mariadb-install-db redis-server haproxy nft sshd; do
-  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+for tool in mariadbd mariadb-install-db redis-server haproxy nft sshd chromium; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ] && [ ! -x "/usr/bin/$tool" ]; then
     pkg=${package_of[$tool]}
     [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
   fi
@@ -46,7 +47,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   sh -c "$cmd" >&2
 else
-  say "Debian packages (mariadb-server, redis-server, haproxy, nftables, openssh-server): present"
+  say "Debian packages (mariadb-server, redis-server, haproxy, nftables, openssh-server, chromium): present"
 fi
 
 # 3. The load generator

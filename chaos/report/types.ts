@@ -1,0 +1,89 @@
+import type { RequestKind } from '../load/targets.js';
+
+/**
+ * A game day's report: what `report.json` holds, and what report.md,
+ * report.html and `chaos compare` are rendered from. Times are ISO strings;
+ * `second` counts from the start of the load.
+ */
+export interface GameDayReport {
+  runId: string;
+  scenario: { name: string; description: string; file: string };
+  /** The lab layout or inventory it ran against. */
+  target: { inventory: string; layout?: string };
+  startedAt: string;
+  endedAt: string;
+  /** passed: every check held; failed: a check failed; aborted: stopped or an error before the end; refused: the pre-flight said no. */
+  verdict: 'passed' | 'failed' | 'aborted' | 'refused';
+  /** One line for people: why this verdict. */
+  verdictReason: string;
+  preflight: Preflight;
+  /** Markers for the timeline: each fault, undo, failover event, response and check verdict. */
+  events: TimelineEvent[];
+  /** Requests per second since the load began. */
+  timeline: TimelineSecond[];
+  checks: CheckResult[];
+  load: LoadTotals;
+  /** What the checks' own sampling cost: samples taken and their mean duration, per probe. */
+  probes: Array<{ name: string; intervalMs: number; samples: number; meanMs: number; failedSamples: number }>;
+}
+
+export interface Preflight {
+  faults: Array<{
+    fault: string;
+    target: string;
+    hosts: string[];
+    /** Per tier or pool the fault touches: members left against what it needs. */
+    blastRadius: Array<{ what: string; left: number; needed: number; ok: boolean }>;
+  }>;
+  /** true when every fault leaves every tier and pool enough members. */
+  safe: boolean;
+  /** The scenario said `expect: breaks` (the 2017 replay). */
+  expectBreaks: boolean;
+  steadyState: { ok: boolean; detail: string };
+}
+
+export interface TimelineEvent {
+  at: string;
+  /** Seconds since the load began (may be negative: before the load). */
+  second: number;
+  kind: 'fault' | 'undo' | 'failover' | 'response' | 'check' | 'note';
+  label: string;
+  detail?: string;
+  /** For check markers: whether it held. */
+  passed?: boolean;
+}
+
+export interface TimelineSecond {
+  second: number;
+  ok: Record<RequestKind, number>;
+  failed: Record<RequestKind, number>;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface CheckResult {
+  /** Stable id, e.g. "dead-servers-leave-pools". */
+  id: string;
+  /** What it asserts, in words. */
+  title: string;
+  passed: boolean;
+  /** What it measured, in words: "db-2 left db-read on proxy-1 after 2.1 s (limit 5 s)". */
+  detail: string;
+  /** Named figures, in ms where a time: detectedMs, failedOverMs, recoveredMs, limitMs, ... */
+  measured: Record<string, number | string | null>;
+  /** When the check reached its verdict. */
+  at: string;
+}
+
+export interface LoadTotals {
+  ratePerS: number;
+  durationS: number;
+  requests: number;
+  failed: number;
+  byKind: Record<RequestKind, { requests: number; failed: number; p50Ms: number; p99Ms: number }>;
+  /** First to last failed request, in ms (0 when none failed). */
+  errorWindowMs: number;
+  firstFailureAt?: string;
+  lastFailureAt?: string;
+  acked: { created: number; markedRead: number };
+}
