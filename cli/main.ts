@@ -4,6 +4,7 @@ import { registerLab } from './labCommand.js';
 import { registerInventory } from './inventoryCommand.js';
 import { registerRunbook } from './runbookCommand.js';
 import { registerWarmup } from './warmupCommand.js';
+import { registerChaos } from './chaosCommand.js';
 import { ignoreOutputErrors } from '../runbooks/engine/signals.js';
 
 ignoreOutputErrors();
@@ -22,6 +23,7 @@ registerLab(program);
 registerInventory(program);
 registerRunbook(program);
 registerWarmup(program);
+registerChaos(program);
 
 try {
   await program.parseAsync(process.argv);

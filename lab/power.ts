@@ -33,8 +33,12 @@ function resolveTarget(lab: LabContext, target: string): Domain {
  * processes are SIGKILLed.
  */
 export async function powerOff(lab: LabContext, target: string): Promise<PowerResult> {
-  const domain = resolveTarget(lab, target);
-  return withLabLock(lab.dir, `power-off ${target}`, async () => {
+  return powerOffDomain(lab, resolveTarget(lab, target));
+}
+
+/** Power loss of any set of lab hosts at once (a game day's fault). */
+export async function powerOffDomain(lab: LabContext, domain: Domain): Promise<PowerResult> {
+  return withLabLock(lab.dir, `power-off ${domain.name}`, async () => {
     lab.reload();
     const addresses = domain.hosts.map((h) => lab.host(h).address);
     const withNft = await nftAvailable();
@@ -53,8 +57,12 @@ export async function powerOff(lab: LabContext, target: string): Promise<PowerRe
  * reconnecting by themselves).
  */
 export async function powerOn(lab: LabContext, target: string): Promise<PowerResult> {
-  const domain = resolveTarget(lab, target);
-  return withLabLock(lab.dir, `power-on ${target}`, async () => {
+  return powerOnDomain(lab, resolveTarget(lab, target));
+}
+
+/** Power comes back to any set of lab hosts (the undo of powerOffDomain). */
+export async function powerOnDomain(lab: LabContext, domain: Domain): Promise<PowerResult> {
+  return withLabLock(lab.dir, `power-on ${domain.name}`, async () => {
     lab.reload();
     const withNft = await nftAvailable();
     if (withNft) await lift(lab.nftTable, domain.hosts.map((h) => lab.host(h).address));

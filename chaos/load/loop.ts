@@ -27,6 +27,14 @@ export interface LoopSample {
   ok: boolean;
   status: number;
   ms: number;
+  /** The frontend (proxy address) that answered, or the last one tried. */
+  frontend?: string;
+  /** The app instance that served it (the app's X-Served-By header). */
+  servedBy?: string;
+  /** Reads: where the app read from (X-Read-Source: redis or mariadb). */
+  readSource?: string;
+  /** Why it failed: "timeout", "refused", or the HTTP status. */
+  error?: string;
 }
 
 export interface LoopReport {
@@ -40,6 +48,8 @@ export interface LoopReport {
   failures: Array<{ at: string; kind: RequestKind; status: number }>;
   /** Every acknowledged create and mark-read, to check against the stores afterwards. */
   acked: { created: AckedWrite[]; markedRead: AckedWrite[] };
+  /** Every request's outcome, in the order they were sent. */
+  samples: LoopSample[];
 }
 
 /**
@@ -48,13 +58,14 @@ export interface LoopReport {
  * answer (as the app's own clients do). For long operations whose end is
  * not known in advance (a reboot cycle), where a fixed-duration tool won't do.
  */
-export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport> } {
+export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>; peek: () => LoopSample[] } {
   const samples: LoopSample[] = [];
   const acked: LoopReport['acked'] = { created: [], markedRead: [] };
   const unreadOfOurs: AckedWrite[] = [];
   let running = true;
   let preferred = 0;
   const started = Date.now();
+  const runKey = `load-${started.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
   function request(i: number): { kind: RequestKind; path: string; method: string; body?: string; userId: number; id?: number } {
     const roll = (i * 37) % 100; // a permutation of 0..99 in every 100 requests: the kinds interleave
@@ -76,26 +87,38 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
     const t0 = Date.now();
     let status = 0;
     let answer: { id?: number } | undefined;
+    let frontend: string | undefined;
+    let servedBy: string | undefined;
+    let readSource: string | undefined;
+    let error: string | undefined;
+    // The same key on a retry through the other proxy: the app creates the notification once.
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (r.kind === 'create') headers['idempotency-key'] = `${runKey}-${i}`;
     for (let attempt = 0; attempt < o.frontends.length; attempt++) {
       const f = o.frontends[(preferred + attempt) % o.frontends.length];
+      frontend = f.address;
       try {
         const res = await fetch(`http://${f.address}:${f.port}${r.path}`, {
           method: r.method,
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: r.body,
           signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
         });
         const text = await res.text();
         status = res.status;
+        servedBy = res.headers.get('x-served-by') ?? undefined;
+        readSource = res.headers.get('x-read-source') ?? undefined;
         if (status >= 200 && status < 300 && r.kind !== 'read') answer = JSON.parse(text) as { id?: number };
+        if (status < 200 || status >= 300) error = `HTTP ${status}`;
         preferred = (preferred + attempt) % o.frontends.length;
         break;
-      } catch {
+      } catch (err) {
         status = 0; // no answer from this frontend: try the next
+        error = (err as Error).name === 'TimeoutError' ? 'timeout' : 'no connection';
       }
     }
     const ok = status >= 200 && status < 300;
-    samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0 });
+    samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0, frontend, servedBy, readSource, ...(ok ? {} : { error }) });
     if (ok && r.kind === 'create' && typeof answer?.id === 'number') {
       const w = { userId: r.userId, id: answer.id, at: Date.now() };
       acked.created.push(w);
@@ -115,15 +138,17 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   })();
 
   return {
+    /** The outcomes so far (requests still in flight are not in it yet). */
+    peek: () => samples.slice(),
     async stop() {
       running = false;
       await loop;
-      return { ...report(samples, started), acked };
+      return { ...report(samples, started), acked, samples };
     },
   };
 }
 
-export function report(samples: LoopSample[], started: number): Omit<LoopReport, 'acked'> {
+export function report(samples: LoopSample[], started: number): Omit<LoopReport, 'acked' | 'samples'> {
   const reads = samples.filter((s) => s.kind === 'read');
   const writes = samples.filter((s) => s.kind !== 'read');
   const okWrites = writes.filter((s) => s.ok).map((s) => s.at + s.ms).sort((a, b) => a - b);

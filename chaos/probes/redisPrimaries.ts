@@ -18,6 +18,8 @@ export interface RedisPrimariesReport {
   noneWritable: number;
   /** The longest run of samples with no writable primary, in ms. */
   longestUnwritableMs: number;
+  /** Every sample, oldest first (for timelines and game-day checks). */
+  all: RedisPrimarySample[];
 }
 
 const PROBE_KEY = 'gameday:probe:writable';
@@ -78,6 +80,7 @@ export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: strin
         twoWritable: samples.filter((s) => s.writable.length > 1),
         noneWritable: samples.filter((s) => s.writable.length === 0).length,
         longestUnwritableMs: longest,
+        all: samples,
       };
     },
   };

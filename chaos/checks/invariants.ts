@@ -1,0 +1,51 @@
+import type { CheckResult } from '../report/types.js';
+import { takesTraffic, type FleetSample } from '../probes/fleetSampler.js';
+import { iso, result, seconds, type GameDayRecord } from './record.js';
+
+const writableDb = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly && !d.replicating).map(([name]) => name);
+
+/** Never two writable MariaDB primaries, and never two Redis primaries that both take writes, at any sample. */
+export function oneWritablePrimary(rec: GameDayRecord): CheckResult {
+  const dbSplit = rec.fleet.filter((s) => writableDb(s).length > 1);
+  const redisSplit = rec.redis.filter((s) => s.writable.length > 1);
+  const passed = dbSplit.length === 0 && redisSplit.length === 0;
+  const parts = [
+    dbSplit.length ? `MariaDB: ${dbSplit.length} samples with two writable primaries, first at ${iso(dbSplit[0].at)} (${writableDb(dbSplit[0]).join(', ')})` : `MariaDB: one writable primary at most in all ${rec.fleet.length} samples`,
+    redisSplit.length ? `Redis: ${redisSplit.length} samples with two writable primaries, first at ${iso(redisSplit[0].at)} (${redisSplit[0].writable.join(', ')})` : `Redis: one writable primary at most in all ${rec.redis.length} samples`,
+  ];
+  return result('one-writable-primary', 'never two writable primaries (MariaDB, Redis)', passed, parts.join('; '), { dbSamples: rec.fleet.length, dbSplitSamples: dbSplit.length, redisSamples: rec.redis.length, redisSplitSamples: redisSplit.length }, rec.loadEndedAt);
+}
+
+/**
+ * No stale read: a replica whose heartbeat lag is over `maxLagMs` while a
+ * writable primary is alive (so the lag is real) takes no read traffic on
+ * any proxy. One sampling interval of slack: the pool and the lag are seen
+ * in the same sample, but HAProxy can only act on what its last check saw.
+ */
+export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult | undefined {
+  const readPools = rec.inventory.pools.filter((p) => /read/i.test(p.name) && p.servers.some((s) => rec.inventory.hosts.find((h) => h.name === s && 'mysql' in h.services)));
+  if (readPools.length === 0) return undefined;
+  const violations: Array<{ at: number; host: string; lagMs: number; proxy: string }> = [];
+  let staleSamples = 0;
+  for (const s of rec.fleet) {
+    if (writableDb(s).length === 0) continue; // no primary: nothing newer exists to be stale against
+    for (const [host, d] of Object.entries(s.db)) {
+      if (!d || !d.replicating || d.lagMs === null || d.lagMs <= maxLagMs) continue;
+      staleSamples += 1;
+      if (d.lagMs <= maxLagMs + rec.fleetIntervalMs) continue;
+      for (const pool of readPools.filter((p) => p.servers.includes(host))) {
+        for (const proxy of pool.proxies) {
+          if (takesTraffic(s.proxies[proxy]?.[`${pool.backend ?? pool.name}/${host}`])) violations.push({ at: s.at, host, lagMs: d.lagMs, proxy });
+        }
+      }
+    }
+  }
+  const first = violations[0];
+  const spanMs = violations.length ? violations.at(-1)!.at - first.at + rec.fleetIntervalMs : 0;
+  const detail = violations.length
+    ? `${first.host} stayed in the read pool on ${first.proxy} with ${Math.round(first.lagMs)} ms of lag (limit ${maxLagMs} ms) from ${iso(first.at)}, for about ${seconds(spanMs)}`
+    : staleSamples
+      ? `replicas lagged past ${maxLagMs} ms in ${staleSamples} samples and were out of the read pools each time`
+      : `no replica lagged past ${maxLagMs} ms`;
+  return result('no-stale-reads', 'no read from a replica past its lag limit', violations.length === 0, detail, { maxLagMs, staleSamples, violations: violations.length, staleInPoolMs: spanMs }, rec.loadEndedAt);
+}

@@ -1,0 +1,68 @@
+import { randomInt } from 'node:crypto';
+import { findDomain, GamedayError, type Inventory } from '../../topology/index.js';
+import type { ResolvedFault } from '../../drivers/faults/types.js';
+import type { FaultSpec, ScenarioTarget } from '../scenario/schema.js';
+
+function zonesOf(inv: Inventory): string[] {
+  return [...new Set(inv.hosts.map((h) => h.zone))].sort();
+}
+
+/** The hosts a target names in this inventory; a random target is drawn here, once. */
+export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: string, pick: (n: number) => number = randomInt): { label: string; hosts: string[] } {
+  if ('random' in target) {
+    const { tier, role } = target.random;
+    const members = inv.hosts.filter((h) => h.tier === tier && (role === undefined || h.role === role));
+    if (members.length === 0) {
+      const tiers = Object.keys(inv.tiers).join(', ');
+      throw new GamedayError('SCENARIO_TARGET', `no host of tier "${tier}"${role ? ` with role ${role}` : ''} in inventory ${inv.name}`, input, `tiers: ${tiers}`);
+    }
+    const chosen = members[pick(members.length)];
+    return { label: `${chosen.name} (a random ${role ?? 'member'} of ${tier})`, hosts: [chosen.name] };
+  }
+  const [kind, name] = Object.entries(target)[0] as ['host' | 'rack' | 'zone', string];
+  const domain = findDomain(inv, name);
+  if (!domain || domain.kind !== kind) {
+    const names = kind === 'host' ? inv.hosts.map((h) => h.name) : kind === 'zone' ? zonesOf(inv) : [...new Set(inv.hosts.map((h) => h.rack))];
+    throw new GamedayError('SCENARIO_TARGET', `no ${kind} "${name}" in inventory ${inv.name}`, input, `${kind}s: ${names.join(', ')}`);
+  }
+  return { label: `${kind} ${name}`, hosts: domain.hosts };
+}
+
+/** Every fault of a scenario against one inventory: hosts known, random targets drawn. */
+export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: number) => number): ResolvedFault[] {
+  return faults.map((f, i) => {
+    const input = `faults[${i}] (${f.id})`;
+    const base = { id: f.id!, type: f.type, atMs: f.at, forMs: f.for };
+    switch (f.type) {
+      case 'power-off':
+        return { ...base, ...resolveTarget(inv, f.target, input, pick) };
+      case 'kill-process': {
+        const t = resolveTarget(inv, f.target, input, pick);
+        const missing = t.hosts.filter((h) => !(f.service in inv.hosts.find((x) => x.name === h)!.services));
+        if (missing.length) throw new GamedayError('SCENARIO_TARGET', `${missing.join(', ')} run no service "${f.service}"`, `${input}.service`, 'name a service of the target host in the inventory');
+        return { ...base, ...t, label: `${f.service} on ${t.label}`, service: f.service };
+      }
+      case 'stop-replication': {
+        const t = resolveTarget(inv, f.target, input, pick);
+        const notDb = t.hosts.filter((h) => !('mysql' in inv.hosts.find((x) => x.name === h)!.services));
+        if (notDb.length) throw new GamedayError('SCENARIO_TARGET', `${notDb.join(', ')} run no MariaDB`, `${input}.target`, 'stop replication on a db replica');
+        return { ...base, ...t, label: `${f.thread} thread of ${t.label}`, thread: f.thread };
+      }
+      case 'partition': {
+        const [a, b] = f.between;
+        for (const z of f.between) {
+          if (!zonesOf(inv).includes(z)) throw new GamedayError('SCENARIO_TARGET', `no zone "${z}" in inventory ${inv.name}`, `${input}.between`, `zones: ${zonesOf(inv).join(', ')}`);
+        }
+        if (a === b) throw new GamedayError('SCENARIO_TARGET', 'a partition needs two different zones', `${input}.between`, 'name two zones');
+        const sideA = inv.hosts.filter((h) => h.zone === a).map((h) => h.name);
+        const sideB = inv.hosts.filter((h) => h.zone === b).map((h) => h.name);
+        return { ...base, label: `partition ${a} | ${b}`, hosts: [...sideA, ...sideB], sides: [sideA, sideB] as [string[], string[]] };
+      }
+      case 'redis-data-loss': {
+        const redis = inv.hosts.filter((h) => 'redis' in h.services).map((h) => h.name);
+        if (redis.length === 0) throw new GamedayError('SCENARIO_TARGET', `inventory ${inv.name} has no Redis`, input, 'a Redis data loss needs hosts with a redis service');
+        return { ...base, label: 'every Redis restarted empty', hosts: redis };
+      }
+    }
+  });
+}

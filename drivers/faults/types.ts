@@ -1,0 +1,36 @@
+/**
+ * A fault as a game day injects it, resolved against one inventory: the
+ * hosts it hits are known before anything is touched (a random target is
+ * drawn once, at plan time), so the undo hits exactly the same hosts.
+ */
+export interface ResolvedFault {
+  id: string;
+  type: 'power-off' | 'kill-process' | 'stop-replication' | 'partition' | 'redis-data-loss';
+  /** What a person reads: "rack a2", "db-3 (a random replica of db)". */
+  label: string;
+  /** The hosts it takes away, or for a partition the hosts of both sides. */
+  hosts: string[];
+  /** After the warm-up, in ms. */
+  atMs: number;
+  /** When its undo is due, after the fault, in ms (undefined: at the end of the load). */
+  forMs?: number;
+  /** kill-process: the service (inventory service name, e.g. mysql, redis, http). */
+  service?: string;
+  /** stop-replication: which thread stops. */
+  thread?: 'sql' | 'io';
+  /** partition: the hosts of each side. */
+  sides?: [string[], string[]];
+}
+
+/**
+ * Injects faults and undoes them on one kind of fleet (the lab; ssh and aws
+ * fleets later). Undo must be safe to run again, and safe to run for a fault
+ * that was only half injected: an abort after kill -9 replays it from the journal.
+ */
+export interface FaultDriver {
+  kind: string;
+  /** The fault types this driver can inject. */
+  supports: ReadonlyArray<ResolvedFault['type']>;
+  inject(fault: ResolvedFault): Promise<Record<string, unknown>>;
+  undo(fault: ResolvedFault): Promise<Record<string, unknown>>;
+}

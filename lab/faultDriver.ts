@@ -1,0 +1,124 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FaultDriver, ResolvedFault } from '../drivers/faults/types.js';
+import { requireLab, type LabContext } from './context.js';
+import { powerOffDomain, powerOnDomain } from './power.js';
+import { stopProcess } from './supervisor.js';
+import { startHosts } from './up.js';
+import { withLabLock } from './labLock.js';
+import { heal, nftAvailable, partition } from './nft.js';
+import { rootConnection } from './bootstrap.js';
+import { redisPaths } from './configs/redis.js';
+
+/** Which lab process serves an inventory service. */
+const PROCESS_OF_SERVICE: Record<string, string> = {
+  mysql: 'mariadbd',
+  'db-health': 'health',
+  redis: 'redis',
+  sentinel: 'sentinel',
+  'mysql-write': 'haproxy',
+  'mysql-read': 'haproxy',
+};
+
+function processIdOf(lab: LabContext, host: string, service: string): string {
+  const h = lab.host(host);
+  const proc = PROCESS_OF_SERVICE[service] ?? (h.tier === 'proxy' ? 'haproxy' : service === 'http' ? 'app' : undefined);
+  if (!proc || !(service in h.services)) throw new Error(`${host} runs no service "${service}" (it runs ${Object.keys(h.services).join(', ')})`);
+  return `${host}/${proc}`;
+}
+
+async function needNft(what: string): Promise<void> {
+  if (!(await nftAvailable())) throw new Error(`${what} needs nftables (nft) and root: run as root, or leave this fault out`);
+}
+
+/**
+ * Faults on the lab: a power loss is the lab's blackhole plus SIGKILL; a
+ * crash is SIGKILL of one process (started again by the undo); replication
+ * stops with STOP SLAVE; a partition is an nft chain between two address
+ * sets; a Redis data loss restarts every Redis with its files deleted.
+ */
+export function labFaultDriver(labDir: string): FaultDriver {
+  const lab = () => requireLab(labDir);
+  const hostsOf = (l: LabContext, names: string[]) => names.map((n) => l.host(n));
+  return {
+    kind: 'lab',
+    supports: ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss'],
+    async inject(f: ResolvedFault) {
+      const l = lab();
+      switch (f.type) {
+        case 'power-off': {
+          const r = await powerOffDomain(l, { kind: 'host', name: f.label, hosts: f.hosts });
+          return { processes: r.processes, blackholed: r.blackholed };
+        }
+        case 'kill-process': {
+          const id = processIdOf(l, f.hosts[0], f.service!);
+          await withLabLock(l.dir, `kill ${id}`, async () => {
+            l.reload();
+            await stopProcess(l, id, 'kill');
+          });
+          return { killed: id };
+        }
+        case 'stop-replication': {
+          const conn = await rootConnection(l, l.host(f.hosts[0]));
+          try {
+            await conn.query(f.thread === 'io' ? 'STOP SLAVE IO_THREAD' : 'STOP SLAVE SQL_THREAD');
+          } finally {
+            await conn.end();
+          }
+          return { stopped: `${f.thread ?? 'sql'} thread of ${f.hosts[0]}` };
+        }
+        case 'partition': {
+          await needNft('a partition');
+          const [a, b] = f.sides!;
+          await partition(l.nftTable, hostsOf(l, a).map((h) => h.address), hostsOf(l, b).map((h) => h.address));
+          return { between: f.sides };
+        }
+        case 'redis-data-loss': {
+          const redis = hostsOf(l, f.hosts);
+          await withLabLock(l.dir, 'redis data loss', async () => {
+            l.reload();
+            await Promise.all(redis.map((h) => stopProcess(l, `${h.name}/redis`, 'kill')));
+            for (const h of redis) {
+              const dir = redisPaths(l, h).dir;
+              rmSync(join(dir, 'dump.rdb'), { force: true });
+              rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
+            }
+            await startHosts(l, redis);
+          });
+          return { emptied: f.hosts };
+        }
+      }
+    },
+    async undo(f: ResolvedFault) {
+      const l = lab();
+      switch (f.type) {
+        case 'power-off': {
+          const r = await powerOnDomain(l, { kind: 'host', name: f.label, hosts: f.hosts });
+          return { started: r.processes };
+        }
+        case 'kill-process':
+          return withLabLock(l.dir, `restart after kill`, async () => {
+            l.reload();
+            return { started: await startHosts(l, hostsOf(l, f.hosts)) };
+          });
+        case 'stop-replication': {
+          const conn = await rootConnection(l, l.host(f.hosts[0]));
+          try {
+            // A replica that failover-db promoted meanwhile replicates from nothing: leave it be.
+            const [rows] = await conn.query('SHOW SLAVE STATUS');
+            if ((rows as unknown[]).length > 0) await conn.query(f.thread === 'io' ? 'START SLAVE IO_THREAD' : 'START SLAVE SQL_THREAD');
+          } finally {
+            await conn.end();
+          }
+          return { started: `${f.thread ?? 'sql'} thread of ${f.hosts[0]}` };
+        }
+        case 'partition':
+          if (await nftAvailable()) await heal(l.nftTable);
+          return { healed: true };
+        case 'redis-data-loss':
+          // The data cannot come back by itself: rebuilding it from MariaDB is `gameday warmup redis verify --repair`.
+          return { note: 'Redis data is rebuilt from MariaDB by the repair, not by an undo' };
+      }
+    },
+  };
+}
