@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sentinelMajorityPrimary, withRedis, type RedisEndpoint } from '../drivers/redis/readiness.js';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { runtimeCommand } from '../drivers/haproxy/runtime.js';
 import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
@@ -44,18 +44,42 @@ function nodeArgs(script: string, ...args: string[]): string[] {
   return ['--import', 'tsx', join(PROJECT_ROOT, script), ...args];
 }
 
+/**
+ * Another db host of the lab that is a writable primary now (not read-only,
+ * replicating from no one), if any: a server that was primary before a
+ * failover must not come back writable beside the promoted one.
+ */
+async function otherWritablePrimary(lab: LabContext, host: Host): Promise<string | undefined> {
+  for (const other of lab.hostsOf('db').filter((h) => h.name !== host.name)) {
+    try {
+      const conn = await createConnection({ socketPath: mariadbPaths(lab, other).socket, user: 'root', password: lab.state.secrets.dbRootPassword, connectTimeout: 500 });
+      try {
+        const [[v]] = await conn.query<RowDataPacket[]>('SELECT @@read_only AS ro');
+        const [slave] = await conn.query<RowDataPacket[]>('SHOW SLAVE STATUS');
+        if (!Number(v.ro) && slave.length === 0) return other.name;
+      } finally {
+        await conn.end();
+      }
+    } catch {
+      // not running (dark or stopped): it is no primary now
+    }
+  }
+  return undefined;
+}
+
 function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
   const p = mariadbPaths(lab, host);
   const serverId = lab.hostsOf('db').indexOf(host) + 1;
   return [
     {
       id: `${host.name}/mariadbd`,
-      prepare: () => {
+      prepare: async () => {
         mkdirSync(p.tmpdir, { recursive: true });
         mkdirSync(p.files, { recursive: true, mode: 0o700 });
-        // A server that replicates (master.info) restarts read-only; before the lab is seeded, only the layout's primary is writable.
+        // A server that replicates (master.info) restarts read-only; before the lab is seeded, only the layout's primary is writable;
+        // a former primary restarts read-only when another server was promoted meanwhile (it stays out until rejoin-db).
         const replicates = existsSync(join(p.datadir, 'master.info'));
-        const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name);
+        const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name) && !(lab.state.seeded && (await otherWritablePrimary(lab, host)));
         writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary));
       },
       host: host.name,

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The main job (npm start): real game days on the embedded lab.
+#   1. the spread layout (today's fleet): lose rack b1 (a db replica), lose zone az-a
+#      (the MariaDB primary, the Redis primary, a proxy, a Sentinel, an app), and the
+#      2017 replay (rack a2);
+#   2. the outage-2017 layout (same-function servers in one rack): the same replay,
+#      which must fail its checks there;
+#   3. both replays side by side.
+# Each game day prints its checks and the path of its HTML report. The exit code says
+# whether the job ran (set-up, labs, game days, reports), not whether the checks held:
+# a game day that finds a weakness (exit 1) is a result, printed in its summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+work=${GAMEDAY_MAIN_JOB_DIR:-$(pwd)/.gameday/main-job}
+export GAMEDAY_STATE_DIR="$work/state"
+export GAMEDAY_LOG_LEVEL=${GAMEDAY_LOG_LEVEL:-warn}
+lab="$work/lab"
+gameday() { node bin/gameday.js "$@"; }
+say() { printf '\n=== %s\n' "$*"; }
+
+cleanup() { [ -f "$lab/state.json" ] && gameday lab down --dir "$lab" >/dev/null 2>&1; }
+trap cleanup EXIT
+
+job_failed=0
+# A game day ran when it exits 0 (every check held) or 1 (a check failed); anything else is a failure of the job.
+run_game_day() {
+  local scenario=$1 rc
+  say "game day: $scenario ($2 layout)"
+  # Progress goes to stderr as it happens; the report's JSON to a file, summarised below.
+  gameday chaos run "$scenario" --lab-dir "$lab" --json >"$work/$scenario-$2.json"; rc=$?
+  if [ $rc -gt 1 ]; then
+    echo "main job: game day $scenario did not run to its end (exit $rc)"
+    job_failed=1
+    return
+  fi
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`${r.scenario.name} on the ${r.target.layout} layout: ${r.verdict.toUpperCase()} (${r.verdictReason})`);
+    for (const c of r.checks) console.log(`  ${c.passed ? "held  " : "FAILED"} ${c.id}: ${c.detail}`);
+    const k = r.load.byKind;
+    console.log(`  load: ${r.load.requests} requests, ${r.load.failed} failed (read ${k.read.failed}, create ${k.create.failed}, mark-read ${k["mark-read"].failed}), error window ${(r.load.errorWindowMs / 1000).toFixed(1)} s`);
+    console.log(`  report: ${process.env.GAMEDAY_STATE_DIR}/runs/${r.runId}/report.html`);
+  ' "$work/$scenario-$2.json" || job_failed=1
+}
+
+run_id() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).runId)' "$work/$1.json"; }
+
+mkdir -p "$work"
+cleanup
+rm -rf "$lab"
+
+say "lab up (spread layout)"
+gameday lab up --dir "$lab" --layout spread || { echo "main job: the lab did not come up"; exit 1; }
+run_game_day rack-b1 spread
+run_game_day zone-az-a spread
+run_game_day replay-2017 spread
+gameday lab down --dir "$lab" >/dev/null || job_failed=1
+
+say "lab up (outage-2017 layout)"
+gameday lab up --dir "$lab" --layout outage-2017 || { echo "main job: the 2017 lab did not come up"; exit 1; }
+run_game_day replay-2017 outage-2017
+gameday lab down --dir "$lab" >/dev/null || job_failed=1
+
+if [ -f "$work/replay-2017-spread.json" ] && [ -f "$work/replay-2017-outage-2017.json" ]; then
+  say "the 2017 replay, spread layout against the 2017 layout"
+  gameday chaos compare "$(run_id replay-2017-spread)" "$(run_id replay-2017-outage-2017)" || job_failed=1
+fi
+
+[ $job_failed -eq 0 ] && echo "main job: done; reports in $GAMEDAY_STATE_DIR/runs" || echo "main job: FAILED (see above)"
+exit $job_failed
