@@ -91,12 +91,12 @@ async function until(t: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) throw new Error('stopped');
 }
 
-/** The fault shows in the probes: every pool server it took is out of traffic on every live proxy (at once for a fault on no pool server). */
+/** The fault shows in the probes: every pool server it took is out of traffic on every live proxy that answered (at once for a fault on no pool server). */
 export function faultDetected(inv: Inventory, f: ResolvedFault, sample: FleetSample | undefined): boolean {
   const memberships = f.hosts.flatMap((h) => poolsOf(inv, h).map((m) => ({ host: h, ...m })));
   if (memberships.length === 0) return true;
   if (!sample) return false;
-  return memberships.every((m) => m.proxies.filter((p) => !f.hosts.includes(p)).every((p) => !takesTraffic(sample.proxies[p]?.[`${m.backend}/${m.host}`])));
+  return memberships.every((m) => m.proxies.filter((p) => !f.hosts.includes(p)).every((p) => sample.proxies[p] != null && !takesTraffic(sample.proxies[p]![`${m.backend}/${m.host}`])));
 }
 
 /** Steady state: the warm-up's requests met the error budget, and the fleet had one writable MariaDB primary. */

@@ -21,7 +21,7 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
       for (const m of poolsOf(rec.inventory, host)) {
         const liveProxies = m.proxies.filter((p) => !f.hosts.includes(p));
         if (liveProxies.length === 0) continue; // nothing left to route: the pool-holds check of the pre-flight says so
-        const left = rec.fleet.find((s) => s.at >= from && s.at <= until && liveProxies.every((p) => !takesTraffic(s.proxies[p]?.[`${m.backend}/${host}`])));
+        const left = rec.fleet.find((s) => s.at >= from && s.at <= until && liveProxies.every((p) => s.proxies[p] != null && !takesTraffic(s.proxies[p]![`${m.backend}/${host}`])));
         measured.push({ what: `${host} from ${m.pool}`, ms: left ? left.at - from : null });
         if (left && rec.inventory.hosts.find((h) => h.name === host && 'http' in h.services)) {
           lateServed += rec.requests.filter((r) => r.servedBy === host && r.at > left.at && endOf(r) < until).length;
@@ -52,7 +52,9 @@ export function redisFailover(rec: GameDayRecord, withinMs: number): CheckResult
     if (!oldPrimary || !f.hosts.includes(oldPrimary)) continue;
     const promoted = rec.redis.find((s) => s.at > f.injectedAt! && s.writable.length > 0 && !s.writable.includes(oldPrimary));
     const failedOverMs = promoted ? promoted.at - f.injectedAt! : null;
-    const apps = rec.inventory.hosts.filter((h) => 'http' in h.services && !rec.faults.some((x) => x.type === 'power-off' && x.hosts.includes(h.name))).map((h) => h.name);
+    // App instances: hosts with an http service that are not proxies (a proxy's http is its frontend, it never writes to Redis).
+    const isProxy = (name: string) => rec.inventory.pools.some((p) => p.proxies.includes(name));
+    const apps = rec.inventory.hosts.filter((h) => 'http' in h.services && !isProxy(h.name) && !rec.faults.some((x) => x.type === 'power-off' && x.hosts.includes(h.name))).map((h) => h.name);
     const sawServedBy = rec.requests.some((r) => r.servedBy);
     const writesAfter = promoted ? rec.requests.filter((r) => r.kind !== 'read' && r.ok && r.at >= promoted.at) : [];
     const silentApps = sawServedBy ? apps.filter((a) => !writesAfter.some((r) => r.servedBy === a)) : writesAfter.length ? [] : apps;
