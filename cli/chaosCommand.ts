@@ -4,7 +4,7 @@ import { GamedayError, type Inventory } from '../topology/index.js';
 import type { FaultDriver } from '../drivers/faults/types.js';
 import { log } from '../drivers/log.js';
 import { createEnvironment, requireRunbook, type RunbookEnvironment } from '../runbooks/registry.js';
-import { fleet, redisEndpoint } from '../runbooks/fleet.js';
+import { fleet, redisEndpoint, sentinelEndpoint } from '../runbooks/fleet.js';
 import { openNotificationStores } from '../runbooks/consistencyCheck.js';
 import { startRun, resolveStateDir, runDir, stopOnSignals, silentProgress } from '../runbooks/engine/index.js';
 import { safeWrite } from '../runbooks/engine/signals.js';
@@ -65,7 +65,11 @@ function gameDayEnv(environ: RunbookEnvironment, flags: EnvFlags, stateDir: stri
     inventory: inv,
     targetName: { inventory: flags.inventory ? resolve(flags.inventory) : `lab ${labDirOf(flags)}`, ...(layout ? { layout } : {}) },
     faults: faultDriverFor(flags),
-    probes: { haproxyEndpoint: f.haproxyEndpoint, mysql: f.mysql },
+    probes: {
+      haproxyEndpoint: f.haproxyEndpoint,
+      mysql: f.mysql,
+      sentinels: { endpoints: inv.hosts.filter((h) => 'sentinel' in h.services).map((h) => ({ name: h.name, ...sentinelEndpoint(f, h) })), masterName: f.sentinelMasterName },
+    },
     redisServers: inv.hosts.filter((h) => 'redis' in h.services).map((h) => ({ name: h.name, ...redisEndpoint(f, h) })),
     frontends: webFrontends(inv),
     openStores: () => openNotificationStores(f, inv),

@@ -3,11 +3,14 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { Host, Inventory } from '../../topology/index.js';
 import { showServers, type RuntimeEndpoint } from '../../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';
+import { sentinelPrimary, type RedisEndpoint } from '../../drivers/redis/readiness.js';
 
 /** What the sampler needs of a fleet's drivers (the runbooks' FleetEnv has it). */
 export interface ProbeAccess {
   haproxyEndpoint(proxy: Host): RuntimeEndpoint;
   mysql: MysqlConnector;
+  /** The Sentinels to ask which Redis is primary, and the master name they watch (optional). */
+  sentinels?: { endpoints: Array<RedisEndpoint & { name: string }>; masterName: string };
 }
 
 export interface DbSample {
@@ -26,6 +29,8 @@ export interface FleetSample {
   /** "proxy-1" -> "db_read/db-2" -> status (UP, DOWN, MAINT, "UP 1/2", ...). */
   proxies: Record<string, Record<string, string> | null>;
   db: Record<string, DbSample | null>;
+  /** "sentinel-1" -> the host it names as the Redis primary (null: no answer). */
+  sentinels: Record<string, string | null>;
   /** How long the whole sample took. */
   ms: number;
 }
@@ -84,19 +89,23 @@ export function startFleetSampler(inv: Inventory, access: ProbeAccess, intervalM
   const dbHosts = inv.hosts.filter((h) => 'mysql' in h.services);
   const timeoutMs = Math.max(100, Math.floor(intervalMs * 0.8));
   const dbProbes = dbHosts.map((h) => [h.name, new DbProbe(access.mysql, h.name, timeoutMs)] as const);
+  const sentinels = access.sentinels?.endpoints ?? [];
+  const hostAt = (address: string, port: number) => inv.hosts.find((h) => h.address === address && Object.values(h.services).includes(port))?.name;
   const samples: FleetSample[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       const at = Date.now();
-      const [views, dbs] = await Promise.all([
+      const [views, dbs, named] = await Promise.all([
         Promise.all(proxies.map((p) => proxyView(access.haproxyEndpoint(p), timeoutMs))),
         Promise.all(dbProbes.map(([, probe]) => probe.sample())),
+        Promise.all(sentinels.map((e) => within(sentinelPrimary(e, access.sentinels!.masterName), timeoutMs, e.name).catch(() => null))),
       ]);
       samples.push({
         at,
         proxies: Object.fromEntries(proxies.map((p, i) => [p.name, views[i]])),
         db: Object.fromEntries(dbProbes.map(([name], i) => [name, dbs[i]])),
+        sentinels: Object.fromEntries(sentinels.map((e, i) => [e.name, named[i] ? (hostAt(named[i]!.host, named[i]!.port) ?? `${named[i]!.host}:${named[i]!.port}`) : null])),
         ms: Date.now() - at,
       });
       await sleep(Math.max(0, intervalMs - (Date.now() - at)));

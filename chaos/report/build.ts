@@ -73,6 +73,18 @@ export function eventsOf(rec: GameDayRecord, checks: CheckResult[]): TimelineEve
       dbPrimary = writable[0];
     }
   }
+  let named: string | undefined;
+  for (const s of rec.fleet) {
+    const votes = Object.values(s.sentinels ?? {}).filter((v): v is string => v !== null);
+    const counts = new Map<string, number>();
+    for (const v of votes) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const total = Object.keys(s.sentinels ?? {}).length;
+    const majority = [...counts].find(([, n]) => n > total / 2)?.[0];
+    if (majority && majority !== named) {
+      if (named) out.push(ev(s.at, 'failover', `Sentinels name ${majority}`, `+switch-master from ${named}`));
+      named = majority;
+    }
+  }
   let redisPrimary: string | undefined;
   for (const s of rec.redis) {
     if (s.writable.length === 1 && s.writable[0] !== redisPrimary) {

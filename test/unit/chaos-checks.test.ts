@@ -52,7 +52,7 @@ function fleet(view: (t: number) => { proxies?: Views; db?: FleetSample['db'] },
   const out: FleetSample[] = [];
   for (let t = from; t <= to; t += step) {
     const v = view(t);
-    out.push({ at: t, proxies: v.proxies ?? {}, db: v.db ?? healthyDb(), ms: 4 });
+    out.push({ at: t, proxies: v.proxies ?? {}, db: v.db ?? healthyDb(), sentinels: {}, ms: 4 });
   }
   return out;
 }

@@ -182,7 +182,7 @@ describe('planGameDay', () => {
 });
 
 describe('faultDetected', () => {
-  const sample = (proxies: FleetSample['proxies']): FleetSample => ({ at: 0, proxies, db: {}, ms: 3 });
+  const sample = (proxies: FleetSample['proxies']): FleetSample => ({ at: 0, proxies, db: {}, sentinels: {}, ms: 3 });
   const db2 = powerOff('loss', ['db-2']);
 
   it('a fault on no pool server shows at once, even before any sample', () => {
