@@ -6,6 +6,8 @@ import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
+import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
+import { GamedayError } from '../topology/index.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -21,6 +23,19 @@ export const recoverHostParams = z.object({
 export type RecoverHostParams = z.infer<typeof recoverHostParams>;
 
 /**
+ * Fencing the writable primary stops every write (a game day measured 2.2 s
+ * of failed writes): it is refused, with what to do instead. A db host that
+ * does not answer yet is not the primary now, and is recovered as usual.
+ */
+async function refuseWritablePrimary(env: Record<string, unknown>, host: string, isDb: boolean): Promise<void> {
+  if (!isDb) return;
+  const r = await withConnection(fleet(env).mysql, host, mysqlReadiness).catch(() => undefined);
+  if (r && !r.readOnly && !r.replicating) {
+    throw new GamedayError('RECOVER_PRIMARY', `${host} is the writable primary now: fencing it would stop every write; it needs no recovery (its replicas follow it)`, host, 'to take it out of service, switch over first (reboot-stale does), or run failover-db if it is lost');
+  }
+}
+
+/**
  * After a power loss: fence the host (maint: no traffic, no health checks
  * putting it back at full weight the moment it answers), wait until it is
  * ready by the same checks as the reboot job, then ramp its weight, and
@@ -30,8 +45,9 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
   name: 'recover-host',
   summary: 'Hold a host that came back from a power loss out of traffic until it is ready, then ramp its weight back',
   params: recoverHostParams,
-  async resolve({ params, inventory }) {
+  async resolve({ params, inventory, env }) {
     const host = hostByName(inventory, params.host);
+    await refuseWritablePrimary(env, host.name, 'mysql' in host.services);
     return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString() };
   },
   locks: (plan) => [`host:${plan.host}`],

@@ -58,6 +58,19 @@ describe('runbooks on the real lab', () => {
     expect(unknown.stderr).toContain('"db-9" is not a host of inventory gameday-lab');
   });
 
+  it('refuses to recover (fence) the writable primary, in plan and run, and changes nothing', async () => {
+    const roles = await Promise.all(lab.hostsOf('db').map(async (h) => ({ name: h.name, ro: Number((await rootQuery(lab, h.name, 'SELECT @@read_only AS ro'))[0].ro), slave: (await rootQuery(lab, h.name, 'SHOW SLAVE STATUS')).length })));
+    const primary = roles.find((r) => !r.ro && !r.slave)!.name;
+    const before = await serverState('db_write', primary);
+    for (const verb of ['plan', 'run']) {
+      const r = await gameday(['runbook', verb, 'recover-host', '--host', primary]);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain('RECOVER_PRIMARY');
+      expect(r.stderr).toContain('would stop every write');
+    }
+    expect((await serverState('db_write', primary)).map((v) => v?.status)).toEqual(before.map((v) => v?.status));
+  });
+
   it('keeps a replica whose SQL thread stopped out of rotation until it caught up, and tells Slack', async () => {
     const messages: string[] = [];
     receiver = createServer((req, res) => {
