@@ -5,6 +5,8 @@ import type { RegisteredRunbook, RunEnvironment } from './engine/types.js';
 import { demoCounter, sourceFile as demoSource } from './engine/demo.js';
 import { rebootStale, sourceFile as rebootStaleSource } from './rebootStale.js';
 import { recoverHost, sourceFile as recoverHostSource } from './recoverHost.js';
+import { failoverDb, sourceFile as failoverDbSource } from './failoverDb.js';
+import { rejoinDb, sourceFile as rejoinDbSource } from './rejoinDb.js';
 import { labFleetEnv } from '../lab/fleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
 
@@ -16,6 +18,8 @@ import { fleetFromEnvironment } from './fleetFromEnv.js';
 export const runbooks: RegisteredRunbook[] = [
   { runbook: rebootStale, sourceFile: rebootStaleSource },
   { runbook: recoverHost, sourceFile: recoverHostSource },
+  { runbook: failoverDb, sourceFile: failoverDbSource },
+  { runbook: rejoinDb, sourceFile: rejoinDbSource },
   { runbook: demoCounter, sourceFile: demoSource },
 ];
 

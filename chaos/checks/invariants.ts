@@ -27,15 +27,21 @@ export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult 
   if (readPools.length === 0) return undefined;
   const violations: Array<{ at: number; host: string; lagMs: number; proxy: string }> = [];
   let staleSamples = 0;
+  let primary: { name: string; since: number } | undefined;
   for (const s of rec.fleet) {
-    if (writableDb(s).length === 0) continue; // no primary: nothing newer exists to be stale against
+    const writable = writableDb(s);
+    if (writable.length === 0) continue; // no primary: nothing newer exists to be stale against
+    if (primary?.name !== writable[0]) primary = { name: writable[0], since: s.at };
     for (const [host, d] of Object.entries(s.db)) {
-      if (!d || !d.replicating || d.lagMs === null || d.lagMs <= maxLagMs) continue;
+      // A replica cannot miss more than what the current primary wrote since it took writes
+      // (just after a failover, the heartbeat it holds is the lost primary's last one).
+      const lagMs = d?.lagMs == null ? null : Math.min(d.lagMs, s.at - primary.since);
+      if (!d || !d.replicating || lagMs === null || lagMs <= maxLagMs) continue;
       staleSamples += 1;
-      if (d.lagMs <= maxLagMs + rec.fleetIntervalMs) continue;
+      if (lagMs <= maxLagMs + rec.fleetIntervalMs) continue;
       for (const pool of readPools.filter((p) => p.servers.includes(host))) {
         for (const proxy of pool.proxies) {
-          if (takesTraffic(s.proxies[proxy]?.[`${pool.backend ?? pool.name}/${host}`])) violations.push({ at: s.at, host, lagMs: d.lagMs, proxy });
+          if (takesTraffic(s.proxies[proxy]?.[`${pool.backend ?? pool.name}/${host}`])) violations.push({ at: s.at, host, lagMs, proxy });
         }
       }
     }

@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
+import { stopHeartbeat } from './failover.js';
 
 export interface SwitchoverTarget {
   /** db host names */
@@ -37,8 +38,8 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     // Connections opened before read_only could still be mid-transaction: end them.
     const [procs] = await c.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user NOT IN ('root', 'system user', 'event_scheduler', 'repl') AND id <> CONNECTION_ID()");
     for (const p of procs) await c.query(`KILL CONNECTION ${Number(p.id)}`).catch(() => undefined);
-    await c.query('SET SESSION sql_log_bin = 0');
-    await c.query('ALTER EVENT gameday.heartbeat_tick DISABLE').catch(() => undefined);
+    // Disable the heartbeat and end a run of it already under way: a late beat would be binlogged after the position taken below.
+    await stopHeartbeat(c);
     const [[row]] = await c.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
     return String(row.pos);
   });

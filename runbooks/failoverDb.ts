@@ -1,0 +1,428 @@
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { GamedayError, type Inventory } from '../topology/index.js';
+import type { Runbook, Step, StepContext } from './engine/types.js';
+import { durationParam, formatDuration } from './engine/duration.js';
+import { fleet, hostByName } from './fleet.js';
+import { runtimeCommand, setServerState, showServers } from '../drivers/haproxy/runtime.js';
+import { errantGtids, formatErrant, formatGtidPosition, mostAdvanced, parseGtidPosition } from '../drivers/mysql/gtid.js';
+import { promoteToPrimary, relayLogApplied, replicateFrom, stopIoThread, stopReplication, type PromotionRecord } from '../drivers/mysql/failover.js';
+import {
+  dbHostAt,
+  dbHosts,
+  fenceEverywhere,
+  lossVerdict,
+  mysqlAddress,
+  observePrimary,
+  onHost,
+  primaryOfReplicas,
+  requireDbHost,
+  viewOf,
+  writablePrimaries,
+  writePools,
+  type LossVerdict,
+  type Vantage,
+} from './primaryLoss.js';
+
+export const sourceFile = fileURLToPath(import.meta.url);
+
+export const failoverDbParams = z.object({
+  primary: z.string().min(1).optional().describe('the lost primary (default: the host the replicas replicate from)'),
+  candidate: z.string().min(1).optional().describe('the replica to promote (default: the one with the most transactions by GTID)'),
+  confirmWithin: durationParam('20s').describe('how long the vantage points may take to agree that the primary is lost'),
+  catchUpTimeout: durationParam('60s').describe('how long the replicas may take to apply their relay logs'),
+  followTimeout: durationParam('30s').describe('how long the proxies may take to send writes to the new primary'),
+});
+export type FailoverDbParams = z.infer<typeof failoverDbParams>;
+
+export interface FailoverDbPlan {
+  primary: string;
+  primaryZone: string;
+  /** The other db hosts, in inventory order. */
+  replicas: string[];
+  confirmedAt: string;
+  /** What each vantage point said when the loss was confirmed. */
+  evidence: Vantage[];
+  /** Every db host is a lab host: no one is asked before acting (DESIGN: only outside the lab). */
+  inLab: boolean;
+}
+
+const POLL_MS = 500;
+
+/** Polls the vantage points until they agree the primary is lost; refuses when it is alive or never confirmed. */
+async function confirmLost(f: ReturnType<typeof fleet>, inv: Inventory, primary: string, withinMs: number): Promise<{ verdict: LossVerdict; evidence: Vantage[] }> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const evidence = await observePrimary(f, inv, hostByName(inv, primary));
+    const verdict = lossVerdict(primary, evidence);
+    refuseIfAlive(primary, verdict);
+    if (verdict.state === 'lost') return { verdict, evidence };
+    if (Date.now() >= deadline) {
+      throw new GamedayError('PRIMARY_NOT_CONFIRMED_LOST', `${primary} is not confirmed lost within ${formatDuration(withinMs)}: ${verdict.summary}`, primary, 'check it by hand; raise --confirm-within when health checks are slow');
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+function refuseIfAlive(primary: string, verdict: LossVerdict): void {
+  if (verdict.state === 'alive-writable') {
+    throw new GamedayError('PRIMARY_ALIVE', 'the primary is alive: use a switchover (reboot-stale does one) instead', primary, `what the vantage points saw: ${verdict.summary}`);
+  }
+  if (verdict.state === 'alive-read-only') {
+    throw new GamedayError('PRIMARY_ALIVE', `${primary} answers, read-only: it is not lost (a replica, or a primary made read-only), so nothing is failed over`, primary, `if it is the primary and should take writes again: SET GLOBAL read_only = OFF on it; if not, --primary names the lost one; seen: ${verdict.summary}`);
+  }
+}
+
+/** The order in which equal replicas are preferred: another zone than the lost primary's first, then inventory order. */
+function preferenceOrder(inv: Inventory, plan: FailoverDbPlan, names: string[]): string[] {
+  const zone = (n: string) => hostByName(inv, n).zone;
+  return [...names].sort((a, b) => Number(zone(a) === plan.primaryZone) - Number(zone(b) === plan.primaryZone) || plan.replicas.indexOf(a) - plan.replicas.indexOf(b));
+}
+
+interface Frozen {
+  frozen: string[];
+  unreachable: string[];
+  skipped: string[];
+}
+
+interface Picked {
+  newPrimary: string;
+  positions: Record<string, { gtidSlavePos: string; gtidCurrentPos: string }>;
+  tiedWith: string[];
+  behind: string[];
+  notEligible: string[];
+}
+
+type Promoted = PromotionRecord & { newPrimary: string; writableAt: string };
+
+const picked = (ctx: Pick<StepContext, 'results'>) => ctx.results['pick-new-primary'] as Picked | undefined;
+const promoted = (ctx: Pick<StepContext, 'results'>) => ctx.results.promote as Promoted | undefined;
+const frozenOf = (ctx: Pick<StepContext, 'results'>) => (ctx.results['freeze-replicas'] as Frozen | undefined)?.frozen ?? [];
+const newPrimaryOf = (ctx: Pick<StepContext, 'results'>) => picked(ctx)?.newPrimary ?? '(the most advanced replica, picked at run time)';
+
+function requirePicked(ctx: Pick<StepContext, 'results'>): Picked {
+  const p = picked(ctx);
+  if (!p) throw new Error('no new primary was picked (step pick-new-primary has no result)');
+  return p;
+}
+
+function requirePromoted(ctx: Pick<StepContext, 'results'>): Promoted {
+  const p = promoted(ctx);
+  if (!p) throw new Error('no replica was promoted (step promote has no result)');
+  return p;
+}
+
+/** The write pools that list the host, with their proxies. */
+function writePoolsOf(inv: Inventory, host: string) {
+  return writePools(inv).filter((p) => inv.pools.find((x) => x.name === p.pool)!.servers.includes(host));
+}
+
+export const failoverDb: Runbook<FailoverDbParams, FailoverDbPlan> = {
+  name: 'failover-db',
+  summary: 'After the MariaDB primary is lost: confirm it, fence it, promote the most advanced replica by GTID, repoint the others and the write pools',
+  description: [
+    'For an unplanned loss of the primary (power, crash); a live primary is switched over instead (reboot-stale does it).',
+    'The primary is `--primary`, else the host the replicas replicate from (the inventory role is where the fleet began;',
+    'switchovers move it). It counts as lost when at least two kinds of vantage point agree and none sees it alive:',
+    'a direct connect from here, every proxy health check in the write pool, the replicas\' IO threads (a connected IO',
+    'thread says nothing: a replica notices a dark primary only after slave_net_timeout). A primary that',
+    'answers writable is refused: "the primary is alive: use a switchover". Then: the old primary is fenced (maint in',
+    'every pool of every proxy: when its power comes back it may restart writable, and the write pool\'s health check',
+    'would let it in beside the new one); every replica\'s IO thread is stopped so nothing more arrives; once each has applied',
+    'its relay log (gtid_slave_pos reached Gtid_IO_Pos), the one with the most transactions by GTID is promoted (ties:',
+    'another zone than the lost primary, then inventory order): STOP SLAVE, RESET SLAVE ALL, heartbeat event on,',
+    'read_only off. The other replicas follow it by GTID; one that has transactions the new primary lacks (errant) is left',
+    'stopped and fenced. The write pools follow by their health checks (forced up at once, then confirmed on every proxy).',
+    'The result records `promotedAtGtid`: what the new primary had received from the old one. The old primary stays',
+    'fenced; when it is back, `rejoin-db --host <old>` compares its GTIDs with that point and rejoins it or refuses.',
+    'Outside the lab it asks before the fence (without a terminal: `--yes`).',
+  ].join('\n'),
+  params: failoverDbParams,
+
+  async resolve({ params, inventory, env }) {
+    const f = fleet(env);
+    let primary = params.primary ? requireDbHost(inventory, params.primary, '--primary').name : undefined;
+    if (!primary) {
+      const seen = await primaryOfReplicas(f, inventory);
+      if (!seen.primary || !dbHosts(inventory).some((h) => h.name === seen.primary)) {
+        throw new GamedayError('PRIMARY_UNKNOWN', `cannot tell which db host was the primary: ${seen.detail}`, '--primary', 'name it: --primary db-1');
+      }
+      primary = seen.primary;
+    }
+    // A primary that answers is refused at once, before anything else is asked.
+    refuseIfAlive(primary, lossVerdict(primary, await observePrimary(f, inventory, hostByName(inventory, primary))));
+    const others = await writablePrimaries(f, inventory, [primary]);
+    if (others.length > 0) {
+      throw new GamedayError('ALREADY_FAILED_OVER', `${others.join(', ')} already takes writes: there is nothing to fail over`, '--primary', `when ${primary} is back, rejoin it: gameday runbook run rejoin-db --host ${primary}`);
+    }
+    const replicas = dbHosts(inventory).map((h) => h.name).filter((n) => n !== primary);
+    if (params.candidate) {
+      requireDbHost(inventory, params.candidate, '--candidate');
+      if (!replicas.includes(params.candidate)) throw new GamedayError('BAD_CANDIDATE', `${params.candidate} is the lost primary`, '--candidate', `one of: ${replicas.join(', ')}`);
+    }
+    const { evidence } = await confirmLost(f, inventory, primary, params.confirmWithin);
+    const inLab = dbHosts(inventory).every((h) => h.power === 'lab');
+    return { primary, primaryZone: hostByName(inventory, primary).zone, replicas, confirmedAt: new Date().toISOString(), evidence, inLab };
+  },
+
+  locks: (plan) => [plan.primary, ...plan.replicas].map((h) => `host:${h}`),
+
+  steps(plan, params): Step[] {
+    const old = plan.primary;
+    return [
+      {
+        id: 'confirm-lost',
+        kind: 'probe',
+        title: `confirm ${old} is still lost (direct connect, proxies, replicas)`,
+        async run(ctx) {
+          const evidence = await observePrimary(fleet(ctx.env), ctx.inventory, hostByName(ctx.inventory, old));
+          const verdict = lossVerdict(old, evidence);
+          refuseIfAlive(old, verdict);
+          return { verdict: verdict.state, evidence };
+        },
+      },
+      // Outside the lab a person says yes (or --yes without a terminal): a failover cannot be undone.
+      ...(plan.inLab
+        ? []
+        : [
+            {
+              id: 'approve',
+              kind: 'approval',
+              title: `approve the failover from ${old}`,
+              prompt: () => `${old} is lost (${plan.evidence.filter((e) => e.opinion === 'lost').map((e) => e.from).join(', ')}). Fence it and promote the most advanced of ${plan.replicas.join(', ')}? Whatever ${old} had that no replica received stays out of the new history.`,
+            } satisfies Step,
+          ]),
+      {
+        id: 'fence-old-primary',
+        kind: 'action',
+        semantics: 'idempotent',
+        title: `fence ${old} (maint in every pool of every proxy)`,
+        describe: () => ({ target: old, consequence: `${old} gets no traffic, even when its power comes back and it restarts writable` }),
+        async run(ctx) {
+          const r = await fenceEverywhere(fleet(ctx.env), ctx.inventory, old);
+          await ctx.note(`${old} fenced on ${r.fenced.length} pool(s)`, { degraded: `${old} is lost and fenced (maint): rejoin it with "gameday runbook run rejoin-db --host ${old}" once it is back`, host: old });
+          if (r.unreachable.length) await ctx.note(`not fenced where the proxy does not answer: ${r.unreachable.join(', ')}`, { degraded: `${old} is not fenced on ${r.unreachable.join(', ')}: set it to maint there before that proxy serves`, key: `${old}/unfenced` });
+          return r;
+        },
+      },
+      {
+        id: 'freeze-replicas',
+        kind: 'action',
+        semantics: 'idempotent',
+        title: `stop every replica's IO thread (nothing more may arrive from ${old})`,
+        describe: () => ({ target: plan.replicas.join(', '), consequence: 'replicas stop receiving; what they already received is still applied' }),
+        async run(ctx) {
+          const f = fleet(ctx.env);
+          const result: Frozen = { frozen: [], unreachable: [], skipped: [] };
+          for (const name of plan.replicas) {
+            const v = await viewOf(f, name);
+            if (v instanceof Error) {
+              result.unreachable.push(name);
+              await ctx.note(`${name} does not answer (${v.message}): not a candidate`, { degraded: `${name} did not answer during the failover: rejoin it with "gameday runbook run rejoin-db --host ${name}" once it is back`, host: name });
+              continue;
+            }
+            if (!v.replica || dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name !== old) {
+              result.skipped.push(name);
+              continue;
+            }
+            const stopped = await onHost(f, name, stopIoThread);
+            if (stopped instanceof Error) throw new Error(`${name}: STOP SLAVE IO_THREAD failed: ${stopped.message}`);
+            result.frozen.push(name);
+          }
+          if (result.skipped.length) await ctx.note(`not replicas of ${old}, left as they are: ${result.skipped.join(', ')}`);
+          if (result.frozen.length === 0) throw new GamedayError('NO_REPLICA', `no reachable replica of ${old}: nothing to promote`, old, 'power a replica on, then run failover-db again');
+          return result;
+        },
+      },
+      {
+        id: 'relay-logs-applied',
+        kind: 'wait-for',
+        title: 'wait until every replica has applied what it received',
+        what: 'each replica\'s gtid_slave_pos reached its Gtid_IO_Pos (relay log applied)',
+        intervalMs: 250,
+        timeoutMs: params.catchUpTimeout,
+        async check(ctx) {
+          const f = fleet(ctx.env);
+          const waiting: string[] = [];
+          for (const name of frozenOf(ctx)) {
+            const v = await viewOf(f, name);
+            if (v instanceof Error) continue; // gone since: the pick leaves it out
+            // A stopped SQL thread applies nothing more: not a candidate, nothing to wait for.
+            if (v.replica?.sql !== 'Yes') continue;
+            if (!relayLogApplied(v)) waiting.push(`${name} applied ${v.gtidSlavePos || '(nothing)'} of ${v.replica.gtidIoPos}`);
+          }
+          return waiting.length ? { ok: false, detail: waiting.join('; ') } : { ok: true, detail: 'relay logs applied' };
+        },
+      },
+      {
+        id: 'pick-new-primary',
+        kind: 'probe',
+        title: params.candidate ? `check ${params.candidate} can be promoted` : 'pick the replica with the most transactions (GTID)',
+        async run(ctx) {
+          const f = fleet(ctx.env);
+          const positions: Picked['positions'] = {};
+          const notEligible: string[] = [];
+          for (const name of frozenOf(ctx)) {
+            const v = await viewOf(f, name);
+            if (v instanceof Error) notEligible.push(`${name}: does not answer`);
+            else if (v.replica?.sql !== 'Yes') notEligible.push(`${name}: SQL thread ${v.replica?.sql ?? 'not configured'}${v.replica?.lastSqlError ? ` (${v.replica.lastSqlError.slice(0, 120)})` : ''}`);
+            else if (!relayLogApplied(v)) notEligible.push(`${name}: relay log not applied`);
+            else positions[name] = { gtidSlavePos: v.gtidSlavePos, gtidCurrentPos: v.gtidCurrentPos };
+          }
+          const eligible = preferenceOrder(ctx.inventory, plan, Object.keys(positions));
+          if (params.candidate) {
+            if (!eligible.includes(params.candidate)) {
+              throw new GamedayError('BAD_CANDIDATE', `${params.candidate} cannot be promoted: ${notEligible.find((n) => n.startsWith(`${params.candidate}:`)) ?? 'it is not a replica of the lost primary'}`, '--candidate', `eligible: ${eligible.join(', ') || 'none'}`);
+            }
+            const others = eligible.filter((n) => n !== params.candidate);
+            return { newPrimary: params.candidate, positions, tiedWith: [], behind: others, notEligible } satisfies Picked;
+          }
+          // What each applied from the old primary; a replica's own (errant) writes are no reason to promote it.
+          const best = mostAdvanced(eligible.map((name) => ({ name, position: parseGtidPosition(positions[name].gtidSlavePos, `${name} @@gtid_slave_pos`) })));
+          if (notEligible.length) await ctx.note(`not eligible: ${notEligible.join('; ')}`);
+          return { newPrimary: best.chosen, positions, tiedWith: best.tiedWith, behind: best.behind, notEligible } satisfies Picked;
+        },
+      },
+      {
+        id: 'promote',
+        kind: 'action',
+        semantics: 'idempotent',
+        title: 'promote it: stop and forget replication, heartbeat on, read_only off',
+        describe: (ctx) => ({ target: newPrimaryOf(ctx), consequence: 'it takes writes; what the lost primary had and it did not is gone from the new history' }),
+        async run(ctx) {
+          const { newPrimary } = requirePicked(ctx);
+          const record = await onHost(fleet(ctx.env), newPrimary, promoteToPrimary);
+          if (record instanceof Error) throw new Error(`promoting ${newPrimary} failed: ${record.message}`);
+          await ctx.note(`${newPrimary} is the writable primary; it had received up to ${record.promotedAtGtid || '(nothing)'} from ${old}`, { newPrimary, ...record });
+          return { newPrimary, ...record, writableAt: new Date().toISOString() } satisfies Promoted;
+        },
+      },
+      {
+        id: 'repoint-replicas',
+        kind: 'action',
+        semantics: 'idempotent',
+        title: 'repoint the other replicas to the new primary (GTID)',
+        describe: (ctx) => ({ target: frozenOf(ctx).filter((r) => r !== picked(ctx)?.newPrimary).join(', ') || `(the other replicas of ${old})`, consequence: 'they replicate from the new primary; one with errant transactions stays stopped and fenced' }),
+        async run(ctx) {
+          const f = fleet(ctx.env);
+          const p = requirePromoted(ctx);
+          const source = { address: mysqlAddress(hostByName(ctx.inventory, p.newPrimary)), ...f.replication };
+          const atPromotion = parseGtidPosition(p.gtidCurrentPos, `${p.newPrimary} @@gtid_current_pos`);
+          const result = { repointed: [] as string[], errant: [] as Array<{ host: string; errant: string }>, unreachable: [] as string[] };
+          // The replicas of the old primary only: a db host that replicated from no one, or from another, is left as it is.
+          for (const name of frozenOf(ctx).filter((r) => r !== p.newPrimary)) {
+            const v = await viewOf(f, name);
+            if (v instanceof Error) {
+              result.unreachable.push(name);
+              await ctx.note(`${name} does not answer (${v.message}): not repointed`, { degraded: `${name} did not answer during the failover: rejoin it with "gameday runbook run rejoin-db --host ${name}" once it is back`, host: name });
+              continue;
+            }
+            if (v.replica && dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name === p.newPrimary) {
+              result.repointed.push(name); // done by an earlier attempt
+              continue;
+            }
+            const errant = errantGtids(parseGtidPosition(v.gtidCurrentPos, `${name} @@gtid_current_pos`), atPromotion);
+            if (errant.length > 0) {
+              await onHost(f, name, stopReplication);
+              await fenceEverywhere(f, ctx.inventory, name);
+              const text = formatErrant(errant);
+              result.errant.push({ host: name, errant: text });
+              await ctx.note(`${name} has transactions ${p.newPrimary} lacks: ${text}`, { degraded: `${name} has errant transactions (${text}): left stopped and fenced; see rejoin-db`, host: name });
+              continue;
+            }
+            const done = await onHost(f, name, (c) => replicateFrom(c, source));
+            if (done instanceof Error) throw new Error(`repointing ${name} failed: ${done.message}`);
+            result.repointed.push(name);
+          }
+          return result;
+        },
+      },
+      {
+        id: 'open-write-pools',
+        kind: 'action',
+        semantics: 'idempotent',
+        title: 'send the write pools to the new primary',
+        describe: (ctx) => ({ target: newPrimaryOf(ctx), inputs: { pools: writePoolsOf(ctx.inventory, old).map((p) => p.backend) }, consequence: 'writes through the proxies go to the new primary' }),
+        async run(ctx) {
+          const f = fleet(ctx.env);
+          const { newPrimary } = requirePromoted(ctx);
+          const opened: string[] = [];
+          const unreachable: string[] = [];
+          for (const pool of writePoolsOf(ctx.inventory, newPrimary)) {
+            for (const proxy of pool.proxies) {
+              const endpoint = f.haproxyEndpoint(proxy);
+              try {
+                const status = (await showServers(endpoint)).find((v) => v.backend === pool.backend && v.server === newPrimary)?.status ?? '';
+                if (/^(MAINT|DRAIN)/.test(status)) await setServerState(endpoint, pool.backend, newPrimary, 'ready');
+                // Its health check would take rise x inter to notice; the checks go on and confirm it.
+                if (!status.startsWith('UP')) await runtimeCommand(endpoint, `set server ${pool.backend}/${newPrimary} health up`);
+                opened.push(`${proxy.name}/${pool.backend}`);
+              } catch (err) {
+                unreachable.push(`${proxy.name}/${pool.backend} (${(err as Error).message})`);
+              }
+            }
+          }
+          if (unreachable.length) await ctx.note(`proxies that do not answer: ${unreachable.join(', ')}`);
+          return { opened, unreachable };
+        },
+      },
+      {
+        id: 'write-pools-follow',
+        kind: 'wait-for',
+        title: 'wait until every proxy sends writes to the new primary',
+        what: 'the new primary UP with a passing health check in every write pool of every proxy that answers, and no other server UP there',
+        intervalMs: 250,
+        timeoutMs: params.followTimeout,
+        consecutive: 2,
+        async check(ctx) {
+          const f = fleet(ctx.env);
+          const { newPrimary } = requirePromoted(ctx);
+          const problems: string[] = [];
+          let seen = 0;
+          for (const pool of writePoolsOf(ctx.inventory, newPrimary)) {
+            for (const proxy of pool.proxies) {
+              const views = await showServers(f.haproxyEndpoint(proxy)).catch(() => undefined);
+              if (!views) continue; // a dead proxy serves nothing
+              seen++;
+              const mine = views.find((v) => v.backend === pool.backend && v.server === newPrimary);
+              if (mine?.status !== 'UP' || !mine.checkStatus.includes('L7OK')) problems.push(`${proxy.name}/${pool.backend}: ${newPrimary} ${mine?.status ?? 'absent'} (${mine?.checkStatus ?? '-'})`);
+              const intruders = views.filter((v) => v.backend === pool.backend && v.server !== newPrimary && v.status.startsWith('UP'));
+              if (intruders.length) problems.push(`${proxy.name}/${pool.backend}: also UP ${intruders.map((v) => v.server).join(', ')}`);
+            }
+          }
+          if (problems.length) return { ok: false, detail: problems.join('; ') };
+          return { ok: true, detail: seen ? `${newPrimary} takes the writes on ${seen} pool(s)` : 'no proxy answers: nothing to follow' };
+        },
+      },
+      {
+        id: 'record',
+        kind: 'probe',
+        title: 'record the new primary\'s position (for rejoin-db) and what may be lost',
+        async run(ctx) {
+          const f = fleet(ctx.env);
+          const p = requirePromoted(ctx);
+          const now = await viewOf(f, p.newPrimary);
+          const result = {
+            oldPrimary: old,
+            newPrimary: p.newPrimary,
+            promotedAtGtid: p.promotedAtGtid,
+            gtidCurrentPosAtPromotion: p.gtidCurrentPos,
+            gtidCurrentPosNow: now instanceof Error ? `(unknown: ${now.message})` : now.gtidCurrentPos,
+            writableAt: p.writableAt,
+            // The old primary is dark: its last transactions are known only when it is back.
+            lostPrimaryErrant: `unknown while ${old} is down: rejoin-db compares its GTIDs with ${p.promotedAtGtid || '(empty)'}`,
+            positions: picked(ctx)?.positions,
+          };
+          await ctx.note(
+            `failed over from ${old} to ${p.newPrimary} (promoted at ${formatGtidPosition(parseGtidPosition(p.promotedAtGtid)) || '(empty)'}); when ${old} is back: gameday runbook run rejoin-db --host ${old} --promoted-at-gtid ${p.promotedAtGtid}`,
+            result,
+          );
+          return result;
+        },
+      },
+    ];
+  },
+
+  examplePlan: { primary: 'db-1', primaryZone: 'az-a', replicas: ['db-2', 'db-3'], confirmedAt: '2026-11-24T20:01:02.000Z', evidence: [], inLab: false },
+};
