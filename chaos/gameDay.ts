@@ -59,7 +59,7 @@ const FLEET_INTERVAL_MS = 500;
 const REDIS_INTERVAL_MS = 100;
 
 /** The plan of a game day, before anything is touched: the faults resolved and their blast radius. */
-export function planGameDay(inv: Inventory, loaded: LoadedScenario, driver: Pick<FaultDriver, 'supports' | 'kind'> | undefined, pick?: (n: number) => number): { faults: ResolvedFault[]; preflight: Omit<Preflight, 'steadyState'> } {
+export function planGameDay(inv: Inventory, loaded: LoadedScenario, driver: Pick<FaultDriver, 'supports' | 'kind' | 'check'> | undefined, pick?: (n: number) => number): { faults: ResolvedFault[]; preflight: Omit<Preflight, 'steadyState'> } {
   const { scenario, file } = loaded;
   let faults: ResolvedFault[];
   try {
@@ -73,6 +73,7 @@ export function planGameDay(inv: Inventory, loaded: LoadedScenario, driver: Pick
     if (unsupported.length) {
       throw new GamedayError('FAULT_UNSUPPORTED', `the ${driver.kind} fault driver cannot inject ${[...new Set(unsupported.map((f) => f.type))].join(', ')}`, file, `it supports: ${driver.supports.join(', ')}`);
     }
+    driver.check?.(faults);
   }
   return { faults, preflight: preflight(inv, faults, scenario.load.duration, scenario.expect === 'breaks') };
 }

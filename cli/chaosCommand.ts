@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { GamedayError, type Inventory } from '../topology/index.js';
+import { GamedayError, loadInventory, type Inventory } from '../topology/index.js';
 import type { FaultDriver } from '../drivers/faults/types.js';
+import { fleetFaultDriver } from '../drivers/faults/fleet.js';
+import { faultOptionsFromEnv } from '../drivers/faults/env.js';
 import { log } from '../drivers/log.js';
 import { createEnvironment, requireRunbook, type RunbookEnvironment } from '../runbooks/registry.js';
 import { fleet, redisEndpoint, sentinelEndpoint } from '../runbooks/fleet.js';
@@ -23,6 +26,7 @@ import { action } from './run.js';
 const EXIT: Record<GameDayReport['verdict'], number> = { passed: 0, failed: 1, refused: 2, aborted: 130 };
 
 interface EnvFlags {
+  yes?: boolean;
   inventory?: string;
   labDir?: string;
   stateDir?: string;
@@ -39,10 +43,30 @@ function addEnvOptions(cmd: Command): Command {
     .option('--state-dir <path>', 'where runs and locks live (default: .gameday, or $GAMEDAY_STATE_DIR)');
 }
 
-/** The fault driver for this fleet: the lab's, or none yet for a real fleet (plan works, run refuses). */
+/**
+ * Faults on a real fleet are destructive: asked for at a terminal, or
+ * --yes without one; never assumed. The lab needs no confirmation.
+ */
+async function confirmFleet(flags: EnvFlags, what: string): Promise<void> {
+  if (!flags.inventory || flags.yes) return;
+  if (!process.stdin.isTTY) throw new GamedayError('NEEDS_YES', `${what} on a real fleet, without a terminal to ask`, '--yes', 'add --yes to confirm (cron, CI), or run it at a terminal');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${what} on the fleet of ${flags.inventory}. Type "yes" to go on: `);
+    if (answer.trim() !== 'yes') throw new GamedayError('NOT_CONFIRMED', 'not confirmed: nothing was touched', what, 'type "yes", or pass --yes');
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * The fault driver for this fleet: the lab's, or for --inventory the fleet's
+ * (each host by its power kind: ssh or aws), its options from GAMEDAY_SSH_*,
+ * GAMEDAY_FAULT_*, GAMEDAY_AWS_REGION and GAMEDAY_FIS_TEMPLATES (docs/game-days.md).
+ */
 function faultDriverFor(flags: EnvFlags): FaultDriver {
   if (!flags.inventory) return labFaultDriver(labDirOf(flags));
-  return { kind: 'fleet', supports: [], inject: async () => ({}), undo: async () => ({}) };
+  return fleetFaultDriver(loadInventory(resolve(flags.inventory)), faultOptionsFromEnv(process.env));
 }
 
 function labDirOf(flags: EnvFlags): string {
@@ -159,11 +183,14 @@ export function registerChaos(program: Command): void {
       .argument('<scenario>', 'a built-in scenario name ("gameday chaos list") or a scenario YAML file'),
   )
     .option('--json', 'print the report\'s JSON')
+    .option('--yes', 'with --inventory: inject the faults without asking (no terminal)')
     .action(
       action(async (name: string, flags: EnvFlags) => {
         const loaded = loadScenario(name);
         const stateDir = resolveStateDir(flags.stateDir);
         const environ = await environmentFor(flags);
+        planGameDay(environ.inventory, loaded, faultDriverFor(flags)); // refuse bad input before asking
+        await confirmFleet(flags, `game day ${loaded.scenario.name} injects ${loaded.scenario.faults.map((f) => f.type).join(', ')}`);
         const stop = stopOnSignals({ exitCode: 130, write: progress });
         try {
           const outcome = await runGameDay(gameDayEnv(environ, flags, stateDir), loaded, { stateDir, signal: stop.signal, log, progress });
@@ -201,10 +228,13 @@ export function registerChaos(program: Command): void {
       .command('abort')
       .description('Undo, from its journal, every fault a game day left in place (it was killed, or an undo failed)')
       .argument('<run-id>', 'the game day ("gameday chaos status" lists them)'),
-  ).action(
+  )
+    .option('--yes', 'with --inventory: undo without asking (no terminal)')
+    .action(
     action(async (runId: string, flags: EnvFlags) => {
       const stateDir = resolveStateDir(flags.stateDir);
       gameDayRun(stateDir, runId); // a clear error for an unknown run before anything else
+      await confirmFleet(flags, `chaos abort ${runId} undoes its faults`);
       const { undone } = await abortGameDay(stateDir, runId, faultDriverFor(flags), log, progress);
       out(undone.length ? `undid ${undone.length} fault(s) of ${runId}: ${undone.join(', ')}` : `nothing was left in place by ${runId}`);
     }),

@@ -31,6 +31,8 @@ export interface FaultDriver {
   kind: string;
   /** The fault types this driver can inject. */
   supports: ReadonlyArray<ResolvedFault['type']>;
+  /** Refuses, before anything is touched, faults it could not inject here (a host without an instance id, a service without a unit). */
+  check?(faults: ResolvedFault[]): void;
   inject(fault: ResolvedFault): Promise<Record<string, unknown>>;
   undo(fault: ResolvedFault): Promise<Record<string, unknown>>;
 }
