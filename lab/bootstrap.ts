@@ -3,6 +3,7 @@ import type { Host } from '../topology/index.js';
 import { NOTIFICATIONS_DB, SCHEMA_SQL } from '../drivers/notificationStore.js';
 import type { LabContext, SeedSize } from './context.js';
 import { mariadbPaths } from './configs/mariadb.js';
+import { IDEMPOTENCY_SCHEMA_SQL } from './app/idempotency.js';
 
 export async function rootConnection(lab: LabContext, host: Host): Promise<Connection> {
   return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', password: lab.state.secrets.dbRootPassword, multipleStatements: false });
@@ -35,7 +36,15 @@ export async function secureRoot(lab: LabContext, host: Host): Promise<void> {
   }
 }
 
-/** The lab's ops schema: a heartbeat row the primary rewrites every second (pt-heartbeat style). */
+/** A heartbeat every this many ms: the health agent's lag reading is never older than one beat. */
+export const HEARTBEAT_EVERY_MS = 250;
+
+/**
+ * The lab's ops schema: a heartbeat row the primary rewrites every 250 ms
+ * (pt-heartbeat style). An event runs at most once a second (its interval
+ * is a whole number), so each run beats four times, 250 ms apart, each beat
+ * its own transaction, and ends before the next run starts.
+ */
 const HEARTBEAT_SQL = [
   'CREATE DATABASE IF NOT EXISTS gameday',
   `CREATE TABLE IF NOT EXISTS gameday.heartbeat (
@@ -45,8 +54,11 @@ const HEARTBEAT_SQL = [
    ) ENGINE=InnoDB`,
   // Events replicate disabled (SLAVESIDE_DISABLED): only the primary beats.
   `CREATE EVENT IF NOT EXISTS gameday.heartbeat_tick ON SCHEDULE EVERY 1 SECOND DO
-     INSERT INTO gameday.heartbeat (id, ts, server_id) VALUES (1, NOW(6), @@server_id)
-     ON DUPLICATE KEY UPDATE ts = VALUES(ts), server_id = VALUES(server_id)`,
+     FOR beat IN 1 .. ${1000 / HEARTBEAT_EVERY_MS} DO
+       INSERT INTO gameday.heartbeat (id, ts, server_id) VALUES (1, NOW(6), @@server_id)
+       ON DUPLICATE KEY UPDATE ts = VALUES(ts), server_id = VALUES(server_id);
+       IF beat < ${1000 / HEARTBEAT_EVERY_MS} THEN DO SLEEP(${HEARTBEAT_EVERY_MS / 1000}); END IF;
+     END FOR`,
 ];
 
 /**
@@ -88,6 +100,7 @@ export async function bootstrapDatabases(lab: LabContext): Promise<void> {
       `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'127.%'`,
       `CREATE USER IF NOT EXISTS 'app'@'127.%' IDENTIFIED BY '${appDbPassword}'`,
       ...SCHEMA_SQL,
+      IDEMPOTENCY_SCHEMA_SQL,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON ${NOTIFICATIONS_DB}.* TO 'app'@'127.%'`,
       ...HEARTBEAT_SQL,
     ]) {

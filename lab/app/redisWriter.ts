@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { applyNotification, type Notification, type NotificationRedis } from '../../drivers/notificationStore.js';
+import { applyNotification, type Notification } from '../../drivers/notificationStore.js';
+import type { SentinelRedis } from './redisClient.js';
 
 /** What the app did with its Redis writes since it started (GET /monitor/stats). */
 export interface RedisWriteStats {
@@ -7,7 +8,7 @@ export interface RedisWriteStats {
   applied: number;
   /** Applied after one or more retries within the request. */
   retried: number;
-  /** Failed within the request and handed to the background repair. */
+  /** Failed within the request, or not tried because Redis was known to be away, and handed to the background repair. */
   queued: number;
   /** Applied later by the background repair. */
   repaired: number;
@@ -36,8 +37,8 @@ export class RedisWriter {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: NotificationRedis,
-    private readonly inlineBudgetMs = 400,
+    private readonly redis: SentinelRedis,
+    private readonly inlineBudgetMs = 250,
     repairEveryMs = 500,
   ) {
     this.timer = setInterval(() => void this.repair(), repairEveryMs);
@@ -51,14 +52,20 @@ export class RedisWriter {
    * row is committed, and the repair puts it in Redis moments later.
    */
   async write(userId: number, n: Notification): Promise<'applied' | 'queued'> {
+    // Redis is reconnecting or just failed: waiting for it would only slow the request down.
+    if (!this.redis.usable) {
+      this.enqueue(userId, n);
+      return 'queued';
+    }
     const deadline = Date.now() + this.inlineBudgetMs;
     let attempt = 0;
     const tries = (async () => {
       for (; Date.now() < deadline; attempt++) {
         try {
-          await applyNotification(this.redis, userId, n);
+          await applyNotification(this.redis.current, userId, n);
           return true;
         } catch {
+          this.redis.noteFailure();
           await sleep(Math.min(50 * 2 ** attempt, 200));
         }
       }
@@ -68,6 +75,7 @@ export class RedisWriter {
     const budget = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.inlineBudgetMs)));
     const applied = await Promise.race([tries, budget]);
     clearTimeout(timer);
+    if (!applied) this.redis.noteFailure();
     if (applied) {
       this.counts[attempt === 0 ? 'applied' : 'retried']++;
       return 'applied';
@@ -99,7 +107,7 @@ export class RedisWriter {
     try {
       for (const [key, w] of this.queue) {
         try {
-          await applyNotification(this.redis, w.userId, w.n);
+          await applyNotification(this.redis.current, w.userId, w.n);
           this.queue.delete(key);
           this.counts.repaired++;
         } catch {

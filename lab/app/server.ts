@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { NotificationService } from './notifications.js';
+import { IDEMPOTENCY_HEADER, idempotencyKeyOf, IdempotencyKeyReused, InvalidIdempotencyKey } from './idempotency.js';
 
 const createBody = z.object({ title: z.string().min(1).max(200), body: z.string().max(10_000) });
 const rotationBody = z.object({ inRotation: z.boolean() });
@@ -23,9 +24,30 @@ function idOf(text: string, what: string, max: number): number {
   return n;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+/** Response headers: which instance answered (every response), where a read came from, whether a create was a replay. */
+export const SERVED_BY_HEADER = 'X-Served-By';
+export const READ_SOURCE_HEADER = 'X-Read-Source';
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
+}
+
+/** What the L7 check needs to know about the instance besides its rotation flag. */
+export interface InstanceHealth {
+  /** ioredis's status of the app's Redis client. */
+  redis: string;
+}
+
+/**
+ * Whether HAProxy should send traffic here. Redis being away is no reason
+ * (reads fall back to MariaDB, writes are queued, and every instance would
+ * fail alike); a Redis client that has ended is: it never comes back by
+ * itself, and only this instance has it.
+ */
+export function l7Healthy(inRotation: boolean, health: InstanceHealth): boolean {
+  return inRotation && health.redis !== 'end';
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -60,7 +82,13 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * taking the instance out of rotation needs the token (the seed's had no
  * ACL, so anyone could take a server down).
  */
-export function notificationServer(service: NotificationService, l7checkToken: string, instance: string, stats: () => Record<string, unknown> = () => ({})): Server {
+export function notificationServer(
+  service: NotificationService,
+  l7checkToken: string,
+  instance: string,
+  stats: () => Record<string, unknown> = () => ({}),
+  health: () => InstanceHealth = () => ({ redis: 'ready' }),
+): Server {
   let inRotation = true;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -68,7 +96,8 @@ export function notificationServer(service: NotificationService, l7checkToken: s
     const path = url.pathname;
     if (path === '/monitor/l7check') {
       if (req.method === 'GET' || req.method === 'HEAD') {
-        return send(res, inRotation ? 200 : 503, { instance, inRotation });
+        const h = health();
+        return send(res, l7Healthy(inRotation, h) ? 200 : 503, { instance, inRotation, ...h });
       }
       if (req.method === 'PUT') {
         if (!tokenMatches(req.headers.authorization, l7checkToken)) throw new HttpError(401, 'a valid bearer token is needed');
@@ -83,12 +112,16 @@ export function notificationServer(service: NotificationService, l7checkToken: s
       const userId = idOf(list[1], 'user', MAX_USER_ID);
       if (req.method === 'GET') {
         const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
-        return send(res, 200, await service.list(userId, limit));
+        const { source, page } = await service.list(userId, limit);
+        return send(res, 200, page, { [READ_SOURCE_HEADER]: source });
       }
       if (req.method === 'POST') {
+        const key = idempotencyKeyOf(req.headers[IDEMPOTENCY_HEADER]);
         const body = parseOrThrow(createBody, await readJson(req));
         if (!(await service.userExists(userId))) throw new HttpError(404, `no user ${userId}`);
-        return send(res, 201, await service.create(userId, body.title, body.body));
+        const created = await service.create(userId, body.title, body.body, key);
+        // A replay answers as the first create did (201, same notification), and says so.
+        return send(res, 201, created.notification, created.replayed ? { [REPLAYED_HEADER]: 'true' } : {});
       }
       throw new HttpError(405, 'GET or POST');
     }
@@ -102,8 +135,11 @@ export function notificationServer(service: NotificationService, l7checkToken: s
   }
 
   return createServer((req, res) => {
+    res.setHeader(SERVED_BY_HEADER, instance);
     route(req, res).catch((err: Error) => {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      if (err instanceof InvalidIdempotencyKey) return send(res, 400, { error: err.message });
+      if (err instanceof IdempotencyKeyReused) return send(res, 422, { error: err.message });
       // A backend (MariaDB, Redis) failed: the instance is up but cannot serve this now. The
       // backend's own message stays in the log: it can name tables, columns and data.
       process.stderr.write(`${new Date().toISOString()} ${req.method} ${req.url}: ${err.message}\n`);

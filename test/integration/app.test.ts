@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { showServers } from '../../drivers/haproxy/runtime.js';
 import { haproxyPaths } from '../../lab/configs/haproxy.js';
+import { randomUUID } from 'node:crypto';
 import { http, rootQuery, sharedLab, waitFor } from './helpers.js';
 
 describe('the reference notification center', () => {
@@ -86,5 +87,75 @@ describe('the reference notification center', () => {
       expect(r.status, path).toBe(404);
       expect(JSON.stringify(r.body)).not.toMatch(/Infinity|column|SQL|ER_/i);
     }
+  });
+
+  it('says which instance answered (X-Served-By) and where a read came from (X-Read-Source)', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${web}/users/${user}/notifications?limit=1`);
+      await res.text();
+      expect(res.headers.get('x-read-source')).toBe('redis');
+      seen.add(res.headers.get('x-served-by')!);
+    }
+    expect([...seen].sort()).toEqual(['app-1', 'app-2', 'app-3']);
+    const missing = await fetch(`${web}/nowhere`);
+    await missing.text();
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-served-by')).toMatch(/^app-[123]$/);
+  });
+
+  describe('creates with an Idempotency-Key', () => {
+    const proxy2 = lab.host('proxy-2');
+    const web2 = `http://${proxy2.address}:${proxy2.services.http}`;
+    const create = (base: string, userId: number, key: string | undefined, title: string) =>
+      fetch(`${base}/users/${userId}/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
+        body: JSON.stringify({ title, body: 'once' }),
+      });
+    const rowsTitled = async (title: string) => Number((await rootQuery(lab, 'db-1', 'SELECT COUNT(*) AS n FROM notifications.notifications WHERE title = ?', [title]))[0].n);
+
+    it('creates once when the same request is retried on the other proxy, and answers the retry with the first notification', async () => {
+      const key = randomUUID();
+      const title = `idempotent ${key}`;
+      const first = await create(web, user, key, title);
+      expect(first.status).toBe(201);
+      const body = await first.json();
+      const retry = await create(web2, user, key, title);
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(await retry.json()).toEqual(body);
+      expect(await rowsTitled(title)).toBe(1);
+      // Redis has it once too: the unread count moved by one.
+      const listed = await http(`${web}/users/${user}/notifications?limit=2`);
+      expect(listed.body.notifications.filter((n: { id: number }) => n.id === body.id)).toHaveLength(1);
+    });
+
+    it('creates once when copies race each other through both proxies', async () => {
+      const key = randomUUID();
+      const title = `racing ${key}`;
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => create(i % 2 ? web2 : web, user, key, title)));
+      expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
+      const ids = new Set(await Promise.all(answers.map(async (a) => ((await a.json()) as { id: number }).id)));
+      expect(ids.size).toBe(1);
+      expect(await rowsTitled(title)).toBe(1);
+    });
+
+    it('keeps keys per user, and refuses a key reused for another notification (422) or malformed (400)', async () => {
+      const key = randomUUID();
+      const a = await (await create(web, user, key, `per user ${key}`)).json();
+      const other = await create(web, user + 1, key, `per user ${key}`);
+      expect(other.status).toBe(201);
+      expect(((await other.json()) as { id: number }).id).not.toBe(a.id);
+      const reused = await create(web2, user, key, `another title ${key}`);
+      expect(reused.status).toBe(422);
+      for (const bad of ['', 'x'.repeat(65), 'with space', 'caf\u00e9']) {
+        const r = await fetch(`${web}/users/${user}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': bad }, body: JSON.stringify({ title: 'never', body: 'b' }) }).catch((e: Error) => e);
+        // fetch itself refuses a header value outside Latin-1 printable: then no request was sent, which is fine too.
+        if (!(r instanceof Error)) expect(r.status, JSON.stringify(bad)).toBe(400);
+      }
+      expect(await rowsTitled('never')).toBe(0);
+      expect((await create(web, user, 'x'.repeat(64), `longest key ${key}`)).status).toBe(201);
+    });
   });
 });
