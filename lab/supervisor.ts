@@ -28,6 +28,15 @@ export interface ProcessSpec {
  * True when the recorded PID is alive and is still our process: its command
  * line names the lab folder (a PID reused by another program is never ours).
  */
+/** The process still exists and is not a zombie (a zombie holds no socket). */
+function stillHolding(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 export function isOurs(lab: LabContext, pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -105,6 +114,9 @@ export async function stopProcess(lab: LabContext, id: string, how: 'kill' | 'te
       process.kill(rec.pid, 'SIGKILL');
       while (isOurs(lab, rec.pid)) await sleep(50);
     }
+    // A killed process loses its command line before its last threads let go of its sockets: wait until it is gone.
+    const gone = Date.now() + 5000;
+    while (stillHolding(rec.pid) && Date.now() < gone) await sleep(20);
   }
   delete lab.state.processes[id];
   lab.save();

@@ -94,8 +94,10 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
     // The same key on a retry through the other proxy: the app creates the notification once.
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (r.kind === 'create') headers['idempotency-key'] = `${runKey}-${i}`;
+    // The first frontend is chosen when the request starts: a success meanwhile must not send the retry back to the dark one.
+    const first = preferred;
     for (let attempt = 0; attempt < o.frontends.length; attempt++) {
-      const f = o.frontends[(preferred + attempt) % o.frontends.length];
+      const f = o.frontends[(first + attempt) % o.frontends.length];
       frontend = f.address;
       try {
         const res = await fetch(`http://${f.address}:${f.port}${r.path}`, {
@@ -110,7 +112,7 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
         readSource = res.headers.get('x-read-source') ?? undefined;
         if (status >= 200 && status < 300 && r.kind !== 'read') answer = JSON.parse(text) as { id?: number };
         if (status < 200 || status >= 300) error = `HTTP ${status}`;
-        preferred = (preferred + attempt) % o.frontends.length;
+        preferred = (first + attempt) % o.frontends.length;
         break;
       } catch (err) {
         status = 0; // no answer from this frontend: try the next
