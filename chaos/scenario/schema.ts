@@ -75,7 +75,7 @@ export const checksSchema = z.object({
   writesResume: optional(z.object({ within: duration.prefault('5s') }).strict()),
   readsResume: optional(z.object({ within: duration.prefault('5s') }).strict()),
   oneWritablePrimary: optional(z.object({}).strict()),
-  noStaleReads: optional(z.object({ maxLagMs: z.number().int().min(0).default(1000) }).strict()),
+  noStaleReads: optional(z.object({ maxLagMs: z.number().int().min(0).default(3000) }).strict()),
   noLostWrites: optional(z.object({}).strict()),
   errorBudget: optional(z.object({
     maxFailedPercent: z.number().min(0).max(100).default(0.1),

@@ -458,7 +458,7 @@ describe('evaluateChecks', () => {
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId['dead-servers-leave-pools'].measured).toMatchObject({ detectedMs: 3500, limitMs: 5000 });
     expect(byId['writes-resume'].measured.limitMs).toBe(5000);
-    expect(byId['no-stale-reads'].measured.maxLagMs).toBe(1000);
+    expect(byId['no-stale-reads'].measured.maxLagMs).toBe(3000);
     expect(byId['error-budget'].measured).toMatchObject({ limitP99Ms: 2000, limitFailedPercent: 0.1 });
   });
 
