@@ -11,7 +11,7 @@ import { assertWritableStateDir } from '../runbooks/engine/stateDir.js';
 import type { LoadedScenario } from './scenario/load.js';
 import { resolveFaults } from './faults/resolve.js';
 import { preflight } from './preflight.js';
-import { startLoadLoop, type LoopSample } from './load/loop.js';
+import { report as loadReportSoFar, startLoadLoop, type LoopSample } from './load/loop.js';
 import { startFleetSampler, takesTraffic, type FleetSample, type ProbeAccess } from './probes/fleetSampler.js';
 import { watchRedisPrimaries } from './probes/redisPrimaries.js';
 import { checkAckedWrites } from './load/ackedWrites.js';
@@ -270,14 +270,14 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
   } finally {
     // Whatever happened: every fault injected is undone before anything else.
     for (const f of faults) await undo(f).catch((err) => log.error({ err, fault: f.id }, 'undo failed'));
-    loopReport = await load.stop();
+    loopReport = await bounded('stopping the load', load.stop(), 15_000, { ...loadReportSoFar(load.peek(), loadStartedAt), samples: load.peek(), acked: load.peekAcked() }, log);
     opts.signal.removeEventListener('abort', onAbort);
   }
 
   // Let the fleet settle (repair queues drain, pools take servers back) while the probes still watch.
   if (verdict === undefined) await sleep(opts.settleMs ?? 3000);
-  const fleetSamples = await fleet.stop();
-  const redisReport = await redis.stop();
+  const fleetSamples = await bounded('stopping the fleet probes', fleet.stop(), 10_000, fleet.samples, log);
+  const redisReport = await bounded('stopping the Redis probes', redis.stop(), 10_000, { samples: 0, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: [] }, log);
   const loadEndedAt = Date.now();
 
   const record: GameDayRecord = {
@@ -292,7 +292,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     redis: redisReport.all,
     fleetIntervalMs: FLEET_INTERVAL_MS,
   };
-  if (verdict === undefined || verdict === 'aborted') record.ackedWrites = await lookUpAckedWrites(env, loopReport.acked);
+  if (verdict === undefined || verdict === 'aborted') record.ackedWrites = await bounded('looking up the acknowledged writes', lookUpAckedWrites(env, loopReport.acked), 120_000, { error: 'the stores did not answer within 120 s' }, log);
   const checks = verdict === 'refused' ? [] : evaluateChecks(record, scenario.checks);
   if (verdict === undefined) {
     const failed = checks.filter((c) => !c.passed);
@@ -332,6 +332,20 @@ async function lookUpAckedWrites(env: GameDayEnv, acked: { created: Array<{ user
     }
   } catch (err) {
     return { error: (err as Error).message };
+  }
+}
+
+/** A phase of the wrap-up that must not hang the run: after `ms`, the fallback, and a log line naming the phase. */
+async function bounded<T>(what: string, p: Promise<T>, ms: number, fallback: T, log: Logger): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => {
+    log.warn({ phase: what, ms }, `${what} did not end within ${ms} ms: going on without it`);
+    resolve(fallback);
+  }, ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -58,7 +58,7 @@ export interface LoopReport {
  * answer (as the app's own clients do). For long operations whose end is
  * not known in advance (a reboot cycle), where a fixed-duration tool won't do.
  */
-export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>; peek: () => LoopSample[] } {
+export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>; peek: () => LoopSample[]; peekAcked: () => LoopReport['acked'] } {
   const samples: LoopSample[] = [];
   const acked: LoopReport['acked'] = { created: [], markedRead: [] };
   const unreadOfOurs: AckedWrite[] = [];
@@ -142,6 +142,8 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   return {
     /** The outcomes so far (requests still in flight are not in it yet). */
     peek: () => samples.slice(),
+    /** The writes acknowledged so far. */
+    peekAcked: () => ({ created: acked.created.slice(), markedRead: acked.markedRead.slice() }),
     async stop() {
       running = false;
       await loop;

@@ -24,8 +24,23 @@ export interface RedisPrimariesReport {
 
 const PROBE_KEY = 'gameday:probe:writable';
 
-/** Role and writability of one server now: INFO, then a probe write that must answer within `timeoutMs`. */
+/**
+ * Role and writability of one server now, never later than a few timeouts:
+ * an ioredis connect() can stay pending for good when its socket closes at
+ * the wrong moment (a server coming back from a power loss), so the whole
+ * probe races a hard deadline.
+ */
 async function probe(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<{ master: boolean; writable: boolean }>((resolve) => (timer = setTimeout(() => resolve({ master: false, writable: false }), timeoutMs * 4)));
+  try {
+    return await Promise.race([probeOnce(e, timeoutMs), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function probeOnce(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
   const r = new Redis({ host: e.host, port: e.port, password: e.password, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
   r.on('error', () => {});
   try {
