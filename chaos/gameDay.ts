@@ -270,14 +270,14 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
   } finally {
     // Whatever happened: every fault injected is undone before anything else.
     for (const f of faults) await undo(f).catch((err) => log.error({ err, fault: f.id }, 'undo failed'));
-    loopReport = await bounded('stopping the load', load.stop(), 15_000, { ...loadReportSoFar(load.peek(), loadStartedAt), samples: load.peek(), acked: load.peekAcked() }, log);
+    loopReport = await bounded('stopping the load', load.stop(), 5_000, { ...loadReportSoFar(load.peek(), loadStartedAt), samples: load.peek(), acked: load.peekAcked() }, log);
     opts.signal.removeEventListener('abort', onAbort);
   }
 
   // Let the fleet settle (repair queues drain, pools take servers back) while the probes still watch.
   if (verdict === undefined) await sleep(opts.settleMs ?? 3000);
-  const fleetSamples = await bounded('stopping the fleet probes', fleet.stop(), 10_000, fleet.samples, log);
-  const redisReport = await bounded('stopping the Redis probes', redis.stop(), 10_000, { samples: 0, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: [] }, log);
+  const fleetSamples = await bounded('stopping the fleet probes', fleet.stop(), 5_000, fleet.samples, log);
+  const redisReport = await bounded('stopping the Redis probes', redis.stop(), 5_000, { samples: 0, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: [] }, log);
   const loadEndedAt = Date.now();
 
   const record: GameDayRecord = {
@@ -292,7 +292,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     redis: redisReport.all,
     fleetIntervalMs: FLEET_INTERVAL_MS,
   };
-  if (verdict === undefined || verdict === 'aborted') record.ackedWrites = await bounded('looking up the acknowledged writes', lookUpAckedWrites(env, loopReport.acked), 120_000, { error: 'the stores did not answer within 120 s' }, log);
+  if (verdict === undefined || verdict === 'aborted') record.ackedWrites = await bounded('looking up the acknowledged writes', lookUpAckedWrites(env, loopReport.acked), 30_000, { error: 'the stores did not answer within 30 s' }, log);
   const checks = verdict === 'refused' ? [] : evaluateChecks(record, scenario.checks);
   if (verdict === undefined) {
     const failed = checks.filter((c) => !c.passed);

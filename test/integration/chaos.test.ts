@@ -87,7 +87,7 @@ describe('game days on a small lab of their own (127.31.x.y)', () => {
     };
 
     await driver.inject(kill);
-    expect(await connectFrom('127.0.0.1', db3.address, db3.services.mysql)).toBe('refused');
+    await waitFor('db-3 to refuse connections', async () => (await connectFrom('127.0.0.1', db3.address, db3.services.mysql)) === 'refused', 5000);
     await driver.undo(kill);
     expect(await connectFrom('127.0.0.1', db3.address, db3.services.mysql)).toBe('connected');
 
@@ -254,5 +254,5 @@ faults:
     expect(compare.stdout).toMatch(/PASSED/i);
     expect(compare.stdout).toMatch(/FAILED/i);
     expect(compare.stdout).toContain('quick-replay-2017');
-  }, 180_000);
+  }, 300_000);
 });
