@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,10 +65,15 @@ export function connectOutcome(address: string, port: number, ms: number): Promi
   });
 }
 
+/** The process runs: it exists and is not a zombie (a killed child whose parent has not reaped it yet runs nothing). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }

@@ -13,7 +13,7 @@ import { startLoadLoop } from '../../chaos/load/loop.js';
 import { checkAckedWrites } from '../../chaos/load/ackedWrites.js';
 import { watchRedisPrimaries } from '../../chaos/probes/redisPrimaries.js';
 import { redisHandOff } from '../../drivers/redis/handoff.js';
-import { redisReadiness, sentinelMajorityPrimary } from '../../drivers/redis/readiness.js';
+import { redisReadiness, sentinelMajorityPrimary, withRedis } from '../../drivers/redis/readiness.js';
 import { openNotificationStores } from '../../runbooks/consistencyCheck.js';
 import { usersToVerify, verifyNotifications } from '../../warmup/notificationVerify.js';
 import { waitFor } from './helpers.js';
@@ -39,12 +39,21 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
     if (l) await labDown(l);
   });
 
+  /** A hand-off needs a replica in sync: on a busy machine the first full sync can outlast the lab's start. */
+  async function replicaOnline(): Promise<void> {
+    await waitFor('the Redis primary to have an online replica', async () => {
+      const primary = lab.host(await primaryName());
+      return withRedis(lab.redisEndpoint(primary), async (r) => /slave\d+:.*state=online/.test(await r.info('replication')));
+    }, 60_000);
+  }
+
   it('hands the primary over four times under 40 writes/s with no acknowledged write lost and writes paused only briefly', async () => {
     const load = writeLoad();
     const roles = watchRedisPrimaries(servers());
     const pauses: number[] = [];
     await sleep(2000);
     for (let i = 0; i < 4; i++) {
+      await replicaOnline();
       const before = await primaryName();
       const old = lab.host(before);
       const r = await redisHandOff({ oldPrimary: lab.redisEndpoint(old), sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME });
@@ -75,6 +84,7 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
   }, 120_000);
 
   it('restarts a handed-off primary as a replica: never two writable masters at any 100 ms sample', async () => {
+    await replicaOnline();
     const before = await primaryName();
     const old = lab.host(before);
     await redisHandOff({ oldPrimary: lab.redisEndpoint(old), sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME });
