@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -12,30 +11,13 @@ import { openLab, requireLab, type LabContext } from '../../lab/context.js';
 import { rootConnection } from '../../lab/bootstrap.js';
 import { labFaultDriver } from '../../lab/faultDriver.js';
 import { resolveFaults } from '../../chaos/faults/resolve.js';
-import { GAMEDAY, waitFor } from './helpers.js';
+import { connectOutcome, GAMEDAY, waitFor } from './helpers.js';
 
 const OCTET = 31;
 const tiny = { users: 300, notificationsPerUser: 5, readPercent: 50 };
 
 /** How a connect from `from` (a lab address) to `to:port` ends: a partition or a blackhole hangs it. */
-function connectFrom(from: string, to: string, port: number, ms = 700): Promise<'connected' | 'refused' | 'hung'> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: to, port, localAddress: from });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      resolve('hung');
-    }, ms);
-    sock.on('connect', () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve('connected');
-    });
-    sock.on('error', () => {
-      clearTimeout(timer);
-      resolve('refused');
-    });
-  });
-}
+const connectFrom = (from: string, to: string, port: number, ms = 700) => connectOutcome(to, port, ms, from);
 
 /** A short scenario file for the small lab (its users, quick timings). */
 function scenarioFile(dir: string, name: string, body: string): string {

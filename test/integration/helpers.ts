@@ -46,9 +46,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** How a TCP connect ends within `ms`: connected, refused, or hung (no answer at all). */
-export function connectOutcome(address: string, port: number, ms: number): Promise<'connected' | 'refused' | 'hung'> {
+export function connectOutcome(address: string, port: number, ms: number, from?: string): Promise<'connected' | 'refused' | 'hung'> {
   return new Promise((resolve) => {
-    const sock = connect({ host: address, port });
+    // `from`: a lab address as the source (a partition only drops traffic between lab addresses).
+    const sock = connect({ host: address, port, ...(from ? { localAddress: from } : {}) });
     const timer = setTimeout(() => {
       sock.destroy();
       resolve('hung');
