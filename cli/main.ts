@@ -5,7 +5,7 @@ import { registerInventory } from './inventoryCommand.js';
 import { registerRunbook } from './runbookCommand.js';
 import { registerWarmup } from './warmupCommand.js';
 import { registerChaos } from './chaosCommand.js';
-import { ignoreOutputErrors } from '../runbooks/engine/signals.js';
+import { ignoreOutputErrors, exitWhenDone } from '../runbooks/engine/signals.js';
 
 ignoreOutputErrors();
 
@@ -32,3 +32,4 @@ try {
   const informational = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code);
   process.exitCode = informational ? 0 : 2;
 }
+exitWhenDone();

@@ -23,13 +23,17 @@ cleanup() { [ -f "$lab/state.json" ] && gameday lab down --dir "$lab" >/dev/null
 trap cleanup EXIT
 
 job_failed=0
+GAME_DAY_LIMIT_S=${GAMEDAY_GAME_DAY_LIMIT_S:-600}
 # A game day ran when it exits 0 (every check held) or 1 (a check failed); anything else is a failure of the job.
 run_game_day() {
   local scenario=$1 rc
   say "game day: $scenario ($2 layout)"
   # Progress goes to stderr as it happens; the report's JSON to a file, summarised below.
-  gameday chaos run "$scenario" --lab-dir "$lab" --json >"$work/$scenario-$2.json"; rc=$?
+  # A game day takes about a minute; one that hangs is stopped (SIGINT: it undoes its faults and
+  # reports), then killed, so that the job always ends.
+  timeout --signal=INT --kill-after=60 "$GAME_DAY_LIMIT_S" node bin/gameday.js chaos run "$scenario" --lab-dir "$lab" --json >"$work/$scenario-$2.json"; rc=$?
   if [ $rc -gt 1 ]; then
+    [ $rc -eq 124 ] || [ $rc -eq 130 ] && echo "main job: game day $scenario was stopped after ${GAME_DAY_LIMIT_S} s"
     echo "main job: game day $scenario did not run to its end (exit $rc)"
     job_failed=1
     return

@@ -47,7 +47,15 @@ class DbProbe {
 
   async sample(): Promise<DbSample | null> {
     try {
-      this.conn ??= await within(this.connect(this.host), this.timeoutMs, `connect ${this.host}`);
+      if (!this.conn) {
+        const connecting = this.connect(this.host);
+        // A connect that misses the deadline may still succeed later (a host powered on again while its SYN
+        // was being retried): close it then, or its socket outlives the game day.
+        this.conn = await within(connecting, this.timeoutMs, `connect ${this.host}`).catch((err: unknown) => {
+          void connecting.then((late) => late.destroy(), () => undefined);
+          throw err;
+        });
+      }
       const c = this.conn;
       const [[v]] = await within(c.query<RowDataPacket[]>('SELECT @@read_only AS ro'), this.timeoutMs, this.host);
       const [slave] = await within(c.query<RowDataPacket[]>('SHOW SLAVE STATUS'), this.timeoutMs, this.host);

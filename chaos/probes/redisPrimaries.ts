@@ -28,21 +28,25 @@ const PROBE_KEY = 'gameday:probe:writable';
  * Role and writability of one server now, never later than a few timeouts:
  * an ioredis connect() can stay pending for good when its socket closes at
  * the wrong moment (a server coming back from a power loss), so the whole
- * probe races a hard deadline.
+ * probe races a hard deadline, and a probe that misses it has its client
+ * torn down: left alone, that socket connected later and kept the process
+ * alive after the game day had ended.
  */
 async function probe(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
+  const r = new Redis({ host: e.host, port: e.port, password: e.password, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<{ master: boolean; writable: boolean }>((resolve) => (timer = setTimeout(() => resolve({ master: false, writable: false }), timeoutMs * 4)));
   try {
-    return await Promise.race([probeOnce(e, timeoutMs), deadline]);
+    return await Promise.race([probeOnce(r), deadline]);
   } finally {
     clearTimeout(timer);
+    r.disconnect();
+    (r as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   }
 }
 
-async function probeOnce(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
-  const r = new Redis({ host: e.host, port: e.port, password: e.password, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
+async function probeOnce(r: Redis): Promise<{ master: boolean; writable: boolean }> {
   try {
     await r.connect();
     const role = (await r.info('replication')).match(/role:(\w+)/)?.[1];
@@ -52,8 +56,6 @@ async function probeOnce(e: RedisEndpoint, timeoutMs: number): Promise<{ master:
     return { master: true, writable: ok };
   } catch {
     return { master: false, writable: false };
-  } finally {
-    r.disconnect();
   }
 }
 

@@ -42,3 +42,27 @@ export function safeWrite(stream: NodeJS.WriteStream, text: string): boolean {
 export function ignoreOutputErrors(): void {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 }
+
+/**
+ * Once the command has finished, a handle left open (a client still reconnecting to a
+ * powered-off host, a request that never answers) must not keep the process alive: a
+ * game day that hung there once held CI for 90 minutes. If the process has not exited
+ * on its own within `graceMs`, the handles still open are named on stderr and it exits
+ * with the code the command chose.
+ */
+export function exitWhenDone(graceMs = 3000): void {
+  setTimeout(() => {
+    const open = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles()
+      .map((h) => describeHandle(h))
+      .filter((name) => !['WriteStream', 'ReadStream'].includes(name));
+    safeWrite(process.stderr, `gameday: the command had finished ${graceMs / 1000} s ago; exiting with handles still open (${open.join(', ') || 'none'})\n`);
+    process.exit();
+  }, graceMs).unref();
+}
+
+function describeHandle(h: object): string {
+  const name = h.constructor?.name ?? typeof h;
+  const socket = h as { remoteAddress?: string; remotePort?: number; connecting?: boolean; _host?: string };
+  if (socket.remoteAddress) return `${name} to ${socket.remoteAddress}:${socket.remotePort}`;
+  return socket.connecting ? `${name} connecting to ${socket._host ?? '?'}` : name;
+}
