@@ -9,6 +9,7 @@ import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 import { JournalWriter, LockSet, newRunId, runDir, DEFAULT_LOCK_TTL_MS } from '../runbooks/engine/index.js';
 import { assertWritableStateDir } from '../runbooks/engine/stateDir.js';
 import type { LoadedScenario } from './scenario/load.js';
+import { LOST_PRIMARY } from './scenario/schema.js';
 import { resolveFaults } from './faults/resolve.js';
 import { preflight } from './preflight.js';
 import { report as loadReportSoFar, startLoadLoop, type LoopSample } from './load/loop.js';
@@ -170,6 +171,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     createPercent: scenario.load.createPercent,
     markReadPercent: scenario.load.markReadPercent,
     timeoutMs: scenario.load.timeout,
+    connectTimeoutMs: scenario.load.connectTimeout,
   });
   const faultsFrom = loadStartedAt + scenario.load.warmup;
   const loadEnd = faultsFrom + scenario.load.duration;
@@ -203,12 +205,19 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
         if (stop.signal.aborted) return;
         await sleep(r.delay, undefined, { signal: stop.signal }).catch(() => undefined);
         if (stop.signal.aborted) return;
+        const params = withLostPrimary(r.params, f.lostPrimary);
+        if (!params) {
+          responses.push({ runbook: r.runbook, after: f.id, startedAt: Date.now(), endedAt: Date.now(), state: 'skipped', error: 'the fault took down no MariaDB primary' });
+          journal.write(`response/${r.runbook}/${f.id}`, 'note', { type: 'skipped', reason: 'the fault took down no MariaDB primary' });
+          opts.progress(`  response ${r.runbook} skipped: ${f.label} took down no MariaDB primary`);
+          return;
+        }
         const rec: ResponseRecord = { runbook: r.runbook, after: f.id, startedAt: Date.now(), state: 'running' };
         responses.push(rec);
-        opts.progress(`  ${clock(rec.startedAt - faultsFrom)} response: runbook ${r.runbook} ${JSON.stringify(r.params)}`);
-        journal.write(`response/${r.runbook}/${f.id}`, 'intent', { kind: 'action', params: r.params });
+        opts.progress(`  ${clock(rec.startedAt - faultsFrom)} response: runbook ${r.runbook} ${JSON.stringify(params)}`);
+        journal.write(`response/${r.runbook}/${f.id}`, 'intent', { kind: 'action', params });
         try {
-          const out = await env.runResponse(r.runbook, r.params, runId, stop.signal);
+          const out = await env.runResponse(r.runbook, params, runId, stop.signal);
           Object.assign(rec, { endedAt: Date.now(), state: out.state, runId: out.runId, error: out.error });
           journal.write(`response/${r.runbook}/${f.id}`, out.state === 'succeeded' ? 'succeeded' : 'failed', { runId: out.runId, state: out.state, error: out.error });
         } catch (err) {
@@ -222,6 +231,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     const pending: Promise<void>[] = [];
     try {
       await until(faultsFrom + f.atMs, stop.signal);
+      f.lostPrimary = writablePrimaryAmong(fleet.latest(), f.hosts);
       journal.write(`fault/${f.id}`, 'intent', { kind: 'action', fault: f });
       f.injectedAt = Date.now(); // from the intent on, the fault may be in place: undo it whatever happens
       try {
@@ -320,6 +330,21 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
   locks.releaseAll();
   if (failure) throw failure;
   return { report, runDir: dir, files };
+}
+
+/** The writable MariaDB primary (read_only off, not replicating) among `hosts` in the sample. */
+export function writablePrimaryAmong(sample: FleetSample | undefined, hosts: string[]): string | undefined {
+  return hosts.find((h) => {
+    const d = sample?.db[h];
+    return d != null && !d.readOnly && !d.replicating;
+  });
+}
+
+/** The response's parameters with `$lost-primary` filled in; undefined when it needs a primary the fault did not take. */
+export function withLostPrimary(params: Record<string, string | number | boolean>, lostPrimary: string | undefined): Record<string, string | number | boolean> | undefined {
+  const needs = Object.values(params).includes(LOST_PRIMARY);
+  if (needs && lostPrimary === undefined) return undefined;
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === LOST_PRIMARY ? lostPrimary! : v]));
 }
 
 async function lookUpAckedWrites(env: GameDayEnv, acked: { created: Array<{ userId: number; id: number; at: number }>; markedRead: Array<{ userId: number; id: number; at: number }> }): Promise<GameDayRecord['ackedWrites']> {

@@ -9,6 +9,8 @@ import type { CheckResult } from '../report/types.js';
 /** A fault as it happened: when it was injected and undone (epoch ms). */
 export interface FaultRecord extends ResolvedFault {
   injectedAt?: number;
+  /** The writable MariaDB primary among the fault's hosts when it was injected. */
+  lostPrimary?: string;
   undoneAt?: number;
   error?: string;
 }

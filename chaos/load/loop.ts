@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request as httpRequest } from 'undici';
 import type { RequestKind } from './targets.js';
 
 export interface LoopOptions {
@@ -10,8 +11,10 @@ export interface LoopOptions {
   createPercent: number;
   /** Share of mark-reads (of notifications this loop created, else of seeded ones), in percent; the rest are reads. */
   markReadPercent?: number;
-  /** Per attempt; a request that times out is tried once on the next frontend. */
+  /** Per attempt, for the answer; a request that times out is tried once on the next frontend. */
   timeoutMs?: number;
+  /** Per attempt, for the TCP connect: a proxy that lost power answers no SYN, and this is how long that costs. */
+  connectTimeoutMs?: number;
 }
 
 /** A write the app acknowledged (201 for a create, 200 for a mark-read): what must never be lost. */
@@ -66,6 +69,9 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   let preferred = 0;
   const started = Date.now();
   const runKey = `load-${started.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  // A new connection per request (pipelining 0: no keep-alive), as many clients behind a load balancer
+  // have: a dark proxy then costs one connect timeout, not the answer timeout of a kept-alive socket.
+  const agent = new Agent({ connect: { timeout: o.connectTimeoutMs ?? 250 }, pipelining: 0 });
 
   function request(i: number): { kind: RequestKind; path: string; method: string; body?: string; userId: number; id?: number } {
     const roll = (i * 37) % 100; // a permutation of 0..99 in every 100 requests: the kinds interleave
@@ -100,23 +106,24 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
       const f = o.frontends[(first + attempt) % o.frontends.length];
       frontend = f.address;
       try {
-        const res = await fetch(`http://${f.address}:${f.port}${r.path}`, {
-          method: r.method,
+        const res = await httpRequest(`http://${f.address}:${f.port}${r.path}`, {
+          dispatcher: agent,
+          method: r.method as 'GET' | 'POST',
           headers,
           body: r.body,
           signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
         });
-        const text = await res.text();
-        status = res.status;
-        servedBy = res.headers.get('x-served-by') ?? undefined;
-        readSource = res.headers.get('x-read-source') ?? undefined;
+        const text = await res.body.text();
+        status = res.statusCode;
+        servedBy = header(res.headers['x-served-by']);
+        readSource = header(res.headers['x-read-source']);
         if (status >= 200 && status < 300 && r.kind !== 'read') answer = JSON.parse(text) as { id?: number };
         if (status < 200 || status >= 300) error = `HTTP ${status}`;
         preferred = (first + attempt) % o.frontends.length;
         break;
       } catch (err) {
         status = 0; // no answer from this frontend: try the next
-        error = (err as Error).name === 'TimeoutError' ? 'timeout' : 'no connection';
+        error = failureOf(err);
       }
     }
     const ok = status >= 200 && status < 300;
@@ -147,9 +154,22 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
     async stop() {
       running = false;
       await loop;
+      await agent.close();
       return { ...report(samples, started), acked, samples };
     },
   };
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Why an attempt got no answer, as the report shows it. */
+function failureOf(err: unknown): string {
+  const e = err as { name?: string; code?: string };
+  if (e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect timeout';
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') return 'timeout';
+  return 'no connection';
 }
 
 export function report(samples: LoopSample[], started: number): Omit<LoopReport, 'acked' | 'samples'> {

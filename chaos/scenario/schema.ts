@@ -55,6 +55,9 @@ export const faultSchema = z.discriminatedUnion('type', [
 export type FaultSpec = z.infer<typeof faultSchema>;
 
 /** A runbook that stands in for the on-call engineer once a fault is seen (or once it is undone). */
+/** A response parameter that names the MariaDB primary its fault took down. */
+export const LOST_PRIMARY = '$lost-primary';
+
 export const responseSchema = z.object({
   /** The fault's id; with `on: undo`, runs after that fault's undo. */
   after: faultId,
@@ -62,7 +65,15 @@ export const responseSchema = z.object({
   /** Wait this long after detection (an engineer being paged). */
   delay: duration.prefault('0s'),
   runbook: z.string().min(1),
-  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /**
+   * The runbook's parameters. `$lost-primary` stands for the MariaDB primary the fault took down
+   * (the writable db host among its hosts when it was injected); when it took none, the response is skipped.
+   */
+  params: z.record(z.string(), z.union([
+    z.string().refine((v) => !v.startsWith('$') || v === LOST_PRIMARY, `the only placeholder is ${'$'}lost-primary`),
+    z.number(),
+    z.boolean(),
+  ])).default({}),
 }).strict();
 export type ResponseSpec = z.infer<typeof responseSchema>;
 
@@ -97,8 +108,13 @@ export const loadSchema = z.object({
   duration: duration.prefault('40s'),
   /** Seeded users the load touches (1..users). */
   users: z.number().int().min(1).default(1000),
-  /** Per attempt; a request that does not answer in time is tried once on the other proxy. */
-  timeout: duration.prefault('1s'),
+  /**
+   * Per attempt, for the answer; a request that does not answer in time is tried once on the other proxy.
+   * Long enough for a write the app holds while MariaDB fails over (up to 4 s), as a real client waits.
+   */
+  timeout: duration.prefault('5s'),
+  /** Per attempt, for the TCP connect: a dark proxy costs this much before the other proxy is tried. */
+  connectTimeout: duration.prefault('250ms'),
 }).strict().refine((l) => l.createPercent + l.markReadPercent <= 100, 'createPercent + markReadPercent must be at most 100');
 
 export const scenarioSchema = z.object({

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { keys, NOTIFICATIONS_DB, toNotification, type Notification, type NotificationRow } from '../../drivers/notificationStore.js';
 import { IDEMPOTENCY_TABLE, IdempotencyKeyReused, requestHash } from './idempotency.js';
-import { isConnectionError, type ProxiedPool, type TransactionQuery } from './proxiedPool.js';
+import { isConnectionError, isReadOnlyError, type ProxiedPool, type TransactionQuery } from './proxiedPool.js';
 import type { RedisWriter } from './redisWriter.js';
 import type { SentinelRedis } from './redisClient.js';
 import { withTimeout } from './timeout.js';
@@ -28,6 +29,15 @@ const REPEATABLE = { safeToRepeat: true } as const;
 type RowWithUnread = NotificationRow & RowDataPacket & { unread: number };
 
 /**
+ * How long a write that is safe to repeat is held, tried again every
+ * RETRY_MS, while the write pool has no primary: a MariaDB failover takes
+ * about 2 s (the old primary leaves the pool, a replica is promoted, the pool
+ * takes it), and a client would rather wait that long than get an error.
+ */
+const WRITE_HOLD_MS = 4000;
+const RETRY_MS = 100;
+
+/**
  * The notification center's operations. MariaDB first (the truth), then Redis
  * (what users are served from). A Redis write that fails after the commit
  * is retried and, failing that, repaired in the background (RedisWriter):
@@ -42,7 +52,21 @@ export class NotificationService {
     private readonly redis: SentinelRedis,
     private readonly redisWriter: RedisWriter,
     private readonly redisReadBudgetMs = 300,
+    private readonly writeHoldMs = WRITE_HOLD_MS,
   ) {}
+
+  /** Runs a write that is safe to repeat, again and again while no writable primary answers, for up to writeHoldMs. */
+  private async heldWhileNoPrimary<T>(write: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + this.writeHoldMs;
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!(isConnectionError(err) || isReadOnlyError(err)) || Date.now() + RETRY_MS >= giveUpAt) throw err;
+        await sleep(RETRY_MS);
+      }
+    }
+  }
 
   async list(userId: number, limit: number): Promise<{ source: ReadSource; page: NotificationPage }> {
     if (this.redis.usable) {
@@ -95,7 +119,8 @@ export class NotificationService {
     const hash = requestHash(title, body);
     try {
       // Safe to retry whole on another proxy: a lost COMMIT answer makes the retry find the key taken.
-      const n = await this.writeDb.transaction((query) => this.insertWithKey(query, userId, title, body, idempotencyKey, hash));
+      // Held while MariaDB fails over: the key makes every try after the first find the first one's row.
+      const n = await this.heldWhileNoPrimary(() => this.writeDb.transaction((query) => this.insertWithKey(query, userId, title, body, idempotencyKey, hash)));
       return this.stored(userId, n, false);
     } catch (err) {
       if ((err as { code?: string }).code !== 'ER_DUP_ENTRY') throw err;
@@ -132,11 +157,11 @@ export class NotificationService {
 
   /** Marks one read; returns undefined when the user has no such notification. */
   async markRead(userId: number, id: number): Promise<Notification | undefined> {
-    const update = await this.writeDb.query<ResultSetHeader>(
+    const update = await this.heldWhileNoPrimary(() => this.writeDb.query<ResultSetHeader>(
       `UPDATE ${NOTIFICATIONS_DB}.notifications SET read_at = NOW(3) WHERE id = ? AND user_id = ? AND read_at IS NULL`,
       [id, userId],
       REPEATABLE, // a second run finds it read and changes nothing
-    );
+    ));
     const [row] = await this.writeDb.query<(NotificationRow & RowDataPacket)[]>(
       `SELECT * FROM ${NOTIFICATIONS_DB}.notifications WHERE id = ? AND user_id = ?`,
       [id, userId],

@@ -55,6 +55,12 @@ function firstSuccess<T>(a: Promise<Outcome<T>>, b: Promise<Outcome<T>>): Promis
 
 /** A statement answers within this on a live proxy; longer is how a proxy that lost power looks at first. */
 const STALL_MS = 150;
+/**
+ * START TRANSACTION does nothing yet, so when it stalls (a pooled connection
+ * through a proxy that lost power) the transaction goes to the next proxy
+ * after this, not after the query timeout.
+ */
+const BEGIN_TIMEOUT_MS = 2 * STALL_MS;
 
 /**
  * A MySQL pool over several equivalent proxies (the seed used a virtual IP;
@@ -151,6 +157,7 @@ export class ProxiedPool {
         return this.transactionOn(this.current, work);
       }
       if (!isConnectionError(err) || this.pools.length < 2) throw err;
+      this.dark.suspect(this.endpoints[first].host);
       this.current = this.next(first);
       return this.transactionOn(this.current, work);
     }
@@ -163,7 +170,7 @@ export class ProxiedPool {
       return rows as R;
     };
     try {
-      await query('START TRANSACTION');
+      await conn.query({ sql: 'START TRANSACTION', timeout: BEGIN_TIMEOUT_MS });
       const result = await work(query);
       await query('COMMIT');
       conn.release();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool } from 'mysql2/promise';
-import { showServers, type ServerView } from '../../drivers/haproxy/runtime.js';
+import { runtimeCommand, setServerState, showServers, type ServerView } from '../../drivers/haproxy/runtime.js';
 import { haproxyPaths } from '../../lab/configs/haproxy.js';
 import { rootConnection } from '../../lab/bootstrap.js';
 import { READ_POOL_MAX_LAG_MS } from '../../lab/processes.js';
@@ -151,6 +151,38 @@ describe('the proxies\' pools and the db health agent', () => {
     // The old heartbeat (every 1 s) and checks (inter 1 s, fall 2) served reads up to about 5 s stale.
     expect(maxStalenessFromDb2, `${readsFromDb2OverLimit} reads over the limit`).toBeLessThan(READ_POOL_MAX_LAG_MS + 1000);
     await labHealthy();
+  });
+
+  it('holds a create while the write pool has no primary (a failover under way) and answers 201 once one is back, creating it once', async () => {
+    await labHealthy();
+    // maint, and the pooled connections cut, as when the primary is lost: a new connection finds no server.
+    const setPrimary = (state: 'maint' | 'ready') => Promise.all(proxies.map(async (p) => {
+      await setServerState(haproxyPaths(lab, p).socket, 'db_write', 'db-1', state);
+      if (state === 'maint') await runtimeCommand(haproxyPaths(lab, p).socket, 'shutdown sessions server db_write/db-1');
+    }));
+    const proxy = proxies[0];
+    const key = `held-${Date.now()}`;
+    await setPrimary('maint');
+    let back = 0;
+    try {
+      const sent = Date.now();
+      const answer = fetch(`http://${proxy.address}:${proxy.services.http}/users/7/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ title: 'held', body: 'while no primary' }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await sleep(1500);
+      back = Date.now();
+      await setPrimary('ready');
+      const res = await answer;
+      expect(res.status, await res.clone().text()).toBe(201);
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(1400); // it waited for the primary, it did not fail
+    } finally {
+      if (!back) await setPrimary('ready');
+    }
+    const rows = await rootQuery(lab, 'db-1', 'SELECT COUNT(*) AS n FROM notifications.idempotency_keys WHERE user_id = 7 AND idempotency_key = ?', [key]);
+    expect(Number(rows[0].n)).toBe(1);
   });
 
   it('keeps caught-up replicas serving reads while the primary is lost, drops one whose SQL thread stops, and never empties the read pool when the primary returns', async () => {

@@ -6,6 +6,7 @@ import { BUILT_IN_DIR, listScenarios, loadScenario, parseScenario } from '../../
 import { resolveFaults } from '../../chaos/faults/resolve.js';
 import type { FaultSpec } from '../../chaos/scenario/schema.js';
 import { labInventory } from '../../lab/layout.js';
+import { withLostPrimary, writablePrimaryAmong } from '../../chaos/gameDay.js';
 import { GamedayError } from '../../topology/index.js';
 
 const spread = labInventory(20);
@@ -85,7 +86,7 @@ describe('parseScenario', () => {
     expect(s.faults.map((f) => f.id)).toEqual(['fault-1', 'fault-2']);
     expect(s.faults[0].at).toBe(0);
     expect(s.faults[1]).toMatchObject({ at: 2000, for: 1500, thread: 'sql' });
-    expect(s.load).toEqual({ rate: 40, createPercent: 20, markReadPercent: 10, warmup: 5000, duration: 40_000, users: 1000, timeout: 1000 });
+    expect(s.load).toEqual({ rate: 40, createPercent: 20, markReadPercent: 10, warmup: 5000, duration: 40_000, users: 1000, timeout: 5000, connectTimeout: 250 });
     expect(s.checks).toEqual({});
     expect(s.responses).toEqual([]);
   });
@@ -252,5 +253,27 @@ describe('resolveFaults', () => {
     expect(first[1].label).toBe('app-3 (a random member of app)');
     expect(resolveFaults(spread, faults, pick)).toEqual(first);
     expect(resolveFaults(spread, faults, () => 0).map((f) => f.hosts)).toEqual([['db-2'], ['app-1']]);
+  });
+});
+
+describe('responses that name the lost primary', () => {
+  it('fills in $lost-primary with the writable db host among the fault\'s hosts, and skips a response whose fault took none', () => {
+    const sample = { at: 0, ms: 1, proxies: {}, sentinels: {}, db: {
+      'db-1': { readOnly: true, replicating: true, ioRunning: true, sqlRunning: true, lagMs: 0 },
+      'db-2': { readOnly: false, replicating: false, ioRunning: false, sqlRunning: false, lagMs: 0 },
+    } };
+    expect(writablePrimaryAmong(sample, ['db-2', 'redis-1'])).toBe('db-2');
+    expect(writablePrimaryAmong(sample, ['db-1', 'app-1'])).toBeUndefined();
+    expect(withLostPrimary({ host: '$lost-primary', ramp: '25,100' }, 'db-2')).toEqual({ host: 'db-2', ramp: '25,100' });
+    expect(withLostPrimary({ host: '$lost-primary' }, undefined)).toBeUndefined();
+    expect(withLostPrimary({ host: 'db-3' }, undefined)).toEqual({ host: 'db-3' });
+  });
+
+  it('refuses any other placeholder, naming the field', () => {
+    const err = failure(() => loadScenario(file(`${HEAD}faults: [{ id: loss, type: power-off, target: { host: db-1 } }]
+responses: [{ after: loss, runbook: failover-db, params: { primary: $primary } }]
+`)));
+    expect(err.message + err.hint).toMatch(/responses.*params.*primary/s);
+    expect(err.message + err.hint).toContain('$lost-primary');
   });
 });
