@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { GamedayError } from '../../topology/errors.js';
 import { hostname } from 'node:os';
 import type { JournalEvent, RunEndState } from './types.js';
@@ -86,9 +87,14 @@ export function isDone(step: StepState): boolean {
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (killed, not yet reaped by its parent) runs nothing: it holds no lock and runs no step.
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return true; // no /proc here: the signal said it exists
   }
 }
 

@@ -11,7 +11,9 @@ import { openLab, requireLab, type LabContext } from '../../lab/context.js';
 import { rootConnection } from '../../lab/bootstrap.js';
 import { labFaultDriver } from '../../lab/faultDriver.js';
 import { resolveFaults } from '../../chaos/faults/resolve.js';
-import { connectOutcome, GAMEDAY, waitFor } from './helpers.js';
+import { pathToFileURL } from 'node:url';
+import { connectOutcome, GAMEDAY, rootQuery, waitFor } from './helpers.js';
+import { assertChromium, chromium } from '../fixtures/chromium.js';
 
 const OCTET = 31;
 const tiny = { users: 300, notificationsPerUser: 5, readPercent: 50 };
@@ -137,6 +139,13 @@ checks: { errorBudget: { maxFailedPercent: 2, maxP99Ms: 5000 } }
     const folder = join(stateDir, 'runs', report.runId);
     for (const f of ['report.json', 'report.md', 'report.html', 'journal.jsonl']) expect(existsSync(join(folder, f)), f).toBe(true);
     expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain('dead-servers-leave-pools');
+    // The real run's HTML, as a reader opens it: the timeline drawn, with its fault and undo.
+    assertChromium();
+    const dom = (await chromium(join(root, 'chromium'), pathToFileURL(join(folder, 'report.html')).href, ['--dump-dom'])).stdout;
+    expect(dom).toMatch(/<svg id="timeline" data-seconds="\d+"/);
+    expect((dom.match(/class="bar-ok /g) ?? []).length).toBeGreaterThan(10);
+    expect(dom).toContain('class="event-marker event-fault"');
+    expect(dom).toContain('class="event-marker event-undo"');
     expect(requireLab(dir).state.poweredOff).toEqual([]);
     const status = await gameday(['chaos', 'status', '--json']);
     expect(JSON.parse(status.stdout).find((r: { runId: string }) => r.runId === report.runId)).toMatchObject({ verdict: 'passed', activeFaults: [] });
@@ -188,6 +197,31 @@ faults:
     const app2 = lab.host('app-2');
     expect(await connectFrom('127.0.0.1', app2.address, app2.services.http)).toBe('connected');
   }, 90_000);
+
+  it('the primary\'s rack lost under load: failover-db promotes a replica, rejoin-db takes the old primary back; no write fails or is lost', async () => {
+    const file = scenarioFile(root, 'quick-primary-rack', `load: { rate: 30, users: 300, warmup: 3s, duration: 22s }
+faults:
+  - { id: loss, type: power-off, target: { rack: a1 }, at: 2s, for: 8s }
+responses:
+  - { after: loss, on: detected, runbook: failover-db, params: { primary: $lost-primary } }
+  - { after: loss, on: undo, delay: 1s, runbook: rejoin-db, params: { host: $lost-primary, ramp: '50,100', rampHold: 1s } }
+checks: { writesResume: { within: 10s }, errorBudget: { maxFailedPercent: 2, maxP99Ms: 5000 } }
+`);
+    const run = await gameday(['chaos', 'run', file, '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    const responses = report.events.filter((e: { kind: string }) => e.kind === 'response').map((e: { label: string }) => e.label);
+    expect(responses).toEqual(expect.arrayContaining(['failover-db succeeded', 'rejoin-db succeeded']));
+    expect(report.events.find((e: { kind: string; label: string }) => e.kind === 'failover' && e.label.startsWith('MariaDB primary is'))).toBeDefined();
+    const lost = report.checks.find((c: { id: string }) => c.id === 'no-lost-writes');
+    expect(lost.passed, lost.detail).toBe(true);
+    // The old primary is a replica of the new one, caught up, read-only.
+    const [db1] = await rootQuery(lab, 'db-1', 'SELECT @@read_only AS ro');
+    expect(Number(db1.ro)).toBe(1);
+    const [slave] = await rootQuery(lab, 'db-1', 'SHOW SLAVE STATUS');
+    expect(slave).toMatchObject({ Slave_IO_Running: 'Yes', Slave_SQL_Running: 'Yes' });
+    expect(['db-2', 'db-3'].map((h) => lab.host(h).address)).toContain(slave.Master_Host);
+  }, 120_000);
 
   it('a scenario that breaks a tier is refused before anything is touched (exit 2)', async () => {
     const file = scenarioFile(root, 'two-zones', `faults:

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,19 +65,7 @@ export function connectOutcome(address: string, port: number, ms: number, from?:
   });
 }
 
-/** The process runs: it exists and is not a zombie (a killed child whose parent has not reaped it yet runs nothing). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export { processAlive } from '../../runbooks/engine/runState.js';
 
 export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });

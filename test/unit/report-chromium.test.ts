@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
-import { execa } from 'execa';
+import { assertChromium, chromium as runChromium } from '../fixtures/chromium.js';
 import { renderReportHtml } from '../../chaos/report/html.js';
 import { CHART_COLOURS } from '../../chaos/report/timelineSvg.js';
 import { sampleReport } from '../fixtures/gameday-report.js';
@@ -14,7 +14,6 @@ import { sampleReport } from '../fixtures/gameday-report.js';
  * self-contained file renders its chart, not just that the markup is there.
  * No lab needed, so it lives with the unit tests.
  */
-const CHROMIUM = '/usr/bin/chromium';
 
 interface Pixels {
   width: number;
@@ -79,17 +78,11 @@ const isInk = (c: number) => (c >> 16) < 235 || ((c >> 8) & 0xff) < 235 || (c & 
 describe('report.html in headless Chromium', () => {
   let dir = '';
   let htmlUrl = '';
-  const chromium = (args: string[]) =>
-    execa(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--user-data-dir=${join(dir, 'profile')}`, '--hide-scrollbars', ...args, htmlUrl], {
-      timeout: 60_000,
-      // Chromium writes caches and settings under HOME: keep them in the temp folder.
-      env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_CACHE_HOME: join(dir, 'cache') },
-    });
+  const chromium = (args: string[]) => runChromium(dir, htmlUrl, args);
 
   beforeAll(() => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh\` (it installs Debian's chromium)`);
+    assertChromium();
     dir = mkdtempSync(join(tmpdir(), 'gameday-chromium-'));
-    mkdirSync(join(dir, 'profile'));
     const html = join(dir, 'report.html');
     writeFileSync(html, renderReportHtml(sampleReport()));
     htmlUrl = pathToFileURL(html).href;
