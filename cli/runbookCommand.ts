@@ -158,6 +158,22 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
   return EXIT[result.state];
 }
 
+/**
+ * Makes `cmd` run the runbook `entry`, with its parameters as flags and the
+ * run options of "gameday runbook run" (a run like any other: journal, locks,
+ * resume with "gameday runbook resume <run-id>").
+ */
+export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
+  const specs = addParamOptions(cmd, entry);
+  addRunOptions(cmd);
+  return cmd.action(
+    action(async (flags: RunFlags & Record<string, unknown>) => {
+      const raw = rawParamsFromFlags(specs, flags);
+      return withEngine(flags, (opts) => startRun(entry, raw, opts));
+    }),
+  );
+}
+
 function unknownRunbook(verb: string) {
   return action(async (name: string | undefined) => {
     if (!name) throw new GamedayError('MISSING_RUNBOOK', 'name a runbook', `gameday runbook ${verb}`, `one of: ${runbooks.map((r) => r.runbook.name).join(', ')}`);
@@ -220,15 +236,7 @@ export function registerRunbook(program: Command): void {
       }),
     );
 
-    const runCmd = run.command(name).description(entry.runbook.summary);
-    const runSpecs = addParamOptions(runCmd, entry);
-    addRunOptions(runCmd);
-    runCmd.action(
-      action(async (flags: RunFlags & Record<string, unknown>) => {
-        const raw = rawParamsFromFlags(runSpecs, flags);
-        return withEngine(flags, (opts) => startRun(entry, raw, opts));
-      }),
-    );
+    runsRunbook(run.command(name).description(entry.runbook.summary), entry);
   }
 
   addRunOptions(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { GamedayError } from '../topology/index.js';
-import { createEnvironment } from '../runbooks/registry.js';
+import { createEnvironment, requireRunbook } from '../runbooks/registry.js';
+import { runsRunbook } from './runbookCommand.js';
 import { fleet } from '../runbooks/fleet.js';
 import { openNotificationStores, repairHint } from '../runbooks/consistencyCheck.js';
 import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/notificationVerify.js';
@@ -49,6 +50,12 @@ function parseSince(text: string | undefined): Date {
 export function registerWarmup(program: Command): void {
   const warmup = program.command('warmup').description('Bring recovered data back to what the truth says');
   const redis = warmup.command('redis').description('The notification data in Redis, against MariaDB (the truth)');
+  runsRunbook(
+    redis
+      .command('rebuild')
+      .description('Rebuild the notification data in Redis from MariaDB, exactly (read state, counters, order), while the app writes; a runbook run: resumable, with a journal ("gameday runbook resume <run-id>")'),
+    requireRunbook('redis-rebuild'),
+  );
   redis
     .command('verify')
     .description('Compare the notification data in Redis with MariaDB (ids, read state, order, unread counters); exit 1 on any mismatch')

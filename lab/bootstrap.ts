@@ -1,3 +1,5 @@
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { NOTIFICATIONS_DB, SCHEMA_SQL } from '../drivers/notificationStore.js';
@@ -9,31 +11,44 @@ export async function rootConnection(lab: LabContext, host: Host): Promise<Conne
   return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', password: lab.state.secrets.dbRootPassword, multipleStatements: false });
 }
 
+/** Where a fresh datadir's first start finds the statements that secure root (mariadbd's init-file). */
+export function secureRootFile(lab: LabContext, host: Host): string {
+  return join(mariadbPaths(lab, host).dir, 'secure-root.sql');
+}
+
 /**
- * The first start of a fresh datadir: every root account gets the lab's
- * password and anonymous accounts go, before anything else connects (the
- * install leaves root without a password, over the socket and over TCP).
- * Not binlogged: each server secures its own accounts.
+ * Before the first start of a fresh datadir: every root account gets the
+ * lab's password and anonymous accounts go. mariadbd runs the file
+ * (init-file) before it takes any connection, so there is no moment when
+ * root answers without a password (the install leaves it so, over the socket
+ * and over TCP). Not binlogged: each server secures its own accounts. The
+ * file holds the password: 0600 in a 0700 folder, removed once the server
+ * is up (confirmRootSecured).
  */
-export async function secureRoot(lab: LabContext, host: Host): Promise<void> {
+export function writeSecureRootFile(lab: LabContext, host: Host): void {
   const password = lab.state.secrets.dbRootPassword;
   if (!password) return;
-  const conn = await createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root' });
-  try {
-    await conn.query('SET SESSION sql_log_bin = 0');
-    const [accounts] = await conn.query<RowDataPacket[]>("SELECT CAST(user AS CHAR) AS user, CAST(host AS CHAR) AS host FROM mysql.user WHERE user IN ('root', '')");
-    for (const a of accounts) {
-      if (a.user === 'root' && ['localhost', '127.0.0.1', '::1'].includes(a.host)) {
-        await conn.query('ALTER USER ?@? IDENTIFIED BY ?', [a.user, a.host, password]);
-      } else {
-        // Anonymous accounts, and root@<machine name>, which skip-name-resolve makes unusable (ALTER USER refuses it).
-        await conn.query('DELETE FROM mysql.global_priv WHERE User = ? AND Host = ?', [a.user, a.host]);
-      }
-    }
-    await conn.query('FLUSH PRIVILEGES');
-  } finally {
-    await conn.end();
-  }
+  if (!/^[0-9a-f]+$/.test(password)) throw new Error('the lab root password is not hex: it cannot go into SQL as is');
+  const sql = [
+    'SET SESSION sql_log_bin = 0;',
+    ...['localhost', '127.0.0.1', '::1'].map((h) => `ALTER USER IF EXISTS 'root'@'${h}' IDENTIFIED BY '${password}';`),
+    // Anonymous accounts, and root@<machine name>, which skip-name-resolve makes unusable.
+    "DELETE FROM mysql.global_priv WHERE User = '' OR (User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1'));",
+    'FLUSH PRIVILEGES;',
+  ];
+  writeFileSync(secureRootFile(lab, host), `${sql.join('\n')}\n`, { mode: 0o600 });
+}
+
+/** After that first start: root without a password is refused, and the file with the password is gone. */
+export async function confirmRootSecured(lab: LabContext, host: Host): Promise<void> {
+  const file = secureRootFile(lab, host);
+  if (!existsSync(file)) return;
+  const open = await createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root' }).then(
+    async (c) => (await c.end(), true),
+    () => false,
+  );
+  rmSync(file, { force: true });
+  if (open) throw new Error(`${host.name}: root still answers without a password after its first start (init-file ${file} did not run)`);
 }
 
 /** A heartbeat every this many ms: the health agent's lag reading is never older than one beat. */

@@ -9,6 +9,7 @@ import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME } from './layout.js';
 import { mariadbConfig, mariadbPaths } from './configs/mariadb.js';
+import { secureRootFile } from './bootstrap.js';
 import { redisConfig, redisPaths, sentinelConfig } from './configs/redis.js';
 import { haproxyConfig, haproxyPaths } from './configs/haproxy.js';
 import type { ProcessSpec } from './supervisor.js';
@@ -80,7 +81,8 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
         // a former primary restarts read-only when another server was promoted meanwhile (it stays out until rejoin-db).
         const replicates = existsSync(join(p.datadir, 'master.info'));
         const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name) && !(lab.state.seeded && (await otherWritablePrimary(lab, host)));
-        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary));
+        const secureRoot = secureRootFile(lab, host);
+        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary, existsSync(secureRoot) ? secureRoot : undefined));
       },
       host: host.name,
       command: 'mariadbd',

@@ -8,7 +8,7 @@ import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { processSpecsOf } from './processes.js';
 import { checkPortsFree, isRunning, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
-import { bootstrapDatabases, secureRoot } from './bootstrap.js';
+import { bootstrapDatabases, confirmRootSecured, writeSecureRootFile } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { lift, nftAvailable } from './nft.js';
 import { assertSentinelScope } from './sentinelScope.js';
@@ -92,11 +92,12 @@ async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
       await execa('mariadb-install-db', ['--no-defaults', '--auth-root-authentication-method=normal', '--skip-test-db', `--datadir=${datadir}`, '--user=root'], {
         env: { TMPDIR: mariadbPaths(lab, lab.host(spec.host)).tmpdir },
       });
+      writeSecureRootFile(lab, lab.host(spec.host)); // the config's init-file: root is secured before the first connection
     }
   }
   await startProcess(lab, spec);
   await waitReady(lab, spec);
-  if (freshDatadir) await secureRoot(lab, lab.host(spec.host));
+  if (freshDatadir) await confirmRootSecured(lab, lab.host(spec.host));
 }
 
 /** Waits until both proxies see what a healthy lab has: 1 writer, 2 readers, 3 app instances UP. */

@@ -29,6 +29,8 @@ export interface NotificationStores {
   redis: Redis;
   dbHost: string;
   redisAddress: string;
+  /** The same Redis primary, for a raw connection of one's own (mass insertion). */
+  redisEndpoint: { host: string; port: number; password?: string };
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function openNotificationStores(f: FleetEnv, inv: Inventory): Promi
     redis,
     dbHost,
     redisAddress: `${primary.host}:${primary.port}`,
+    redisEndpoint: { host: primary.host, port: primary.port, password: f.redisPassword },
     close: async () => {
       redis.disconnect();
       await db.end().catch(() => db.destroy());

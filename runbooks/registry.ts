@@ -7,6 +7,7 @@ import { rebootStale, sourceFile as rebootStaleSource } from './rebootStale.js';
 import { recoverHost, sourceFile as recoverHostSource } from './recoverHost.js';
 import { failoverDb, sourceFile as failoverDbSource } from './failoverDb.js';
 import { rejoinDb, sourceFile as rejoinDbSource } from './rejoinDb.js';
+import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
 import { labFleetEnv } from '../lab/fleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
 
@@ -20,6 +21,7 @@ export const runbooks: RegisteredRunbook[] = [
   { runbook: recoverHost, sourceFile: recoverHostSource },
   { runbook: failoverDb, sourceFile: failoverDbSource },
   { runbook: rejoinDb, sourceFile: rejoinDbSource },
+  { runbook: redisRebuild, sourceFile: redisRebuildSource },
   { runbook: demoCounter, sourceFile: demoSource },
 ];
 

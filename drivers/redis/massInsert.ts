@@ -13,6 +13,8 @@ export class RedisMassInsert {
   private replied = 0;
   private carry = '';
   private readonly errors: string[] = [];
+  /** The sum of the integer replies (:n): e.g. how many script calls answered 1. */
+  private integers = 0;
   private waiters: Array<() => void> = [];
   private failure: Error | undefined;
 
@@ -54,6 +56,7 @@ export class RedisMassInsert {
     let start = 0;
     for (let end = text.indexOf('\r\n', start); end !== -1; end = text.indexOf('\r\n', start)) {
       if (text[start] === '-') this.errors.push(text.slice(start + 1, end));
+      else if (text[start] === ':') this.integers += Number(text.slice(start + 1, end));
       this.replied++;
       start = end + 2;
     }
@@ -80,11 +83,16 @@ export class RedisMassInsert {
     if (this.failure) throw this.failure;
   }
 
-  /** Waits for every reply; returns how many commands ran and the errors Redis answered. */
-  async finish(): Promise<{ commands: number; errors: string[] }> {
+  /** Drops the connection at once (after a failure: nothing more is waited for). */
+  abort(): void {
+    this.socket.destroy();
+  }
+
+  /** Waits for every reply; returns how many commands ran, the sum of their integer replies, and the errors Redis answered. */
+  async finish(): Promise<{ commands: number; integers: number; errors: string[] }> {
     while (this.replied < this.sent && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     this.socket.end();
     if (this.failure && this.replied < this.sent) throw this.failure;
-    return { commands: this.replied, errors: this.errors };
+    return { commands: this.replied, integers: this.integers, errors: this.errors };
   }
 }

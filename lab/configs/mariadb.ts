@@ -25,7 +25,7 @@ export const LAB_BUFFER_POOL = '32M';
  * buffer-pool dump at shutdown and load at start-up, the event scheduler for the
  * heartbeat. Read with --defaults-file so that /etc/mysql is never read.
  */
-export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean): string {
+export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean, initFile?: string): string {
   const p = mariadbPaths(lab, host);
   return `[mariadbd]
 user = root
@@ -60,5 +60,5 @@ innodb-buffer-pool-load-at-startup = ON
 innodb-buffer-pool-dump-pct = 25
 max-connections = 300
 performance-schema = OFF
-`;
+${initFile ? `# the first start of a fresh datadir: secure root before any connection\ninit-file = ${initFile}\n` : ''}`;
 }

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { createConnection } from 'mysql2/promise';
 import { labUp } from '../../lab/up.js';
 import { labDown } from '../../lab/down.js';
 import { openLab, type LabContext } from '../../lab/context.js';
@@ -51,8 +53,34 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
     blocker = undefined;
   });
 
-  it('comes up, and a second "up" starts nothing new', async () => {
-    lab = await labUp({ dir, octet: 23, seed: tiny });
+  it('comes up, never letting root in without a password, and a second "up" starts nothing new', async () => {
+    // From before the fresh datadirs exist until the lab is up: root without a password, over TCP, every 20 ms.
+    let watching = true;
+    const letIn: string[] = [];
+    const tries = { n: 0 };
+    const watcher = (async () => {
+      while (watching) {
+        await Promise.all(['127.23.1.11', '127.23.1.12', '127.23.1.13'].map(async (address) => {
+          tries.n++;
+          const c = await createConnection({ host: address, port: 3306, user: 'root', connectTimeout: 200 }).catch(() => undefined);
+          if (c) {
+            letIn.push(address);
+            c.destroy();
+          }
+        }));
+        await sleep(20);
+      }
+    })();
+    try {
+      lab = await labUp({ dir, octet: 23, seed: tiny });
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    expect(letIn).toEqual([]);
+    expect(tries.n).toBeGreaterThan(30);
+    for (const db of lab.hostsOf('db')) expect(existsSync(join(lab.hostDir(db.name), 'secure-root.sql')), db.name).toBe(false);
+    expect(lab.hostsOf('db').map((h) => h.address)).toEqual(['127.23.1.11', '127.23.1.12', '127.23.1.13']);
     const pids = Object.values(lab.state.processes).map((p) => p.pid).sort();
     expect(pids).toHaveLength(16);
     const again = await labUp({ dir });

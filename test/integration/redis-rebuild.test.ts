@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { labUp } from '../../lab/up.js';
+import { labDown } from '../../lab/down.js';
+import { openLab, type LabContext } from '../../lab/context.js';
+import { withRedis } from '../../drivers/redis/readiness.js';
+import { keys } from '../../drivers/notificationStore.js';
+import { startLoadLoop } from '../../chaos/load/loop.js';
+import { GAMEDAY, rootQuery, waitFor } from './helpers.js';
+
+/**
+ * `gameday warmup redis rebuild` after the Redis data set is lost (FLUSHALL
+ * on the primary), on a small lab of its own (127.34.x.y): flushing the
+ * shared lab's Redis would break the tests that run beside these.
+ */
+describe('warmup redis rebuild', () => {
+  const root = mkdtempSync(join(tmpdir(), 'gameday-rebuild-'));
+  const dir = join(root, 'lab');
+  const stateDir = join(root, 'state');
+  const env = { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_STATE_DIR: stateDir, GAMEDAY_LAB_DIR: dir };
+  const gameday = (args: string[]) => execa(process.execPath, [GAMEDAY, ...args], { reject: false, env });
+  let lab: LabContext;
+
+  const primary = () => lab.redisEndpoint(lab.hostsOf('redis').find((h) => h.role === 'primary')!);
+  /** FLUSHALL on the primary; with no writers, Redis is then empty. */
+  const loseRedisData = async (writersRunning = false) => {
+    await withRedis(primary(), (r) => r.flushall());
+    if (!writersRunning) expect(await withRedis(primary(), (r) => r.dbsize())).toBe(0);
+  };
+  const verifyAll = async () => {
+    const v = await gameday(['warmup', 'redis', 'verify', '--all', '--json']);
+    return { code: v.exitCode, result: JSON.parse(v.stdout || '{}') };
+  };
+  const stepResults = (run: { stdout: string }) => {
+    const r = JSON.parse(run.stdout);
+    return (r.steps as Array<{ id: string; status: string; result?: { changedUsers: number; notifications: number } }>).filter((s) => s.id.startsWith('users/'));
+  };
+
+  beforeAll(async () => {
+    try {
+      lab = await labUp({ dir, octet: 34, seed: { users: 300, notificationsPerUser: 10, readPercent: 50 } });
+    } catch (err) {
+      const half = openLab(dir);
+      if (half) await labDown(half);
+      throw err;
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    const left = openLab(dir);
+    if (left) await labDown(left);
+  }, 120_000);
+
+  it('rebuilds every user exactly (read state, unread counter, order); a second run changes nothing', async () => {
+    await loseRedisData();
+    const run = await gameday(['warmup', 'redis', 'rebuild', '--parts', '4', '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const steps = stepResults(run);
+    expect(steps).toHaveLength(4);
+    expect(steps.reduce((n, s) => n + s.result!.notifications, 0)).toBe(3000);
+    expect((await verifyAll()).code).toBe(0);
+
+    // One user by hand: the counter and the order are MariaDB's, read notifications are read.
+    const truth = await rootQuery(lab, 'db-1', 'SELECT id, read_at FROM notifications.notifications WHERE user_id = 42 ORDER BY created_at, id');
+    const [ids, counter, payloads] = await withRedis(primary(), async (r) => [await r.zrange(keys.ids(42), '0', '-1'), await r.get(keys.unread(42)), await r.hgetall(keys.data(42))]);
+    expect(ids).toEqual(truth.map((t) => String(t.id)));
+    expect(Number(counter)).toBe(truth.filter((t) => t.read_at === null).length);
+    for (const t of truth) expect(JSON.parse((payloads as Record<string, string>)[String(t.id)]).readAt === null, `notification ${t.id}`).toBe(t.read_at === null);
+
+    const again = await gameday(['warmup', 'redis', 'rebuild', '--parts', '4', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(stepResults(again).map((s) => s.result!.changedUsers)).toEqual([0, 0, 0, 0]);
+  }, 120_000);
+
+  it('is exact while the app keeps creating and marking read throughout', async () => {
+    const proxies = lab.hostsOf('proxy').map((p) => ({ address: p.address, port: p.services.http }));
+    const load = startLoadLoop({ frontends: proxies, users: 300, ratePerS: 60, createPercent: 40, markReadPercent: 40 });
+    const rebuilding = { from: 0, to: 0 };
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      await loseRedisData(true);
+      // Throttled, so that the writers run against it for several seconds.
+      rebuilding.from = Date.now();
+      const run = await gameday(['warmup', 'redis', 'rebuild', '--parts', '6', '--rate', '800', '--verify', 'off']);
+      rebuilding.to = Date.now();
+      expect(run.exitCode, run.stderr).toBe(0);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      const report = await load.stop();
+      const during = (w: Array<{ at: number }>) => w.filter((x) => x.at >= rebuilding.from && x.at <= rebuilding.to).length;
+      const failed = report.samples.filter((x) => !x.ok).length;
+      expect(rebuilding.to - rebuilding.from).toBeGreaterThan(3000); // 3000 notifications at 800/s
+      expect(during(report.acked.created), `creates acknowledged during the rebuild (${failed} requests failed)`).toBeGreaterThan(10);
+      expect(during(report.acked.markedRead), `mark-reads acknowledged during the rebuild (${failed} requests failed)`).toBeGreaterThan(10);
+    }
+    // The writes made before the rebuild reached them were flushed, those after landed on top: all must agree.
+    await waitFor('the app\'s repair queue drained', async () => (await verifyAll()).code === 0, 15_000).catch(() => undefined);
+    const { code, result } = await verifyAll();
+    expect(code, JSON.stringify(result.mismatches)).toBe(0);
+  }, 120_000);
+
+  it('killed with -9 part way: resume finishes without redoing the parts done', async () => {
+    await loseRedisData();
+    const child = execa(process.execPath, [GAMEDAY, 'warmup', 'redis', 'rebuild', '--parts', '6', '--rate', '500'], { reject: false, env });
+    let runId = '';
+    await waitFor('two parts done', async () => {
+      const s = await gameday(['runbook', 'status', '--json']);
+      const run = (JSON.parse(s.stdout || '{"runs":[]}').runs as Array<{ runId: string; runbook: string; state: string }>).find((r) => r.runbook === 'redis-rebuild' && r.state === 'running');
+      if (!run) return false;
+      runId = run.runId;
+      const done = (await gameday(['runbook', 'status', run.runId, '--json'])).stdout;
+      return (JSON.parse(done).steps as Array<{ id: string; status: string }>).filter((x) => x.id.startsWith('users/') && x.status === 'succeeded').length >= 2;
+    }, 30_000);
+    child.kill('SIGKILL');
+    await child;
+    const before = JSON.parse((await gameday(['runbook', 'status', runId, '--json'])).stdout).steps as Array<{ id: string; status: string }>;
+    const doneBefore = before.filter((s) => s.id.startsWith('users/') && s.status === 'succeeded').map((s) => s.id);
+    expect(doneBefore.length).toBeGreaterThanOrEqual(2);
+    expect(doneBefore.length).toBeLessThan(6);
+
+    const resume = await gameday(['runbook', 'resume', runId, '--json']);
+    expect(resume.exitCode, resume.stderr).toBe(0);
+    // Every part done before the kill ran once: one intent each in the journal.
+    const journal = readFileSync(join(stateDir, 'runs', runId, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const id of doneBefore) expect(journal.filter((e) => e.stepId === id && e.event === 'intent'), id).toHaveLength(1);
+    expect((await verifyAll()).code).toBe(0);
+  }, 120_000);
+
+  it('refuses bad input with one error naming the flag, and touches nothing', async () => {
+    for (const [args, flag] of [
+      [['--users', '50-10'], '--users'],
+      [['--users', 'all'], '--users'],
+      [['--rate', '-5'], '--rate'],
+      [['--parts', '0'], '--parts'],
+    ] as const) {
+      const run = await gameday(['warmup', 'redis', 'rebuild', ...args]);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain(flag);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
