@@ -102,6 +102,7 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
     if (r.kind === 'create') headers['idempotency-key'] = `${runKey}-${i}`;
     // The first frontend is chosen when the request starts: a success meanwhile must not send the retry back to the dark one.
     const first = preferred;
+    const attempts: string[] = [];
     for (let attempt = 0; attempt < o.frontends.length; attempt++) {
       const f = o.frontends[(first + attempt) % o.frontends.length];
       frontend = f.address;
@@ -125,7 +126,10 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
         status = 0; // no answer from this frontend: try the next
         error = failureOf(err);
       }
+      attempts.push(`${f.address}: ${error ?? `HTTP ${status}`}`);
     }
+    // A failure names every attempt: "127.20.1.31: timeout; 127.20.3.31: HTTP 503".
+    if (error !== undefined && attempts.length > 1) error = attempts.join('; ');
     const ok = status >= 200 && status < 300;
     samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0, frontend, servedBy, readSource, ...(ok ? {} : { error }) });
     if (ok && r.kind === 'create' && typeof answer?.id === 'number') {

@@ -48,6 +48,7 @@ export function loadTotals(rec: GameDayRecord, ratePerS: number): LoadTotals {
     firstFailureAt: first !== undefined ? iso(first) : undefined,
     lastFailureAt: lastEnd !== undefined ? iso(lastEnd) : undefined,
     acked,
+    failedRequests: failed.slice(0, 200).map((r) => ({ at: iso(r.at), kind: r.kind, ms: r.ms, frontend: r.frontend, servedBy: r.servedBy, error: r.error })),
   };
 }
 
@@ -62,7 +63,7 @@ export function eventsOf(rec: GameDayRecord, checks: CheckResult[]): TimelineEve
     if (f.undoneAt) out.push(ev(f.undoneAt, 'undo', `undo ${f.type} ${f.label}`));
   }
   for (const r of rec.responses) {
-    out.push(ev(r.startedAt, 'response', `${r.runbook} started`, r.runId));
+    if (r.state !== 'skipped') out.push(ev(r.startedAt, 'response', `${r.runbook} started`, r.runId));
     if (r.endedAt) out.push(ev(r.endedAt, 'response', `${r.runbook} ${r.state}`, r.error));
   }
   let dbPrimary: string | undefined;

@@ -79,7 +79,13 @@ function loadSection(r: GameDayReport): string[] {
     const s = l.byKind[k];
     return [k, String(s.requests), `${s.failed} (${percent(s.failed, s.requests)})`, formatMs(s.p50Ms), formatMs(s.p99Ms)];
   });
-  return [...lines, ...table(['kind', 'requests', 'failed', 'p50', 'p99'], rows)];
+  const failed = (l.failedRequests ?? []).slice(0, 20).map((f) => [sinceLoadStart(r, f.at), f.kind, formatMs(f.ms), f.servedBy ?? '-', f.error ?? '-']);
+  const more = l.failed > failed.length ? [`_…and ${l.failed - failed.length} more in report.json (load.failedRequests)._`] : [];
+  return [
+    ...lines,
+    ...table(['kind', 'requests', 'failed', 'p50', 'p99'], rows),
+    ...(failed.length ? ['', 'Failed requests:', '', ...table(['at', 'kind', 'took', 'served by', 'error (each attempt)'], failed), ...more] : []),
+  ];
 }
 
 function eventsSection(r: GameDayReport): string[] {

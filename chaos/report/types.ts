@@ -86,4 +86,6 @@ export interface LoadTotals {
   firstFailureAt?: string;
   lastFailureAt?: string;
   acked: { created: number; markedRead: number };
+  /** The failed requests (the first 200), each with every attempt's error, to look into. */
+  failedRequests: Array<{ at: string; kind: RequestKind; ms: number; frontend?: string; servedBy?: string; error?: string }>;
 }
