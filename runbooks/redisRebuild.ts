@@ -2,13 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step, StepContext } from './engine/types.js';
 import { fleet } from './fleet.js';
-import { openNotificationStores, repairHint } from './consistencyCheck.js';
+import { openNotificationStores, repairHint, type NotificationStores } from './consistencyCheck.js';
 import { RedisMassInsert } from '../drivers/redis/massInsert.js';
 import { allUsers, rebuildRange, REBUILD_USER_LUA, splitRange, type RebuildTotals, type UserRange } from '../warmup/redisRebuild.js';
 import { describeVerify, verifyNotifications } from '../warmup/notificationVerify.js';
 import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
 import { GamedayError } from '../topology/index.js';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -39,6 +39,45 @@ interface RebuildPlan {
 
 const rangeId = (r: UserRange) => `users/${r.from}-${r.to}`;
 
+/** MariaDB connections that read at once: mariadbd runs each query on a thread of its own. */
+const READERS = 2;
+
+interface RebuildStores {
+  stores: NotificationStores;
+  readers: Connection[];
+  close(): Promise<void>;
+}
+
+/**
+ * The stores of one run, found once and shared by its parts (finding the primaries again for
+ * every part cost more than a part's writes on the lab). A part that fails drops them, so the
+ * next attempt (or a resume, in a new process) finds the primaries again.
+ */
+const openStores = new WeakMap<object, Promise<RebuildStores>>();
+
+function storesOf(ctx: StepContext): Promise<RebuildStores> {
+  let p = openStores.get(ctx.env);
+  if (!p) {
+    p = (async () => {
+      const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
+      const more = await Promise.all(Array.from({ length: READERS - 1 }, () => fleet(ctx.env).mysql(stores.dbHost)));
+      await stores.redis.script('LOAD', REBUILD_USER_LUA);
+      return {
+        stores,
+        readers: [stores.db, ...more],
+        close: async () => {
+          openStores.delete(ctx.env);
+          await Promise.all(more.map((c) => c.end().catch(() => c.destroy())));
+          await stores.close();
+        },
+      };
+    })();
+    openStores.set(ctx.env, p);
+    p.catch(() => openStores.delete(ctx.env));
+  }
+  return p;
+}
+
 /** What the steps before this one wrote (their results are journaled, so this holds after a resume too). */
 function doneSoFar(ctx: StepContext, plan: RebuildPlan): { users: number; notifications: number } {
   const done = plan.ranges.map((r) => ctx.results[rangeId(r)] as RebuildTotals | undefined).filter((t): t is RebuildTotals => t !== undefined);
@@ -54,12 +93,11 @@ function rebuildStep(range: UserRange, plan: RebuildPlan, params: RedisRebuildPa
     title: `rebuild users ${range.from}-${range.to} in Redis from MariaDB`,
     describe: () => ({ target: `Redis ${plan.redis}`, inputs: { users: `${range.from}-${range.to}`, rate: params.rate || 'unthrottled' }, consequence: 'adds what Redis lacks; removes nothing, never marks a read notification unread' }),
     async run(ctx) {
-      const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
+      const open = await storesOf(ctx);
       try {
-        await stores.redis.script('LOAD', REBUILD_USER_LUA);
-        const e = stores.redisEndpoint;
+        const e = open.stores.redisEndpoint;
         const before = doneSoFar(ctx, plan);
-        const totals = await rebuildRange(stores.db, () => RedisMassInsert.connect(e.host, e.port, e.password, 5_000), range, { ratePerS: params.rate, signal: ctx.signal });
+        const totals = await rebuildRange(open.readers, () => RedisMassInsert.connect(e.host, e.port, e.password, 5_000), range, { ratePerS: params.rate, signal: ctx.signal });
         const users = before.users + totals.users;
         const notifications = before.notifications + totals.notifications;
         const rate = Math.round(totals.notifications / Math.max(0.001, totals.durationMs / 1000));
@@ -68,8 +106,9 @@ function rebuildStep(range: UserRange, plan: RebuildPlan, params: RedisRebuildPa
             `so far ${notifications} of ${plan.notifications} notifications (${Math.floor((notifications / Math.max(1, plan.notifications)) * 100)} %), ${users} users`,
         );
         return totals;
-      } finally {
-        await stores.close();
+      } catch (err) {
+        await open.close();
+        throw err;
       }
     },
   };
@@ -81,6 +120,7 @@ function verifyStep(plan: RebuildPlan, params: RedisRebuildParams): Step {
     kind: 'probe',
     title: params.verify === 'all' ? 'check every rebuilt user against MariaDB' : 'no check (--verify off)',
     async run(ctx) {
+      await (await openStores.get(ctx.env)?.catch(() => undefined))?.close(); // the parts are done with theirs
       if (params.verify === 'off') return ctx.note('not checked (--verify off): run "gameday warmup redis verify --all"');
       const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
       try {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { keys, NOTIFICATIONS_DB, toNotification, type NotificationRow } from '../drivers/notificationStore.js';
+import { keys, NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
 import type { RedisMassInsert } from '../drivers/redis/massInsert.js';
 
 /**
@@ -77,30 +77,49 @@ export interface RebuildTotals {
 /** Users read from MariaDB per query: each query is one index range scan (user_id, created_at). */
 const USERS_PER_QUERY = 250;
 
-function rowsOf(db: Connection, from: number, to: number): Promise<(NotificationRow & RowDataPacket)[]> {
+/** A row as the query returns it, as an array (no object per row): id, user_id, title, body, created_at, read_at. */
+type Row = [number, number, string, string, Date, Date | null];
+
+function rowsOf(db: Connection, from: number, to: number): Promise<Row[]> {
   return db
-    .query<(NotificationRow & RowDataPacket)[]>(
-      `SELECT id, user_id, title, body, created_at, read_at FROM ${NOTIFICATIONS_DB}.notifications
-        WHERE user_id BETWEEN ? AND ? ORDER BY user_id, created_at, id`,
-      [from, to],
-    )
-    .then(([rows]) => rows);
+    .query<RowDataPacket[]>({
+      sql: `SELECT id, user_id, title, body, created_at, read_at FROM ${NOTIFICATIONS_DB}.notifications
+             WHERE user_id BETWEEN ? AND ? ORDER BY user_id, created_at, id`,
+      values: [from, to],
+      rowsAsArray: true,
+    })
+    .then(([rows]) => rows as unknown as Row[]);
 }
 
-/** One EVALSHA per user: the rows of that user, in the order the app's sorted set has them. */
-function commandsFor(rows: NotificationRow[]): { commands: Array<Array<string | number>>; users: number } {
-  const commands: Array<Array<string | number>> = [];
+/** A bulk string; `ascii` when the text is known to be ASCII (ids, scores, keys), so its length is its byte length. */
+const bulk = (text: string, ascii = false) => `$${ascii ? text.length : Buffer.byteLength(text)}\r\n${text}\r\n`;
+
+/**
+ * The payload the app stores, byte for byte what JSON.stringify(toNotification(row)) gives
+ * (the same keys in the same order), built without the intermediate object: the rebuild
+ * formats a million of them.
+ */
+export function payloadOf(row: Row): string {
+  const [id, , title, body, createdAt, readAt] = row;
+  return `{"id":${Number(id)},"title":${JSON.stringify(title)},"body":${JSON.stringify(body)},"createdAt":"${createdAt.toISOString()}","readAt":${readAt === null ? 'null' : `"${readAt.toISOString()}"`}}`;
+}
+
+/** One EVALSHA per user, encoded as RESP: the rows of that user, in the order the app's sorted set has them. */
+function commandsFor(rows: Row[]): { resp: string; users: number } {
+  const parts: string[] = [];
+  let users = 0;
   for (let i = 0; i < rows.length; ) {
-    const userId = Number(rows[i].user_id);
-    const args: Array<string | number> = [];
+    const userId = Number(rows[i][1]);
+    const args: string[] = [];
     let n = 0;
-    for (; i < rows.length && Number(rows[i].user_id) === userId; i++, n++) {
-      const note = toNotification(rows[i]);
-      args.push(note.id, Date.parse(note.createdAt), JSON.stringify(note), note.readAt === null ? '1' : '0');
+    for (; i < rows.length && Number(rows[i][1]) === userId; i++, n++) {
+      const row = rows[i];
+      args.push(bulk(String(Number(row[0])), true), bulk(String(row[4].getTime()), true), bulk(payloadOf(row)), row[5] === null ? '$1\r\n1\r\n' : '$1\r\n0\r\n');
     }
-    commands.push(['EVALSHA', REBUILD_USER_SHA, 3, keys.ids(userId), keys.data(userId), keys.unread(userId), n, ...args]);
+    parts.push(`*${7 + n * 4}\r\n$7\r\nEVALSHA\r\n${bulk(REBUILD_USER_SHA, true)}$1\r\n3\r\n${bulk(keys.ids(userId), true)}${bulk(keys.data(userId), true)}${bulk(keys.unread(userId), true)}${bulk(String(n), true)}${args.join('')}`);
+    users++;
   }
-  return { commands, users: commands.length };
+  return { resp: parts.join(''), users };
 }
 
 /**
@@ -112,7 +131,7 @@ function commandsFor(rows: NotificationRow[]): { commands: Array<Array<string | 
  * script must be loaded (SCRIPT LOAD) on that Redis first.
  */
 export async function rebuildRange(
-  db: Connection,
+  dbs: Connection[],
   openRedis: () => Promise<RedisMassInsert>,
   range: UserRange,
   opts: { ratePerS?: number; signal?: AbortSignal; onSlice?: (done: { users: number; notifications: number }) => void } = {},
@@ -121,14 +140,25 @@ export async function rebuildRange(
   const redis = await openRedis();
   let users = 0;
   let notifications = 0;
+  // Slices in order; as many in flight as there are connections (each query runs on its own), read ahead of the writes.
+  const slices: UserRange[] = [];
+  for (let from = range.from; from <= range.to; from += USERS_PER_QUERY) slices.push({ from, to: Math.min(range.to, from + USERS_PER_QUERY - 1) });
+  const inFlight: Array<Promise<Row[]>> = [];
+  let nextSlice = 0;
+  const readAhead = () => {
+    while (inFlight.length < dbs.length && nextSlice < slices.length && !opts.signal?.aborted) {
+      const slice = slices[nextSlice];
+      inFlight.push(rowsOf(dbs[nextSlice % dbs.length], slice.from, slice.to));
+      nextSlice++;
+    }
+  };
   try {
-    let next = range.from <= range.to ? rowsOf(db, range.from, Math.min(range.to, range.from + USERS_PER_QUERY - 1)) : undefined;
-    for (let from = range.from; next; from += USERS_PER_QUERY) {
-      const rows = await next;
-      const nextFrom = from + USERS_PER_QUERY;
-      next = nextFrom <= range.to && !opts.signal?.aborted ? rowsOf(db, nextFrom, Math.min(range.to, nextFrom + USERS_PER_QUERY - 1)) : undefined;
+    readAhead();
+    while (inFlight.length > 0) {
+      const rows = await inFlight.shift()!;
+      readAhead();
       const batch = commandsFor(rows);
-      await redis.send(batch.commands);
+      await redis.sendEncoded(batch.resp, batch.users);
       users += batch.users;
       notifications += rows.length;
       opts.onSlice?.({ users, notifications });
@@ -139,6 +169,7 @@ export async function rebuildRange(
     }
   } catch (err) {
     redis.abort();
+    await Promise.allSettled(inFlight);
     throw err;
   }
   const { integers, errors } = await redis.finish();

@@ -74,10 +74,15 @@ export class RedisMassInsert {
   }
 
   /** Queues commands; waits when too many are unanswered or the socket is full. */
-  async send(commands: Array<Array<string | number>>): Promise<void> {
+  send(commands: Array<Array<string | number>>): Promise<void> {
+    return this.sendEncoded(commands.map(RedisMassInsert.encode).join(''), commands.length);
+  }
+
+  /** Queues `count` commands already encoded as RESP (by the caller, for speed); waits as send does. */
+  async sendEncoded(resp: string, count: number): Promise<void> {
     if (this.failure) throw this.failure;
-    const ok = this.socket.write(commands.map(RedisMassInsert.encode).join(''));
-    this.sent += commands.length;
+    const ok = this.socket.write(resp);
+    this.sent += count;
     if (!ok) await new Promise<void>((r) => this.socket.once('drain', () => r()));
     while (this.sent - this.replied > this.maxInFlight && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failure) throw this.failure;
