@@ -10,6 +10,7 @@ import { labUp } from '../../lab/up.js';
 import { labDown } from '../../lab/down.js';
 import { openLab, type LabContext } from '../../lab/context.js';
 import { powerOff } from '../../lab/power.js';
+import { labInventory } from '../../lab/layout.js';
 import { GamedayError } from '../../topology/index.js';
 import { GAMEDAY } from './helpers.js';
 
@@ -55,12 +56,13 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
 
   it('comes up, never letting root in without a password, and a second "up" starts nothing new', async () => {
     // From before the fresh datadirs exist until the lab is up: root without a password, over TCP, every 20 ms.
+    const dbAddresses = labInventory(23).hosts.filter((h) => h.tier === 'db').map((h) => h.address);
     let watching = true;
     const letIn: string[] = [];
     const tries = { n: 0 };
     const watcher = (async () => {
       while (watching) {
-        await Promise.all(['127.23.1.11', '127.23.1.12', '127.23.1.13'].map(async (address) => {
+        await Promise.all(dbAddresses.map(async (address) => {
           tries.n++;
           const c = await createConnection({ host: address, port: 3306, user: 'root', connectTimeout: 200 }).catch(() => undefined);
           if (c) {
@@ -80,7 +82,7 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
     expect(letIn).toEqual([]);
     expect(tries.n).toBeGreaterThan(30);
     for (const db of lab.hostsOf('db')) expect(existsSync(join(lab.hostDir(db.name), 'secure-root.sql')), db.name).toBe(false);
-    expect(lab.hostsOf('db').map((h) => h.address)).toEqual(['127.23.1.11', '127.23.1.12', '127.23.1.13']);
+    expect(lab.hostsOf('db').map((h) => h.address)).toEqual(dbAddresses);
     const pids = Object.values(lab.state.processes).map((p) => p.pid).sort();
     expect(pids).toHaveLength(16);
     const again = await labUp({ dir });
