@@ -5,6 +5,7 @@ import { registerInventory } from './inventoryCommand.js';
 import { registerRunbook } from './runbookCommand.js';
 import { registerWarmup } from './warmupCommand.js';
 import { registerChaos } from './chaosCommand.js';
+import { registerRamp } from './rampCommand.js';
 import { ignoreOutputErrors, exitWhenDone } from '../runbooks/engine/signals.js';
 
 ignoreOutputErrors();
@@ -24,6 +25,7 @@ registerInventory(program);
 registerRunbook(program);
 registerWarmup(program);
 registerChaos(program);
+registerRamp(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -167,7 +167,11 @@ export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
   const specs = addParamOptions(cmd, entry);
   addRunOptions(cmd);
   return cmd.action(
-    action(async (flags: RunFlags & Record<string, unknown>) => {
+    action(async (...args: unknown[]) => {
+      // With a positional argument (e.g. "gameday ramp <host>"), commander passes it first; flags follow.
+      const flags = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a) && !(a instanceof Command)) as RunFlags & Record<string, unknown>;
+      const positional = cmd.registeredArguments[0]?.name();
+      if (positional && typeof args[0] === 'string') flags[positional] = args[0];
       const raw = rawParamsFromFlags(specs, flags);
       return withEngine(flags, (opts) => startRun(entry, raw, opts));
     }),

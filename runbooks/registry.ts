@@ -8,6 +8,7 @@ import { recoverHost, sourceFile as recoverHostSource } from './recoverHost.js';
 import { failoverDb, sourceFile as failoverDbSource } from './failoverDb.js';
 import { rejoinDb, sourceFile as rejoinDbSource } from './rejoinDb.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
+import { ramp, sourceFile as rampSource } from './ramp.js';
 import { labFleetEnv } from '../lab/fleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
 
@@ -22,6 +23,7 @@ export const runbooks: RegisteredRunbook[] = [
   { runbook: failoverDb, sourceFile: failoverDbSource },
   { runbook: rejoinDb, sourceFile: rejoinDbSource },
   { runbook: redisRebuild, sourceFile: redisRebuildSource },
+  { runbook: ramp, sourceFile: rampSource },
   { runbook: demoCounter, sourceFile: demoSource },
 ];
 

@@ -67,6 +67,23 @@ export async function showServers(endpoint: RuntimeEndpoint): Promise<ServerView
     }));
 }
 
+/** Every server's counters as this proxy has them now (cumulative sessions and errors, response time, queue). */
+export async function serverCounters(endpoint: RuntimeEndpoint): Promise<Array<{ backend: string; server: string; status: string; sessions: number; errors: number; responseMs: number; queued: number }>> {
+  const rows = parseShowStat(await runtimeCommand(endpoint, 'show stat'));
+  const n = (v: string | undefined) => Number(v || 0);
+  return rows
+    .filter((r) => r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
+    .map((r) => ({
+      backend: r.pxname,
+      server: r.svname,
+      status: r.status,
+      sessions: n(r.stot),
+      errors: n(r.hrsp_5xx) + n(r.eresp) + n(r.econ),
+      responseMs: n(r.rtime),
+      queued: n(r.qcur),
+    }));
+}
+
 /** Names must be plain: a newline or ';' would smuggle a second runtime command. */
 function checkName(what: string, name: string): string {
   if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new Error(`invalid HAProxy ${what} name: ${JSON.stringify(name)}`);

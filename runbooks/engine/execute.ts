@@ -65,6 +65,7 @@ function stepContext(run: ActiveRun, step: Step, signal: AbortSignal = run.contr
     env: run.env,
     log: run.log.child({ stepId: step.id }),
     results: run.results,
+    previously: run.status.get(step.id) ?? 'pending',
     signal,
     note: async (message, data) => {
       run.journal.write(step.id, 'note', { ...data, message, type: 'note' });

@@ -80,6 +80,8 @@ export interface StepContext<P = any, Plan = any> {
   note(message: string, data?: Record<string, unknown>): Promise<void>;
   /** Results of steps that already succeeded in this run (also after resume), by step id. */
   results: Record<string, unknown>;
+  /** This step's state before this attempt: "failed" when an earlier attempt of this run failed (a resume). */
+  previously?: string;
   /** Aborted when the run is being stopped (SIGINT/SIGTERM). */
   signal: AbortSignal;
   /**

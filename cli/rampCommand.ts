@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { requireRunbook } from '../runbooks/registry.js';
+import { runsRunbook } from './runbookCommand.js';
+
+/** `gameday ramp <host>`: the ramp runbook, with the host as its argument. */
+export function registerRamp(program: Command): void {
+  runsRunbook(
+    program
+      .command('ramp')
+      .description('Raise a server\'s weight step by step on every proxy, each step held behind gates (errors, response time, queue and lag against its peers); a failing gate steps it back down, then takes it out')
+      .argument('[host]', 'the server, e.g. app-2 or db-2 (or --host)'),
+    requireRunbook('ramp'),
+  );
+}

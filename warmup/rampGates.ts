@@ -1,0 +1,79 @@
+/**
+ * The gates of a weight ramp: how the server being ramped does against the
+ * other servers of the same pool, from HAProxy's own counters, over the
+ * time it was held at a weight. Pure functions of two snapshots, so that
+ * every verdict can be tested and explained.
+ */
+
+/** One server's counters on one proxy (HAProxy `show stat`). */
+export interface ServerCounters {
+  backend: string;
+  server: string;
+  status: string;
+  /** Sessions since start (cumulative). */
+  sessions: number;
+  /** Failed answers since start: 5xx answers, response errors, connection errors (cumulative). */
+  errors: number;
+  /** Average response time over the last 1024 requests, ms (HTTP pools; 0 in TCP pools). */
+  responseMs: number;
+  /** Requests waiting in the server's queue now. */
+  queued: number;
+}
+
+export interface RampLimits {
+  /** Errors the ramped server may have above its peers, in percent of its sessions. */
+  maxErrorPercent: number;
+  /** How many times its peers' response time it may take. */
+  maxSlowdown: number;
+  /** Requests it may have queued. */
+  maxQueued: number;
+}
+
+export const DEFAULT_RAMP_LIMITS: RampLimits = { maxErrorPercent: 1, maxSlowdown: 2, maxQueued: 10 };
+
+export interface GateVerdict {
+  ok: boolean;
+  detail: string;
+}
+
+const rate = (errors: number, sessions: number) => (sessions > 0 ? (errors / sessions) * 100 : 0);
+
+/**
+ * The ramped server against its peers in one backend on one proxy, between
+ * two snapshots. A server with too few sessions to judge (under 20 in the
+ * window) passes on errors; response time needs peers that answered.
+ */
+export function judgePool(before: ServerCounters[], after: ServerCounters[], backend: string, server: string, limits: RampLimits): GateVerdict {
+  const find = (rows: ServerCounters[], name: string) => rows.find((r) => r.backend === backend && r.server === name);
+  const mine = find(after, server);
+  const mineBefore = find(before, server);
+  if (!mine || !mineBefore) return { ok: false, detail: `${backend}/${server} is not in this proxy's stats` };
+  if (!mine.status.startsWith('UP')) return { ok: false, detail: `${backend}/${server} is ${mine.status}` };
+  const peers = after.filter((r) => r.backend === backend && r.server !== server && r.status.startsWith('UP'));
+  const sessions = mine.sessions - mineBefore.sessions;
+  const errors = mine.errors - mineBefore.errors;
+  let peerSessions = 0;
+  let peerErrors = 0;
+  for (const p of peers) {
+    const b = find(before, p.server);
+    if (!b) continue;
+    peerSessions += p.sessions - b.sessions;
+    peerErrors += p.errors - b.errors;
+  }
+  const myRate = rate(errors, sessions);
+  const peerRate = rate(peerErrors, peerSessions);
+  const problems: string[] = [];
+  if (sessions >= 20 && errors > 0 && myRate > peerRate + limits.maxErrorPercent) {
+    problems.push(`${errors} errors in ${sessions} sessions (${myRate.toFixed(1)} %, peers ${peerRate.toFixed(1)} %, allowed ${limits.maxErrorPercent} % more)`);
+  }
+  const peerMs = peers.map((p) => p.responseMs).filter((ms) => ms > 0).sort((a, b) => a - b);
+  const median = peerMs.length ? peerMs[Math.floor(peerMs.length / 2)] : 0;
+  // Below 20 ms everything answers fast enough: a 2 ms peer does not make a 5 ms server slow.
+  if (median > 0 && mine.responseMs > Math.max(20, median * limits.maxSlowdown)) {
+    problems.push(`answers in ${mine.responseMs} ms against its peers' ${median} ms (allowed ${limits.maxSlowdown}x)`);
+  }
+  if (mine.queued > limits.maxQueued) problems.push(`${mine.queued} requests queued (allowed ${limits.maxQueued})`);
+  return problems.length
+    ? { ok: false, detail: `${backend}/${server}: ${problems.join('; ')}` }
+    : { ok: true, detail: `${backend}/${server}: ${sessions} sessions, ${errors} errors (peers ${peerRate.toFixed(1)} %), ${mine.responseMs} ms (peers ${median} ms)` };
+}
