@@ -29,6 +29,14 @@ export const SCHEMA_SQL = [
    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
 ];
 
+/**
+ * Set once Redis holds every user's data (the lab's seeding, a full rebuild).
+ * A Redis that lost its data set has no such key, and the app then serves
+ * reads from MariaDB instead of empty lists (2017: users saw empty
+ * notification centers) until a rebuild sets it again.
+ */
+export const WARM_KEY = 'notif:warm';
+
 export const keys = {
   ids: (userId: number) => `notif:{${userId}}:ids`,
   data: (userId: number) => `notif:{${userId}}:data`,

@@ -1,5 +1,5 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import { keys, NOTIFICATIONS_DB, toNotification, type NotificationRow } from '../drivers/notificationStore.js';
+import { keys, NOTIFICATIONS_DB, toNotification, WARM_KEY, type NotificationRow } from '../drivers/notificationStore.js';
 import { RedisMassInsert } from '../drivers/redis/massInsert.js';
 import type { LabContext } from './context.js';
 import { rootConnection } from './bootstrap.js';
@@ -39,6 +39,7 @@ export async function seedRedisFromDatabase(lab: LabContext): Promise<number> {
       `SELECT user_id, COUNT(*) AS n FROM ${NOTIFICATIONS_DB}.notifications WHERE read_at IS NULL GROUP BY user_id`,
     );
     await redis.send(unread.map((row) => ['SET', keys.unread(row.user_id), Number(row.n)]));
+    await redis.send([['SET', WARM_KEY, new Date().toISOString()]]);
     const { errors } = await redis.finish();
     if (errors.length > 0) throw new Error(`Redis refused ${errors.length} seeding commands, e.g. ${errors[0]}`);
     return count;

@@ -6,7 +6,7 @@ import { openNotificationStores, repairHint, type NotificationStores } from './c
 import { RedisMassInsert } from '../drivers/redis/massInsert.js';
 import { allUsers, rebuildRange, REBUILD_USER_LUA, splitRange, type RebuildTotals, type UserRange } from '../warmup/redisRebuild.js';
 import { describeVerify, verifyNotifications } from '../warmup/notificationVerify.js';
-import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
+import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
 import { GamedayError } from '../topology/index.js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 
@@ -140,6 +140,30 @@ function verifyStep(plan: RebuildPlan, params: RedisRebuildParams): Step {
 }
 
 /**
+ * The last step: Redis holds every user again, so the app may serve reads from it (WARM_KEY).
+ * Only after a rebuild of every user: one of some users leaves the others as they were.
+ */
+function markWarmStep(params: RedisRebuildParams): Step {
+  return {
+    id: 'mark-warm',
+    kind: 'action',
+    semantics: 'idempotent',
+    title: params.users ? 'leave the warm marker as it is (only some users were rebuilt)' : 'mark Redis warm: the app serves reads from it again',
+    describe: () => ({ target: 'Redis', inputs: { key: WARM_KEY }, consequence: params.users ? 'nothing' : 'reads move back from MariaDB to Redis' }),
+    async run(ctx) {
+      if (params.users) return ctx.note(`only users ${params.users.from}-${params.users.to} were rebuilt: ${WARM_KEY} is left as it was`);
+      const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
+      try {
+        await stores.redis.set(WARM_KEY, new Date().toISOString());
+        await ctx.note(`${WARM_KEY} set on ${stores.redisAddress}: the app reads from Redis again`);
+      } finally {
+        await stores.close();
+      }
+    },
+  };
+}
+
+/**
  * After the Redis data set was lost (2017: it was rebuilt from MariaDB with
  * every notification unread): every user's notifications, read state and
  * unread counter rebuilt exactly from MariaDB, while the app keeps writing,
@@ -161,7 +185,7 @@ export const redisRebuild: Runbook<RedisRebuildParams, RebuildPlan> = {
     }
   },
   locks: () => ['redis:rebuild'],
-  steps: (plan, params) => [...plan.ranges.map((r) => rebuildStep(r, plan, params)), verifyStep(plan, params)],
+  steps: (plan, params) => [...plan.ranges.map((r) => rebuildStep(r, plan, params)), verifyStep(plan, params), markWarmStep(params)],
   examplePlan: { ranges: [{ from: 1, to: 2500 }, { from: 2501, to: 5000 }], notifications: 200_000, db: 'db-1', redis: '127.20.2.21:6379' },
   exampleParams: { parts: 2 },
 };

@@ -17,7 +17,7 @@ export function noLostWrites(rec: GameDayRecord): CheckResult {
   const head = `${c.created} acknowledged creates and ${c.markedRead} mark-reads`;
   const detail = lostDb + lostRedis === 0
     ? `${head}: every one in MariaDB and in Redis`
-    : `${head}: MariaDB lacks ${c.createsLostInDb.length} creates and ${c.readsLostInDb.length} reads; Redis diverges on ${c.createsLostInRedis.length} creates and ${c.readsLostInRedis.length} reads${redisLossExpected ? ' (Redis data was destroyed on purpose: repair it with gameday warmup redis verify --all --repair)' : ''}`;
+    : `${head}: MariaDB lacks ${c.createsLostInDb.length} creates and ${c.readsLostInDb.length} reads; Redis diverges on ${c.createsLostInRedis.length} creates and ${c.readsLostInRedis.length} reads${redisLossExpected ? ' (Redis data was destroyed on purpose: rebuild it with gameday warmup redis rebuild)' : ''}`;
   return result('no-lost-writes', 'no acknowledged write lost', passed, detail, { created: c.created, markedRead: c.markedRead, lostInDb: lostDb, divergentInRedis: lostRedis }, rec.loadEndedAt);
 }
 

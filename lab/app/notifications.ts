@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { keys, NOTIFICATIONS_DB, toNotification, type Notification, type NotificationRow } from '../../drivers/notificationStore.js';
+import { keys, NOTIFICATIONS_DB, toNotification, WARM_KEY, type Notification, type NotificationRow } from '../../drivers/notificationStore.js';
 import { IDEMPOTENCY_TABLE, IdempotencyKeyReused, requestHash } from './idempotency.js';
 import { isConnectionError, isReadOnlyError, type ProxiedPool, type TransactionQuery } from './proxiedPool.js';
 import type { RedisWriter } from './redisWriter.js';
@@ -25,6 +25,13 @@ export interface Created {
 
 /** Reads, and writes that end in the same state however often they run: hedged over both proxies when one stalls. */
 const REPEATABLE = { safeToRepeat: true } as const;
+
+/** Redis answers but does not hold the whole data set (no WARM_KEY): a rebuild is due or under way. */
+class NotWarm extends Error {
+  constructor() {
+    super('Redis does not hold the whole data set (no warm marker): reading from MariaDB');
+  }
+}
 
 type RowWithUnread = NotificationRow & RowDataPacket & { unread: number };
 
@@ -72,8 +79,9 @@ export class NotificationService {
     if (this.redis.usable) {
       try {
         return { source: 'redis', page: await withTimeout(this.listFromRedis(userId, limit), this.redisReadBudgetMs) };
-      } catch {
-        this.redis.noteFailure(); // the next reads go straight to MariaDB for a moment
+      } catch (err) {
+        // A Redis that answers but lost its data set is not failing: its writes go on, only reads move.
+        if (!(err instanceof NotWarm)) this.redis.noteFailure(); // the next reads go straight to MariaDB for a moment
       }
     }
     return { source: 'mariadb', page: await this.listFromDatabase(userId, limit) };
@@ -81,7 +89,9 @@ export class NotificationService {
 
   private async listFromRedis(userId: number, limit: number): Promise<NotificationPage> {
     const redis = this.redis.current;
-    const ids = await redis.zrevrange(keys.ids(userId), 0, limit - 1);
+    // Sent together (one round trip): without the marker, Redis lost its data set and is being rebuilt.
+    const [ids, warm] = await Promise.all([redis.zrevrange(keys.ids(userId), 0, limit - 1), redis.exists(WARM_KEY)]);
+    if (!warm) throw new NotWarm();
     const [payloads, unread] = await Promise.all([
       ids.length > 0 ? redis.hmget(keys.data(userId), ...ids) : Promise.resolve([]),
       redis.get(keys.unread(userId)),

@@ -93,7 +93,7 @@ describe('game days on a small lab of their own (127.31.x.y)', () => {
     expect(await connectFrom(b.address, c.address, c.services.http)).toBe('connected');
   }, 60_000);
 
-  it('a Redis data loss empties every Redis; the undo leaves them empty (the repair rebuilds them)', async () => {
+  it('a Redis data loss empties every Redis; the undo leaves them empty (the rebuild brings them back)', async () => {
     const driver = labFaultDriver(dir);
     const [wipe] = resolveFaults(requireLab(dir).inventory, [{ type: 'redis-data-loss', at: 0, id: 'wipe' }]);
     const primary = async () => {
@@ -116,8 +116,8 @@ describe('game days on a small lab of their own (127.31.x.y)', () => {
     const after = await waitFor('a Redis primary', primary, 30_000);
     expect(await after.dbsize()).toBeLessThan(5);
     after.disconnect();
-    const repair = await gameday(['warmup', 'redis', 'verify', '--all', '--repair', '--lab-dir', dir]);
-    expect(repair.exitCode, repair.stdout + repair.stderr).toBe(0);
+    const rebuild = await gameday(['warmup', 'redis', 'rebuild', '--lab-dir', dir]);
+    expect(rebuild.exitCode, rebuild.stdout + rebuild.stderr).toBe(0);
   }, 90_000);
 
   it('a rack loss under load: every check held, exit 0, reports written, the rack back on', async () => {

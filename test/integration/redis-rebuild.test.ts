@@ -56,8 +56,22 @@ describe('warmup redis rebuild', () => {
 
   it('rebuilds every user exactly (read state, unread counter, order); a second run changes nothing', async () => {
     await loseRedisData();
+    // Meanwhile the app serves MariaDB's data, not the empty lists of an empty Redis (2017).
+    const page = async () => {
+      const proxy = lab.hostsOf('proxy')[0];
+      const res = await fetch(`http://${proxy.address}:${proxy.services.http}/users/42/notifications?limit=10`, { signal: AbortSignal.timeout(5000) });
+      return { source: res.headers.get('x-read-source'), body: (await res.json()) as { unread: number; notifications: unknown[] } };
+    };
+    const unreadOf42 = Number((await rootQuery(lab, 'db-1', 'SELECT COUNT(*) AS n FROM notifications.notifications WHERE user_id = 42 AND read_at IS NULL'))[0].n);
+    const cold = await page();
+    expect(cold.source).toBe('mariadb');
+    expect(cold.body.notifications).toHaveLength(10);
+    expect(cold.body.unread).toBe(unreadOf42);
+
     const run = await gameday(['warmup', 'redis', 'rebuild', '--parts', '4', '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
+    await waitFor('reads from Redis again', async () => (await page()).source === 'redis', 10_000);
+    expect((await page()).body.unread).toBe(unreadOf42);
     const steps = stepResults(run);
     expect(steps).toHaveLength(4);
     expect(steps.reduce((n, s) => n + s.result!.notifications, 0)).toBe(3000);

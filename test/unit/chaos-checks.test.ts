@@ -381,7 +381,7 @@ describe('noLostWrites', () => {
     expect(plain.detail).not.toContain('repair');
     const wipe = noLostWrites(record({ faults: [fault(['redis-1', 'redis-2'], { type: 'redis-data-loss', label: 'every Redis restarted empty' })], ackedWrites: lost }));
     expect(wipe.passed).toBe(true);
-    expect(wipe.detail).toContain('Redis data was destroyed on purpose: repair it with gameday warmup redis verify --all --repair');
+    expect(wipe.detail).toContain('Redis data was destroyed on purpose: rebuild it with gameday warmup redis rebuild');
   });
 
   it('a redis-data-loss scenario still fails on a write lost in MariaDB', () => {
