@@ -120,7 +120,7 @@ function servicesOf(tier: LabHostSpec['tier']): Record<string, number> {
 /** The default second octet of the lab's addresses; tests use another so they never meet a user's lab. */
 export const DEFAULT_LAB_OCTET = 20;
 
-/** The lab's inventory (DESIGN.md shape), for the lab whose addresses are 127.<octet>.x.y, in one layout. */
+/** The lab's inventory (the format in README, "The inventory"), for the lab whose addresses are 127.<octet>.x.y, in one layout. */
 export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayout = DEFAULT_LAB_LAYOUT): Inventory {
   if (!isLabLayout(layout)) {
     throw new GamedayError('BAD_LAYOUT', `unknown lab layout "${String(layout)}"`, 'layout', `valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`);

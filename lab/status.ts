@@ -21,7 +21,7 @@ export interface HostLiveState {
   redisWrites?: RedisWriteStats;
 }
 
-/** `lab status --json`: the inventory (DESIGN.md shape) plus what is live now. */
+/** `lab status --json`: the inventory (the format in README, "The inventory") plus what is live now. */
 export interface LabStatus extends Inventory {
   live: {
     dir: string;

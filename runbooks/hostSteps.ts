@@ -58,7 +58,8 @@ async function setStateEverywhere(f: FleetEnv, inv: Inventory, host: Host, state
   return eachPoolServer(f, inv, host, (e, backend) => setServerState(e, backend, host.name, state));
 }
 
-async function setL7check(f: FleetEnv, host: Host, inRotation: boolean): Promise<void> {
+/** An app instance's own L7 check in or out of rotation (needs the token); hosts without one are left alone. */
+export async function setL7check(f: FleetEnv, host: Host, inRotation: boolean): Promise<void> {
   if (host.services.http === undefined || !f.l7checkToken || host.tier === 'proxy') return;
   const res = await fetch(`http://${host.address}:${host.services.http}/monitor/l7check`, {
     method: 'PUT',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Runbook, Step, StepContext } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
-import { rampPercents } from './hostSteps.js';
+import { rampPercents, setL7check } from './hostSteps.js';
 import { hostReady } from './hostGates.js';
 import { serverCounters, setServerState, setWeight } from '../drivers/haproxy/runtime.js';
 import { judgePool, type GateVerdict, type RampLimits, type ServerCounters } from '../warmup/rampGates.js';
@@ -82,6 +82,17 @@ async function hold(ctx: StepContext, plan: RampPlan, ms: number, params: RampPa
   return last.ok || failing < 2 ? { ok: true, detail: last.ok ? last.detail : `held (one failing sample: ${last.detail})` } : last;
 }
 
+/** Waits (up to 30 s) until every proxy has the host UP in one of its pools; the gates then say why not. */
+async function untilUp(ctx: StepContext, plan: RampPlan): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !ctx.signal.aborted) {
+    const now = await countersOf(ctx, plan);
+    const upEverywhere = [...now.entries()].every(([, rows]) => rows.some((r) => r.server === plan.host && r.status.startsWith('UP') && plan.servers.some((s) => s.backend === r.backend)));
+    if (upEverywhere) return;
+    await sleep(250, undefined, { signal: ctx.signal }).catch(() => undefined);
+  }
+}
+
 async function setWeightEverywhere(ctx: StepContext, plan: RampPlan, pct: number): Promise<void> {
   const f = fleet(ctx.env);
   for (const s of plan.servers) await setWeight(f.haproxyEndpoint(hostByName(ctx.inventory, s.proxy)), s.backend, plan.host, `${pct}%`);
@@ -107,6 +118,9 @@ function rungStep(plan: RampPlan, params: RampParams, index: number): Step {
         await setWeightEverywhere(ctx, plan, pct);
         const f = fleet(ctx.env);
         for (const s of plan.servers) await setServerState(f.haproxyEndpoint(hostByName(ctx.inventory, s.proxy)), s.backend, plan.host, 'ready');
+        // An app instance taken out of rotation by a drain goes back in; one that does not answer is judged by the gates.
+        await setL7check(f, hostByName(ctx.inventory, plan.host), true).catch((err: Error) => ctx.note(`${plan.host}'s L7 check could not be put in rotation: ${err.message}`));
+        await untilUp(ctx, plan); // out of maint, its health checks must pass (rise) before the gates can judge it
       }
       for (let attempt = 0; attempt <= params.retries; attempt++) {
         if (index > 0 || attempt > 0) await setWeightEverywhere(ctx, plan, pct);

@@ -165,7 +165,7 @@ export interface NotifyStep extends StepBase {
 
 export type Step = ProbeStep | ActionStep | WaitForStep | ApprovalStep | NotifyStep;
 
-/** One line of .gameday/runs/<run-id>/journal.jsonl (DESIGN.md contract). */
+/** One line of .gameday/runs/<run-id>/journal.jsonl (the journal format: README, "Runbooks"). */
 export interface JournalEvent {
   time: string;
   runId: string;
