@@ -36,6 +36,9 @@ export interface GateVerdict {
   detail: string;
 }
 
+/** The answers HAProxy's rtime averages over. */
+export const RTIME_SPAN = 1024;
+
 const rate = (errors: number, sessions: number) => (sessions > 0 ? (errors / sessions) * 100 : 0);
 
 /**
@@ -68,8 +71,10 @@ export function judgePool(before: ServerCounters[], after: ServerCounters[], bac
   }
   const peerMs = peers.map((p) => p.responseMs).filter((ms) => ms > 0).sort((a, b) => a - b);
   const median = peerMs.length ? peerMs[Math.floor(peerMs.length / 2)] : 0;
-  // Below 20 ms everything answers fast enough: a 2 ms peer does not make a 5 ms server slow.
-  if (median > 0 && mine.responseMs > Math.max(20, median * limits.maxSlowdown)) {
+  // HAProxy's rtime is the mean of the server's last 1024 answers: it speaks of this window only once the
+  // window holds that many (before, it is mostly history: a slow minute an hour ago). Below 20 ms everything
+  // answers fast enough: a 2 ms peer does not make a 5 ms server slow.
+  if (sessions >= RTIME_SPAN && median > 0 && mine.responseMs > Math.max(20, median * limits.maxSlowdown)) {
     problems.push(`answers in ${mine.responseMs} ms against its peers' ${median} ms (allowed ${limits.maxSlowdown}x)`);
   }
   if (mine.queued > limits.maxQueued) problems.push(`${mine.queued} requests queued (allowed ${limits.maxQueued})`);

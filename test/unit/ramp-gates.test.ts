@@ -23,9 +23,11 @@ describe('the ramp gates (the ramped server against its peers, between two snaps
     expect(judgePool(before, [row('app-1', 1100, 20), row('app-2', 150, 10), row('app-3', 1100, 20)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).ok).toBe(true);
   });
 
-  it('fail a slow server (over twice its peers, and over 20 ms), a queueing one, and one that is not UP', () => {
-    expect(judgePool(before, [row('app-1', 1100, 0, 40), row('app-2', 150, 0, 120), row('app-3', 1100, 0, 40)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).detail).toMatch(/answers in 120 ms against its peers' 40 ms/);
-    expect(judgePool(before, [row('app-1', 1100, 0, 2), row('app-2', 150, 0, 9), row('app-3', 1100, 0, 2)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).ok).toBe(true);
+  it('fail a slow server (over twice its peers, and over 20 ms) once the window holds the 1024 answers HAProxy averages, a queueing one, and one that is not UP', () => {
+    expect(judgePool(before, [row('app-1', 3100, 0, 40), row('app-2', 1200, 0, 120), row('app-3', 3100, 0, 40)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).detail).toMatch(/answers in 120 ms against its peers' 40 ms/);
+    // Fewer answers than that: rtime is mostly history (a slow minute long ago), not this window.
+    expect(judgePool(before, [row('app-1', 1100, 0, 14), row('app-2', 150, 0, 31), row('app-3', 1100, 0, 14)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).ok).toBe(true);
+    expect(judgePool(before, [row('app-1', 3100, 0, 2), row('app-2', 1200, 0, 9), row('app-3', 3100, 0, 2)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).ok).toBe(true);
     expect(judgePool(before, [row('app-1', 1100, 0), row('app-2', 150, 0, 5, 'UP', 30), row('app-3', 1100, 0)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).detail).toMatch(/30 requests queued/);
     expect(judgePool(before, [row('app-1', 1100, 0), row('app-2', 150, 0, 5, 'DOWN'), row('app-3', 1100, 0)], 'web', 'app-2', DEFAULT_RAMP_LIMITS)).toEqual({ ok: false, detail: 'web/app-2 is DOWN' });
   });
