@@ -6,8 +6,8 @@ import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { rampPercents, setL7check } from './hostSteps.js';
 import { hostReady } from './hostGates.js';
-import { serverCounters, setServerState, setWeight } from '../drivers/haproxy/runtime.js';
-import { judgePool, type GateVerdict, type RampLimits, type ServerCounters } from '../warmup/rampGates.js';
+import { serverCounters, setServerState, setWeight, type ServerCounters } from '../drivers/haproxy/runtime.js';
+import { judgePool, type GateVerdict, type RampLimits } from '../warmup/rampGates.js';
 import { GamedayError } from '../topology/index.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);

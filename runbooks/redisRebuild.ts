@@ -120,10 +120,11 @@ function verifyStep(plan: RebuildPlan, params: RedisRebuildParams): Step {
     kind: 'probe',
     title: params.verify === 'all' ? 'check every rebuilt user against MariaDB' : 'no check (--verify off)',
     async run(ctx) {
-      await (await openStores.get(ctx.env)?.catch(() => undefined))?.close(); // the parts are done with theirs
-      if (params.verify === 'off') return ctx.note('not checked (--verify off): run "gameday warmup redis verify --all"');
-      const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
+      // The parts' stores, and closed here: the parts are done with them.
+      const open = await storesOf(ctx);
+      const stores = open.stores;
       try {
+        if (params.verify === 'off') return await ctx.note('not checked (--verify off): run "gameday warmup redis verify --all"');
         const from = plan.ranges[0].from;
         const to = plan.ranges[plan.ranges.length - 1].to;
         const [rows] = await stores.db.query<RowDataPacket[]>(`SELECT id FROM ${NOTIFICATIONS_DB}.users WHERE id BETWEEN ? AND ? ORDER BY id`, [from, to]);
@@ -133,7 +134,7 @@ function verifyStep(plan: RebuildPlan, params: RedisRebuildParams): Step {
         if (result.usersMismatched > 0) throw new GamedayError('REDIS_DIVERGED', line, `Redis ${stores.redisAddress}`, repairHint(result));
         return { usersChecked: result.usersChecked, notificationsChecked: result.notificationsChecked, mismatches: 0 };
       } finally {
-        await stores.close();
+        await open.close();
       }
     },
   };

@@ -4,21 +4,7 @@
  * time it was held at a weight. Pure functions of two snapshots, so that
  * every verdict can be tested and explained.
  */
-
-/** One server's counters on one proxy (HAProxy `show stat`). */
-export interface ServerCounters {
-  backend: string;
-  server: string;
-  status: string;
-  /** Sessions since start (cumulative). */
-  sessions: number;
-  /** Failed answers since start: 5xx answers, response errors, connection errors (cumulative). */
-  errors: number;
-  /** Average response time over the last 1024 requests, ms (HTTP pools; 0 in TCP pools). */
-  responseMs: number;
-  /** Requests waiting in the server's queue now. */
-  queued: number;
-}
+import type { ServerCounters } from '../drivers/haproxy/runtime.js';
 
 export interface RampLimits {
   /** Errors the ramped server may have above its peers, in percent of its sessions. */

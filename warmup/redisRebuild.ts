@@ -134,7 +134,7 @@ export async function rebuildRange(
   dbs: Connection[],
   openRedis: () => Promise<RedisMassInsert>,
   range: UserRange,
-  opts: { ratePerS?: number; signal?: AbortSignal; onSlice?: (done: { users: number; notifications: number }) => void } = {},
+  opts: { ratePerS?: number; signal?: AbortSignal } = {},
 ): Promise<RebuildTotals> {
   const started = Date.now();
   const redis = await openRedis();
@@ -161,7 +161,6 @@ export async function rebuildRange(
       await redis.sendEncoded(batch.resp, batch.users);
       users += batch.users;
       notifications += rows.length;
-      opts.onSlice?.({ users, notifications });
       if (opts.ratePerS) {
         const due = started + (notifications / opts.ratePerS) * 1000;
         if (due > Date.now()) await sleep(due - Date.now(), undefined, { signal: opts.signal }).catch(() => undefined);

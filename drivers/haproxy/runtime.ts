@@ -53,35 +53,49 @@ export interface ServerView {
   currentSessions: number;
 }
 
+/** The `show stat` rows of servers (not the FRONTEND and BACKEND summary rows). */
+async function serverRows(endpoint: RuntimeEndpoint): Promise<StatRow[]> {
+  return parseShowStat(await runtimeCommand(endpoint, 'show stat')).filter((r) => r.svname !== 'FRONTEND' && r.svname !== 'BACKEND');
+}
+
 export async function showServers(endpoint: RuntimeEndpoint): Promise<ServerView[]> {
-  const rows = parseShowStat(await runtimeCommand(endpoint, 'show stat'));
-  return rows
-    .filter((r) => r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
-    .map((r) => ({
-      backend: r.pxname,
-      server: r.svname,
-      status: r.status,
-      weight: Number(r.weight),
-      checkStatus: r.check_status,
-      currentSessions: Number(r.scur),
-    }));
+  return (await serverRows(endpoint)).map((r) => ({
+    backend: r.pxname,
+    server: r.svname,
+    status: r.status,
+    weight: Number(r.weight),
+    checkStatus: r.check_status,
+    currentSessions: Number(r.scur),
+  }));
+}
+
+/** One server's counters on one proxy. */
+export interface ServerCounters {
+  backend: string;
+  server: string;
+  status: string;
+  /** Sessions since start (cumulative). */
+  sessions: number;
+  /** Failed answers since start: 5xx answers, response errors, connection errors (cumulative). */
+  errors: number;
+  /** Average response time over the last 1024 requests, ms (HTTP pools; 0 in TCP pools). */
+  responseMs: number;
+  /** Requests waiting in the server's queue now. */
+  queued: number;
 }
 
 /** Every server's counters as this proxy has them now (cumulative sessions and errors, response time, queue). */
-export async function serverCounters(endpoint: RuntimeEndpoint): Promise<Array<{ backend: string; server: string; status: string; sessions: number; errors: number; responseMs: number; queued: number }>> {
-  const rows = parseShowStat(await runtimeCommand(endpoint, 'show stat'));
+export async function serverCounters(endpoint: RuntimeEndpoint): Promise<ServerCounters[]> {
   const n = (v: string | undefined) => Number(v || 0);
-  return rows
-    .filter((r) => r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
-    .map((r) => ({
-      backend: r.pxname,
-      server: r.svname,
-      status: r.status,
-      sessions: n(r.stot),
-      errors: n(r.hrsp_5xx) + n(r.eresp) + n(r.econ),
-      responseMs: n(r.rtime),
-      queued: n(r.qcur),
-    }));
+  return (await serverRows(endpoint)).map((r) => ({
+    backend: r.pxname,
+    server: r.svname,
+    status: r.status,
+    sessions: n(r.stot),
+    errors: n(r.hrsp_5xx) + n(r.eresp) + n(r.econ),
+    responseMs: n(r.rtime),
+    queued: n(r.qcur),
+  }));
 }
 
 /** Names must be plain: a newline or ';' would smuggle a second runtime command. */

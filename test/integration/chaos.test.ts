@@ -7,12 +7,12 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { labUp } from '../../lab/up.js';
 import { labDown } from '../../lab/down.js';
-import { openLab, requireLab, type LabContext } from '../../lab/context.js';
+import { requireLab, type LabContext } from '../../lab/context.js';
 import { rootConnection } from '../../lab/bootstrap.js';
 import { labFaultDriver } from '../../lab/faultDriver.js';
 import { resolveFaults } from '../../chaos/faults/resolve.js';
 import { pathToFileURL } from 'node:url';
-import { connectOutcome, GAMEDAY, rootQuery, waitFor } from './helpers.js';
+import { connectOutcome, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from './helpers.js';
 import { assertChromium, chromium } from '../fixtures/chromium.js';
 
 const OCTET = 31;
@@ -37,19 +37,10 @@ describe('game days on a small lab of their own (127.31.x.y)', () => {
   let lab: LabContext;
 
   beforeAll(async () => {
-    try {
-      lab = await labUp({ dir, octet: OCTET, seed: tiny });
-    } catch (err) {
-      const half = openLab(dir);
-      if (half) await labDown(half);
-      throw err;
-    }
+    lab = await ownLabUp({ dir, octet: OCTET, seed: tiny });
   }, 180_000);
 
-  afterAll(async () => {
-    const left = openLab(dir);
-    if (left) await labDown(left);
-  }, 120_000);
+  afterAll(() => ownLabDown(dir), 120_000);
 
   it('each fault of the lab driver takes effect, and its undo takes it back', async () => {
     const driver = labFaultDriver(dir);

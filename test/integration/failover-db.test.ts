@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import { labUp } from '../../lab/up.js';
-import { labDown } from '../../lab/down.js';
-import { openLab, type LabContext } from '../../lab/context.js';
+import type { LabContext } from '../../lab/context.js';
 import { powerOff, powerOn } from '../../lab/power.js';
 import { haproxyPaths } from '../../lab/configs/haproxy.js';
 import { showServers } from '../../drivers/haproxy/runtime.js';
-import { cli, rootQuery, waitFor } from './helpers.js';
+import { cli, ownLabDown, ownLabUp, rootQuery, waitFor } from './helpers.js';
 
 /**
  * failover-db and rejoin-db on a lab of their own (127.28.x.y): the test
@@ -92,18 +90,11 @@ describe('failover-db and rejoin-db (a lab of their own on 127.28.x.y)', () => {
   let other = '';
 
   beforeAll(async () => {
-    try {
-      lab = await labUp({ dir, octet: OCTET, seed: tiny });
-    } catch (err) {
-      const half = openLab(dir);
-      if (half) await labDown(half);
-      throw err;
-    }
+    lab = await ownLabUp({ dir, octet: OCTET, seed: tiny });
   });
 
   afterAll(async () => {
-    const left = openLab(dir);
-    if (left) await labDown(left);
+    await ownLabDown(dir);
     rmSync(base, { recursive: true, force: true });
   });
 

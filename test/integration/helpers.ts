@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { inject } from 'vitest';
 import type { RowDataPacket } from 'mysql2/promise';
-import { requireLab, type LabContext } from '../../lab/context.js';
+import { openLab, requireLab, type LabContext } from '../../lab/context.js';
+import { labUp, type LabUpOptions } from '../../lab/up.js';
+import { labDown } from '../../lab/down.js';
 import { rootConnection } from '../../lab/bootstrap.js';
 
 export const GAMEDAY = fileURLToPath(new URL('../../bin/gameday.js', import.meta.url));
@@ -77,4 +79,21 @@ export async function http(url: string, init: RequestInit = {}): Promise<{ statu
     /* not JSON */
   }
   return { status: res.status, body };
+}
+
+/** A lab of a test file's own: up, or, when it fails half-way, its processes stopped before the error goes on. */
+export async function ownLabUp(options: LabUpOptions): Promise<LabContext> {
+  try {
+    return await labUp(options);
+  } catch (err) {
+    const half = openLab(options.dir);
+    if (half) await labDown(half);
+    throw err;
+  }
+}
+
+/** Takes that lab down, if it is (still) there. */
+export async function ownLabDown(dir: string): Promise<void> {
+  const left = openLab(dir);
+  if (left) await labDown(left);
 }

@@ -3,13 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { labUp } from '../../lab/up.js';
-import { labDown } from '../../lab/down.js';
-import { openLab, type LabContext } from '../../lab/context.js';
+import type { LabContext } from '../../lab/context.js';
 import { withRedis } from '../../drivers/redis/readiness.js';
 import { keys } from '../../drivers/notificationStore.js';
 import { startLoadLoop } from '../../chaos/load/loop.js';
-import { GAMEDAY, rootQuery, waitFor } from './helpers.js';
+import { GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from './helpers.js';
 
 /**
  * `gameday warmup redis rebuild` after the Redis data set is lost (FLUSHALL
@@ -40,19 +38,10 @@ describe('warmup redis rebuild', () => {
   };
 
   beforeAll(async () => {
-    try {
-      lab = await labUp({ dir, octet: 34, seed: { users: 300, notificationsPerUser: 10, readPercent: 50 } });
-    } catch (err) {
-      const half = openLab(dir);
-      if (half) await labDown(half);
-      throw err;
-    }
+    lab = await ownLabUp({ dir, octet: 34, seed: { users: 300, notificationsPerUser: 10, readPercent: 50 } });
   }, 180_000);
 
-  afterAll(async () => {
-    const left = openLab(dir);
-    if (left) await labDown(left);
-  }, 120_000);
+  afterAll(() => ownLabDown(dir), 120_000);
 
   it('rebuilds every user exactly (read state, unread counter, order); a second run changes nothing', async () => {
     await loseRedisData();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RAMP_LIMITS, judgePool, type ServerCounters } from '../../warmup/rampGates.js';
+import { DEFAULT_RAMP_LIMITS, judgePool } from '../../warmup/rampGates.js';
+import type { ServerCounters } from '../../drivers/haproxy/runtime.js';
 import { rampParams } from '../../runbooks/ramp.js';
 
 const row = (server: string, sessions: number, errors: number, responseMs = 5, status = 'UP', queued = 0): ServerCounters => ({ backend: 'web', server, status, sessions, errors, responseMs, queued });
