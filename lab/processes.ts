@@ -53,7 +53,7 @@ function nodeArgs(script: string, ...args: string[]): string[] {
 async function otherWritablePrimary(lab: LabContext, host: Host): Promise<string | undefined> {
   for (const other of lab.hostsOf('db').filter((h) => h.name !== host.name)) {
     try {
-      const conn = await createConnection({ socketPath: mariadbPaths(lab, other).socket, user: 'root', password: lab.state.secrets.dbRootPassword, connectTimeout: 500 });
+      const conn = await createConnection({ socketPath: mariadbPaths(lab, other).socket, user: 'root', password: lab.state.secrets.dbRootPassword, connectTimeout: 3000 });
       try {
         const [[v]] = await conn.query<RowDataPacket[]>('SELECT @@read_only AS ro');
         const [slave] = await conn.query<RowDataPacket[]>('SHOW SLAVE STATUS');
@@ -61,8 +61,11 @@ async function otherWritablePrimary(lab: LabContext, host: Host): Promise<string
       } finally {
         await conn.end();
       }
-    } catch {
-      // not running (dark or stopped): it is no primary now
+    } catch (err) {
+      // Not running (no socket, or nothing listening on it): it is no primary now. Any other failure (a server too
+      // busy to answer in time) is a doubt, and a doubt keeps this one read-only: two writable primaries lose writes.
+      const code = (err as { code?: string }).code;
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') return `${other.name} (did not answer: ${code ?? (err as Error).message})`;
     }
   }
   return undefined;
