@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GamedayError, type Host, type Inventory } from '../topology/index.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
+import { serviceAccountSchema } from './serviceAccounts.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
@@ -37,6 +38,8 @@ const stateSchema = z.object({
     sentinelPassword: z.string().optional(),
   }),
   processes: z.record(z.string(), processRecordSchema),
+  /** The unprivileged account each service runs as (lab/serviceAccounts.ts), chosen when the lab is made; missing means root. */
+  serviceAccounts: z.object({ mariadb: serviceAccountSchema.optional(), redis: serviceAccountSchema.optional(), haproxy: serviceAccountSchema.optional() }).default({}),
   /** Hosts whose power is off (addresses blackholed, processes killed). */
   poweredOff: z.array(z.string()),
 });
@@ -101,8 +104,10 @@ export class LabContext {
   }
 
   save(): void {
-    // The lab folder holds data, sockets and secrets: its owner's alone.
+    // The lab folder holds data, sockets and secrets: its owner's alone. Services that run as their own
+    // accounts may pass through it (0711) to their host folders, which are theirs alone; nobody may list it.
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    chmodSync(this.dir, Object.keys(this.state.serviceAccounts).length > 0 ? 0o711 : 0o700);
     const tmp = `${this.stateFile}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, this.stateFile);
@@ -154,6 +159,7 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     seeded: false,
     secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret(), dbRootPassword: secret(), redisPassword: secret(), sentinelPassword: secret() },
     processes: {},
+    serviceAccounts: {},
     poweredOff: [],
   });
 }

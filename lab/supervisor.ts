@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GamedayError } from '../topology/index.js';
 import type { LabContext } from './context.js';
+import { chownTree, type ServiceAccount } from './serviceAccounts.js';
 
 /** How to start one lab process and how to tell it is ready. */
 export interface ProcessSpec {
@@ -22,6 +24,17 @@ export interface ProcessSpec {
   prepare?: () => void | Promise<void>;
   /** Resolves true once the process serves. */
   ready: () => Promise<boolean>;
+  /** The unprivileged account it runs as; its host folder becomes that account's (root when missing). */
+  runAs?: ServiceAccount;
+}
+
+/** Makes a host's folder: data, sockets and configs that no other local user may enter; the service's own when it has an account. */
+export function prepareHostDir(lab: LabContext, host: string, account: ServiceAccount | undefined): void {
+  const dir = lab.hostDir(host);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dirname(dir), 0o711); // services pass through to their own folder; nobody lists the hosts
+  chmodSync(dir, 0o700);
+  if (account) chownTree(dir, account);
 }
 
 /**
@@ -74,11 +87,18 @@ export async function checkPortsFree(specs: ProcessSpec[]): Promise<void> {
 
 /** Starts a process detached from us (it outlives the command), recording its PID. */
 export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<number> {
-  mkdirSync(lab.hostDir(spec.host), { recursive: true, mode: 0o700 });
-  chmodSync(lab.hostDir(spec.host), 0o700); // data, sockets and configs: no other local user gets in
+  prepareHostDir(lab, spec.host, undefined);
   await spec.prepare?.();
+  // What prepare wrote (configs) belongs to the service too: Redis and Sentinel rewrite their own.
+  if (spec.runAs) prepareHostDir(lab, spec.host, spec.runAs);
   const out = openSync(spec.logFile, 'a');
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env },
+    detached: true,
+    stdio: ['ignore', out, out],
+    ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
+  });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${spec.id}: ${spec.command}`);
   child.unref();

@@ -7,7 +7,8 @@ import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, t
 import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { processSpecsOf } from './processes.js';
-import { checkPortsFree, isRunning, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
+import { checkPortsFree, isRunning, prepareHostDir, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
+import { chooseServiceAccounts, type AccountChoice } from './serviceAccounts.js';
 import { bootstrapDatabases, confirmRootSecured, writeSecureRootFile } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { lift, nftAvailable } from './nft.js';
@@ -70,6 +71,12 @@ function prepareLab(opts: LabUpOptions): LabContext {
   return existing;
 }
 
+/** "services run as mysql, redis, haproxy", and why any runs as root. */
+function describeAccounts(choice: AccountChoice): string {
+  const names = Object.values(choice.accounts).map((a) => a.name);
+  return [names.length ? `services run as ${names.join(', ')}` : '', ...choice.warnings].filter(Boolean).join('; ');
+}
+
 /** Starts every process of these hosts that is not running, and waits until each serves. */
 export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string[]> {
   const specs = hosts.flatMap((h) => processSpecsOf(lab, h)).filter((s) => !isRunning(lab, s.id));
@@ -84,12 +91,14 @@ export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string
 async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
   let freshDatadir = false;
   if (spec.id.endsWith('/mariadbd')) {
-    mkdirSync(mariadbPaths(lab, lab.host(spec.host)).tmpdir, { recursive: true });
-    const { datadir } = mariadbPaths(lab, lab.host(spec.host));
+    const { datadir, tmpdir } = mariadbPaths(lab, lab.host(spec.host));
+    prepareHostDir(lab, spec.host, undefined);
+    mkdirSync(tmpdir, { recursive: true });
+    prepareHostDir(lab, spec.host, spec.runAs);
     if (!existsSync(datadir)) {
       freshDatadir = true;
       // Its own TMPDIR: parallel installs otherwise collide on temporary table names in /tmp.
-      await execa('mariadb-install-db', ['--no-defaults', '--auth-root-authentication-method=normal', '--skip-test-db', `--datadir=${datadir}`, '--user=root'], {
+      await execa('mariadb-install-db', ['--no-defaults', '--auth-root-authentication-method=normal', '--skip-test-db', `--datadir=${datadir}`, `--user=${spec.runAs?.name ?? 'root'}`], {
         env: { TMPDIR: mariadbPaths(lab, lab.host(spec.host)).tmpdir },
       });
       writeSecureRootFile(lab, lab.host(spec.host)); // the config's init-file: root is secured before the first connection
@@ -131,6 +140,8 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         await checkTools();
         const isNew = openLab(opts.dir) === undefined;
         lab = prepareLab(opts);
+        const accounts = isNew ? chooseServiceAccounts(opts.dir) : undefined;
+        if (accounts) lab.state.serviceAccounts = accounts.accounts;
         // Every address the lab will listen on must be free before anything starts.
         const toStart = lab.inventory.hosts.flatMap((h) => processSpecsOf(lab!, h)).filter((s) => !isRunning(lab!, s.id));
         try {
@@ -148,6 +159,7 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
           lab.save();
           return `powered on ${back}`;
         }
+        if (accounts) return describeAccounts(accounts);
       },
     },
     {

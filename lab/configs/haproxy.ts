@@ -87,7 +87,7 @@ export function haproxyConfig(lab: LabContext, proxy: Host): string {
 ${servers(db, (h) => h.services.mysql, `check port ${db[0].services['db-health']}`)}
 `;
   return `global
-  stats socket ${p.socket} mode 600 level admin
+  stats socket ${p.socket} mode 660 level admin
   stats timeout 30s
   maxconn 4000
   server-state-file ${p.startState}

@@ -27,9 +27,9 @@ export const LAB_BUFFER_POOL = '32M';
  */
 export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean, initFile?: string): string {
   const p = mariadbPaths(lab, host);
+  // Started as its own account (lab/serviceAccounts.ts); mariadbd refuses root unless told.
   return `[mariadbd]
-user = root
-datadir = ${p.datadir}
+${lab.state.serviceAccounts.mariadb ? '' : 'user = root\n'}datadir = ${p.datadir}
 socket = ${p.socket}
 tmpdir = ${p.tmpdir}
 pid-file = ${join(p.dir, 'mariadbd.pid')}

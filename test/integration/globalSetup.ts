@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -17,7 +17,10 @@ declare module 'vitest' {
 
 /** One real lab for every integration file, brought up once and down at the end. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'gameday-it-')), 'lab');
+  const parent = mkdtempSync(join(tmpdir(), 'gameday-it-'));
+  // mkdtemp makes it 0700: MariaDB, Redis and HAProxy, which run as their own accounts, must pass through it to the lab.
+  chmodSync(parent, 0o711);
+  const dir = join(parent, 'lab');
   const started = Date.now();
   // The default seed, so the tests see the dataset users get (larger than the buffer pool).
   try {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { lookupAccount } from '../../lab/serviceAccounts.js';
 import { mariadbPaths } from '../../lab/configs/mariadb.js';
 import { rootQuery, sharedLab } from './helpers.js';
 import { withRedis } from '../../drivers/redis/readiness.js';
@@ -25,7 +26,9 @@ describe('the lab keeps other local users out of its MariaDB, Redis and Sentinel
 
   it('keeps the data, configs and state out of other users\' reach', async () => {
     expect(statSync(lab.hostDir('db-1')).mode & 0o077).toBe(0);
-    expect(statSync(lab.dir).mode & 0o077).toBe(0);
+    // Services pass through the lab folder to their own; no one else may list or read it.
+    expect(statSync(lab.dir).mode & 0o777).toBe(0o711);
+    for (const dir of [lab.dir, join(lab.dir, 'hosts')]) expect((await asNobody('ls', [dir])).stderr, dir).toMatch(/Permission denied/);
     for (const file of [join(paths.datadir, 'ibdata1'), paths.cnf, lab.stateFile]) {
       const read = await asNobody('cat', [file]);
       expect(read.exitCode, file).not.toBe(0);
@@ -38,6 +41,20 @@ describe('the lab keeps other local users out of its MariaDB, Redis and Sentinel
     const [row] = await rootQuery(lab, 'db-1', 'SELECT @@secure_file_priv AS dir, @@local_infile AS local');
     expect(row.dir).toBe(`${paths.files}/`);
     expect(Number(row.local)).toBe(0);
+  });
+
+  it('runs MariaDB, Redis, Sentinel and HAProxy as their packages\' accounts, so SQL writes no file as root', async () => {
+    const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    const want = { mariadbd: 'mysql', redis: 'redis', sentinel: 'redis', haproxy: 'haproxy' } as Record<string, string>;
+    const running = Object.entries(lab.state.processes).filter(([id]) => want[id.split('/')[1]]);
+    expect(running.length).toBe(3 + 2 + 3 + 2);
+    for (const [id, rec] of running) expect(uidOf(rec.pid), id).toBe(lookupAccount(want[id.split('/')[1]])!.uid);
+    // Root over SQL still has FILE; what it writes belongs to mysql, in the one folder allowed.
+    const probe = join(paths.files, `probe-${process.pid}`);
+    await rootQuery(lab, 'db-1', `SELECT 'x' INTO OUTFILE '${probe}'`);
+    expect(statSync(probe).uid).toBe(lookupAccount('mysql')!.uid);
+    expect(statSync(lab.hostDir('proxy-1')).uid).toBe(lookupAccount('haproxy')!.uid);
+    expect(statSync(join(lab.hostDir('proxy-1'), 'haproxy.sock')).mode & 0o777).toBe(0o660);
   });
 
   it('has no account without a password', async () => {
