@@ -7,6 +7,8 @@ import { openNotificationStores, repairHint } from '../runbooks/consistencyCheck
 import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/notificationVerify.js';
 import { repairUsers } from '../warmup/notificationRepair.js';
 import { action } from './run.js';
+import { withConnection } from '../drivers/mysql/readiness.js';
+import { dumpNow } from '../drivers/mysql/bufferPool.js';
 
 interface VerifyFlags {
   all?: boolean;
@@ -48,7 +50,44 @@ function parseSince(text: string | undefined): Date {
 }
 
 export function registerWarmup(program: Command): void {
-  const warmup = program.command('warmup').description('Bring recovered data back to what the truth says');
+  const warmup = program.command('warmup').description('Bring a recovered host back to its peers\' warmth (buffer pool), and its data to what the truth says (Redis from MariaDB)');
+  runsRunbook(
+    warmup
+      .command('mysql')
+      .description('Warm a fenced db host\'s InnoDB buffer pool (its own dump, a warm peer\'s pages, scans of the peer\'s hottest indexes) before its weight comes back; a runbook run')
+      .argument('[host]', 'the db host, e.g. db-2 (or --host)'),
+    requireRunbook('warmup-mysql'),
+  );
+  warmup
+    .command('mysql-dump')
+    .description('Dump every db host\'s buffer pool now (the periodic job: after a power loss, MariaDB loads this dump at start-up)')
+    .option('--hosts <list>', 'only these db hosts, e.g. db-1,db-2 (default: every db host)')
+    .option('--inventory <file>', 'the fleet (default: the lab)')
+    .option('--lab-dir <dir>', 'the lab folder (default: .gameday/lab or GAMEDAY_LAB_DIR)')
+    .action(
+      action(async (flags: { hosts?: string; inventory?: string; labDir?: string }) => {
+        const env = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir ?? process.env.GAMEDAY_LAB_DIR });
+        try {
+          const dbHosts = env.inventory.hosts.filter((h) => 'mysql' in h.services).map((h) => h.name);
+          const wanted = flags.hosts === undefined ? dbHosts : flags.hosts.split(',').map((h) => h.trim());
+          const unknown = wanted.filter((h) => !dbHosts.includes(h));
+          if (unknown.length > 0 || wanted.length === 0) throw new GamedayError('BAD_HOSTS', `not db hosts of this inventory: ${unknown.join(', ') || '(none given)'}`, '--hosts', `db hosts: ${dbHosts.join(', ')}`);
+          let failed = 0;
+          for (const host of wanted) {
+            try {
+              const status = await withConnection(fleet(env.env).mysql, host, (c) => dumpNow(c));
+              process.stdout.write(`${host}: ${status}\n`);
+            } catch (err) {
+              failed++;
+              process.stdout.write(`${host}: not dumped: ${(err as Error).message}\n`);
+            }
+          }
+          return failed > 0 ? 1 : 0;
+        } finally {
+          await env.close();
+        }
+      }),
+    );
   const redis = warmup.command('redis').description('The notification data in Redis, against MariaDB (the truth)');
   runsRunbook(
     redis

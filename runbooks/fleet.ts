@@ -2,6 +2,7 @@ import { GamedayError, type Host, type Inventory } from '../topology/index.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import type { RuntimeEndpoint } from '../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../drivers/mysql/readiness.js';
+import type { PoolListWriter } from '../drivers/mysql/bufferPool.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 
 /**
@@ -20,6 +21,11 @@ export interface FleetEnv {
   /** requirepass of the Redis servers, and of the Sentinels, when they have one. */
   redisPassword?: string;
   sentinelPassword?: string;
+  /**
+   * Writes the page list InnoDB's buffer-pool loader reads on a db host (the
+   * warm-up from a peer needs it); without it the warm-up can only scan.
+   */
+  bufferPoolList?(host: Host): PoolListWriter;
   /** Bearer token of the app's PUT /monitor/l7check, when the fleet has one. */
   l7checkToken?: string;
 }

@@ -3,6 +3,10 @@ import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { ramp, sourceFile as rampSource } from './ramp.js';
+import { mysqlWarmup, sourceFile as mysqlWarmupSource } from './mysqlWarmup.js';
+import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
+import { openNotificationStores } from './consistencyCheck.js';
+import { WARM_KEY } from '../drivers/notificationStore.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
@@ -20,6 +24,7 @@ export const recoverHostParams = z.object({
   ramp: rampPercents.prefault('10,25,50,100').describe('weight steps in percent, rising, ending at 100'),
   rampHold: durationParam('5s').describe('how long each weight step is held and checked'),
   rampRetries: z.coerce.number().int().min(0).max(10).default(2).describe('times a weight step is tried again after a failed gate, before the host is taken out'),
+  warmup: z.enum(['on', 'off']).default('on').describe('warm before the ramp: a db host\'s buffer pool from a warm peer (warmup mysql); Redis rebuilt from MariaDB when its data set was lost (warmup redis rebuild)'),
   ...verifyParams,
 });
 export type RecoverHostParams = z.infer<typeof recoverHostParams>;
@@ -62,20 +67,66 @@ function gatedRampStep(host: string, params: RecoverHostParams): Step {
   };
 }
 
+/** A db host's buffer pool warmed from a warm peer (a nested warmup-mysql run) while it is still fenced. */
+function warmDbStep(host: string): Step {
+  return {
+    id: `${host}/warm`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `warm ${host}'s buffer pool from a warm peer while it is fenced (warmup mysql)`,
+    describe: () => ({ target: host, inputs: { runbook: 'warmup-mysql' }, consequence: 'reads pages into its buffer pool; changes no data' }),
+    async run(ctx) {
+      const out = await ctx.runChild!({ runbook: mysqlWarmup, sourceFile: mysqlWarmupSource }, { host });
+      if (out.state !== 'succeeded') throw new GamedayError('WARMUP_FAILED', `the warm-up of ${host} ${out.state}: ${out.failedStep?.error ?? 'see its run'}`, host, `gameday runbook status ${out.runId}; or skip it: --warmup off (the ramp then warms it from traffic)`);
+      await ctx.note(`${host} warm (warm-up ${out.runId})`);
+      return { warmupRun: out.runId };
+    },
+  };
+}
+
+/** A Redis host back after a power loss: when the notification data set was lost (no warm marker), rebuilt from MariaDB. */
+function warmRedisStep(host: string): Step {
+  return {
+    id: `${host}/warm`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: 'rebuild the notification data from MariaDB if Redis lost it (no warm marker)',
+    describe: () => ({ target: 'Redis', inputs: { marker: WARM_KEY }, consequence: 'when lost: every user rebuilt exactly from MariaDB (warmup redis rebuild)' }),
+    async run(ctx) {
+      const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
+      const warm = await stores.redis.exists(WARM_KEY).finally(() => stores.close());
+      if (warm) return ctx.note(`Redis holds its data set (${WARM_KEY} present): no rebuild`);
+      const out = await ctx.runChild!({ runbook: redisRebuild, sourceFile: redisRebuildSource }, {});
+      if (out.state !== 'succeeded') throw new GamedayError('REBUILD_FAILED', `the Redis rebuild ${out.state}: ${out.failedStep?.error ?? 'see its run'}`, 'Redis', `gameday runbook status ${out.runId}`);
+      await ctx.note(`notification data rebuilt from MariaDB (rebuild ${out.runId})`);
+      return { rebuildRun: out.runId };
+    },
+  };
+}
+
 /**
  * After a power loss: fence the host (maint: no traffic, no health checks
  * putting it back at full weight the moment it answers), wait until it is
  * ready by the same checks as the reboot job, then ramp its weight, and
  * check the notification data in Redis against MariaDB.
  */
-export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: string[]; startedAt: string }> = {
+interface RecoverPlan {
+  host: string;
+  pools: string[];
+  startedAt: string;
+  /** What the warm-up stage warms: a MariaDB buffer pool, a Redis data set, or nothing. */
+  warms?: 'buffer-pool' | 'redis-data';
+}
+
+export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
   name: 'recover-host',
   summary: 'Hold a host that came back from a power loss out of traffic until it is ready, then ramp its weight back',
   params: recoverHostParams,
   async resolve({ params, inventory, env }) {
     const host = hostByName(inventory, params.host);
     await refuseWritablePrimary(env, host.name, 'mysql' in host.services);
-    return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString() };
+    const warms = 'mysql' in host.services ? 'buffer-pool' : 'redis' in host.services ? 'redis-data' : undefined;
+    return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString(), ...(warms ? { warms } : {}) };
   },
   locks: (plan) => [`host:${plan.host}`],
   steps(plan, params): Step[] {
@@ -102,6 +153,8 @@ export const recoverHost: Runbook<RecoverHostParams, { host: string; pools: stri
         rampPercents: [], // the weight comes back through the gated ramp below
         rampHoldMs: params.rampHold,
       }),
+      ...(params.warmup === 'on' && plan.warms === 'buffer-pool' ? [warmDbStep(plan.host)] : []),
+      ...(params.warmup === 'on' && plan.warms === 'redis-data' ? [warmRedisStep(plan.host)] : []),
       // A host in no pool (Redis, Sentinel, a proxy) has no weight to give back.
       ...(plan.pools.length > 0 ? [gatedRampStep(plan.host, params)] : []),
       consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),

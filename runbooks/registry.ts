@@ -9,6 +9,7 @@ import { failoverDb, sourceFile as failoverDbSource } from './failoverDb.js';
 import { rejoinDb, sourceFile as rejoinDbSource } from './rejoinDb.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
 import { ramp, sourceFile as rampSource } from './ramp.js';
+import { mysqlWarmup, sourceFile as mysqlWarmupSource } from './mysqlWarmup.js';
 import { labFleetEnv } from '../lab/fleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
 
@@ -24,6 +25,7 @@ export const runbooks: RegisteredRunbook[] = [
   { runbook: rejoinDb, sourceFile: rejoinDbSource },
   { runbook: redisRebuild, sourceFile: redisRebuildSource },
   { runbook: ramp, sourceFile: rampSource },
+  { runbook: mysqlWarmup, sourceFile: mysqlWarmupSource },
   { runbook: demoCounter, sourceFile: demoSource },
 ];
 

@@ -1,0 +1,220 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Connection } from 'mysql2/promise';
+import type { Runbook, Step, StepContext } from './engine/types.js';
+import { durationParam, formatDuration } from './engine/duration.js';
+import { fleet, hostByName, membershipsOf } from './fleet.js';
+import { showServers } from '../drivers/haproxy/runtime.js';
+import { withConnection } from '../drivers/mysql/readiness.js';
+import { hitRate, parseLoadStatus, poolCounters, type PageRef } from '../drivers/mysql/bufferPool.js';
+import { coverage, hotIndexes, loadMapped, mapHotSet, poolPages, scanIndex, tablespaces, type Coverage } from '../warmup/mysqlWarmup.js';
+import { GamedayError, type Inventory } from '../topology/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const sourceFile = fileURLToPath(import.meta.url);
+
+export const mysqlWarmupParams = z.object({
+  host: z.string().min(1).describe('the db host to warm, e.g. db-2 (fenced, or at weight 0, before its weight comes back)'),
+  from: z.string().min(1).optional().describe('the warm peer whose buffer pool is copied (default: the other replica with the fullest pool)'),
+  goal: z.coerce.number().min(1).max(100).default(95).describe('done when the pool holds this share of the peer\'s hot pages, percent'),
+  servingRate: z.coerce.number().int().min(1).max(1_000_000).default(500).describe('pages per second while the host serves traffic (fenced: as fast as InnoDB reads)'),
+  scans: z.enum(['on', 'off']).default('on').describe('when pages cannot be mapped (not a copy of the peer), scan the peer\'s hottest indexes'),
+  hitWindow: durationParam('5s').describe('window over which the hit rate is compared with the peer\'s, when the share is short'),
+  timeout: durationParam('10m').describe('how long to wait for a load already running at start-up (its own dump)'),
+});
+export type MysqlWarmupParams = z.infer<typeof mysqlWarmupParams>;
+
+interface WarmupPlan {
+  host: string;
+  peer: string;
+}
+
+const percent = (c: Coverage) => `${(c.fraction * 100).toFixed(1)} % (${c.covered} of ${c.wanted} pages)`;
+
+/** True when some proxy sends it traffic: weight above 0 and not in maint or drain. */
+async function isServing(ctx: StepContext, host: string): Promise<boolean> {
+  const f = fleet(ctx.env);
+  for (const m of membershipsOf(ctx.inventory, host)) {
+    for (const proxy of m.proxies) {
+      const rows = await showServers(f.haproxyEndpoint(proxy)).catch(() => []);
+      if (rows.some((r) => r.backend === m.backend && r.server === host && r.weight > 0 && !/MAINT|DRAIN|DOWN/.test(r.status))) return true;
+    }
+  }
+  return false;
+}
+
+async function measure(ctx: StepContext, plan: WarmupPlan): Promise<{ hot: PageRef[]; held: PageRef[]; cov: Coverage }> {
+  const f = fleet(ctx.env);
+  const hot = await withConnection(f.mysql, plan.peer, poolPages);
+  const held = await withConnection(f.mysql, plan.host, poolPages);
+  return { hot, held, cov: coverage(hot, held) };
+}
+
+/** Progress notes at most once a second (the journal is no log stream). */
+function everySecond(fn: (text: string) => Promise<unknown>): (text: string) => Promise<void> {
+  let last = 0;
+  return async (text) => {
+    if (Date.now() - last < 1000) return;
+    last = Date.now();
+    await fn(text);
+  };
+}
+
+function ownLoadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
+  return {
+    id: `${plan.host}/own-dump`,
+    kind: 'probe',
+    title: `let ${plan.host} finish loading its own dump (if it had one), and measure it against ${plan.peer}`,
+    async run(ctx) {
+      const deadline = Date.now() + params.timeout;
+      const progress = everySecond((t) => ctx.note(t));
+      for (;;) {
+        const status = await withConnection(fleet(ctx.env).mysql, plan.host, async (c) => (await poolCounters(c)).loadStatus);
+        const p = parseLoadStatus(status);
+        if (!p) break;
+        if (Date.now() > deadline) throw new GamedayError('WARMUP_OWN_LOAD_SLOW', `${plan.host} is still loading its own dump after ${formatDuration(params.timeout)}: ${status}`, plan.host, 'raise --timeout, or abort it: SET GLOBAL innodb_buffer_pool_load_abort = ON');
+        await progress(`${plan.host} loads its own dump: ${p.loaded} of ${p.wanted} pages`);
+        await sleep(250, undefined, { signal: ctx.signal });
+      }
+      const { cov } = await measure(ctx, plan);
+      await ctx.note(`${plan.host} holds ${percent(cov)} of ${plan.peer}'s hot pages before the warm-up`);
+      return { coverage: cov.fraction };
+    },
+  };
+}
+
+function loadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
+  return {
+    id: `${plan.host}/load-from-peer`,
+    kind: 'action',
+    // Loading a page twice leaves it loaded: a resume may run it again.
+    semantics: 'idempotent',
+    title: `load ${plan.peer}'s hot pages into ${plan.host} (InnoDB's loader; ${params.servingRate} pages/s once it serves)`,
+    describe: () => ({ target: plan.host, inputs: { peer: plan.peer, servingRate: params.servingRate }, consequence: 'reads pages from disk into the buffer pool; changes no data' }),
+    async run(ctx) {
+      const f = fleet(ctx.env);
+      const { hot, held, cov } = await measure(ctx, plan);
+      if (cov.fraction * 100 >= params.goal) return ctx.note(`already ${percent(cov)}: nothing to load`);
+      const writeList = f.bufferPoolList?.(hostByName(ctx.inventory, plan.host));
+      if (!writeList) return ctx.note(`this fleet's drivers cannot write InnoDB's page list on ${plan.host}: no load from ${plan.peer}; scans follow`);
+      const mapping = mapHotSet(hot, await withConnection(f.mysql, plan.host, tablespaces), held);
+      const unmapped = mapping.noSuchTable + mapping.pastEnd;
+      await ctx.note(
+        `${mapping.pages.length} pages to load, ${mapping.alreadyHeld} held already` +
+          (unmapped ? `; ${unmapped} cannot be mapped (${mapping.noSuchTable} of tables ${plan.host} lacks${mapping.missingTables.length ? `: ${mapping.missingTables.join(', ')}` : ''}, ${mapping.pastEnd} past the end of its files)` : ''),
+      );
+      const progress = everySecond((t) => ctx.note(t));
+      const conn: Connection = await f.mysql(plan.host);
+      try {
+        const done = await loadMapped(conn, mapping.pages, {
+          writeList,
+          servingRate: params.servingRate,
+          serving: () => isServing(ctx, plan.host),
+          signal: ctx.signal,
+          onProgress: (p) => progress(`loaded ${p.loaded} of ${p.wanted} pages (${Math.floor((p.loaded / Math.max(1, p.wanted)) * 100)} %), ${p.pagesPerS} pages/s`),
+        });
+        const after = (await measure(ctx, plan)).cov;
+        await ctx.note(`loaded ${done.loaded} pages at ${done.pagesPerS} pages/s: ${plan.host} now holds ${percent(after)}`);
+        return { loaded: done.loaded, pagesPerS: done.pagesPerS, unmapped, coverage: after.fraction };
+      } finally {
+        await conn.end().catch(() => conn.destroy());
+      }
+    },
+  };
+}
+
+function scanStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
+  return {
+    id: `${plan.host}/scan-hot-indexes`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `if still short of ${params.goal} %: scan ${plan.peer}'s hottest indexes on ${plan.host}`,
+    describe: () => ({ target: plan.host, inputs: { scans: params.scans }, consequence: 'reads whole indexes; changes no data' }),
+    async run(ctx) {
+      const f = fleet(ctx.env);
+      let { cov } = await measure(ctx, plan);
+      if (cov.fraction * 100 >= params.goal) return ctx.note(`${percent(cov)}: no scans needed`);
+      if (params.scans === 'off') return ctx.note(`${percent(cov)}, short of ${params.goal} %; scans are off (--scans off)`);
+      const indexes = await withConnection(f.mysql, plan.peer, (c) => hotIndexes(c));
+      for (const ix of indexes) {
+        if (await isServing(ctx, plan.host)) {
+          await ctx.note(`${plan.host} serves traffic now: no full-speed scans; the rest fills from its reads`);
+          break;
+        }
+        await withConnection(f.mysql, plan.host, (c) => scanIndex(c, ix.table, ix.index));
+        cov = (await measure(ctx, plan)).cov;
+        await ctx.note(`scanned ${ix.table} (${ix.index}): ${plan.host} holds ${percent(cov)}`);
+        if (cov.fraction * 100 >= params.goal) break;
+      }
+      return { coverage: cov.fraction };
+    },
+  };
+}
+
+function gateStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
+  return {
+    id: `${plan.host}/warm-gate`,
+    kind: 'probe',
+    title: `gate: ${plan.host} holds ≥ ${params.goal} % of ${plan.peer}'s hot pages, or hits as often as it over ${formatDuration(params.hitWindow)}`,
+    async run(ctx) {
+      const f = fleet(ctx.env);
+      const { cov } = await measure(ctx, plan);
+      if (cov.fraction * 100 >= params.goal) {
+        await ctx.note(`warm: ${plan.host} holds ${percent(cov)} of ${plan.peer}'s hot pages`);
+        return { coverage: cov.fraction, by: 'coverage' };
+      }
+      // A host that is no copy of its peer cannot reach the share; its hit rate can still match the peer's.
+      const before = await Promise.all([plan.host, plan.peer].map((h) => withConnection(f.mysql, h, poolCounters)));
+      await sleep(params.hitWindow, undefined, { signal: ctx.signal });
+      const after = await Promise.all([plan.host, plan.peer].map((h) => withConnection(f.mysql, h, poolCounters)));
+      const [mine, theirs] = [0, 1].map((i) => hitRate(before[i], after[i]));
+      if (mine !== undefined && theirs !== undefined && mine >= theirs - 0.01) {
+        await ctx.note(`warm by hit rate: ${(mine * 100).toFixed(2)} % against ${plan.peer}'s ${(theirs * 100).toFixed(2)} % (it holds ${percent(cov)} of the hot pages)`);
+        return { coverage: cov.fraction, by: 'hit-rate', hitRate: mine, peerHitRate: theirs };
+      }
+      const rates = mine === undefined ? 'too few reads to compare hit rates' : `hit rate ${(mine * 100).toFixed(2)} % against ${((theirs ?? 0) * 100).toFixed(2)} %`;
+      throw new GamedayError('WARMUP_SHORT', `${plan.host} holds ${percent(cov)} of ${plan.peer}'s hot pages, short of ${params.goal} %; ${rates}`, plan.host, `run it again (gameday warmup mysql ${plan.host}), with --scans on, or give it weight slowly: gameday ramp ${plan.host} --steps 5,10,25,50,100`);
+    },
+  };
+}
+
+/** The warm peer: --from, or the other db host (replicas first) whose pool holds most data. */
+async function choosePeer(env: Record<string, unknown>, inventory: Inventory, host: string, from: string | undefined): Promise<string> {
+  if (from) {
+    const peer = hostByName(inventory, from);
+    if (!('mysql' in peer.services) || peer.name === host) throw new GamedayError('BAD_PEER', `${from} is not another db host`, '--from', 'name another MariaDB host of the same cluster');
+    return peer.name;
+  }
+  const f = fleet(env);
+  const candidates = inventory.hosts.filter((h) => h.name !== host && 'mysql' in h.services);
+  const seen = await Promise.all(
+    candidates.map(async (h) =>
+      withConnection(f.mysql, h.name, async (c) => ({ host: h.name, pages: (await poolCounters(c)).pagesData, replica: h.role !== 'primary' })).catch(() => undefined),
+    ),
+  );
+  const best = seen.filter((s) => s !== undefined).sort((a, b) => Number(b.replica) - Number(a.replica) || b.pages - a.pages)[0];
+  if (!best) throw new GamedayError('NO_WARM_PEER', `no other db host answers, so there is no warm pool to copy for ${host}`, host, 'bring a peer back first, or let the host warm from its reads behind a slow ramp');
+  return best.host;
+}
+
+/**
+ * Before weight comes back to a db host: its buffer pool brought to its
+ * peers' warmth. Sources, in order: its own dump (the periodic job's, loaded
+ * by MariaDB at start-up), a warm peer's pages mapped by table name, and
+ * scans of the peer's hottest indexes. Gated on the share of the peer's hot
+ * pages, or on the hit rate.
+ */
+export const mysqlWarmup: Runbook<MysqlWarmupParams, WarmupPlan> = {
+  name: 'warmup-mysql',
+  summary: 'Warm a db host\'s InnoDB buffer pool from its own dump and a warm peer before its weight comes back; gated on the share of the peer\'s hot pages',
+  params: mysqlWarmupParams,
+  async resolve({ params, inventory, env }) {
+    const host = hostByName(inventory, params.host);
+    if (!('mysql' in host.services)) throw new GamedayError('NOT_A_DB_HOST', `${host.name} runs no MariaDB: it has no buffer pool to warm`, params.host, 'name a db host, e.g. db-2');
+    return { host: host.name, peer: await choosePeer(env, inventory, host.name, params.from) };
+  },
+  locks: (plan) => [`host:${plan.host}:warmup`],
+  steps: (plan, params) => [ownLoadStep(plan, params), loadStep(plan, params), scanStep(plan, params), gateStep(plan, params)],
+  examplePlan: { host: 'db-2', peer: 'db-3' },
+  exampleParams: { host: 'db-2' },
+};
