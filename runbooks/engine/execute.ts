@@ -69,6 +69,7 @@ function stepContext(run: ActiveRun, step: Step, signal: AbortSignal = run.contr
     signal,
     note: async (message, data) => {
       run.journal.write(step.id, 'note', { ...data, message, type: 'note' });
+      run.progress({ type: 'message', text: `      ${message}` }); // what a long step is doing, as it does it
     },
     runChild: run.runChild,
   };
