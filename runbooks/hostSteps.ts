@@ -30,6 +30,8 @@ export interface ReturnOptions {
   readyTimeoutS: number;
   rampPercents: number[];
   rampHoldMs: number;
+  /** Steps between "ready" and the first weight (the warm-up). */
+  beforeRamp?: Step[];
 }
 
 const envOf = (ctx: Pick<StepContext, 'env'>) => fleet(ctx.env);
@@ -244,6 +246,7 @@ export function returnSteps(prefix: string, hostName: string, o: ReturnOptions):
       consecutive: o.readySamples,
       check: (ctx) => hostReady(envOf(ctx), ctx.inventory, hostByName(ctx.inventory, hostName), o.maxLagMs),
     } satisfies WaitForStep,
+    ...(o.beforeRamp ?? []),
   ];
   o.rampPercents.forEach((pct, i) => {
     steps.push({

@@ -141,13 +141,17 @@ function loadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
 
 const LOAD_ROUNDS = 6;
 
-/** A table not opened since the start is missing from INNODB_SYS_TABLESPACES: opening it lists it (a partition or a name that is no table is left alone). */
+/**
+ * Opens every table of the hot set with a query that reads no row: a table
+ * not opened since the start is missing from INNODB_SYS_TABLESPACES, and
+ * InnoDB's loader skips the pages of a tablespace it has not opened. (A
+ * partition, or a name that is no table, is left alone.)
+ */
 async function openTablesOf(conn: Connection, hot: readonly PageRef[]): Promise<void> {
-  const listed = await tablespaces(conn);
-  const names = [...new Set(hot.map((p) => p.tablespace))].filter((n) => !listed.has(n) && /^[^/#]+\/[^/#]+$/.test(n));
+  const names = [...new Set(hot.map((p) => p.tablespace))].filter((n) => /^[^/#]+\/[^/#]+$/.test(n));
   for (const name of names) {
     const [db, table] = name.split('/').map((x) => `\`${x.replace(/`/g, '``')}\``);
-    await conn.query(`SELECT 1 FROM ${db}.${table} LIMIT 0`).catch(() => undefined);
+    await conn.query(`SELECT 1 FROM ${db}.${table} LIMIT 1`).catch(() => undefined);
   }
 }
 

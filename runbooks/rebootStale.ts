@@ -8,6 +8,7 @@ import { drainStep, handOffStep, rampPercents, rebootSteps, returnSteps } from '
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
 import { planWaves, type Wave } from './waves.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
+import { warmStage, whatWarms, type Warms } from './warmStages.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -25,6 +26,7 @@ export const rebootStaleParams = z.object({
   rampHold: durationParam('3s').describe('how long each weight step is held and checked'),
   drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
   rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),
+  warmup: z.enum(['on', 'off']).default('on').describe('warm each host before its weight comes back: a db host\'s buffer pool measured against a warm peer and filled from it (warmup mysql); Redis rebuilt from MariaDB if its data set was lost'),
   ...verifyParams,
 });
 export type RebootStaleParams = z.infer<typeof rebootStaleParams>;
@@ -37,6 +39,8 @@ export interface RebootStalePlan {
   refused: Array<{ host: string; reason: string }>;
   /** Hosts that serve in a load-balancer pool (they get a weight ramp). */
   pooled: string[];
+  /** What warms on each host before its weight comes back (plans made before the warm-up existed have none). */
+  warms?: Record<string, Warms>;
 }
 
 export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
@@ -77,7 +81,11 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     const stale = wanted.filter((n) => uptimes[n] * 1000 >= params.maxUptime - params.margin);
     const { waves, refused } = planWaves(inventory, stale);
     const pooled = stale.filter((n) => membershipsOf(inventory, n).length > 0);
-    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled };
+    const warms = Object.fromEntries(stale.flatMap((n) => {
+      const w = whatWarms(hostByName(inventory, n));
+      return w ? [[n, w]] : [];
+    }));
+    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -109,6 +117,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
             rampPercents: plan.pooled.includes(host) ? params.ramp : [],
             rampHoldMs: params.rampHold,
+            beforeRamp: params.warmup === 'on' ? warmStage(`${prefix}/warm`, host, plan.warms?.[host]) : [],
           }),
         );
       }

@@ -3,10 +3,7 @@ import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { ramp, sourceFile as rampSource } from './ramp.js';
-import { mysqlWarmup, sourceFile as mysqlWarmupSource } from './mysqlWarmup.js';
-import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
-import { openNotificationStores } from './consistencyCheck.js';
-import { WARM_KEY } from '../drivers/notificationStore.js';
+import { warmStage, whatWarms, type Warms } from './warmStages.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
@@ -67,43 +64,6 @@ function gatedRampStep(host: string, params: RecoverHostParams): Step {
   };
 }
 
-/** A db host's buffer pool warmed from a warm peer (a nested warmup-mysql run) while it is still fenced. */
-function warmDbStep(host: string): Step {
-  return {
-    id: `${host}/warm`,
-    kind: 'action',
-    semantics: 'idempotent',
-    title: `warm ${host}'s buffer pool from a warm peer while it is fenced (warmup mysql)`,
-    describe: () => ({ target: host, inputs: { runbook: 'warmup-mysql' }, consequence: 'reads pages into its buffer pool; changes no data' }),
-    async run(ctx) {
-      const out = await ctx.runChild!({ runbook: mysqlWarmup, sourceFile: mysqlWarmupSource }, { host });
-      if (out.state !== 'succeeded') throw new GamedayError('WARMUP_FAILED', `the warm-up of ${host} ${out.state}: ${out.failedStep?.error ?? 'see its run'}`, host, `gameday runbook status ${out.runId}; or skip it: --warmup off (the ramp then warms it from traffic)`);
-      await ctx.note(`${host} warm (warm-up ${out.runId})`);
-      return { warmupRun: out.runId };
-    },
-  };
-}
-
-/** A Redis host back after a power loss: when the notification data set was lost (no warm marker), rebuilt from MariaDB. */
-function warmRedisStep(host: string): Step {
-  return {
-    id: `${host}/warm`,
-    kind: 'action',
-    semantics: 'idempotent',
-    title: 'rebuild the notification data from MariaDB if Redis lost it (no warm marker)',
-    describe: () => ({ target: 'Redis', inputs: { marker: WARM_KEY }, consequence: 'when lost: every user rebuilt exactly from MariaDB (warmup redis rebuild)' }),
-    async run(ctx) {
-      const stores = await openNotificationStores(fleet(ctx.env), ctx.inventory);
-      const warm = await stores.redis.exists(WARM_KEY).finally(() => stores.close());
-      if (warm) return ctx.note(`Redis holds its data set (${WARM_KEY} present): no rebuild`);
-      const out = await ctx.runChild!({ runbook: redisRebuild, sourceFile: redisRebuildSource }, {});
-      if (out.state !== 'succeeded') throw new GamedayError('REBUILD_FAILED', `the Redis rebuild ${out.state}: ${out.failedStep?.error ?? 'see its run'}`, 'Redis', `gameday runbook status ${out.runId}`);
-      await ctx.note(`notification data rebuilt from MariaDB (rebuild ${out.runId})`);
-      return { rebuildRun: out.runId };
-    },
-  };
-}
-
 /**
  * After a power loss: fence the host (maint: no traffic, no health checks
  * putting it back at full weight the moment it answers), wait until it is
@@ -114,8 +74,7 @@ interface RecoverPlan {
   host: string;
   pools: string[];
   startedAt: string;
-  /** What the warm-up stage warms: a MariaDB buffer pool, a Redis data set, or nothing. */
-  warms?: 'buffer-pool' | 'redis-data';
+  warms?: Warms;
 }
 
 export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
@@ -125,7 +84,7 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
   async resolve({ params, inventory, env }) {
     const host = hostByName(inventory, params.host);
     await refuseWritablePrimary(env, host.name, 'mysql' in host.services);
-    const warms = 'mysql' in host.services ? 'buffer-pool' : 'redis' in host.services ? 'redis-data' : undefined;
+    const warms = whatWarms(host);
     return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString(), ...(warms ? { warms } : {}) };
   },
   locks: (plan) => [`host:${plan.host}`],
@@ -153,8 +112,7 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
         rampPercents: [], // the weight comes back through the gated ramp below
         rampHoldMs: params.rampHold,
       }),
-      ...(params.warmup === 'on' && plan.warms === 'buffer-pool' ? [warmDbStep(plan.host)] : []),
-      ...(params.warmup === 'on' && plan.warms === 'redis-data' ? [warmRedisStep(plan.host)] : []),
+      ...(params.warmup === 'on' ? warmStage(`${plan.host}/warm`, plan.host, plan.warms) : []),
       // A host in no pool (Redis, Sentinel, a proxy) has no weight to give back.
       ...(plan.pools.length > 0 ? [gatedRampStep(plan.host, params)] : []),
       consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),
