@@ -107,11 +107,29 @@ export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<
   return child.pid;
 }
 
+/** The last lines of a log, for an error message (the folder may be gone by the time someone looks). */
+function logTail(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
 export async function waitReady(lab: LabContext, spec: ProcessSpec, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   while (Date.now() < deadline) {
     if (!isRunning(lab, spec.id)) {
-      throw new GamedayError('LAB_PROCESS_DIED', `${spec.id} exited during start-up`, spec.logFile, `read its log: ${spec.logFile}`);
+      // Between fork and exec the child still shows its parent's command line, which need not name the lab
+      // (a test runner's does not); dropping its privileges first makes that window longer. Wait it out.
+      const pid = lab.state.processes[spec.id]?.pid;
+      if (pid !== undefined && stillHolding(pid) && Date.now() - started < 3000) {
+        await sleep(20);
+        continue;
+      }
+      const tail = logTail(spec.logFile);
+      throw new GamedayError('LAB_PROCESS_DIED', `${spec.id} exited during start-up${tail ? `: ${tail}` : ''}`, spec.logFile, `read its log: ${spec.logFile}`);
     }
     if (await spec.ready().catch(() => false)) return;
     await sleep(200);
