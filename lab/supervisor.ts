@@ -93,7 +93,9 @@ export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<
   if (spec.runAs) prepareHostDir(lab, spec.host, spec.runAs);
   const out = openSync(spec.logFile, 'a');
   const child = spawn(spec.command, spec.args, {
-    cwd: spec.cwd,
+    // A service that runs as its own account starts in its own folder: HAProxy goes back to the folder it
+    // started in after reading its config, and ours (a clone under a 0700 folder, say) may be closed to it.
+    cwd: spec.cwd ?? (spec.runAs ? lab.hostDir(spec.host) : undefined),
     env: { ...process.env, ...spec.env },
     detached: true,
     stdio: ['ignore', out, out],
