@@ -127,7 +127,10 @@ function loadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
           });
           loaded += done.loaded;
           pagesPerS = done.pagesPerS;
-          await sleep(round === 1 ? 300 : 1000, undefined, { signal: ctx.signal }); // its reads are asynchronous
+          // Its reads are asynchronous: "completed" comes before the pages do. A round after the first waits
+          // longer (what was skipped just after a start may need the server to settle).
+          if (round > 1) await sleep(1000, undefined, { signal: ctx.signal });
+          await settled(conn, ctx.signal);
         }
         const after = (await measure(ctx, plan)).cov;
         await ctx.note(`loaded ${loaded} pages at ${pagesPerS} pages/s: ${plan.host} now holds ${percent(after)}`);
@@ -140,6 +143,19 @@ function loadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
 }
 
 const LOAD_ROUNDS = 6;
+
+/** Waits until the pool's page count has stopped moving (3 polls 20 ms apart), at most 2 s. */
+async function settled(conn: Connection, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 2000;
+  let last = -1;
+  let still = 0;
+  while (Date.now() < deadline && still < 3) {
+    const { pagesData } = await poolCounters(conn);
+    still = pagesData === last ? still + 1 : 0;
+    last = pagesData;
+    await sleep(20, undefined, { signal });
+  }
+}
 
 /**
  * Opens every table of the hot set with a query that reads no row: a table
