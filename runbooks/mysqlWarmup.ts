@@ -102,10 +102,13 @@ function loadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
         let pagesPerS = 0;
         let unmapped = 0;
         let cov: Coverage | undefined;
+        /** The last measure, while no load has followed it (then the end needs no measure of its own). */
+        let fresh: Coverage | undefined;
         // InnoDB's loader skips, silently, pages it cannot read yet (just after a start it skipped most of them):
         // each round loads what is still missing, until nothing is or a round brings nothing.
         for (let round = 1; round <= LOAD_ROUNDS; round++) {
           const m = await measure(ctx, plan);
+          fresh = m.cov;
           if (cov && m.cov.covered <= cov.covered && round > 2) break;
           cov = m.cov;
           if (cov.fraction * 100 >= params.goal) break;
@@ -127,12 +130,13 @@ function loadStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
           });
           loaded += done.loaded;
           pagesPerS = done.pagesPerS;
+          fresh = undefined;
           // Its reads are asynchronous: "completed" comes before the pages do. A round after the first waits
           // longer (what was skipped just after a start may need the server to settle).
           if (round > 1) await sleep(1000, undefined, { signal: ctx.signal });
           await settled(conn, ctx.signal);
         }
-        const after = (await measure(ctx, plan)).cov;
+        const after = fresh ?? (await measure(ctx, plan)).cov;
         await ctx.note(`loaded ${loaded} pages at ${pagesPerS} pages/s: ${plan.host} now holds ${percent(after)}`);
         return { loaded, pagesPerS, unmapped, coverage: after.fraction };
       } finally {
