@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RAMP_LIMITS, judgePool } from '../../warmup/rampGates.js';
 import type { ServerCounters } from '../../drivers/haproxy/runtime.js';
 import { rampParams } from '../../runbooks/ramp.js';
+import { judgeShare } from '../../warmup/trafficGates.js';
 
 const row = (server: string, sessions: number, errors: number, responseMs = 5, status = 'UP', queued = 0): ServerCounters => ({ backend: 'web', server, status, sessions, errors, responseMs, queued });
 const before = [row('app-1', 1000, 0), row('app-2', 100, 0), row('app-3', 1000, 0)];
@@ -38,5 +39,19 @@ describe('the ramp gates (the ramped server against its peers, between two snaps
     for (const bad of [{ host: 'app-2', steps: '50' }, { host: 'app-2', steps: 'foo,100' }, { host: 'app-2', steps: '50,25,100' }, { host: 'app-2', hold: 'soon' }, { host: 'app-2', retries: '-1' }, {}]) {
       expect(rampParams.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
+  });
+});
+
+describe('gates of an ALB or Route 53 share', () => {
+  const limits = { maxErrorPercent: 1, maxSlowdown: 2 };
+  const traffic = (requests: number, errors: number, responseMs: number) => ({ own: { name: 'web-az-a', requests, errors, responseMs }, peers: [{ name: 'web-az-b', requests: 900, errors: 1, responseMs: 12 }] });
+  it('judge errors and response time against the peers only once it has 20 requests, and a health check by majority', () => {
+    expect(judgeShare('tg a', { traffic: traffic(10, 5, 400) }, [], limits).ok).toBe(true);
+    expect(judgeShare('tg a', { traffic: traffic(200, 5, 12) }, [], limits).detail).toMatch(/5 5xx in 200 requests \(2.5 %, peers 0.1 %/);
+    expect(judgeShare('tg a', { traffic: traffic(200, 0, 30) }, [], limits).detail).toMatch(/answers in 30 ms against its peers' 12 ms/);
+    expect(judgeShare('tg a', { traffic: traffic(200, 0, 18) }, [], limits).ok).toBe(true); // under 20 ms everything is fast enough
+    expect(judgeShare('rec', { healthCheck: { id: 'hc', healthy: 2, checkers: 4 } }, [], limits).ok).toBe(false);
+    expect(judgeShare('rec', { healthCheck: { id: 'hc', healthy: 3, checkers: 4 } }, [], limits).ok).toBe(true);
+    expect(judgeShare('tg a', { targets: { healthy: 0, total: 0, unhealthy: [] } }, [], limits).detail).toMatch(/no registered targets/);
   });
 });
