@@ -5,8 +5,7 @@ import { durationParam, formatDuration } from './engine/duration.js';
 import { hostByName, membershipsOf } from './fleet.js';
 import { rampPercents } from './hostSteps.js';
 import { rampTarget, shareFullWeight, type RampPlan } from './rampTargets.js';
-import { checkAlbShareOptions, ALB_MAX_WEIGHT } from '../drivers/traffic/albForward.js';
-import { checkRoute53ShareOptions, ROUTE53_MAX_WEIGHT } from '../drivers/traffic/route53Weighted.js';
+import { ALB_MAX_WEIGHT, ROUTE53_MAX_WEIGHT, checkAlbShareOptions, checkRoute53ShareOptions } from '../drivers/traffic/shapes.js';
 import { GamedayError } from '../topology/index.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);

@@ -4,10 +4,8 @@ import { fleet, hostByName } from './fleet.js';
 import { setL7check } from './hostSteps.js';
 import { hostReady } from './hostGates.js';
 import { serverCounters, setServerState, setWeight, type ServerCounters } from '../drivers/haproxy/runtime.js';
-import { AlbForwardShare } from '../drivers/traffic/albForward.js';
-import { Route53WeightedShare } from '../drivers/traffic/route53Weighted.js';
-import { alarmsFiring } from '../drivers/traffic/alarms.js';
 import type { WeightedShare } from '../drivers/traffic/types.js';
+import { ALB_MAX_WEIGHT, ROUTE53_MAX_WEIGHT } from '../drivers/traffic/shapes.js';
 import { judgePool, type GateVerdict, type RampLimits } from '../warmup/rampGates.js';
 import { judgeShare } from '../warmup/trafficGates.js';
 
@@ -65,8 +63,8 @@ export interface RampTarget {
 }
 
 export function rampTarget(plan: RampPlan): RampTarget {
-  if (plan.via === 'alb') return new ShareTarget(plan, `alb:${plan.targetGroupArn}`, new AlbForwardShare(plan));
-  if (plan.via === 'route53') return new ShareTarget(plan, `route53:${plan.hostedZoneId}/${plan.recordName}/${plan.recordType}/${plan.setIdentifier}`, new Route53WeightedShare(plan));
+  if (plan.via === 'alb') return new ShareTarget(plan, `alb:${plan.targetGroupArn}`);
+  if (plan.via === 'route53') return new ShareTarget(plan, `route53:${plan.hostedZoneId}/${plan.recordName}/${plan.recordType}/${plan.setIdentifier}`);
   return haproxyTarget(plan);
 }
 
@@ -169,13 +167,20 @@ class ShareTarget implements RampTarget {
   readonly name: string;
   readonly id: string;
 
+  private loaded?: WeightedShare;
+
   constructor(
     private readonly plan: AlbRampPlan | Route53RampPlan,
     readonly lock: string,
-    private readonly share: WeightedShare,
   ) {
     this.name = plan.label;
     this.id = plan.via === 'alb' ? `tg-${plan.targetGroupArn.split('/')[1]}` : `record-${plan.setIdentifier.replace(/\s+/g, '-')}`;
+  }
+
+  /** The AWS SDK loads only when an AWS ramp runs (it costs half a second of start-up). */
+  private async share(): Promise<WeightedShare> {
+    this.loaded ??= await loadShare(this.plan);
+    return this.loaded;
   }
 
   async enter(): Promise<void> {
@@ -184,31 +189,38 @@ class ShareTarget implements RampTarget {
 
   /** A percentage of the full weight, never 0 for a step above 0 (ALB and Route 53 take integers). */
   weightOf(pct: number): number {
-    return pct <= 0 ? 0 : Math.min(this.share.maxWeight, Math.max(1, Math.round((this.plan.fullWeight * pct) / 100)));
+    const max = this.plan.via === 'alb' ? ALB_MAX_WEIGHT : ROUTE53_MAX_WEIGHT;
+    return pct <= 0 ? 0 : Math.min(max, Math.max(1, Math.round((this.plan.fullWeight * pct) / 100)));
   }
 
   async setPercent(ctx: StepContext, pct: number): Promise<void> {
     const weight = this.weightOf(pct);
-    await this.share.setWeight(weight);
+    await (await this.share()).setWeight(weight);
     await ctx.note(`${this.name} at ${pct}% of its weight (${weight} of ${this.plan.fullWeight})`, { weight: pct, absoluteWeight: weight, target: this.name });
   }
 
   async hold(ctx: StepContext, ms: number, limits: GateLimits): Promise<GateVerdict> {
     const since = new Date();
-    const judge = async () => judgeShare(this.name, await this.share.health(since), await alarmsFiring(this.plan.alarms, this.plan.region), limits);
+    const share = await this.share();
+    const { alarmsFiring } = await import('../drivers/traffic/alarms.js');
+    const judge = async () => judgeShare(this.name, await share.health(since), await alarmsFiring(this.plan.alarms, this.plan.region), limits);
     return holdLoop(AWS_SAMPLE_MS, judge, ms, ctx.signal, true);
   }
 
   async takeOut(): Promise<string> {
-    await this.share.setWeight(0);
+    await (await this.share()).setWeight(0);
     return `${this.name} is at weight 0`;
   }
 }
 
+async function loadShare(plan: Omit<AlbRampPlan, 'fullWeight'> | Omit<Route53RampPlan, 'fullWeight'>): Promise<WeightedShare> {
+  if (plan.via === 'alb') return new (await import('../drivers/traffic/albForward.js')).AlbForwardShare(plan);
+  return new (await import('../drivers/traffic/route53Weighted.js')).Route53WeightedShare(plan);
+}
+
 /** The share's weights now, for the plan: the full weight is --full-weight, else the highest of its peers'. */
 export async function shareFullWeight(plan: Omit<AlbRampPlan, 'fullWeight'> | Omit<Route53RampPlan, 'fullWeight'>, given: number | undefined): Promise<{ fullWeight: number; own: number; peers: Array<{ name: string; weight: number }> }> {
-  const share: WeightedShare = plan.via === 'alb' ? new AlbForwardShare(plan) : new Route53WeightedShare(plan);
-  const w = await share.weights();
+  const w = await (await loadShare(plan)).weights();
   const peersMax = Math.max(0, ...w.peers.map((p) => p.weight));
   return { fullWeight: given ?? (peersMax > 0 ? peersMax : w.own), own: w.own, peers: w.peers };
 }

@@ -9,6 +9,7 @@ import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHo
 import { planWaves, type Wave } from './waves.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
+import { gatedRampStep } from './gatedRamp.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -23,7 +24,8 @@ export const rebootStaleParams = z.object({
   maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row (1 s apart) before weight is given back'),
   ramp: rampPercents.prefault('25,50,100').describe('weight steps in percent'),
-  rampHold: durationParam('3s').describe('how long each weight step is held and checked'),
+  rampHold: durationParam('3s').describe('how long each weight step is held and checked against the gates'),
+  rampRetries: z.coerce.number().int().min(0).max(10).default(2).describe('times a weight step is tried again after a failed gate, before the host is taken out'),
   drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
   rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),
   warmup: z.enum(['on', 'off']).default('on').describe('warm each host before its weight comes back: a db host\'s buffer pool measured against a warm peer and filled from it (warmup mysql); Redis rebuilt from MariaDB if its data set was lost'),
@@ -52,7 +54,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     'analysis says would break a tier or pool. Each host in turn: hand off its role (MariaDB primary:',
     'GTID switchover; Redis primary: Sentinel failover; proxy: its clients move to the other proxy), drain',
     'it, wait for its connections to go, reboot, wait until it is back and ready for several samples in a',
-    'row, then give its weight back in steps, each held and checked. A host that does not come back stops',
+    'row, warm it, then give its weight back through a gated ramp (each step held and judged against its',
+    'peers, stepped back down when a gate fails; see `gameday ramp`). A host that does not come back stops',
     'the job: no other host is touched, and the summary says which hosts are still drained.',
     'Acts only inside the maintenance window and never on a blackout date.',
     'Ends by checking the notification data in Redis against MariaDB (the users changed during the run plus a',
@@ -114,11 +117,12 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             maxLagMs: params.maxLagMs,
             readySamples: params.readySamples,
             readyTimeoutS: params.rebootTimeout / 1000,
-            // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
-            rampPercents: plan.pooled.includes(host) ? params.ramp : [],
+            rampPercents: [], // the weight comes back through the gated ramp below
             rampHoldMs: params.rampHold,
             beforeRamp: params.warmup === 'on' ? warmStage(`${prefix}/warm`, host, plan.warms?.[host]) : [],
           }),
+          // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
+          ...(plan.pooled.includes(host) ? [gatedRampStep(`${prefix}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: params.rampRetries, maxLagMs: params.maxLagMs })] : []),
         );
       }
     });

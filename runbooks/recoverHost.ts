@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
-import { ramp, sourceFile as rampSource } from './ramp.js';
+import { gatedRampStep } from './gatedRamp.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
@@ -37,31 +37,6 @@ async function refuseWritablePrimary(env: Record<string, unknown>, host: string,
   if (r && !r.readOnly && !r.replicating) {
     throw new GamedayError('RECOVER_PRIMARY', `${host} is the writable primary now: fencing it would stop every write; it needs no recovery (its replicas follow it)`, host, 'to take it out of service, switch over first (reboot-stale does), or run failover-db if it is lost');
   }
-}
-
-/**
- * The weight back through `gameday ramp` (a nested run: its journal holds
- * every weight change and gate verdict): each step held behind the gates
- * against the host's peers, stepped back down when one fails.
- */
-function gatedRampStep(host: string, params: RecoverHostParams): Step {
-  return {
-    id: `${host}/ramp`,
-    kind: 'action',
-    semantics: 'idempotent',
-    title: `ramp ${host} to full weight behind the gates (${params.ramp.join(', ')} %, each held ${formatDuration(params.rampHold)})`,
-    locks: [`host:${host}`],
-    describe: () => ({ target: host, inputs: { steps: params.ramp.join(','), hold: formatDuration(params.rampHold), retries: params.rampRetries }, consequence: `${host} takes its share again, step by step; out again (maint) if the gates keep failing` }),
-    async run(ctx) {
-      if (ctx.previously === 'failed') {
-        throw new GamedayError('RAMP_GATE_FAILED_BEFORE', `the ramp of ${host} failed in this run: it is not raised again by a resume`, host, `see the ramp's nested run (gameday runbook status), fix ${host}, then: gameday ramp ${host}`);
-      }
-      const out = await ctx.runChild!({ runbook: ramp, sourceFile: rampSource }, { host, steps: params.ramp.join(','), hold: `${params.rampHold}ms`, retries: params.rampRetries, maxLagMs: params.maxLagMs });
-      if (out.state !== 'succeeded') throw new GamedayError('RAMP_FAILED', `the ramp of ${host} ${out.state}: ${out.failedStep?.error ?? 'see its run'}`, host, `gameday runbook status ${out.runId}`);
-      await ctx.note(`${host} back at full weight (ramp ${out.runId})`, { degraded: null, host, rampRun: out.runId });
-      return { rampRun: out.runId };
-    },
-  };
 }
 
 /**
@@ -114,7 +89,7 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
       }),
       ...(params.warmup === 'on' ? warmStage(`${plan.host}/warm`, plan.host, plan.warms) : []),
       // A host in no pool (Redis, Sentinel, a proxy) has no weight to give back.
-      ...(plan.pools.length > 0 ? [gatedRampStep(plan.host, params)] : []),
+      ...(plan.pools.length > 0 ? [gatedRampStep(`${plan.host}/ramp`, plan.host, { steps: params.ramp, holdMs: params.rampHold, retries: params.rampRetries, maxLagMs: params.maxLagMs })] : []),
       consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),
     ];
   },

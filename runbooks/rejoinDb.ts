@@ -5,6 +5,7 @@ import type { Runbook, Step, StepContext } from './engine/types.js';
 import { durationParam } from './engine/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
+import { gatedRampStep } from './gatedRamp.js';
 import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint } from '../drivers/mysql/gtid.js';
 import { binlogTransactions, discardBinlog, makeReadOnly, replicateFrom, replicationView, stopReplication, waitUntilApplied, type BinlogTransaction } from '../drivers/mysql/failover.js';
 import { dbHostAt, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './primaryLoss.js';
@@ -275,9 +276,10 @@ export const rejoinDb: Runbook<RejoinDbParams, RejoinDbPlan> = {
         maxLagMs: params.maxLagMs,
         readySamples: params.readySamples,
         readyTimeoutS: params.readyTimeout / 1000,
-        rampPercents: plan.pools.length > 0 ? params.ramp : [],
+        rampPercents: [], // the weight comes back through the gated ramp below
         rampHoldMs: params.rampHold,
       }),
+      ...(plan.pools.length > 0 ? [gatedRampStep(`${host}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: 2, maxLagMs: params.maxLagMs })] : []),
     ];
   },
 

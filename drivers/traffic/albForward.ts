@@ -11,31 +11,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { GamedayError } from '../../topology/index.js';
 import { regionOfArn, trafficApiError } from './awsErrors.js';
 import type { ShareHealth, ShareTraffic, ShareWeights, WeightedShare } from './types.js';
-
-/** ALB target-group weights in a weighted forward action (REFERENCE: 0-999). */
-export const ALB_MAX_WEIGHT = 999;
-
-const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
-const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]+\/[0-9a-f]+\/[0-9a-f]+$/;
-const RULE_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]+\/[0-9a-f]+\/[0-9a-f]+\/[0-9a-f]+$/;
-
-export interface AlbShareOptions {
-  /** The listener whose default forward action splits traffic between target groups. */
-  listenerArn: string;
-  /** A listener rule instead of the default action, when the weighted forward is in a rule. */
-  ruleArn?: string;
-  /** The target group to ramp. */
-  targetGroupArn: string;
-}
-
-/** Checks the ARNs before any call, so that a typo is one clear error. */
-export function checkAlbShareOptions(o: AlbShareOptions): void {
-  const bad = (input: string, value: string, shape: string) =>
-    new GamedayError('BAD_ARN', `"${value}" is not ${shape}`, input, `copy it from the console or "aws elbv2 describe-…": it looks like ${shape.replace(/^an? /, '')}`);
-  if (!LISTENER_ARN.test(o.listenerArn)) throw bad('--alb-listener', o.listenerArn, 'an ALB listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<lb>/<id>/<id>)');
-  if (!TARGET_GROUP_ARN.test(o.targetGroupArn)) throw bad('--target-group', o.targetGroupArn, 'a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)');
-  if (o.ruleArn !== undefined && !RULE_ARN.test(o.ruleArn)) throw bad('--alb-rule', o.ruleArn, 'a listener rule ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener-rule/app/<lb>/<id>/<id>/<id>)');
-}
+import { ALB_MAX_WEIGHT, checkAlbShareOptions, type AlbShareOptions } from './shapes.js';
 
 /** "targetgroup/web-az-a/73e2d6bc24d8a067": the name CloudWatch's TargetGroup dimension takes, and a short label. */
 const resourceOf = (arn: string) => arn.split(':').slice(5).join(':');

@@ -11,30 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GamedayError } from '../../topology/index.js';
 import { trafficApiError } from './awsErrors.js';
 import type { ShareHealth, ShareWeights, WeightedShare } from './types.js';
-
-/** Route 53 record weights (REFERENCE: 0-255). */
-export const ROUTE53_MAX_WEIGHT = 255;
-
-const ZONE_ID = /^(?:\/hostedzone\/)?Z[A-Z0-9]{1,31}$/;
-const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'SRV', 'NS', 'PTR', 'CAA', 'SPF', 'NAPTR', 'DS', 'HTTPS', 'SVCB'] as const;
-
-export interface Route53ShareOptions {
-  hostedZoneId: string;
-  /** The record's name, e.g. api.example.com (a trailing dot is optional). */
-  recordName: string;
-  recordType: string;
-  /** The SetIdentifier of the weighted record to ramp (one per zone or data center). */
-  setIdentifier: string;
-  /** Pause between two GetChange calls while a change propagates, and how long it may take. */
-  pollMs?: number;
-  syncTimeoutMs?: number;
-}
-
-export function checkRoute53ShareOptions(o: Route53ShareOptions): void {
-  if (!ZONE_ID.test(o.hostedZoneId)) throw new GamedayError('BAD_ZONE_ID', `"${o.hostedZoneId}" is not a Route 53 hosted zone id`, '--route53-zone', 'a hosted zone id looks like Z0123456789ABCDEFGHIJ (aws route53 list-hosted-zones)');
-  if (!(RECORD_TYPES as readonly string[]).includes(o.recordType)) throw new GamedayError('BAD_RECORD_TYPE', `"${o.recordType}" is not a record type`, '--record-type', `one of ${RECORD_TYPES.join(', ')}`);
-  if (!/^[A-Za-z0-9*_.-]+$/.test(o.recordName)) throw new GamedayError('BAD_RECORD_NAME', `"${o.recordName}" is not a DNS name`, '--record', 'the weighted record\'s name, e.g. api.example.com');
-}
+import { ROUTE53_MAX_WEIGHT, checkRoute53ShareOptions, type Route53ShareOptions } from './shapes.js';
 
 /** Route 53 names end with a dot and are compared without case. */
 const fqdn = (name: string) => (name.endsWith('.') ? name : `${name}.`).toLowerCase();

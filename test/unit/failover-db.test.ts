@@ -148,7 +148,7 @@ describe('plans (dry runs) against a pretend fleet', () => {
     const view = await planRun(requireRunbook('rejoin-db'), { host: 'db-1' }, { inventory, env, log });
     expect(view.plan).toMatchObject({ host: 'db-1', newPrimary: 'db-2', promotedAtGtid: '0-1-100', errantAtPlan: '0-1-101..0-1-104 (4 transactions)' });
     expect(view.steps.slice(0, 5).map((s) => s.id)).toEqual(['db-1/fence', 'db-1/read-only', 'db-1/errant-check', 'db-1/discard-errant', 'db-1/replicate']);
-    expect(view.steps.at(-1)!.id).toBe('db-1/hold-100');
+    expect(view.steps.at(-1)!.id).toBe('db-1/ramp'); // the weight comes back through the gated ramp
   });
 
   it('rejoin-db: refuses a bad --promoted-at-gtid before anything acts', async () => {
