@@ -10,6 +10,8 @@ import { labDown } from '../lab/down.js';
 import { labStatus, type LabStatus } from '../lab/status.js';
 import { withLabLock } from '../lab/labLock.js';
 import { powerOff, powerOn } from '../lab/power.js';
+import { loseRedisData } from '../lab/faultDriver.js';
+import { WARM_KEY } from '../drivers/notificationStore.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, LAB_LAYOUTS, labInventory, type LabLayout } from '../lab/layout.js';
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
@@ -202,6 +204,17 @@ export function registerLab(program: Command): void {
         }),
       );
   }
+
+  lab
+    .command('lose-redis-data')
+    .description('Lose the Redis data set, as in 2017: SIGKILL every Redis server, delete its RDB and AOF files, start it empty (rehearse "gameday runbook run recover-redis-data")')
+    .option(...dirOption)
+    .action(
+      action(async (flags: { dir?: string }) => {
+        const emptied = await loseRedisData(requireLab(flags.dir ?? defaultLabDir()));
+        process.stdout.write(`lose-redis-data: ${emptied.join(', ')} restarted empty (no data, no ${WARM_KEY}): the app reads notifications from MariaDB until "gameday runbook run recover-redis-data" rebuilds them\n`);
+      }),
+    );
 
   registerDemo(lab);
 }

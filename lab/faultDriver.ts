@@ -9,6 +9,7 @@ import { withLabLock } from './labLock.js';
 import { heal, nftAvailable, partition } from './nft.js';
 import { rootConnection } from './bootstrap.js';
 import { redisPaths } from './configs/redis.js';
+import type { Host } from '../topology/index.js';
 
 /** Which lab process serves an inventory service. */
 const PROCESS_OF_SERVICE: Record<string, string> = {
@@ -29,6 +30,25 @@ function processIdOf(lab: LabContext, host: string, service: string): string {
 
 async function needNft(what: string): Promise<void> {
   if (!(await nftAvailable())) throw new Error(`${what} needs nftables (nft) and root: run as root, or leave this fault out`);
+}
+
+/**
+ * The 2017 case C on the lab: every given Redis server (default: all)
+ * SIGKILLed, its RDB and AOF files deleted, and started again empty.
+ * Sentinel keeps its primary; the data set (and the warm marker) is gone.
+ */
+export async function loseRedisData(l: LabContext, redis: Host[] = l.hostsOf('redis')): Promise<string[]> {
+  await withLabLock(l.dir, 'redis data loss', async () => {
+    l.reload();
+    await Promise.all(redis.map((h) => stopProcess(l, `${h.name}/redis`, 'kill')));
+    for (const h of redis) {
+      const dir = redisPaths(l, h).dir;
+      rmSync(join(dir, 'dump.rdb'), { force: true });
+      rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
+    }
+    await startHosts(l, redis);
+  });
+  return redis.map((h) => h.name);
 }
 
 /**
@@ -73,20 +93,9 @@ export function labFaultDriver(labDir: string): FaultDriver {
           await partition(l.nftTable, hostsOf(l, a).map((h) => h.address), hostsOf(l, b).map((h) => h.address));
           return { between: f.sides };
         }
-        case 'redis-data-loss': {
-          const redis = hostsOf(l, f.hosts);
-          await withLabLock(l.dir, 'redis data loss', async () => {
-            l.reload();
-            await Promise.all(redis.map((h) => stopProcess(l, `${h.name}/redis`, 'kill')));
-            for (const h of redis) {
-              const dir = redisPaths(l, h).dir;
-              rmSync(join(dir, 'dump.rdb'), { force: true });
-              rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
-            }
-            await startHosts(l, redis);
-          });
+        case 'redis-data-loss':
+          await loseRedisData(l, hostsOf(l, f.hosts));
           return { emptied: f.hosts };
-        }
       }
     },
     async undo(f: ResolvedFault) {

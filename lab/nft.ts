@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execa } from '../drivers/exec.js';
 
 /**
  * The lab's blackhole: an nftables table of its own whose set holds the

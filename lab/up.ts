@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { execa } from 'execa';
+import { execa } from '../drivers/exec.js';
 import { GamedayError, type Host } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';

@@ -153,7 +153,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
     },
     async takeOut(ctx) {
       await setState(ctx, 'maint');
-      return `${plan.host} is out of its pools (maint)`;
+      return `${plan.host} is out (maint)`;
     },
   };
 }

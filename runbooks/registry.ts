@@ -10,6 +10,7 @@ import { rejoinDb, sourceFile as rejoinDbSource } from './rejoinDb.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
 import { ramp, sourceFile as rampSource } from './ramp.js';
 import { mysqlWarmup, sourceFile as mysqlWarmupSource } from './mysqlWarmup.js';
+import { recoverRedisData, sourceFile as recoverRedisDataSource } from './recoverRedisData.js';
 import { labFleetEnv } from '../lab/fleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
 
@@ -26,6 +27,7 @@ export const runbooks: RegisteredRunbook[] = [
   { runbook: redisRebuild, sourceFile: redisRebuildSource },
   { runbook: ramp, sourceFile: rampSource },
   { runbook: mysqlWarmup, sourceFile: mysqlWarmupSource },
+  { runbook: recoverRedisData, sourceFile: recoverRedisDataSource },
   { runbook: demoCounter, sourceFile: demoSource },
 ];
 

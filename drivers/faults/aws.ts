@@ -1,5 +1,5 @@
-import { DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
-import { FisClient, GetExperimentCommand, ListExperimentsCommand, StartExperimentCommand, StopExperimentCommand } from '@aws-sdk/client-fis';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { FisClient } from '@aws-sdk/client-fis';
 import { z } from 'zod';
 import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
 import { log as rootLog } from '../log.js';
@@ -75,6 +75,15 @@ interface Clients {
 }
 
 /** Faults on the EC2 instances among the hosts of `inventory`. */
+type FaultSdk = { ec2: typeof import('@aws-sdk/client-ec2'); fis: typeof import('@aws-sdk/client-fis') };
+let sdk: FaultSdk | undefined;
+/** The SDK loads when a fault acts, not when the CLI starts (EC2's client alone costs about half a second). */
+async function loadSdk(): Promise<void> {
+  if (sdk) return;
+  const [ec2, fis] = await Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-fis')]);
+  sdk = { ec2, fis };
+}
+
 export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInput = {}, deps: AwsFaultDeps = {}): CheckedFaultDriver {
   const parsed = awsFaultOptionsSchema.safeParse(options);
   if (!parsed.success) {
@@ -92,17 +101,19 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
   const regionName = (r: string | undefined) => r ?? 'the default region';
 
   function clientsFor(region: string | undefined): Clients {
+    if (!sdk) throw new Error('bug: an AWS client was asked for before the SDK was loaded (loadSdk)');
     const key = region ?? '(sdk default)';
     let c = clients.get(key);
     if (!c) {
       const config = { ...clientConfig, ...(region ? { region } : {}) };
-      c = { ec2: new EC2Client(config), fis: new FisClient(config) };
+      c = { ec2: new sdk.ec2.EC2Client(config), fis: new sdk.fis.FisClient(config) };
       clients.set(key, c);
     }
     return c;
   }
 
   async function call<T>(what: string, subject: string, input: string, fn: () => Promise<T>): Promise<T> {
+    await loadSdk();
     try {
       return await fn();
     } catch (err) {
@@ -155,7 +166,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
   }
 
   async function states(region: string | undefined, ids: string[], input: string): Promise<Map<string, string>> {
-    const raw = await call('EC2 DescribeInstances', `${ids.join(', ')} in ${regionName(region)}`, input, () => clientsFor(region).ec2.send(new DescribeInstancesCommand({ InstanceIds: ids })));
+    const raw = await call('EC2 DescribeInstances', `${ids.join(', ')} in ${regionName(region)}`, input, () => clientsFor(region).ec2.send(new sdk!.ec2.DescribeInstancesCommand({ InstanceIds: ids })));
     const r = describeAnswer.safeParse(raw);
     if (!r.success) throw new GamedayError('FAULT_AWS_ANSWER', `EC2 DescribeInstances answered in an unexpected shape: ${z.prettifyError(r.error)}`, input, 'an SDK or API change: report it');
     const out = new Map<string, string>();
@@ -176,7 +187,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
       const stopped = ids.filter((id) => st.get(id) === 'stopped');
       if (stopped.length) {
         log.info({ region, instances: stopped }, 'starting instances (EC2 StartInstances)');
-        await call('EC2 StartInstances', `${stopped.join(', ')} in ${regionName(region)}`, input, () => clientsFor(region).ec2.send(new StartInstancesCommand({ InstanceIds: stopped })));
+        await call('EC2 StartInstances', `${stopped.join(', ')} in ${regionName(region)}`, input, () => clientsFor(region).ec2.send(new sdk!.ec2.StartInstancesCommand({ InstanceIds: stopped })));
       }
       if (ids.every((id) => st.get(id) === 'running')) return;
       last = ids.map((id) => `${id} ${st.get(id)}`).join(', ');
@@ -192,7 +203,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
     let status = 'unknown';
     let reason = '';
     for (;;) {
-      const r = await call('FIS GetExperiment', `${id} in ${regionName(region)}`, input, () => fis.send(new GetExperimentCommand({ id })));
+      const r = await call('FIS GetExperiment', `${id} in ${regionName(region)}`, input, () => fis.send(new sdk!.fis.GetExperimentCommand({ id })));
       status = r.experiment?.state?.status ?? 'unknown';
       reason = r.experiment?.state?.reason ?? '';
       if (done(status)) return status;
@@ -211,7 +222,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
     const ids: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await call('FIS ListExperiments', `template ${template} in ${regionName(region)}`, `fault ${f.id}`, () => fis.send(new ListExperimentsCommand({ nextToken, maxResults: 100 })));
+      const page = await call('FIS ListExperiments', `template ${template} in ${regionName(region)}`, `fault ${f.id}`, () => fis.send(new sdk!.fis.ListExperimentsCommand({ nextToken, maxResults: 100 })));
       for (const e of page.experiments ?? []) {
         if (e.id && e.experimentTemplateId === template && e.tags?.[FIS_FAULT_TAG] === f.id && FIS_ACTIVE.has(e.state?.status ?? '')) ids.push(e.id);
       }
@@ -227,6 +238,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
       for (const f of faults) checkOne(f);
     },
     async inject(f) {
+      await loadSdk();
       checkOne(f);
       const input = `fault ${f.id}`;
       const template = templateOf(f);
@@ -235,7 +247,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
         const { fis } = clientsFor(region);
         log.info({ fault: f.id, template, region }, 'starting FIS experiment');
         const r = await call('FIS StartExperiment', `template ${template} in ${regionName(region)}`, input, () =>
-          fis.send(new StartExperimentCommand({ experimentTemplateId: template, tags: { [FIS_FAULT_TAG]: f.id, 'gameday:label': f.label.slice(0, 256) } })),
+          fis.send(new sdk!.fis.StartExperimentCommand({ experimentTemplateId: template, tags: { [FIS_FAULT_TAG]: f.id, 'gameday:label': f.label.slice(0, 256) } })),
         );
         const id = r.experiment?.id;
         if (!id) throw new GamedayError('FAULT_FIS', `FIS StartExperiment for ${template} returned no experiment id`, input);
@@ -246,12 +258,13 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
       const byRegion = [...instancesByRegion(f)];
       const settled = await settleAll(byRegion, byRegion.length, async ([region, { ids }]) => {
         log.info({ fault: f.id, region, instances: ids }, 'cutting power (EC2 StopInstances, Force)');
-        await call('EC2 StopInstances', `${ids.join(', ')} in ${regionName(region)}`, input, () => clientsFor(region).ec2.send(new StopInstancesCommand({ InstanceIds: ids, Force: true })));
+        await call('EC2 StopInstances', `${ids.join(', ')} in ${regionName(region)}`, input, () => clientsFor(region).ec2.send(new sdk!.ec2.StopInstancesCommand({ InstanceIds: ids, Force: true })));
       });
       valuesOrThrow(`power-off ${f.label}`, byRegion.map(([r]) => regionName(r)), settled, input);
       return { stopped: Object.fromEntries(byRegion.map(([r, { ids }]) => [r ?? 'default', ids])) };
     },
     async undo(f) {
+      await loadSdk();
       assertSupported(driver, f);
       const input = `fault ${f.id}`;
       const template = templateOf(f);
@@ -263,7 +276,7 @@ export function awsFaultDriver(inventory: Inventory, options: AwsFaultOptionsInp
         for (const id of ids) {
           log.info({ fault: f.id, experiment: id }, 'stopping FIS experiment');
           try {
-            await fis.send(new StopExperimentCommand({ id }));
+            await fis.send(new sdk!.fis.StopExperimentCommand({ id }));
           } catch (err) {
             // Already ended: nothing left to stop.
             if ((err as { name?: string }).name !== 'ConflictException' && (err as { name?: string }).name !== 'ResourceNotFoundException') throw awsApiError('FIS StopExperiment', `${id} in ${regionName(region)}`, input, err);

@@ -1,11 +1,5 @@
-import {
-  DescribeInstanceStatusCommand,
-  DescribeInstancesCommand,
-  EC2Client,
-  RebootInstancesCommand,
-  type EC2ClientConfig,
-} from '@aws-sdk/client-ec2';
-import { GetCommandInvocationCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { GamedayError, type Host } from '../../topology/index.js';
 import { log as rootLog } from '../log.js';
@@ -138,7 +132,13 @@ function parseAnswer<T>(schema: z.ZodType<T>, raw: unknown, what: string, host: 
 interface Clients {
   ec2: EC2Client;
   ssm: SSMClient;
+  sdk: AwsPowerSdk;
 }
+
+type AwsPowerSdk = { ec2: typeof import('@aws-sdk/client-ec2'); ssm: typeof import('@aws-sdk/client-ssm') };
+let sdkLoading: Promise<AwsPowerSdk> | undefined;
+/** The SDK loads on the first AWS call, not when the CLI starts (EC2's client alone costs about half a second). */
+const loadSdk = () => (sdkLoading ??= Promise.all([import('@aws-sdk/client-ec2'), import('@aws-sdk/client-ssm')]).then(([ec2, ssm]) => ({ ec2, ssm })));
 
 export class AwsPowerDriver implements PowerDriver {
   readonly kind = 'aws' as const;
@@ -162,13 +162,14 @@ export class AwsPowerDriver implements PowerDriver {
     return regionOfZone(host.zone) ?? this.options.region;
   }
 
-  private clientsFor(host: Host): Clients {
+  private async clientsFor(host: Host): Promise<Clients> {
     const region = this.regionFor(host);
     const key = region ?? '(sdk default)';
+    const sdk = await loadSdk();
     let c = this.clients.get(key);
     if (!c) {
       const config = { ...this.clientConfig, ...(region ? { region } : {}) };
-      c = { ec2: new EC2Client(config), ssm: new SSMClient(config) };
+      c = { ec2: new sdk.ec2.EC2Client(config), ssm: new sdk.ssm.SSMClient(config), sdk };
       this.clients.set(key, c);
     }
     return c;
@@ -190,8 +191,8 @@ export class AwsPowerDriver implements PowerDriver {
 
   private async describeInstance(host: Host) {
     const id = instanceIdOf(host);
-    const { ec2 } = this.clientsFor(host);
-    const raw = await this.call(host, 'EC2 DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
+    const { ec2, sdk } = await this.clientsFor(host);
+    const raw = await this.call(host, 'EC2 DescribeInstances', () => ec2.send(new sdk.ec2.DescribeInstancesCommand({ InstanceIds: [id] })));
     const answer = parseAnswer(describeInstancesAnswer, raw, 'EC2 DescribeInstances', host);
     const instance = answer.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
     if (!instance) {
@@ -220,11 +221,11 @@ export class AwsPowerDriver implements PowerDriver {
    */
   async uptimeFromSsm(host: Host, timeoutMs = this.options.ssmTimeoutMs): Promise<{ uptimeSeconds: number; sentAt: number }> {
     const id = instanceIdOf(host);
-    const { ssm } = this.clientsFor(host);
+    const { ssm, sdk } = await this.clientsFor(host);
     const sentAt = this.clock.now();
     const sent = await this.call(host, 'SSM SendCommand', () =>
       ssm.send(
-        new SendCommandCommand({
+        new sdk.ssm.SendCommandCommand({
           InstanceIds: [id],
           DocumentName: 'AWS-RunShellScript',
           Parameters: { commands: ['cat /proc/uptime'] },
@@ -241,7 +242,7 @@ export class AwsPowerDriver implements PowerDriver {
       await this.clock.sleep(this.options.ssmPollIntervalMs);
       let inv;
       try {
-        inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id }));
+        inv = await ssm.send(new sdk.ssm.GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id }));
       } catch (err) {
         // Right after SendCommand the invocation may not exist yet.
         if ((err as { name?: string }).name === 'InvocationDoesNotExist') continue;
@@ -291,21 +292,21 @@ export class AwsPowerDriver implements PowerDriver {
         'start the instance first, or leave this host out of the run',
       );
     }
-    const { ec2 } = this.clientsFor(host);
+    const { ec2, sdk } = await this.clientsFor(host);
     log.info({ host: host.name, instanceId: id, region: this.regionFor(host) }, 'requesting reboot (EC2 RebootInstances)');
-    await this.call(host, 'EC2 RebootInstances', () => ec2.send(new RebootInstancesCommand({ InstanceIds: [id] })));
+    await this.call(host, 'EC2 RebootInstances', () => ec2.send(new sdk.ec2.RebootInstancesCommand({ InstanceIds: [id] })));
   }
 
   async waitUntilBack(host: Host, since: Date, timeoutMs: number): Promise<void> {
     const id = instanceIdOf(host);
-    const { ec2 } = this.clientsFor(host);
+    const { ec2, sdk } = await this.clientsFor(host);
     const useSsm = this.options.uptimeSource === 'ssm';
     const deadline = this.clock.now() + timeoutMs;
     let last = 'no answer yet';
     while (this.clock.now() < deadline) {
       try {
         const raw = await this.call(host, 'EC2 DescribeInstanceStatus', () =>
-          ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true })),
+          ec2.send(new sdk.ec2.DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true })),
         );
         const st = parseAnswer(describeInstanceStatusAnswer, raw, 'EC2 DescribeInstanceStatus', host).InstanceStatuses?.find((s) => s.InstanceId === id);
         const state = st?.InstanceState?.Name ?? 'unknown';

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { execa } from '../exec.js';
 import { z } from 'zod';
 import { GamedayError, type Host } from '../../topology/index.js';
 import { log as rootLog } from '../log.js';

@@ -145,4 +145,57 @@ describe('warmup redis rebuild', () => {
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
   });
+
+  it('recover-redis-data after both Redis servers lost their data: never an empty list, exact at the end, then served from Redis', async () => {
+    const lost = await gameday(['lab', 'lose-redis-data']);
+    expect(lost.exitCode, lost.stderr).toBe(0);
+    for (const h of lab.hostsOf('redis')) expect(await withRedis(lab.redisEndpoint(h), (r) => r.dbsize()), h.name).toBe(0);
+    const truth = async (user: number) => Number((await rootQuery(lab, 'db-1', 'SELECT COUNT(*) AS n FROM notifications.notifications WHERE user_id = ? AND read_at IS NULL', [user]))[0].n);
+    const unread = new Map(await Promise.all([42, 137, 299].map(async (u) => [u, await truth(u)] as const)));
+
+    // A user's page every 100 ms through the app while the runbook works: the 2017 outage served empty lists here.
+    const proxy = lab.hostsOf('proxy')[0];
+    const samples: Array<{ user: number; source: string | null; count: number; unread: number }> = [];
+    let reading = true;
+    const reader = (async () => {
+      for (let i = 0; reading; i++) {
+        const user = [42, 137, 299][i % 3];
+        const res = await fetch(`http://${proxy.address}:${proxy.services.http}/users/${user}/notifications?limit=10`, { signal: AbortSignal.timeout(5000) });
+        const body = (await res.json()) as { unread: number; notifications: unknown[] };
+        samples.push({ user, source: res.headers.get('x-read-source'), count: body.notifications.length, unread: body.unread });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const run = await gameday(['runbook', 'run', 'recover-redis-data', '--parts', '4', '--json']);
+    await waitFor('reads from Redis again', async () => samples.at(-1)?.source === 'redis', 10_000);
+    reading = false;
+    await reader;
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(samples.length).toBeGreaterThan(5);
+    expect(samples[0].source).toBe('mariadb');
+    for (const s of samples) expect([s.count, s.unread], `user ${s.user} from ${s.source}`).toEqual([10, unread.get(s.user)]);
+    expect((await verifyAll()).code).toBe(0);
+
+    // Redis is whole again: the runbook refuses, and says what to run instead.
+    const again = await gameday(['runbook', 'run', 'recover-redis-data']);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('was not lost');
+    expect(again.stderr).toContain('--stale yes');
+  }, 120_000);
+
+  it('recover-redis-data --stale yes: a Redis back from an old dump is held cold and rebuilt to MariaDB\'s state', async () => {
+    // An old dump: user 42's newest notification is missing and its counter is off.
+    const newest = String((await rootQuery(lab, 'db-1', 'SELECT id FROM notifications.notifications WHERE user_id = 42 ORDER BY created_at DESC, id DESC LIMIT 1'))[0].id);
+    await withRedis(primary(), async (r) => {
+      await r.zrem(keys.ids(42), newest);
+      await r.hdel(keys.data(42), newest);
+      await r.set(keys.unread(42), '99');
+    });
+    expect((await verifyAll()).code).toBe(1);
+    const run = await gameday(['runbook', 'run', 'recover-redis-data', '--stale', 'yes', '--parts', '2', '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const steps = JSON.parse(run.stdout).steps as Array<{ id: string; status: string }>;
+    expect(steps.map((s) => [s.id, s.status])).toEqual([['hold-cold', 'succeeded'], ['rebuild', 'succeeded']]);
+    expect((await verifyAll()).code).toBe(0);
+  }, 120_000);
 });
