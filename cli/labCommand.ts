@@ -11,6 +11,7 @@ import { labStatus, type LabStatus } from '../lab/status.js';
 import { withLabLock } from '../lab/labLock.js';
 import { powerOff, powerOn } from '../lab/power.js';
 import { loseRedisData } from '../lab/faultDriver.js';
+import { cloneReplica } from '../lab/cloneReplica.js';
 import { WARM_KEY } from '../drivers/notificationStore.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, LAB_LAYOUTS, labInventory, type LabLayout } from '../lab/layout.js';
 import { action } from './run.js';
@@ -204,6 +205,18 @@ export function registerLab(program: Command): void {
         }),
       );
   }
+
+  lab
+    .command('clone-replica')
+    .description('Rebuild a db replica as a physical clone of the primary (mariadb-backup --backup, --prepare, --copy-back), replicating from the backup\'s GTID position: the way real fleets build replicas')
+    .argument('<host>', 'a db replica, e.g. db-3')
+    .option(...dirOption)
+    .action(
+      action(async (host: string, flags: { dir?: string }) => {
+        const r = await cloneReplica(requireLab(flags.dir ?? defaultLabDir()), host);
+        process.stdout.write(`clone-replica: ${r.host} is a physical copy of ${r.from} (backup ${(r.backupMs / 1000).toFixed(1)} s, in all ${(r.totalMs / 1000).toFixed(1)} s), replicating from GTID ${r.gtid}\n`);
+      }),
+    );
 
   lab
     .command('lose-redis-data')

@@ -8,7 +8,7 @@ import { runtimeCommand } from '../drivers/haproxy/runtime.js';
 import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME } from './layout.js';
-import { mariadbConfig, mariadbPaths } from './configs/mariadb.js';
+import { CLONE_MARKER, mariadbConfig, mariadbPaths } from './configs/mariadb.js';
 import { secureRootFile } from './bootstrap.js';
 import { redisConfig, redisPaths, sentinelConfig } from './configs/redis.js';
 import { haproxyConfig, haproxyPaths } from './configs/haproxy.js';
@@ -85,7 +85,8 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
         const replicates = existsSync(join(p.datadir, 'master.info'));
         const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name) && !(lab.state.seeded && (await otherWritablePrimary(lab, host)));
         const secureRoot = secureRootFile(lab, host);
-        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary, existsSync(secureRoot) ? secureRoot : undefined));
+        const freshClone = existsSync(join(p.datadir, CLONE_MARKER));
+        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary, existsSync(secureRoot) ? secureRoot : undefined, !freshClone));
       },
       host: host.name,
       command: 'mariadbd',

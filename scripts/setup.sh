@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever gameday needs that this machine lacks, skipping what is
 # there and saying what it does: npm dependencies; Debian's mariadb-server,
+# mariadb-backup (the lab builds replicas as physical clones with it),
 # redis-server, haproxy and nftables; chromium (headless, to test that the
 # game-day report renders); the vegeta load generator (built with go install
 # into .gameday/bin when it is not on PATH).
@@ -25,9 +26,9 @@ else
 fi
 
 # 2. Debian packages: the real servers the lab runs, and the browser the report test opens
-declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables [sshd]=openssh-server [chromium]=chromium )
+declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [mariadb-backup]=mariadb-backup [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables [sshd]=openssh-server [chromium]=chromium )
 missing=()
-for tool in mariadbd mariadb-install-db redis-server haproxy nft sshd chromium; do
+for tool in mariadbd mariadb-install-db mariadb-backup redis-server haproxy nft sshd chromium; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ] && [ ! -x "/usr/bin/$tool" ]; then
     pkg=${package_of[$tool]}
     [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
@@ -47,7 +48,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   sh -c "$cmd" >&2
 else
-  say "Debian packages (mariadb-server, redis-server, haproxy, nftables, openssh-server, chromium): present"
+  say "Debian packages (mariadb-server, mariadb-backup, redis-server, haproxy, nftables, openssh-server, chromium): present"
 fi
 
 # 3. The load generator

@@ -19,9 +19,13 @@ export const pageKey = (p: PageRef) => `${p.tablespace}#${p.page}`;
 /** The pages of user tables this server's buffer pool holds (system schemas left out). */
 export async function poolPages(conn: Connection): Promise<PageRef[]> {
   const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT t.NAME AS name, b.PAGE_NUMBER AS page
-       FROM information_schema.INNODB_BUFFER_PAGE b JOIN information_schema.INNODB_SYS_TABLESPACES t ON t.SPACE = b.SPACE
-      WHERE t.NAME NOT LIKE 'mysql/%' AND t.NAME NOT LIKE 'sys/%' AND t.NAME LIKE '%/%'`,
+    // A tablespace not (or no longer) open is missing from INNODB_SYS_TABLESPACES while its pages may still be
+    // in the pool; its index pages still name their table (`db`.`table`), which gives the same db/table name.
+    `SELECT name, page FROM (
+       SELECT COALESCE(t.NAME, REPLACE(REPLACE(b.TABLE_NAME, '\`.\`', '/'), '\`', '')) AS name, b.PAGE_NUMBER AS page
+         FROM information_schema.INNODB_BUFFER_PAGE b LEFT JOIN information_schema.INNODB_SYS_TABLESPACES t ON t.SPACE = b.SPACE
+        WHERE b.SPACE > 0) p
+      WHERE name NOT LIKE 'mysql/%' AND name NOT LIKE 'sys/%' AND name LIKE '%/%'`,
   );
   return rows.map((r) => ({ tablespace: String(r.name), page: Number(r.page) }));
 }
@@ -111,10 +115,15 @@ export async function loadPages(
   opts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void | Promise<void>; pollMs?: number } = {},
 ): Promise<LoadProgress> {
   await writeList(pages.map((p) => `${p.space},${p.page}\n`).join(''));
-  const before = await startInANewSecond(conn, 'Innodb_buffer_pool_load_status');
+  const before = await statusOf(conn, 'Innodb_buffer_pool_load_status');
   await conn.query('SET GLOBAL innodb_buffer_pool_load_now = ON');
+  const startedAt = Date.now();
   let last: LoadProgress = { loaded: 0, wanted: pages.length };
-  // The loader reports "Loaded n/m pages" while it runs, then "completed at".
+  let sawItRun = false;
+  // The loader reports "Loading…" / "Loaded n/m pages" while it runs, then "completed at <second>". A load
+  // that ends in the second the last one ended reads exactly as that one did: it is told apart by having
+  // been seen running (polled fast at first), or, failing that, by the same string a second later (a load
+  // that ended in a later second would say so).
   for (;;) {
     if (opts.signal?.aborted) {
       await conn.query('SET GLOBAL innodb_buffer_pool_load_abort = ON');
@@ -123,10 +132,12 @@ export async function loadPages(
     const loadStatus = await statusOf(conn, 'Innodb_buffer_pool_load_status');
     const p = parseLoadStatus(loadStatus);
     if (p) last = p;
-    if (/load completed/i.test(loadStatus) && loadStatus !== before) return { loaded: last.wanted, wanted: last.wanted };
+    if (!/completed/i.test(loadStatus)) sawItRun = true;
+    const ours = loadStatus !== before || sawItRun || Date.now() - startedAt > 1100;
+    if (/load completed/i.test(loadStatus) && ours) return { loaded: last.wanted, wanted: last.wanted };
     if (/aborted|error|cannot|failed/i.test(loadStatus) && loadStatus !== before) throw new Error(`InnoDB's loader stopped: ${loadStatus}`);
     await opts.onProgress?.(last);
-    await sleep(opts.pollMs ?? 200);
+    await sleep(opts.pollMs ?? (Date.now() - startedAt < 1000 ? 5 : 200));
   }
 }
 

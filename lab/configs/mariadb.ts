@@ -17,6 +17,14 @@ export function mariadbPaths(lab: LabContext, host: Host) {
   };
 }
 
+/**
+ * In the datadir of a fresh physical clone (lab clone-replica) until its first
+ * start is done: the copy holds the primary's events enabled, and a replica
+ * running them writes transactions of its own (errant GTIDs). Such a start
+ * leaves the event scheduler off until the events are disabled on it.
+ */
+export const CLONE_MARKER = 'gameday-fresh-clone';
+
 /** Buffer pool small enough that the seeded data does not fit in it whole. */
 export const LAB_BUFFER_POOL = '32M';
 
@@ -25,7 +33,7 @@ export const LAB_BUFFER_POOL = '32M';
  * buffer-pool dump at shutdown and load at start-up, the event scheduler for the
  * heartbeat. Read with --defaults-file so that /etc/mysql is never read.
  */
-export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean, initFile?: string): string {
+export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean, initFile?: string, eventScheduler = true): string {
   const p = mariadbPaths(lab, host);
   // Started as its own account (lab/serviceAccounts.ts); mariadbd refuses root unless told.
   return `[mariadbd]
@@ -52,8 +60,11 @@ innodb-flush-log-at-trx-commit = 1
 # only the current primary starts writable
 read-only = ${isPrimary ? 'OFF' : 'ON'}
 slave-net-timeout = 4
-event-scheduler = ON
+event-scheduler = ${eventScheduler ? 'ON' : 'OFF'}
 innodb-buffer-pool-size = ${LAB_BUFFER_POOL}
+# Data files read around the OS page cache (10.11's default, said here because the warm-up depends on it):
+# a cold buffer pool is cold, not hidden by the kernel's cache.
+innodb-flush-method = O_DIRECT
 innodb-log-file-size = 64M
 innodb-buffer-pool-dump-at-shutdown = ON
 innodb-buffer-pool-load-at-startup = ON

@@ -92,4 +92,47 @@ describe('warmup mysql: a replica back from a power loss, cold, warmed from a pe
     const bad = await cli(['warmup', 'mysql-dump', '--hosts', 'app-1', '--lab-dir', lab.dir]);
     expect(bad.exitCode).toBe(2);
   });
+
+  it('rebuilds a replica as a physical clone of the primary (mariadb-backup), which replicates on and warms like the others', async () => {
+    const run = await cli(['lab', 'clone-replica', 'db-3', '--dir', lab.dir]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const gtid = /replicating from GTID (\S+)/.exec(run.stdout)?.[1];
+    expect(run.stdout).toMatch(/db-3 is a physical copy of db-1/);
+    // The same tablespaces as the primary, the same rows, and it follows the primary's new writes.
+    const [[mine], [theirs]] = await Promise.all(['db-3', 'db-1'].map((h) => rootQuery(lab, h, 'CHECKSUM TABLE notifications.notifications')));
+    expect(mine.Checksum).toBe(theirs.Checksum);
+    const spaces = async (host: string) => (await rootQuery(lab, host, "SELECT NAME, SPACE FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME = 'notifications/notifications'")).map((r) => `${r.NAME}:${r.SPACE}`);
+    expect(await spaces('db-3')).toEqual(await spaces('db-1'));
+    const [pos] = await rootQuery(lab, 'db-1', 'SELECT @@gtid_binlog_pos AS pos');
+    const [waited] = await rootQuery(lab, 'db-3', 'SELECT MASTER_GTID_WAIT(?, 20) AS r', [pos.pos]);
+    expect(Number(waited.r)).toBe(0);
+    const [status] = await rootQuery(lab, 'db-3', 'SHOW SLAVE STATUS');
+    expect([status.Slave_IO_Running, status.Slave_SQL_Running, Number(status.Seconds_Behind_Master)]).toEqual(['Yes', 'Yes', 0]);
+    const [ro] = await rootQuery(lab, 'db-3', 'SELECT @@read_only AS ro');
+    expect(Number(ro.ro)).toBe(1);
+    // Its binlog begins after the backup's position: the rows before it came as files, not as replicated events.
+    const [first] = await rootQuery(lab, 'db-3', 'SHOW BINARY LOGS');
+    const firstGtid = (await rootQuery(lab, 'db-3', 'SHOW BINLOG EVENTS IN ?', [first.Log_name])).map((e) => /GTID (\d+-\d+-\d+)/.exec(String(e.Info))?.[1]).find(Boolean);
+    expect(Number(firstGtid!.split('-')[2])).toBeGreaterThan(Number(gtid!.split('-')[2]));
+    // The primary's events came with the copy: the clone must not run them (a heartbeat of its own is an errant GTID).
+    await new Promise((r) => setTimeout(r, 1500));
+    const [own] = await rootQuery(lab, 'db-3', 'SELECT @@gtid_binlog_pos AS pos, @@server_id AS id');
+    expect(String(own.pos).split(',').filter((g) => g.split('-')[1] === String(own.id))).toEqual([]);
+
+    // A cold clone warms from a peer like any replica.
+    await setDb3('maint');
+    const warm = await cli(['warmup', 'mysql', 'db-3', '--from', 'db-2', '--lab-dir', lab.dir, '--state-dir', stateDir, '--yes']);
+    expect(warm.exitCode, `${warm.stdout}\n${warm.stderr}`).toBe(0);
+  }, 90_000);
+
+  it('refuses to clone the primary or a host without MariaDB, and changes nothing', async () => {
+    const primary = await cli(['lab', 'clone-replica', 'db-1', '--dir', lab.dir]);
+    expect(primary.exitCode).toBe(2);
+    expect(primary.stderr).toMatch(/db-1 is the writable primary/);
+    const notDb = await cli(['lab', 'clone-replica', 'redis-1', '--dir', lab.dir]);
+    expect(notDb.exitCode).toBe(2);
+    expect(notDb.stderr).toMatch(/redis-1 runs no MariaDB/);
+    const [ro] = await rootQuery(lab, 'db-1', 'SELECT @@read_only AS ro');
+    expect(Number(ro.ro)).toBe(0);
+  });
 });
