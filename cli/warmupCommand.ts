@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError, hostsOfKind } from '../topology/index.js';
 import { createEnvironment, requireRunbook } from '../runbooks/registry.js';
 import { runsRunbook } from './runbookCommand.js';
 import { fleet } from '../runbooks/fleet.js';
@@ -68,7 +68,7 @@ export function registerWarmup(program: Command): void {
       action(async (flags: { hosts?: string; inventory?: string; labDir?: string }) => {
         const env = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir ?? process.env.GAMEDAY_LAB_DIR });
         try {
-          const dbHosts = env.inventory.hosts.filter((h) => 'mysql' in h.services).map((h) => h.name);
+          const dbHosts = hostsOfKind(env.inventory, 'mariadb').map((h) => h.name);
           const wanted = flags.hosts === undefined ? dbHosts : flags.hosts.split(',').map((h) => h.trim());
           const unknown = wanted.filter((h) => !dbHosts.includes(h));
           if (unknown.length > 0 || wanted.length === 0) throw new GamedayError('BAD_HOSTS', `not db hosts of this inventory: ${unknown.join(', ') || '(none given)'}`, '--hosts', `db hosts: ${dbHosts.join(', ')}`);

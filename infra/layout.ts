@@ -136,10 +136,10 @@ export function buildInventory(
   return {
     name: layout.inventoryName,
     tiers: {
-      [TIERS.web]: { minHealthy: config.web.minHealthy },
-      [TIERS.db]: { minHealthy: config.db.minHealthy },
-      [TIERS.dbProxy]: { minHealthy: config.dbProxy.minHealthy },
-      [TIERS.redis]: { minHealthy: config.redis.minHealthy },
+      [TIERS.web]: { kind: 'http', minHealthy: config.web.minHealthy },
+      [TIERS.db]: { kind: 'mariadb', minHealthy: config.db.minHealthy },
+      [TIERS.dbProxy]: { kind: 'haproxy', minHealthy: config.dbProxy.minHealthy },
+      [TIERS.redis]: { kind: 'redis', minHealthy: config.redis.minHealthy },
     },
     // Every member of a rack-level spread group is on its own rack: a group may hold up to 7 of a
     // tier per zone. `placement check` treats the loss of a whole group in a zone as one rack loss.

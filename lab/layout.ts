@@ -148,11 +148,11 @@ export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayou
     {
       name: 'gameday-lab',
       tiers: {
-        db: { minHealthy: 2 },
-        redis: { minHealthy: 1 },
-        sentinel: { quorum: 2 },
-        proxy: { minHealthy: 1 },
-        app: { minHealthy: 2 },
+        db: { kind: 'mariadb', minHealthy: 2 },
+        redis: { kind: 'redis', minHealthy: 1 },
+        sentinel: { kind: 'sentinel', quorum: 2 },
+        proxy: { kind: 'haproxy', minHealthy: 1 },
+        app: { kind: 'http', minHealthy: 2 },
       },
       placement: { maxPerRack: 1, minZones: 2 },
       hosts,

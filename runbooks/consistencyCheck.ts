@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Connection } from 'mysql2/promise';
 import { z } from 'zod';
-import { GamedayError, type Inventory } from '../topology/index.js';
+import { GamedayError, hostsOfKind, type Inventory } from '../topology/index.js';
 import { sentinelMajorityPrimary } from '../drivers/redis/readiness.js';
 import { isWritablePrimary } from '../drivers/mysql/switchover.js';
 import { describeVerify, usersToVerify, verifyNotifications, type VerifyResult } from '../warmup/notificationVerify.js';
@@ -35,7 +35,7 @@ export interface NotificationStores {
 }
 
 export async function openNotificationStores(f: FleetEnv, inv: Inventory): Promise<NotificationStores> {
-  const dbHosts = inv.hosts.filter((h) => h.tier === 'db');
+  const dbHosts = hostsOfKind(inv, 'mariadb');
   let dbHost: string | undefined;
   for (const h of dbHosts) if (await isWritablePrimary(f.mysql, h.name).catch(() => false)) dbHost = h.name;
   if (!dbHost) throw new GamedayError('NO_DB_PRIMARY', 'no db host is a writable primary, so there is no truth to check Redis against', 'tier db', 'check "gameday lab status" (or the fleet) for a primary');
@@ -60,7 +60,7 @@ export async function openNotificationStores(f: FleetEnv, inv: Inventory): Promi
 
 /** Whether this inventory holds the notification center (a db tier, Redis behind Sentinel). */
 export function holdsNotificationData(inv: Inventory): boolean {
-  return ['db', 'redis', 'sentinel'].every((tier) => inv.hosts.some((h) => h.tier === tier));
+  return (['mariadb', 'redis', 'sentinel'] as const).every((kind) => hostsOfKind(inv, kind).length > 0);
 }
 
 /** The hint printed with a mismatch: the command that rewrites exactly those users from MariaDB. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { GamedayError, type Inventory } from '../topology/index.js';
+import { clusterPeers, GamedayError, type Inventory } from '../topology/index.js';
 import type { Runbook, Step, StepContext } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName } from './fleet.js';
@@ -156,7 +156,8 @@ export const failoverDb: Runbook<FailoverDbParams, FailoverDbPlan> = {
     if (others.length > 0) {
       throw new GamedayError('ALREADY_FAILED_OVER', `${others.join(', ')} already takes writes: there is nothing to fail over`, '--primary', `when ${primary} is back, rejoin it: gameday runbook run rejoin-db --host ${primary}`);
     }
-    const replicas = dbHosts(inventory).map((h) => h.name).filter((n) => n !== primary);
+    // Its cluster: the other hosts of its tier (a fleet may have several MariaDB clusters).
+    const replicas = clusterPeers(inventory, hostByName(inventory, primary)).map((h) => h.name);
     if (params.candidate) {
       requireDbHost(inventory, params.candidate, '--candidate');
       if (!replicas.includes(params.candidate)) throw new GamedayError('BAD_CANDIDATE', `${params.candidate} is the lost primary`, '--candidate', `one of: ${replicas.join(', ')}`);

@@ -1,4 +1,4 @@
-import { GamedayError, type Host, type Inventory } from '../topology/index.js';
+import { GamedayError, hostsOfKind, type Host, type Inventory } from '../topology/index.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import type { RuntimeEndpoint } from '../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../drivers/mysql/readiness.js';
@@ -70,5 +70,5 @@ export function sentinelEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
 
 /** Every Sentinel of the inventory. */
 export function sentinelEndpoints(f: FleetEnv, inv: Inventory): RedisEndpoint[] {
-  return inv.hosts.filter((h) => h.tier === 'sentinel').map((h) => sentinelEndpoint(f, h));
+  return hostsOfKind(inv, 'sentinel').map((h) => sentinelEndpoint(f, h));
 }

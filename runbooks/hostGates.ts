@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Host, Inventory } from '../topology/index.js';
+import { kindOf, type Host, type Inventory } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, replicaReady, withConnection } from '../drivers/mysql/readiness.js';
 import { redisReadiness, redisReplicaReady, sentinelPrimary, withRedis } from '../drivers/redis/readiness.js';
@@ -8,14 +8,14 @@ import { membershipsOf, redisEndpoint, sentinelEndpoint, type FleetEnv } from '.
 export type GateResult = { ok: boolean; detail: string };
 
 /**
- * Is the host ready to take traffic again? Each tier has its own test:
+ * Is the host ready to take traffic again? Each kind of tier has its own test:
  * a db replica replicates with both threads and little lag; Redis is linked
  * and not loading; a Sentinel knows the primary and has its quorum; a proxy's
  * runtime API answers; an app instance answers its L7 check.
  */
 export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagMs: number): Promise<GateResult> {
-  switch (host.tier) {
-    case 'db': {
+  switch (kindOf(inv, host)) {
+    case 'mariadb': {
       const r = await withConnection(f.mysql, host.name, mysqlReadiness);
       if (!r.readOnly && !r.replicating) return { ok: true, detail: 'writable primary' };
       return replicaReady(r, maxLagMs);
@@ -28,9 +28,7 @@ export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagM
       const quorum = await withRedis(sentinelEndpoint(f, host), (r) => r.call('SENTINEL', 'CKQUORUM', f.sentinelMasterName).then(String, (e: Error) => e.message));
       return { ok: quorum.startsWith('OK'), detail: quorum };
     }
-    case 'proxy':
-    case 'db-proxy':
-    case 'lb': {
+    case 'haproxy': {
       const servers = await showServers(f.haproxyEndpoint(host));
       return { ok: servers.length > 0, detail: `runtime API answers, ${servers.filter((s) => s.status === 'UP').length} servers UP` };
     }

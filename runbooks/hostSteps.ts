@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { blastRadius, type Host, type Inventory } from '../topology/index.js';
+import { blastRadius, clusterPeers, kindOf, type Host, type Inventory } from '../topology/index.js';
 import { formatDuration } from './engine/duration.js';
 import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
@@ -61,8 +61,8 @@ async function setStateEverywhere(f: FleetEnv, inv: Inventory, host: Host, state
 }
 
 /** An app instance's own L7 check in or out of rotation (needs the token); hosts without one are left alone. */
-export async function setL7check(f: FleetEnv, host: Host, inRotation: boolean): Promise<void> {
-  if (host.services.http === undefined || !f.l7checkToken || host.tier === 'proxy') return;
+export async function setL7check(f: FleetEnv, inv: Inventory, host: Host, inRotation: boolean): Promise<void> {
+  if (host.services.http === undefined || !f.l7checkToken || kindOf(inv, host) === 'haproxy') return;
   const res = await fetch(`http://${host.address}:${host.services.http}/monitor/l7check`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${f.l7checkToken}`, 'content-type': 'application/json' },
@@ -114,8 +114,9 @@ export function handOffStep(id: string, hostName: string): ActionStep {
     async run(ctx) {
       const f = envOf(ctx);
       const host = hostByName(ctx.inventory, hostName);
-      if (host.tier === 'db' && (await isWritablePrimary(f.mysql, host.name))) {
-        const others = ctx.inventory.hosts.filter((h) => h.tier === 'db' && h.name !== host.name);
+      const kind = kindOf(ctx.inventory, host);
+      if (kind === 'mariadb' && (await isWritablePrimary(f.mysql, host.name))) {
+        const others = clusterPeers(ctx.inventory, host);
         const ranked = [];
         for (const o of others) {
           const r = await withConnection(f.mysql, o.name, mysqlReadiness).catch(() => undefined);
@@ -140,13 +141,13 @@ export function handOffStep(id: string, hostName: string): ActionStep {
         await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms`, { newPrimary: candidate.name, ...result });
         return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
       }
-      if (host.tier === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {
+      if (kind === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {
         const r = await redisHandOff({ oldPrimary: redisEndpoint(f, host), sentinels: sentinelEndpoints(f, ctx.inventory), masterName: f.sentinelMasterName });
         const newPrimary = ctx.inventory.hosts.find((h) => h.address === r.newPrimary.host && h.services.redis === r.newPrimary.port)?.name ?? `${r.newPrimary.host}:${r.newPrimary.port}`;
         await ctx.note(`handed the Redis primary from ${host.name} to ${newPrimary} at offset ${r.offset}; writes paused ${r.writePauseMs} ms (catch-up ${r.catchUpMs} ms, promotion ${r.promotionMs} ms)`, { ...r, newPrimary });
         return { handedOff: 'redis-primary', newPrimary, writePauseMs: r.writePauseMs };
       }
-      if (host.tier === 'proxy' || host.tier === 'db-proxy' || host.tier === 'lb') {
+      if (kind === 'haproxy') {
         const frontends = await frontendsOf(f, host);
         for (const fe of frontends) await runtimeCommand(f.haproxyEndpoint(host), `disable frontend ${fe}`);
         return { handedOff: 'proxy', disabledFrontends: frontends };
@@ -172,7 +173,7 @@ export function drainStep(id: string, hostName: string, drainTimeoutS: number): 
     async run(ctx) {
       const f = envOf(ctx);
       const host = hostByName(ctx.inventory, hostName);
-      await setL7check(f, host, false);
+      await setL7check(f, ctx.inventory, host, false);
       const servers = await setStateEverywhere(f, ctx.inventory, host, 'drain');
       // Marked degraded until its weight is back (a host in no pool has nothing to give back).
       if (servers > 0) await ctx.note(`${hostName} drained`, { degraded: `${hostName} is drained`, host: hostName });
@@ -262,7 +263,7 @@ export function returnSteps(prefix: string, hostName: string, o: ReturnOptions):
         const n = await eachPoolServer(f, ctx.inventory, host, (e, b) => setWeight(e, b, host.name, `${pct}%`));
         if (i === 0) {
           await setStateEverywhere(f, ctx.inventory, host, 'ready');
-          await setL7check(f, host, true);
+          await setL7check(f, ctx.inventory, host, true);
         }
         if (pct >= 100) await ctx.note(`${hostName} back at full weight`, { degraded: null, host: hostName });
         return { servers: n };

@@ -8,7 +8,7 @@ import { showServers } from '../drivers/haproxy/runtime.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { hitRate, parseLoadStatus, poolCounters, type PageRef } from '../drivers/mysql/bufferPool.js';
 import { coverage, hotIndexes, loadMapped, mapHotSet, poolPages, scanIndex, tablespaces, type Coverage } from '../warmup/mysqlWarmup.js';
-import { GamedayError, type Inventory } from '../topology/index.js';
+import { clusterPeers, GamedayError, kindOf, type Inventory } from '../topology/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const sourceFile = fileURLToPath(import.meta.url);
@@ -261,11 +261,11 @@ function gateStep(plan: WarmupPlan, params: MysqlWarmupParams): Step {
 async function choosePeer(env: Record<string, unknown>, inventory: Inventory, host: string, from: string | undefined): Promise<string> {
   if (from) {
     const peer = hostByName(inventory, from);
-    if (!('mysql' in peer.services) || peer.name === host) throw new GamedayError('BAD_PEER', `${from} is not another db host`, '--from', 'name another MariaDB host of the same cluster');
+    if (!clusterPeers(inventory, hostByName(inventory, host)).includes(peer)) throw new GamedayError('BAD_PEER', `${from} is not another MariaDB host of ${host}'s cluster (tier ${hostByName(inventory, host).tier})`, '--from', `one of: ${clusterPeers(inventory, hostByName(inventory, host)).map((h) => h.name).join(', ')}`);
     return peer.name;
   }
   const f = fleet(env);
-  const candidates = inventory.hosts.filter((h) => h.name !== host && 'mysql' in h.services);
+  const candidates = clusterPeers(inventory, hostByName(inventory, host));
   const seen = await Promise.all(
     candidates.map(async (h) =>
       withConnection(f.mysql, h.name, async (c) => ({ host: h.name, pages: (await poolCounters(c)).pagesData, replica: h.role !== 'primary' })).catch(() => undefined),
@@ -289,7 +289,7 @@ export const mysqlWarmup: Runbook<MysqlWarmupParams, WarmupPlan> = {
   params: mysqlWarmupParams,
   async resolve({ params, inventory, env }) {
     const host = hostByName(inventory, params.host);
-    if (!('mysql' in host.services)) throw new GamedayError('NOT_A_DB_HOST', `${host.name} runs no MariaDB: it has no buffer pool to warm`, params.host, 'name a db host, e.g. db-2');
+    if (kindOf(inventory, host) !== 'mariadb') throw new GamedayError('NOT_A_DB_HOST', `${host.name} runs no MariaDB: it has no buffer pool to warm`, params.host, 'name a db host, e.g. db-2');
     return { host: host.name, peer: await choosePeer(env, inventory, host.name, params.from) };
   },
   locks: (plan) => [`host:${plan.host}:warmup`],

@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import { GamedayError, type Host, type Inventory } from '../topology/index.js';
+import { GamedayError, hostsOfKind, kindOf, type Host, type Inventory } from '../topology/index.js';
 import { setServerState, showServers } from '../drivers/haproxy/runtime.js';
 import { ioConnected, replicationView, type ReplicationView } from '../drivers/mysql/failover.js';
 import { membershipsOf, type FleetEnv } from './fleet.js';
@@ -7,13 +7,11 @@ import { membershipsOf, type FleetEnv } from './fleet.js';
 /**
  * What failover-db and rejoin-db share: which hosts and pools are the
  * database's, who the primary is, whether it is really lost, and the fence.
- * Keyed on the tier `db` for now, like the rest of the runbooks.
+ * MariaDB hosts are those of tiers of kind mariadb (topology/kinds.ts).
  */
 
-export const DB_TIER = 'db';
-
 export function dbHosts(inv: Inventory): Host[] {
-  return inv.hosts.filter((h) => h.tier === DB_TIER);
+  return hostsOfKind(inv, 'mariadb');
 }
 
 export interface WritePool {
@@ -204,7 +202,7 @@ export async function fenceEverywhere(f: FleetEnv, inv: Inventory, host: string)
 
 export function requireDbHost(inv: Inventory, name: string, flag: string): Host {
   const h = inv.hosts.find((x) => x.name === name);
-  if (!h || h.tier !== DB_TIER) {
+  if (!h || kindOf(inv, h) !== 'mariadb') {
     throw new GamedayError('NOT_A_DB_HOST', `"${name}" is not a db host of inventory ${inv.name}`, flag, `db hosts: ${dbHosts(inv).map((x) => x.name).join(', ')}`);
   }
   return h;

@@ -8,6 +8,7 @@ import type { WeightedShare } from '../drivers/traffic/types.js';
 import { ALB_MAX_WEIGHT, ROUTE53_MAX_WEIGHT } from '../drivers/traffic/shapes.js';
 import { judgePool, type GateVerdict, type RampLimits } from '../warmup/rampGates.js';
 import { judgeShare } from '../warmup/trafficGates.js';
+import { kindOf } from '../topology/index.js';
 
 /** What a ramp raises: a server in HAProxy pools, an ALB target group, a Route 53 weighted record. */
 export type RampPlan = HaproxyRampPlan | AlbRampPlan | Route53RampPlan;
@@ -115,7 +116,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
       }
     }
     const host = hostByName(ctx.inventory, plan.host);
-    if ('mysql' in host.services) {
+    if (kindOf(ctx.inventory, host) === 'mariadb') {
       const ready = await hostReady(fleet(ctx.env), ctx.inventory, host, limits.maxLagMs);
       if (!ready.ok) return { ok: false, detail: `${plan.host}: ${ready.detail}` };
     }
@@ -132,7 +133,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
     async enter(ctx) {
       await setState(ctx, 'ready');
       // An app instance taken out of rotation by a drain goes back in; one that does not answer is judged by the gates.
-      await setL7check(fleet(ctx.env), hostByName(ctx.inventory, plan.host), true).catch((err: Error) => ctx.note(`${plan.host}'s L7 check could not be put in rotation: ${err.message}`));
+      await setL7check(fleet(ctx.env), ctx.inventory, hostByName(ctx.inventory, plan.host), true).catch((err: Error) => ctx.note(`${plan.host}'s L7 check could not be put in rotation: ${err.message}`));
       // Out of maint, its health checks must pass (rise) before the gates can judge it: wait up to 30 s.
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && !ctx.signal.aborted) {

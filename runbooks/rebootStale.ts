@@ -85,7 +85,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     const { waves, refused } = planWaves(inventory, stale);
     const pooled = stale.filter((n) => membershipsOf(inventory, n).length > 0);
     const warms = Object.fromEntries(stale.flatMap((n) => {
-      const w = whatWarms(hostByName(inventory, n));
+      const w = whatWarms(inventory, hostByName(inventory, n));
       return w ? [[n, w]] : [];
     }));
     return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms };

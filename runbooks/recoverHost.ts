@@ -9,7 +9,7 @@ import { rampPercents, returnSteps } from './hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError, kindOf } from '../topology/index.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -58,8 +58,8 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
   params: recoverHostParams,
   async resolve({ params, inventory, env }) {
     const host = hostByName(inventory, params.host);
-    await refuseWritablePrimary(env, host.name, 'mysql' in host.services);
-    const warms = whatWarms(host);
+    await refuseWritablePrimary(env, host.name, kindOf(inventory, host) === 'mariadb');
+    const warms = whatWarms(inventory, host);
     return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString(), ...(warms ? { warms } : {}) };
   },
   locks: (plan) => [`host:${plan.host}`],

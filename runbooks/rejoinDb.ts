@@ -8,7 +8,7 @@ import { rampPercents, returnSteps } from './hostSteps.js';
 import { gatedRampStep } from './gatedRamp.js';
 import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint } from '../drivers/mysql/gtid.js';
 import { binlogTransactions, discardBinlog, makeReadOnly, replicateFrom, replicationView, stopReplication, waitUntilApplied, type BinlogTransaction } from '../drivers/mysql/failover.js';
-import { dbHostAt, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './primaryLoss.js';
+import { dbHostAt, dbHosts, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './primaryLoss.js';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
@@ -135,7 +135,7 @@ export const rejoinDb: Runbook<RejoinDbParams, RejoinDbPlan> = {
       promotedAtSource: fromParam ? '--promoted-at-gtid' : "the new primary's @@gtid_slave_pos",
       pools: membershipsOf(inventory, host).map((m) => m.pool),
       errantAtPlan: errant.length ? formatErrant(errant) : 'none',
-      inLab: inventory.hosts.filter((h) => h.tier === 'db').every((h) => h.power === 'lab'),
+      inLab: dbHosts(inventory).every((h) => h.power === 'lab'),
     };
   },
 

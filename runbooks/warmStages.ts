@@ -4,7 +4,7 @@ import { mysqlWarmup, sourceFile as mysqlWarmupSource } from './mysqlWarmup.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
 import { openNotificationStores } from './consistencyCheck.js';
 import { WARM_KEY } from '../drivers/notificationStore.js';
-import { GamedayError, type Host } from '../topology/index.js';
+import { GamedayError, kindOf, type Host, type Inventory } from '../topology/index.js';
 
 /**
  * The warm-up stage of recover-host and reboot-stale, between "ready" and
@@ -14,9 +14,10 @@ import { GamedayError, type Host } from '../topology/index.js';
 /** What the warm-up stage warms: a MariaDB buffer pool, a Redis data set, or nothing. */
 export type Warms = 'buffer-pool' | 'redis-data';
 
-export function whatWarms(host: Host): Warms | undefined {
-  if ('mysql' in host.services) return 'buffer-pool';
-  if ('redis' in host.services) return 'redis-data';
+export function whatWarms(inv: Inventory, host: Host): Warms | undefined {
+  const kind = kindOf(inv, host);
+  if (kind === 'mariadb') return 'buffer-pool';
+  if (kind === 'redis') return 'redis-data';
   return undefined;
 }
 

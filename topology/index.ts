@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './schema.js';
+export * from './kinds.js';
 export * from './load.js';
 export * from './domains.js';
 export * from './blastRadius.js';

@@ -1,4 +1,5 @@
 import type { Inventory } from './schema.js';
+import { checkKinds } from './kinds.js';
 
 /**
  * Checks what a schema cannot: names that must be unique, references that must
@@ -6,7 +7,7 @@ import type { Inventory } from './schema.js';
  * each starting with the path of the offending field.
  */
 export function checkReferences(inv: Inventory): string[] {
-  const problems: string[] = [];
+  const problems: string[] = checkKinds(inv);
   const tierNames = Object.keys(inv.tiers);
   const hostNames = new Map<string, number>();
   const addresses = new Map<string, number>();

@@ -40,8 +40,14 @@ export const placementRulesSchema = z
   })
   .strict();
 
+/** What runs on a tier's hosts: hand-off, readiness, warm-up and checks key on this, never on the tier's name. */
+export const TIER_KINDS = ['mariadb', 'redis', 'sentinel', 'haproxy', 'http', 'generic'] as const;
+export const tierKindSchema = z.enum(TIER_KINDS);
+
 export const tierSchema = z
   .object({
+    /** What runs on it (see TIER_KINDS); inventories without it are read by the conventional tier names (topology/kinds.ts). */
+    kind: tierKindSchema.optional(),
     /** Members that must stay healthy for the tier to hold. */
     minHealthy: positiveInt.optional(),
     /** For consensus tiers (Sentinel): members that must agree; a majority must also survive. */
@@ -99,6 +105,7 @@ export const inventorySchema = z
 
 export type PlacementRules = z.infer<typeof placementRulesSchema>;
 export type Tier = z.infer<typeof tierSchema>;
+export type TierKind = z.infer<typeof tierKindSchema>;
 export type Host = z.infer<typeof hostSchema>;
 export type Pool = z.infer<typeof poolSchema>;
 export type Inventory = z.infer<typeof inventorySchema>;
