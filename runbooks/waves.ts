@@ -1,4 +1,4 @@
-import { blastRadius, type Host, type Inventory } from '../topology/index.js';
+import { blastRadius, kindOf, type Host, type Inventory, type TierKind } from '../topology/index.js';
 
 export interface Wave {
   zone: string;
@@ -12,11 +12,8 @@ export interface WavePlan {
 }
 
 /** Hosts that hold traffic or state go last in a zone, so the easy ones prove the path first. */
-const TIER_ORDER = ['app', 'web', 'sentinel', 'proxy', 'db-proxy', 'lb', 'redis', 'db'];
-const rank = (h: Host) => {
-  const i = TIER_ORDER.indexOf(h.tier);
-  return (i < 0 ? TIER_ORDER.length : i) * 10 + (h.role === 'primary' ? 1 : 0);
-};
+const KIND_ORDER: TierKind[] = ['generic', 'http', 'sentinel', 'haproxy', 'redis', 'mariadb'];
+const rankIn = (inv: Inventory) => (h: Host) => KIND_ORDER.indexOf(kindOf(inv, h)) * 10 + (h.role === 'primary' ? 1 : 0);
 
 /**
  * Plans reboot waves: one zone at a time; in a wave at most one member of a
@@ -29,6 +26,7 @@ export function planWaves(inv: Inventory, hostNames: string[]): WavePlan {
   const zones = [...new Set(hosts.map((h) => h.zone))].sort();
   const waves: Wave[] = [];
   const refused: WavePlan['refused'] = [];
+  const rank = rankIn(inv);
   for (const zone of zones) {
     const pending = hosts.filter((h) => h.zone === zone).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
     const zoneWaves: Host[][] = [];
