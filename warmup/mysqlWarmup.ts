@@ -95,11 +95,12 @@ export async function loadMapped(
 export async function hotIndexes(peer: Connection, limit = 20): Promise<Array<{ table: string; index: string; pages: number }>> {
   const [rows] = await peer.query<RowDataPacket[]>(
     `SELECT TABLE_NAME AS t, INDEX_NAME AS i, COUNT(*) AS n FROM information_schema.INNODB_BUFFER_PAGE
-      WHERE TABLE_NAME IS NOT NULL AND INDEX_NAME IS NOT NULL AND TABLE_NAME NOT LIKE '\`mysql\`.%' AND TABLE_NAME NOT LIKE '\`sys\`.%'
+      WHERE TABLE_NAME LIKE '\`%\`.\`%\`' AND INDEX_NAME IS NOT NULL AND TABLE_NAME NOT LIKE '\`mysql\`.%' AND TABLE_NAME NOT LIKE '\`sys\`.%'
       GROUP BY TABLE_NAME, INDEX_NAME ORDER BY n DESC LIMIT ?`,
     [limit],
   );
-  // TABLE_NAME reads `db`.`table`; INDEX_NAME is the bare index name.
+  // TABLE_NAME reads `db`.`table` for user tables (InnoDB's own, such as SYS_FOREIGN, have no schema:
+  // scanning one failed with "No database selected"); INDEX_NAME is the bare index name.
   return rows.map((r) => ({ table: String(r.t), index: String(r.i), pages: Number(r.n) }));
 }
 

@@ -19,13 +19,9 @@ export const pageKey = (p: PageRef) => `${p.tablespace}#${p.page}`;
 /** The pages of user tables this server's buffer pool holds (system schemas left out). */
 export async function poolPages(conn: Connection): Promise<PageRef[]> {
   const [rows] = await conn.query<RowDataPacket[]>(
-    // A tablespace not (or no longer) open is missing from INNODB_SYS_TABLESPACES while its pages may still be
-    // in the pool; its index pages still name their table (`db`.`table`), which gives the same db/table name.
-    `SELECT name, page FROM (
-       SELECT COALESCE(t.NAME, REPLACE(REPLACE(b.TABLE_NAME, '\`.\`', '/'), '\`', '')) AS name, b.PAGE_NUMBER AS page
-         FROM information_schema.INNODB_BUFFER_PAGE b LEFT JOIN information_schema.INNODB_SYS_TABLESPACES t ON t.SPACE = b.SPACE
-        WHERE b.SPACE > 0) p
-      WHERE name NOT LIKE 'mysql/%' AND name NOT LIKE 'sys/%' AND name LIKE '%/%'`,
+    `SELECT t.NAME AS name, b.PAGE_NUMBER AS page
+       FROM information_schema.INNODB_BUFFER_PAGE b JOIN information_schema.INNODB_SYS_TABLESPACES t ON t.SPACE = b.SPACE
+      WHERE t.NAME NOT LIKE 'mysql/%' AND t.NAME NOT LIKE 'sys/%' AND t.NAME LIKE '%/%'`,
   );
   return rows.map((r) => ({ tablespace: String(r.name), page: Number(r.page) }));
 }
