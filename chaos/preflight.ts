@@ -28,11 +28,11 @@ export function preflight(inv: Inventory, faults: ResolvedFault[], loadMs: numbe
       .map((t) => {
         const spec = inv.tiers[t.tier] ?? {};
         const needed = spec.quorum ?? spec.minHealthy ?? 1;
-        return { what: `tier ${t.tier}${t.breaks.length ? `: ${t.breaks.join('; ')}` : t.notes.length ? ` (${t.notes.join('; ')})` : ''}`, left: t.left.length, needed, ok: t.holds };
+        return { what: `tier ${t.tier}${t.breaks.length ? `: ${t.breaks.join('; ')}` : t.notes.length ? ` (${t.notes.join('; ')})` : ''}`, left: t.leftCount, needed, ok: t.holds };
       });
     const pools = impact.pools
-      .filter((p) => !p.holds || p.serversLeft.length < (inv.pools.find((x) => x.name === p.pool)?.servers.length ?? 0) || p.proxiesLeft.length < (inv.pools.find((x) => x.name === p.pool)?.proxies.length ?? 0))
-      .map((p) => ({ what: `pool ${p.pool}${p.breaks.length ? `: ${p.breaks.join('; ')}` : ''}`, left: Math.min(p.serversLeft.length, p.proxiesLeft.length), needed: 1, ok: p.holds }));
+      .filter((p) => !p.holds || p.serversLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.servers).size || p.proxiesLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.proxies).size)
+      .map((p) => ({ what: `pool ${p.pool}${p.breaks.length ? `: ${p.breaks.join('; ')}` : ''}`, left: Math.min(p.serversLeftCount, p.proxiesLeftCount), needed: 1, ok: p.holds }));
     const label = together.length > 1 ? `${f.label} (with ${together.filter((o) => o !== f).map((o) => o.id).join(', ')})` : f.label;
     return { fault: `${f.id}: ${f.type}`, target: label, hosts, blastRadius: [...tiers, ...pools] };
   });

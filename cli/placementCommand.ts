@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { cellText, loadInventory, placementCheck, type Inventory, type PlacementCheck } from '../topology/index.js';
 import { action } from './run.js';
+import { textTable } from './textTable.js';
 import { labInventory } from '../lab/layout.js';
 import { defaultLabDir, openLab } from '../lab/context.js';
 
 export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean): string {
-  const table = new Table({ head: ['domain', ...check.columns], style: { head: [], border: [] } });
-  for (const impact of check.impacts) {
-    if (impact.domain.kind === 'host' && !withHosts) continue;
-    table.push([`${impact.domain.kind} ${impact.domain.name}`, ...check.columns.map((c) => cellText(impact, c))]);
-  }
-  const lines = [`Blast radius of ${check.inventory}: what each tier and pool keeps when a domain is lost`, table.toString()];
+  const rows = check.impacts
+    .filter((impact) => impact.domain.kind !== 'host' || withHosts)
+    .map((impact) => [`${impact.domain.kind} ${impact.domain.name}`, ...check.columns.map((c) => cellText(impact, c))]);
+  const lines = [`Blast radius of ${check.inventory}: what each tier and pool keeps when a domain is lost`, '', textTable(['domain', ...check.columns], rows)];
   const shown = check.breaks.filter((b) => withHosts || !b.startsWith('host '));
   if (shown.length > 0) lines.push('', 'Breaks:', ...shown.map((b) => `  - ${b}`));
   if (check.notes.length > 0) lines.push('', ...check.notes.map((n) => `note: ${n}`));
@@ -34,9 +32,10 @@ export function registerPlacement(program: Command): void {
     .argument('[inventory]', 'inventory YAML file (default: the embedded lab\'s inventory)')
     .option('--json', 'print the full analysis as JSON')
     .option('--hosts', 'also list the loss of each single host')
+    .option('--survivors', 'with --json: name the hosts each tier and pool keeps (by default, counts: the lists are the size of the fleet for every domain)')
     .action(
-      action(async (file: string | undefined, opts: { json?: boolean; hosts?: boolean }) => {
-        const check = placementCheck(inventoryFrom(file));
+      action(async (file: string | undefined, opts: { json?: boolean; hosts?: boolean; survivors?: boolean }) => {
+        const check = placementCheck(inventoryFrom(file), { survivors: opts.survivors });
         process.stdout.write(opts.json ? `${JSON.stringify(check, null, 2)}\n` : `${renderPlacementCheck(check, !!opts.hosts)}\n`);
         return check.ok ? 0 : 1;
       }),

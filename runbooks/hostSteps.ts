@@ -39,9 +39,9 @@ const envOf = (ctx: Pick<StepContext, 'env'>) => fleet(ctx.env);
 /** The blast radius of losing one host, in one line: what each touched tier and pool keeps. */
 export function lossSummary(inv: Inventory, hostName: string): string {
   const impact = blastRadius(inv, { kind: 'host', name: hostName, hosts: [hostName] });
-  const tiers = impact.tiers.filter((t) => t.lost.length > 0).map((t) => `${t.tier} ${t.left.length}/${t.total}${t.holds ? '' : ' BREAKS'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
-  const pools = impact.pools.filter((p) => !p.holds || p.serversLeft.length < (inv.pools.find((x) => x.name === p.pool)?.servers.length ?? 0) || p.proxiesLeft.length < (inv.pools.find((x) => x.name === p.pool)?.proxies.length ?? 0))
-    .map((p) => `pool ${p.pool} ${p.serversLeft.length} srv/${p.proxiesLeft.length} lb${p.holds ? '' : ' BREAKS'}`);
+  const tiers = impact.tiers.filter((t) => t.lost.length > 0).map((t) => `${t.tier} ${t.leftCount}/${t.total}${t.holds ? '' : ' BREAKS'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
+  const pools = impact.pools.filter((p) => !p.holds || p.serversLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.servers).size || p.proxiesLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.proxies).size)
+    .map((p) => `pool ${p.pool} ${p.serversLeftCount} srv/${p.proxiesLeftCount} lb${p.holds ? '' : ' BREAKS'}`);
   return [...tiers, ...pools].join(', ') + (impact.holds ? ' - holds' : ' - BREAKS');
 }
 

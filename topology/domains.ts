@@ -18,7 +18,9 @@ function groupBy(hosts: Host[], key: (h: Host) => string): Map<string, string[]>
   const groups = new Map<string, string[]>();
   for (const h of hosts) {
     const k = key(h);
-    groups.set(k, [...(groups.get(k) ?? []), h.name]);
+    const group = groups.get(k);
+    if (group) group.push(h.name);
+    else groups.set(k, [h.name]);
   }
   return groups;
 }

@@ -50,7 +50,7 @@ export function parseInventory(data: unknown, source: string): Inventory {
   return parsed.data;
 }
 
-/** Reads and validates an inventory file (YAML or JSON). */
+/** Reads and validates an inventory file: YAML, or JSON when its name ends in .json. */
 export function loadInventory(file: string): Inventory {
   let text: string;
   try {
@@ -64,6 +64,15 @@ export function loadInventory(file: string): Inventory {
     );
   }
   let data: unknown;
+  // JSON is YAML too, but JSON.parse reads a 100,000-host file in a fraction of the time the YAML parser takes.
+  if (file.endsWith('.json')) {
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new GamedayError('INVENTORY_INVALID', `not valid JSON: ${(err as Error).message}`, file, 'fix the JSON syntax (or write the inventory as YAML, in a .yaml file)');
+    }
+    return parseInventory(data, file);
+  }
   try {
     data = parseYaml(text);
   } catch (err) {

@@ -22,7 +22,11 @@ export function placementViolations(inv: Inventory): PlacementViolation[] {
     const rules = rulesFor(inv, tier);
     const members = inv.hosts.filter((h) => h.tier === tier);
     const byRack = new Map<string, string[]>();
-    for (const h of members) byRack.set(rackId(h), [...(byRack.get(rackId(h)) ?? []), h.name]);
+    for (const h of members) {
+      const rack = byRack.get(rackId(h));
+      if (rack) rack.push(h.name);
+      else byRack.set(rackId(h), [h.name]);
+    }
     for (const [rack, hosts] of byRack) {
       if (hosts.length > rules.maxPerRack) {
         violations.push({

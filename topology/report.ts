@@ -1,4 +1,4 @@
-import { blastRadiusOfAll, type DomainImpact } from './blastRadius.js';
+import { blastRadiusOfAll, type BlastRadiusOptions, type DomainImpact } from './blastRadius.js';
 import { placementViolations, type PlacementViolation } from './placement.js';
 import type { Inventory } from './schema.js';
 
@@ -16,11 +16,11 @@ export interface PlacementCheck {
   notes: string[];
 }
 
-export function placementCheck(inv: Inventory): PlacementCheck {
+export function placementCheck(inv: Inventory, opts: BlastRadiusOptions = {}): PlacementCheck {
   const zones = new Set(inv.hosts.map((h) => h.zone));
   const notes: string[] = [];
   // With one zone, losing it is losing everything: no placement can survive it, so it is not judged.
-  let impacts = blastRadiusOfAll(inv);
+  let impacts = blastRadiusOfAll(inv, opts);
   if (zones.size === 1) {
     impacts = impacts.filter((i) => i.domain.kind !== 'zone');
     notes.push(`single zone (${[...zones][0]}): the loss of the whole zone is not analysed`);
@@ -49,11 +49,11 @@ export function placementCheck(inv: Inventory): PlacementCheck {
 export function cellText(impact: DomainImpact, column: string): string {
   if (column.startsWith('pool:')) {
     const p = impact.pools.find((x) => `pool:${x.pool}` === column)!;
-    const text = `${p.serversLeft.length} srv/${p.proxiesLeft.length} lb`;
+    const text = `${p.serversLeftCount} srv/${p.proxiesLeftCount} lb`;
     return p.holds ? text : `BREAKS ${text}`;
   }
   const t = impact.tiers.find((x) => x.tier === column)!;
-  const text = `${t.left.length}/${t.total}`;
+  const text = `${t.leftCount}/${t.total}`;
   if (!t.holds) return `BREAKS ${text}`;
   return t.notes.length > 0 ? `${text} failover` : text;
 }

@@ -26,7 +26,8 @@ describe('blast radius of the outage fixture', () => {
     const impact = blastRadius(inv, findDomain(inv, 'r07')!);
     const web = impact.tiers.find((t) => t.tier === 'web')!;
     expect(web).toMatchObject({ holds: true, total: 18 });
-    expect(web.left).toHaveLength(7);
+    expect(web.leftCount).toBe(7);
+    expect(blastRadius(inv, findDomain(inv, 'r07')!, { survivors: true }).tiers.find((t) => t.tier === 'web')!.left).toHaveLength(7);
     expect(impact.tiers.find((t) => t.tier === 'db')).toMatchObject({ holds: true, lost: ['db-3'] });
     expect(impact.tiers.find((t) => t.tier === 'redis')).toMatchObject({ holds: true, lost: ['redis-2'] });
   });
@@ -81,5 +82,41 @@ describe('blast radius rules', () => {
       'inline',
     );
     expect(placementViolations(relaxed).map((v) => v.message)).toContain('app: spans 2 zone(s) (a, b); at least 3 required');
+  });
+});
+
+describe('blast radius at fleet scale', () => {
+  // 40 replicas of one primary over 4 zones: every domain's impact must stay the size of the domain, not of the fleet.
+  const inv = parseInventory(
+    {
+      name: 'wide',
+      tiers: { db: { kind: 'mariadb', minHealthy: 10 }, web: { minHealthy: 1 } },
+      placement: { maxPerRack: 100, minZones: 2 },
+      hosts: [
+        ...Array.from({ length: 41 }, (_, i) => ({ name: `db-${i}`, tier: 'db', role: i === 0 ? ('primary' as const) : ('replica' as const), zone: `z${i % 4}`, rack: `r${i % 8}`, address: `10.2.0.${i + 1}` })),
+        ...Array.from({ length: 20 }, (_, i) => ({ name: `web-${i}`, tier: 'web', zone: `z${i % 4}`, rack: `r${i % 8}`, address: `10.3.0.${i + 1}` })),
+        { name: 'lb-1', tier: 'web', zone: 'z0', rack: 'r0', address: '10.4.0.1' },
+      ],
+      pools: [{ name: 'web', proxies: ['lb-1'], servers: Array.from({ length: 20 }, (_, i) => `web-${i}`) }],
+    },
+    'inline',
+  );
+
+  it('counts what is left and names survivors only when asked', () => {
+    const zone = blastRadius(inv, findDomain(inv, 'z1')!);
+    const db = zone.tiers.find((t) => t.tier === 'db')!;
+    expect([db.lost.length, db.leftCount, db.left]).toEqual([10, 31, undefined]);
+    expect(zone.pools[0]).toMatchObject({ serversLeftCount: 15, proxiesLeftCount: 1 });
+    expect(zone.pools[0].serversLeft).toBeUndefined();
+    const named = blastRadius(inv, findDomain(inv, 'z1')!, { survivors: true });
+    expect(named.tiers.find((t) => t.tier === 'db')!.left).toHaveLength(31);
+    expect(named.pools[0].serversLeft).toHaveLength(15);
+  });
+
+  it('keeps a note one line long however many replicas could be promoted', () => {
+    const db = blastRadius(inv, findDomain(inv, 'db-0')!).tiers.find((t) => t.tier === 'db')!;
+    expect(db.notes).toEqual(['primary db-0 lost: promote db-1, db-2, db-3, db-4, db-5 or 35 more']);
+    // The JSON of the whole analysis holds counts, not a survivor list per domain.
+    expect(JSON.stringify(placementCheck(inv))).not.toContain('"left"');
   });
 });

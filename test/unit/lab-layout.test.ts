@@ -99,7 +99,7 @@ describe('blast radius: spread survives every rack and zone', () => {
   });
 
   it.each(domains.map((d) => [`${d.kind} ${d.name}`, d] as const))('losing %s breaks nothing', (_, domain) => {
-    const impact = blastRadius(inv, domain);
+    const impact = blastRadius(inv, domain, { survivors: true });
     expect(impact.tiers.filter((t) => !t.holds).map((t) => `${t.tier}: ${t.breaks.join('; ')}`)).toEqual([]);
     expect(impact.pools.filter((p) => !p.holds).map((p) => `${p.pool}: ${p.breaks.join('; ')}`)).toEqual([]);
     expect(impact.holds).toBe(true);
@@ -111,11 +111,11 @@ describe('blast radius: spread survives every rack and zone', () => {
   });
 
   it('loses only redis-1 and proxy-1 with rack a2: Redis fails over, one proxy stays', () => {
-    const impact = blastRadius(inv, findDomain(inv, 'a2')!);
+    const impact = blastRadius(inv, findDomain(inv, 'a2')!, { survivors: true });
     expect(impact.domain.hosts.sort()).toEqual(['proxy-1', 'redis-1']);
     expect(tierOf(impact, 'proxy')).toMatchObject({ holds: true, lost: ['proxy-1'], left: ['proxy-2'] });
     expect(tierOf(impact, 'redis')).toMatchObject({ holds: true, lost: ['redis-1'], notes: ['primary redis-1 lost: promote redis-2'] });
-    expect(impact.pools.every((p) => p.proxiesLeft.length === 1)).toBe(true);
+    expect(impact.pools.every((p) => p.proxiesLeftCount === 1)).toBe(true);
   });
 });
 
@@ -123,7 +123,7 @@ describe('blast radius: outage-2017 loses everything with rack a2', () => {
   const inv = labInventory(20, 'outage-2017');
 
   it('rack a2 takes both proxies (total outage), both Redis and every app instance', () => {
-    const impact = blastRadius(inv, findDomain(inv, 'a2')!);
+    const impact = blastRadius(inv, findDomain(inv, 'a2')!, { survivors: true });
     expect(impact.holds).toBe(false);
     expect(tierOf(impact, 'proxy')).toMatchObject({ holds: false, lost: ['proxy-1', 'proxy-2'], left: [], breaks: ['0 of 2 left, minHealthy is 1'] });
     expect(tierOf(impact, 'redis')).toMatchObject({ holds: false, left: [] });
