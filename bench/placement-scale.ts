@@ -3,13 +3,14 @@
  * 4 zones in racks of about 20 hosts, a web pool and a db pool behind two
  * proxies each. For each size it times, in this process: the analysis
  * (placementCheck), the text report without and with one row per host, and
- * the JSON; and prints how each grows from one size to the next against the
+ * the JSON, and reboot waves for every host (planWaves); and prints how each grows from one size to the next against the
  * growth of the host count (linear: the same ratio; quadratic: its square).
  *
  * Usage: node --import tsx bench/placement-scale.ts [sizes, default 1000,3000,10000,30000,100000]
  */
 import { parseInventory, placementCheck, type InventoryInput } from '../topology/index.js';
 import { renderPlacementCheck } from '../cli/placementCommand.js';
+import { planWaves } from '../runbooks/waves.js';
 
 const sizes = (process.argv[2] ?? '1000,3000,10000,30000,100000').split(',').map(Number);
 const TIERS: Array<[string, number, string?]> = [
@@ -49,7 +50,7 @@ const time = (fn: () => unknown) => {
   return { ms: performance.now() - t0, out };
 };
 
-const rows: Array<{ hosts: number; analysis: number; text: number; textHosts: number; json: number; jsonBytes: number }> = [];
+const rows: Array<{ hosts: number; analysis: number; text: number; textHosts: number; json: number; jsonBytes: number; waves: number; waveCount: number }> = [];
 for (const n of sizes) {
   const inv = parseInventory(generate(n), `generated ${n}`);
   const analysis = time(() => placementCheck(inv));
@@ -57,13 +58,14 @@ for (const n of sizes) {
   const text = time(() => renderPlacementCheck(check, false));
   const textHosts = time(() => renderPlacementCheck(check, true));
   const json = time(() => JSON.stringify(check));
-  rows.push({ hosts: inv.hosts.length, analysis: analysis.ms, text: text.ms, textHosts: textHosts.ms, json: json.ms, jsonBytes: (json.out as string).length });
+  const waves = time(() => planWaves(inv, inv.hosts.map((h) => h.name)));
+  rows.push({ hosts: inv.hosts.length, analysis: analysis.ms, text: text.ms, textHosts: textHosts.ms, json: json.ms, jsonBytes: (json.out as string).length, waves: waves.ms, waveCount: (waves.out as ReturnType<typeof planWaves>).waves.length });
 }
 
 const f = (ms: number) => (ms < 10 ? ms.toFixed(1) : Math.round(ms).toString());
-process.stdout.write('hosts      analysis   text   text --hosts   JSON (size)\n');
+process.stdout.write('hosts      analysis   text   text --hosts   JSON (size)          waves (count)\n');
 rows.forEach((r, i) => {
   const prev = rows[i - 1];
   const growth = prev ? `   x${(r.hosts / prev.hosts).toFixed(1)} hosts: analysis x${(r.analysis / prev.analysis).toFixed(1)}, --hosts x${(r.textHosts / prev.textHosts).toFixed(1)}, JSON x${(r.json / prev.json).toFixed(1)}` : '';
-  process.stdout.write(`${String(r.hosts).padEnd(10)} ${f(r.analysis).padStart(6)} ms ${f(r.text).padStart(6)} ms ${f(r.textHosts).padStart(9)} ms ${f(r.json).padStart(7)} ms (${(r.jsonBytes / 1e6).toFixed(1)} MB)${growth}\n`);
+  process.stdout.write(`${String(r.hosts).padEnd(10)} ${f(r.analysis).padStart(6)} ms ${f(r.text).padStart(6)} ms ${f(r.textHosts).padStart(9)} ms ${f(r.json).padStart(7)} ms (${(r.jsonBytes / 1e6).toFixed(1)} MB) ${f(r.waves).padStart(7)} ms (${r.waveCount})${growth}, waves x${prev ? (r.waves / prev.waves).toFixed(1) : '-'}\n`);
 });

@@ -43,8 +43,15 @@ export interface Membership {
   proxies: Host[];
 }
 
+/** Hosts by name, once per inventory (a plan of 10,000 hosts asks for memberships 10,000 times). */
+const hostsByName = new WeakMap<Inventory, Map<string, Host>>();
+
 export function membershipsOf(inv: Inventory, hostName: string): Membership[] {
-  const byName = new Map(inv.hosts.map((h) => [h.name, h]));
+  let byName = hostsByName.get(inv);
+  if (!byName) {
+    byName = new Map(inv.hosts.map((h) => [h.name, h]));
+    hostsByName.set(inv, byName);
+  }
   return inv.pools
     .filter((p) => p.servers.includes(hostName))
     .map((p) => ({ pool: p.name, backend: p.backend ?? p.name, proxies: p.proxies.map((n) => byName.get(n)!) }));

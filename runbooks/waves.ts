@@ -22,7 +22,8 @@ const rankIn = (inv: Inventory) => (h: Host) => KIND_ORDER.indexOf(kindOf(inv, h
  * the unit of safety (what may be down together).
  */
 export function planWaves(inv: Inventory, hostNames: string[]): WavePlan {
-  const hosts = inv.hosts.filter((h) => hostNames.includes(h.name));
+  const wanted = new Set(hostNames);
+  const hosts = inv.hosts.filter((h) => wanted.has(h.name));
   const zones = [...new Set(hosts.map((h) => h.zone))].sort();
   const waves: Wave[] = [];
   const refused: WavePlan['refused'] = [];
