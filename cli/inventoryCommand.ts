@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { GamedayError, parseInventory, type Inventory } from '../topology/index.js';
+import { inventoryFromAnsibleText } from '../topology/ansible.js';
 import { action } from './run.js';
 
 /** Where Pulumi.yaml is: the repository root. */
@@ -75,8 +76,18 @@ export function readStackOutputs(stack: string | undefined): Promise<unknown> {
 }
 
 /** The inventory file's text: YAML, with a header saying where it came from. */
-export function renderInventoryFile(inv: Inventory, source: string): string {
-  return `# gameday inventory, written by \`gameday inventory from-pulumi\` from ${source}\n${stringify(inv)}`;
+export function renderInventoryFile(inv: Inventory, source: string, command = 'from-pulumi'): string {
+  return `# gameday inventory, written by \`gameday inventory ${command}\` from ${source}\n${stringify(inv)}`;
+}
+
+function writeInventory(inv: Inventory, text: string, out: string | undefined): void {
+  if (!out) {
+    process.stdout.write(text);
+    return;
+  }
+  writeFileSync(out, text);
+  const zones = new Set(inv.hosts.map((h) => h.zone)).size;
+  process.stderr.write(`wrote ${out}: inventory ${inv.name}, ${inv.hosts.length} hosts in ${Object.keys(inv.tiers).length} tiers over ${zones} zone(s)\n`);
 }
 
 export interface FromPulumiOptions {
@@ -105,14 +116,25 @@ export function registerInventory(program: Command): void {
     .action(
       action(async (opts: FromPulumiOptions & { out?: string }) => {
         const { inv, source } = await inventoryFromPulumi(opts);
-        const text = renderInventoryFile(inv, source);
-        if (opts.out) {
-          writeFileSync(opts.out, text);
-          const zones = new Set(inv.hosts.map((h) => h.zone)).size;
-          process.stderr.write(`wrote ${opts.out}: inventory ${inv.name}, ${inv.hosts.length} hosts in ${Object.keys(inv.tiers).length} tiers over ${zones} zone(s)\n`);
-        } else {
-          process.stdout.write(text);
+        writeInventory(inv, renderInventoryFile(inv, source), opts.out);
+      }),
+    );
+  inventory
+    .command('from-ansible')
+    .description('Write an Ansible inventory (INI or YAML) as a gameday inventory: failure domains from host or group variables zone and rack, tier (default: the host\'s first group), role, kind, ansible_host')
+    .argument('<ansible-inventory>', 'the Ansible inventory file (hosts.ini, inventory.yml, …)')
+    .option('--name <name>', 'the inventory\'s name', 'ansible')
+    .option('--out <file>', 'write the inventory here instead of stdout')
+    .action(
+      action(async (file: string, opts: { name: string; out?: string }) => {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (err) {
+          throw new GamedayError('ANSIBLE_UNREADABLE', `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file, 'give the path of an Ansible inventory file');
         }
+        const inv = inventoryFromAnsibleText(text, opts.name, file);
+        writeInventory(inv, renderInventoryFile(inv, file, 'from-ansible') + '# Ansible has no load-balancer pools: add them under pools: (see README "The inventory")\n', opts.out);
       }),
     );
 }
