@@ -45,6 +45,9 @@ export interface RebootStalePlan {
   warms?: Record<string, Warms>;
 }
 
+/** Uptime queries in flight at once while planning. */
+const UPTIME_QUERIES = 16;
+
 export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
   name: 'reboot-stale',
   summary: 'Reboot every host whose uptime passed a limit, one safe wave at a time, draining, waiting, warming and ramping each back',
@@ -75,11 +78,16 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     if (!verdict.ok) throw new GamedayError('OUTSIDE_WINDOW', `not acting now: ${verdict.reason}`, '--days/--hours/--blackout', 'run again inside the maintenance window');
     const wanted = params.hosts ? params.hosts.split(',').map((h) => hostByName(inventory, h.trim()).name) : inventory.hosts.map((h) => h.name);
     const f = fleet(env);
+    // Asked UPTIME_QUERIES at a time: one after another, 10,000 ssh or AWS calls take hours.
     const uptimes: Record<string, number> = {};
-    for (const name of wanted) {
-      const host = hostByName(inventory, name);
-      uptimes[name] = Math.round(await f.power(host).uptimeSeconds(host));
-    }
+    const queue = [...wanted];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const host = hostByName(inventory, name);
+        uptimes[name] = Math.round(await f.power(host).uptimeSeconds(host));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(UPTIME_QUERIES, queue.length) }, worker));
     // Durations are milliseconds; uptimes are seconds.
     const stale = wanted.filter((n) => uptimes[n] * 1000 >= params.maxUptime - params.margin);
     const { waves, refused } = planWaves(inventory, stale);
