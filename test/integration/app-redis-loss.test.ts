@@ -38,11 +38,16 @@ describe('the app through a Redis primary loss', () => {
   /** Every app instance serves reads from Redis again, and HAProxy has them all. */
   const backOnRedis = () =>
     waitFor('every app reading from Redis', async () => {
+      const seen: string[] = [];
       for (const a of lab.hostsOf('app')) {
         const res = await fetch(`${app(a.name)}/users/3/notifications?limit=1`, { signal: AbortSignal.timeout(2000) });
         await res.text();
-        if (res.headers.get('x-read-source') !== 'redis') return false;
+        const source = res.headers.get('x-read-source');
+        const stats = await (await fetch(`${app(a.name)}/monitor/stats`, { signal: AbortSignal.timeout(2000) })).json().catch(() => ({}));
+        seen.push(`${a.name} reads from ${source} (client ${JSON.stringify((stats as { redisClient?: unknown }).redisClient)})`);
       }
+      // Thrown, so that a timeout says which app is where (waitFor reports the last error).
+      if (!seen.every((s) => s.includes('reads from redis'))) throw new Error(seen.join('; '));
       return true;
     }, 40_000);
 
