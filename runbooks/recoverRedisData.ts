@@ -10,6 +10,9 @@ import type { RowDataPacket } from 'mysql2/promise';
 
 export const sourceFile = fileURLToPath(import.meta.url);
 
+/** The run's degraded entry while the app reads from MariaDB: set by hold-cold, cleared by the rebuild. */
+const COLD = 'redis-cold';
+
 export const recoverRedisDataParams = z.object({
   stale: z.enum(['yes', 'no']).default('no').describe('yes: Redis came back with old data (a restored dump) and still says it is warm; it is held cold and rebuilt all the same'),
   rate: z.coerce.number().int().min(0).max(10_000_000).default(0).describe('at most this many notifications per second written to Redis (0: as fast as it goes)'),
@@ -61,7 +64,7 @@ function holdColdStep(plan: RecoverRedisPlan): Step {
         const removed = await stores.redis.del(WARM_KEY);
         await ctx.note(
           removed ? `${WARM_KEY} deleted on ${stores.redisAddress}: the app reads from MariaDB until the rebuild is verified` : `${WARM_KEY} was already absent on ${stores.redisAddress}: the app reads from MariaDB until the rebuild is verified`,
-          { degraded: 'notification reads are served from MariaDB (Redis is cold)' },
+          { degraded: 'notification reads are served from MariaDB (Redis is cold)', key: COLD },
         );
         return { redis: stores.redisAddress, removed };
       } finally {
@@ -81,7 +84,7 @@ function rebuildStep(params: RecoverRedisDataParams): Step {
     async run(ctx) {
       const out = await ctx.runChild!({ runbook: redisRebuild, sourceFile: redisRebuildSource }, { parts: params.parts, rate: params.rate, verify: 'all' });
       if (out.state !== 'succeeded') throw new GamedayError('REBUILD_FAILED', `the rebuild ${out.state}: ${out.failedStep?.error ?? 'see its run'}`, `run ${out.runId}`, `resume it: gameday runbook resume ${ctx.runId}`);
-      await ctx.note(`Redis rebuilt, verified and warm (rebuild ${out.runId})`, { degraded: null, rebuildRun: out.runId });
+      await ctx.note(`Redis rebuilt, verified and warm (rebuild ${out.runId})`, { degraded: null, key: COLD, rebuildRun: out.runId });
       return { rebuildRun: out.runId };
     },
   };

@@ -171,6 +171,7 @@ describe('warmup redis rebuild', () => {
     reading = false;
     await reader;
     expect(run.exitCode, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).degraded).toEqual([]); // reads are back on Redis: nothing left degraded
     expect(samples.length).toBeGreaterThan(5);
     expect(samples[0].source).toBe('mariadb');
     for (const s of samples) expect([s.count, s.unread], `user ${s.user} from ${s.source}`).toEqual([10, unread.get(s.user)]);
