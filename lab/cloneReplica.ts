@@ -9,6 +9,7 @@ import { rootConnection } from './bootstrap.js';
 import { stopProcess } from './supervisor.js';
 import { startHosts } from './up.js';
 import { withLabLock } from './labLock.js';
+import { isWritablePrimary } from '../drivers/mysql/switchover.js';
 
 export interface CloneResult {
   host: string;
@@ -19,19 +20,10 @@ export interface CloneResult {
   totalMs: number;
 }
 
-/** The writable primary now (not read-only, replicating from no one). */
+/** The writable primary now (not read-only, replicating from no one); a server that does not answer is none. */
 async function currentPrimary(lab: LabContext): Promise<Host | undefined> {
-  for (const h of lab.hostsOf('db')) {
-    const conn = await rootConnection(lab, h).catch(() => undefined);
-    if (!conn) continue;
-    try {
-      const [[v]] = await conn.query<RowDataPacket[]>('SELECT @@read_only AS ro');
-      const [slave] = await conn.query<RowDataPacket[]>('SHOW SLAVE STATUS');
-      if (!Number(v.ro) && slave.length === 0) return h;
-    } finally {
-      await conn.end();
-    }
-  }
+  const connect = (name: string) => rootConnection(lab, lab.host(name));
+  for (const h of lab.hostsOf('db')) if (await isWritablePrimary(connect, h.name).catch(() => false)) return h;
   return undefined;
 }
 

@@ -64,11 +64,13 @@ function iniValue(text: string): unknown {
   }
 }
 
-/** key=value pairs, values quoted with ' or " when they hold spaces. */
+/** One key=value host variable: the value quoted with ' or " when it holds spaces, or a {…} mapping. */
+const HOST_VAR = /(\S+?)=('(?:[^']*)'|"(?:[^"\\]|\\.)*"|\{[^}]*\}|\S+)/g;
+
 function iniVars(text: string, where: string): Record<string, unknown> {
   const vars: Record<string, unknown> = {};
-  for (const m of text.matchAll(/(\S+?)=('(?:[^']*)'|"(?:[^"\\]|\\.)*"|\{[^}]*\}|\S+)/g)) vars[m[1]] = iniValue(m[2]);
-  const rest = text.replace(/(\S+?)=('(?:[^']*)'|"(?:[^"\\]|\\.)*"|\{[^}]*\}|\S+)/g, '').trim();
+  for (const m of text.matchAll(HOST_VAR)) vars[m[1]] = iniValue(m[2]);
+  const rest = text.replace(HOST_VAR, '').trim();
   if (rest) throw new GamedayError('ANSIBLE_INVALID', `cannot read "${rest}" as key=value host variables`, where, 'write host variables as key=value (quote values with spaces)');
   return vars;
 }
