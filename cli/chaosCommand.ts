@@ -21,6 +21,7 @@ import { renderReportMarkdown } from '../chaos/report/markdown.js';
 import { compareJson, renderCompare } from '../chaos/report/compare.js';
 import type { GameDayReport } from '../chaos/report/types.js';
 import { action } from './run.js';
+import { summaryOf } from './commands.js';
 
 /** 0 every check held; 1 a check failed (the game day found a weakness); 2 bad input or refused; 130 stopped. */
 const EXIT: Record<GameDayReport['verdict'], number> = { passed: 0, failed: 1, refused: 2, aborted: 130 };
@@ -132,7 +133,7 @@ function summaryLines(r: GameDayReport, files?: { html: string }): string {
 }
 
 export function registerChaos(program: Command): void {
-  const chaos = program.command('chaos').description('Game days: cut power to a host, rack or zone under load, check failover against invariants, always undo, report with a timeline');
+  const chaos = program.command('chaos').description(summaryOf('chaos'));
 
   chaos
     .command('list')

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { GamedayError, placementCheck } from '../topology/index.js';
-import { defaultLabDir, openLab, requireLab } from '../lab/context.js';
+import { openLab, requireLab } from '../lab/context.js';
 import { labDown } from '../lab/down.js';
 import { labStatus } from '../lab/status.js';
 import { runLoad } from '../chaos/load/vegeta.js';
 import { renderSummary } from '../chaos/load/summary.js';
 import { action } from './run.js';
-import { labUpOptions, renderStatus, runLabUp } from './labCommand.js';
+import { labUpOptions, renderStatus, runLabUp } from './labUp.js';
 import { renderPlacementCheck } from './placementCommand.js';
 
 interface DemoFlags {

@@ -1,15 +1,15 @@
+import { PROJECT_ROOT } from '../core/paths.js';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { GamedayError, parseInventory, type Inventory } from '../topology/index.js';
 import { inventoryFromAnsibleText } from '../topology/ansible.js';
 import { action } from './run.js';
+import { summaryOf } from './commands.js';
 
 /** Where Pulumi.yaml is: the repository root. */
-const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
 
 /**
  * The inventory in a stack's outputs (`pulumi stack output --json`), validated like any inventory.
@@ -53,7 +53,7 @@ export function readOutputsFile(file: string): unknown {
 
 /** Runs `pulumi stack output --json` for a stack of the project (the selected one when none is named). */
 export function readStackOutputs(stack: string | undefined): Promise<unknown> {
-  const args = ['stack', 'output', '--json', '--cwd', PROJECT_DIR, ...(stack ? ['--stack', stack] : [])];
+  const args = ['stack', 'output', '--json', '--cwd', PROJECT_ROOT, ...(stack ? ['--stack', stack] : [])];
   const source = `pulumi stack output${stack ? ` --stack ${stack}` : ''}`;
   return new Promise((resolvePromise, reject) => {
     execFile('pulumi', args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -106,7 +106,7 @@ export async function inventoryFromPulumi(opts: FromPulumiOptions): Promise<{ in
 }
 
 export function registerInventory(program: Command): void {
-  const inventory = program.command('inventory').description('Write inventory files from other sources');
+  const inventory = program.command('inventory').description(summaryOf('inventory'));
   inventory
     .command('from-pulumi')
     .description("Write the gameday Pulumi stack's inventory output as an inventory file (for placement check and every runbook)")

@@ -1,119 +1,24 @@
 import type { Command } from 'commander';
-import { Listr } from 'listr2';
-import Table from 'cli-table3';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { GamedayError } from '../topology/index.js';
-import { defaultLabDir, requireLab, openLab, seedSchema, DEFAULT_SEED, type SeedSize } from '../lab/context.js';
-import { labUpPhases, type LabUpOptions } from '../lab/up.js';
+import { defaultLabDir, requireLab, openLab, DEFAULT_SEED } from '../lab/context.js';
 import { labDown } from '../lab/down.js';
-import { labStatus, type LabStatus } from '../lab/status.js';
-import { withLabLock } from '../lab/labLock.js';
+import { labStatus } from '../lab/status.js';
 import { powerOff, powerOn } from '../lab/power.js';
 import { loseRedisData } from '../lab/faultDriver.js';
 import { cloneReplica } from '../lab/cloneReplica.js';
 import { WARM_KEY } from '../drivers/notificationStore.js';
-import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, LAB_LAYOUTS, labInventory, type LabLayout } from '../lab/layout.js';
+import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory } from '../lab/layout.js';
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
-
-function intFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new GamedayError('BAD_FLAG', `must be a whole number from ${min} to ${max}, got "${value}"`, flag, `e.g. ${flag} ${min}`);
-  }
-  return n;
-}
-
-export interface LabUpFlags {
-  dir?: string;
-  octet?: string;
-  users?: string;
-  perUser?: string;
-  readPercent?: string;
-  layout?: string;
-}
-
-/** The --layout flag's value, checked: one clear error naming the flag and the valid layouts. */
-export function layoutFlag(value: string | undefined): LabLayout | undefined {
-  if (value === undefined) return undefined;
-  if (!isLabLayout(value)) {
-    throw new GamedayError('BAD_FLAG', `unknown layout "${value}"; valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`, '--layout', 'see "gameday lab up --help" for what each layout is');
-  }
-  return value;
-}
-
-function layoutHelp(): string {
-  return `\nLayouts (--layout):\n${LAB_LAYOUTS.map((l) => `  ${l.name.padEnd(12)} ${l.description}${l.name === DEFAULT_LAB_LAYOUT ? ' (default)' : ''}`).join('\n')}\n`;
-}
-
-export function labUpOptions(flags: LabUpFlags): LabUpOptions {
-  const users = intFlag('--users', flags.users, 1, 10_000_000);
-  const perUser = intFlag('--per-user', flags.perUser, 1, 10_000);
-  const readPercent = intFlag('--read-percent', flags.readPercent, 0, 100);
-  const seed: SeedSize | undefined =
-    users ?? perUser ?? readPercent
-      ? seedSchema.parse({
-          users: users ?? DEFAULT_SEED.users,
-          notificationsPerUser: perUser ?? DEFAULT_SEED.notificationsPerUser,
-          readPercent: readPercent ?? DEFAULT_SEED.readPercent,
-        })
-      : undefined;
-  const layout = layoutFlag(flags.layout);
-  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}) };
-}
-
-/** Brings the lab up with a step list on the terminal; returns the wall time in ms. */
-export async function runLabUp(opts: LabUpOptions): Promise<number> {
-  const started = Date.now();
-  const { phases } = labUpPhases(opts);
-  const tasks = new Listr(
-    phases.map((p) => ({
-      title: p.title,
-      task: async (_: unknown, task: { output: string; title: string }) => {
-        const t0 = Date.now();
-        const detail = await p.run();
-        task.title = `${p.title}${detail ? `: ${detail}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)} s)`;
-      },
-    })),
-    { exitOnError: true, renderer: process.stderr.isTTY ? 'default' : 'simple', rendererOptions: {} },
-  );
-  try {
-    await withLabLock(opts.dir, 'lab up', () => tasks.run());
-  } catch (err) {
-    throw err instanceof GamedayError ? err : new GamedayError('LAB_UP_FAILED', (err as Error).message, opts.dir, 'see the logs under the lab folder; "gameday lab down" cleans up');
-  }
-  return Date.now() - started;
-}
-
-export function renderStatus(s: LabStatus): string {
-  const table = new Table({ head: ['host', 'tier', 'zone/rack', 'address', 'state', 'role now'], style: { head: [], border: [] } });
-  for (const h of s.hosts) {
-    const live = s.live.hosts[h.name];
-    table.push([h.name, h.tier, `${h.zone}/${h.rack}`, h.address, live.state, live.role ?? '']);
-  }
-  const description = LAB_LAYOUTS.find((l) => l.name === s.live.layout)?.description;
-  const lines = [`Layout: ${s.live.layout}${description ? ` (${description})` : ''}`, table.toString()];
-  const views = Object.entries(s.live.sentinel).map(([k, v]) => `${k}: ${v ?? 'unknown'}`);
-  lines.push(`Sentinel's Redis primary: ${views.join(', ') || 'no Sentinel answers'}`);
-  for (const [proxy, servers] of Object.entries(s.live.haproxy)) {
-    const byBackend = new Map<string, string[]>();
-    for (const sv of servers) byBackend.set(sv.backend, [...(byBackend.get(sv.backend) ?? []), `${sv.server} ${sv.status} w${sv.weight}`]);
-    lines.push(`${proxy}: ${[...byBackend].map(([b, list]) => `${b} [${list.join(', ')}]`).join('  ')}`);
-  }
-  const apps = Object.entries(s.live.hosts).filter(([, h]) => h.redisWrites).map(([name, h]) => {
-    const w = h.redisWrites!;
-    return `${name} ${w.applied + w.retried} applied (${w.retried} after a retry), ${w.repaired} repaired later, ${w.pending} pending`;
-  });
-  if (apps.length) lines.push(`App writes to Redis: ${apps.join('; ')}`);
-  return lines.join('\n');
-}
+import { intFlag, labUpOptions, layoutFlag, layoutHelp, renderStatus, runLabUp, type LabUpFlags } from './labUp.js';
+import { summaryOf } from './commands.js';
 
 export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
-    .description('The embedded lab: real MariaDB, Redis, Sentinel, HAProxy and the reference app on loopback addresses');
+    .description(summaryOf('lab'));
   const dirOption = ['--dir <path>', 'lab folder (default: .gameday/lab, or $GAMEDAY_LAB_DIR)'] as const;
 
   lab

@@ -1,11 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { registerPlacement } from './placementCommand.js';
-import { registerLab } from './labCommand.js';
-import { registerInventory } from './inventoryCommand.js';
-import { registerRunbook } from './runbookCommand.js';
-import { registerWarmup } from './warmupCommand.js';
-import { registerChaos } from './chaosCommand.js';
-import { registerRamp } from './rampCommand.js';
+import { COMMANDS, requestedCommand } from './commands.js';
 import { ignoreOutputErrors, exitWhenDone } from '../runbooks/engine/signals.js';
 
 ignoreOutputErrors();
@@ -19,13 +13,11 @@ program
   // Usage errors exit 2 (bad input), not commander's 1, which here means "a check failed".
   .exitOverride();
 
-registerPlacement(program);
-registerLab(program);
-registerInventory(program);
-registerRunbook(program);
-registerWarmup(program);
-registerChaos(program);
-registerRamp(program);
+// Only the command asked for is loaded; without one (help, a typo), every
+// command is listed by name and summary alone.
+const requested = requestedCommand(process.argv.slice(2));
+if (requested) (await requested.register())(program);
+else for (const c of COMMANDS) program.command(c.usage ? `${c.name} ${c.usage}` : c.name).description(c.summary);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { action } from './run.js';
 import { textTable } from './textTable.js';
 import { labInventory } from '../lab/layout.js';
 import { defaultLabDir, openLab } from '../lab/context.js';
+import { summaryOf } from './commands.js';
 
 export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean): string {
   const rows = check.impacts
@@ -25,7 +26,7 @@ export function inventoryFrom(file: string | undefined): Inventory {
 }
 
 export function registerPlacement(program: Command): void {
-  const placement = program.command('placement').description('Check how the inventory survives the loss of a host, rack or zone');
+  const placement = program.command('placement').description(summaryOf('placement'));
   placement
     .command('check')
     .description('Table of failure domains x tiers; exit 1 when losing any single rack or zone breaks a tier or pool, or a placement rule is broken')

@@ -32,6 +32,7 @@ import {
   type RunResult,
 } from '../runbooks/engine/index.js';
 import { action } from './run.js';
+import { summaryOf } from './commands.js';
 
 /** Exit codes of run and resume. */
 const EXIT = { succeeded: 0, failed: 1, 'waiting-approval': 3, stopped: 130 } as const;
@@ -188,7 +189,7 @@ function unknownRunbook(verb: string) {
 export function registerRunbook(program: Command): void {
   const rb = program
     .command('runbook')
-    .description('Runbooks: ordered steps with a journal, resume after a crash, locks, approvals and a dry-run plan');
+    .description(summaryOf('runbook'));
 
   rb.command('list')
     .description('The runbooks this gameday knows')

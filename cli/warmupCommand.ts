@@ -9,6 +9,7 @@ import { repairUsers } from '../warmup/notificationRepair.js';
 import { action } from './run.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { dumpNow } from '../drivers/mysql/bufferPool.js';
+import { summaryOf } from './commands.js';
 
 interface VerifyFlags {
   all?: boolean;
@@ -50,7 +51,7 @@ function parseSince(text: string | undefined): Date {
 }
 
 export function registerWarmup(program: Command): void {
-  const warmup = program.command('warmup').description('Bring a recovered host back to its peers\' warmth (buffer pool), and its data to what the truth says (Redis from MariaDB)');
+  const warmup = program.command('warmup').description(summaryOf('warmup'));
   runsRunbook(
     warmup
       .command('mysql')

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sentinelMajorityPrimary, withRedis, type RedisEndpoint } from '../drivers/redis/readiness.js';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
@@ -13,8 +12,9 @@ import { secureRootFile } from './bootstrap.js';
 import { redisConfig, redisPaths, sentinelConfig } from './configs/redis.js';
 import { haproxyConfig, haproxyPaths } from './configs/haproxy.js';
 import type { ProcessSpec } from './supervisor.js';
+import { nodeScriptArgs, PROJECT_ROOT } from '../core/paths.js';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { PROJECT_ROOT };
 /** Replicas lagging more than this are taken out of the read pool by their health agent. */
 export const READ_POOL_MAX_LAG_MS = 3000;
 
@@ -40,10 +40,6 @@ async function mariadbAnswers(lab: LabContext, socketPath: string): Promise<bool
   }
 }
 
-/** The tsx loader lets the lab start its TypeScript helpers (app, agents) with plain node. */
-function nodeArgs(script: string, ...args: string[]): string[] {
-  return ['--import', 'tsx', join(PROJECT_ROOT, script), ...args];
-}
 
 /**
  * Another db host of the lab that is a writable primary now (not read-only,
@@ -100,7 +96,7 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       id: `${host.name}/health`,
       host: host.name,
       command: process.execPath,
-      args: nodeArgs('lab/agents/dbHealth.ts', host.address, String(host.services['db-health']), p.socket, String(READ_POOL_MAX_LAG_MS)),
+      args: nodeScriptArgs('lab/agents/dbHealth.ts', host.address, String(host.services['db-health']), p.socket, String(READ_POOL_MAX_LAG_MS)),
       // In the environment, not on the command line, where any local user could read it.
       env: lab.state.secrets.dbRootPassword ? { GAMEDAY_DB_ROOT_PASSWORD: lab.state.secrets.dbRootPassword } : {},
       cwd: PROJECT_ROOT,
@@ -176,7 +172,7 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
     prepare: writeConfig,
     host: host.name,
     command: process.execPath,
-    args: nodeArgs('lab/app/main.ts', config),
+    args: nodeScriptArgs('lab/app/main.ts', config),
     cwd: PROJECT_ROOT,
     logFile: join(dir, 'app.log'),
     listens: [{ address: host.address, port: host.services.http }],

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { clusterPeers, GamedayError, type Inventory } from '../topology/index.js';
@@ -24,8 +23,9 @@ import {
   type LossVerdict,
   type Vantage,
 } from './primaryLoss.js';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 export const failoverDbParams = z.object({
   primary: z.string().min(1).optional().describe('the lost primary (default: the host the replicas replicate from)'),

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Connection } from 'mysql2/promise';
 import type { Runbook, Step, StepContext } from './engine/types.js';
@@ -10,8 +9,9 @@ import { hitRate, parseLoadStatus, poolCounters, type PageRef } from '../drivers
 import { coverage, hotIndexes, loadMapped, mapHotSet, poolPages, scanIndex, tablespaces, type Coverage } from '../warmup/mysqlWarmup.js';
 import { clusterPeers, GamedayError, kindOf, type Inventory } from '../topology/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 export const mysqlWarmupParams = z.object({
   host: z.string().min(1).describe('the db host to warm, e.g. db-2 (fenced, or at weight 0, before its weight comes back)'),

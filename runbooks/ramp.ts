@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
@@ -7,8 +6,9 @@ import { rampPercents } from './hostSteps.js';
 import { rampTarget, shareFullWeight, type RampPlan } from './rampTargets.js';
 import { ALB_MAX_WEIGHT, ROUTE53_MAX_WEIGHT, checkAlbShareOptions, checkRoute53ShareOptions } from '../drivers/traffic/shapes.js';
 import { GamedayError } from '../topology/index.js';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 const optionalText = (what: string) => z.string().min(1).optional().describe(what);
 

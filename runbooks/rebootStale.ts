@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
@@ -10,8 +9,9 @@ import { planWaves, type Wave } from './waves.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
 import { gatedRampStep } from './gatedRamp.js';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 export const rebootStaleParams = z.object({
   maxUptime: durationParam().describe('reboot hosts up longer than this, e.g. 180d (or 1m in the lab)'),

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
@@ -10,8 +9,9 @@ import { setServerState } from '../drivers/haproxy/runtime.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { GamedayError, kindOf } from '../topology/index.js';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 export const recoverHostParams = z.object({
   host: z.string().min(1).describe('the host that came back from a power loss, e.g. db-2'),

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
 import { fleet } from './fleet.js';
@@ -7,8 +6,9 @@ import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.j
 import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
 import { GamedayError } from '../topology/index.js';
 import type { RowDataPacket } from 'mysql2/promise';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 /** The run's degraded entry while the app reads from MariaDB: set by hold-cold, cleared by the rebuild. */
 const COLD = 'redis-cold';

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step, StepContext } from './engine/types.js';
 import { fleet } from './fleet.js';
@@ -9,8 +8,9 @@ import { describeVerify, verifyNotifications } from '../warmup/notificationVerif
 import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
 import { GamedayError } from '../topology/index.js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 const userRange = z
   .string()

@@ -16,7 +16,7 @@ import { fleetFromEnvironment } from './fleetFromEnv.js';
 
 /**
  * Every runbook the CLI knows. To add one: in its module export the runbook
- * and `export const sourceFile = fileURLToPath(import.meta.url)` (its sha256
+ * and `export const sourceFile = sourceFileOf(import.meta.url)` (its sha256
  * is the run's runbook version), then add `{ runbook, sourceFile }` here.
  */
 export const runbooks: RegisteredRunbook[] = [

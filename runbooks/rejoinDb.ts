@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step, StepContext } from './engine/types.js';
@@ -9,8 +8,9 @@ import { gatedRampStep } from './gatedRamp.js';
 import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint } from '../drivers/mysql/gtid.js';
 import { binlogTransactions, discardBinlog, makeReadOnly, replicateFrom, replicationView, stopReplication, waitUntilApplied, type BinlogTransaction } from '../drivers/mysql/failover.js';
 import { dbHostAt, dbHosts, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './primaryLoss.js';
+import { sourceFileOf } from '../core/paths.js';
 
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 const TABLE_NAME = /^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/;
 

@@ -1,14 +1,14 @@
+import { PROJECT_ROOT } from '../../core/paths.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from '../../drivers/exec.js';
 import { GamedayError } from '../../topology/index.js';
 import { buildTargets, LOAD_HOST, type LoadMix } from './targets.js';
 import { summarize, type LoadSummary, type VegetaResult } from './summary.js';
 
 /** Where `npm start` installs vegeta when it is not on PATH. */
-export const PROJECT_VEGETA = fileURLToPath(new URL('../../.gameday/bin/vegeta', import.meta.url));
+export const PROJECT_VEGETA = join(PROJECT_ROOT, '.gameday/bin/vegeta');
 
 export async function findVegeta(): Promise<string> {
   try {

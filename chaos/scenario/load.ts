@@ -1,12 +1,12 @@
+import { PROJECT_ROOT } from '../../core/paths.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { formatPath, GamedayError } from '../../topology/index.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 /** The scenarios that ship with gameday. */
-export const BUILT_IN_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
+export const BUILT_IN_DIR = join(PROJECT_ROOT, 'chaos/scenarios') + '/';
 
 const MAX_SCENARIO_BYTES = 1024 * 1024;
 

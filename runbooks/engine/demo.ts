@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Runbook, Step } from './types.js';
 import { durationParam } from './duration.js';
+import { sourceFileOf } from '../../core/paths.js';
 
 /** The engine's own demo: a counter in a folder, changed by steps of every kind. Touches nothing else. */
-export const sourceFile = fileURLToPath(import.meta.url);
+export const sourceFile = sourceFileOf(import.meta.url);
 
 const params = z.object({
   dir: z.string().min(1).default('.gameday/demo').describe('folder the demo keeps its counter and marker in'),

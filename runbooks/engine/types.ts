@@ -32,7 +32,7 @@ export interface Runbook<P = any, Plan = any> {
 /**
  * A runbook as the registry knows it: the module plus the path of its source
  * file, whose sha256 is the run's `runbookVersion` (resume refuses a changed
- * runbook). A runbook module exports `sourceFile = fileURLToPath(import.meta.url)`.
+ * runbook). A runbook module exports `sourceFile = sourceFileOf(import.meta.url)`.
  */
 export interface RegisteredRunbook {
   runbook: Runbook;

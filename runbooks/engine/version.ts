@@ -8,7 +8,7 @@ export function runbookVersion(sourceFile: string): string {
   try {
     text = readFileSync(sourceFile);
   } catch (err) {
-    throw new GamedayError('RUNBOOK_SOURCE_UNREADABLE', `cannot read the runbook's source (${(err as NodeJS.ErrnoException).code ?? String(err)})`, sourceFile, 'the registry entry must name the module file (fileURLToPath(import.meta.url))');
+    throw new GamedayError('RUNBOOK_SOURCE_UNREADABLE', `cannot read the runbook's source (${(err as NodeJS.ErrnoException).code ?? String(err)})`, sourceFile, 'the registry entry must name the module file (sourceFileOf(import.meta.url))');
   }
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { blastRadius, failureDomains, findDomain, GamedayError, placementCheck, placementViolations, type Inventory } from '../../topology/index.js';
 import { DEFAULT_LAB_LAYOUT, LAB_LAYOUT_NAMES, LAB_LAYOUTS, labInventory, type LabLayout } from '../../lab/layout.js';
 import { DEFAULT_SEED, newLab, openLab } from '../../lab/context.js';
-import { labUpOptions } from '../../cli/labCommand.js';
+import { labUpOptions } from '../../cli/labUp.js';
 
 const ZONE_OCTET: Record<string, string> = { 'az-a': '1', 'az-b': '2', 'az-c': '3' };
 
