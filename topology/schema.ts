@@ -44,10 +44,55 @@ export const placementRulesSchema = z
 export const TIER_KINDS = ['mariadb', 'redis', 'sentinel', 'haproxy', 'http', 'generic'] as const;
 export const tierKindSchema = z.enum(TIER_KINDS);
 
+/**
+ * A secret, referenced, never written inline (an inventory is committed,
+ * printed and journaled): an environment variable of the process running
+ * gameday, or a file only its user can read.
+ */
+export const secretRefSchema = z.union(
+  [
+    z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, e.g. "PUB_DB_PASSWORD"') }).strict(),
+    z.object({ file: z.string().min(1, 'must be a file path') }).strict(),
+  ],
+  { error: () => 'a secret is referenced, never inline: { env: VARIABLE } or { file: /path/to/file }' },
+);
+
+/** A login: a user name (not secret) and its password, referenced. */
+export const credentialsSchema = z
+  .object({
+    user: z.string().min(1).optional(),
+    password: secretRefSchema.optional(),
+  })
+  .strict();
+
+/** At most this many members of a tier down at once: a count, or a percentage of the tier ("10%"). */
+export const maxUnavailableSchema = z.union([
+  positiveInt,
+  z.string().regex(/^(100|[1-9][0-9]?)%$/, 'must be a count (e.g. 2) or a percentage from 1% to 100% (e.g. "10%")'),
+]);
+
 export const tierSchema = z
   .object({
     /** What runs on it (see TIER_KINDS); inventories without it are read by the conventional tier names (topology/kinds.ts). */
     kind: tierKindSchema.optional(),
+    /**
+     * For mariadb and redis tiers: the replication cluster the tier's hosts
+     * form (default: the tier's name). Switchovers, peers and readiness stay
+     * inside one cluster.
+     */
+    cluster: name.optional(),
+    /** For redis tiers: the name the Sentinels monitor this cluster's primary by (default $GAMEDAY_SENTINEL_MASTER, else "mymaster"). */
+    sentinelMaster: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a Sentinel master name: letters, digits, dots, dashes, underscores').optional(),
+    /** For redis tiers: the tier of the Sentinels that watch it (default: every sentinel-kind host). */
+    sentinels: name.optional(),
+    /** For mariadb tiers: the admin login gameday uses (default $GAMEDAY_MYSQL_USER / $GAMEDAY_MYSQL_PASSWORD). */
+    admin: credentialsSchema.optional(),
+    /** For mariadb tiers: the login replicas replicate with (default $GAMEDAY_REPL_USER / $GAMEDAY_REPL_PASSWORD). */
+    replication: credentialsSchema.optional(),
+    /** For redis and sentinel tiers: their requirepass (default $GAMEDAY_REDIS_PASSWORD, $GAMEDAY_SENTINEL_PASSWORD). */
+    password: secretRefSchema.optional(),
+    /** How many members may be down at once in a reboot wave (default: 1 for stateful kinds, else what the blast radius allows). */
+    maxUnavailable: maxUnavailableSchema.optional(),
     /** Members that must stay healthy for the tier to hold. */
     minHealthy: positiveInt.optional(),
     /** For consensus tiers (Sentinel): members that must agree; a majority must also survive. */
@@ -72,8 +117,13 @@ export const hostSchema = z
       .refine(isHostAddress, { error: (issue) => `${JSON.stringify(issue.input)} is not an IP address, a DNS name (letters, digits, dots and dashes; no spaces, no leading dash) or an Auto Scaling slot (asg/<group>/<name>)` }),
     /** Service name → TCP port, e.g. { mysql: 3306 }. */
     services: z.record(z.string(), z.number().int().min(1).max(65535)).default({}),
-    /** How gameday reaches this host's power; defaults are decided by the driver. */
-    power: z.enum(['lab', 'ssh', 'aws']).optional(),
+    /**
+     * How gameday reaches this host's power: lab (the embedded lab), ssh, aws
+     * (an EC2 instance, id i-…), aws-asg (an Auto Scaling member: id is the
+     * group's name, the instance is found at run time), elasticache (a node:
+     * id is its cache cluster id). Default: ssh.
+     */
+    power: z.enum(['lab', 'ssh', 'aws', 'aws-asg', 'elasticache']).optional(),
     /** Cloud or data-center identity (instance id, asset tag), kept as given. */
     id: z.string().optional(),
   })
@@ -105,6 +155,8 @@ export const inventorySchema = z
 
 export type PlacementRules = z.infer<typeof placementRulesSchema>;
 export type Tier = z.infer<typeof tierSchema>;
+export type SecretRef = z.infer<typeof secretRefSchema>;
+export type Credentials = z.infer<typeof credentialsSchema>;
 export type TierKind = z.infer<typeof tierKindSchema>;
 export type Host = z.infer<typeof hostSchema>;
 export type Pool = z.infer<typeof poolSchema>;

@@ -35,6 +35,9 @@ export function powerDriverFor(host: Host, options: PowerDriverOptions = {}): Po
       return new SshPowerDriver(options.ssh, { run: options.sshRunner, clock: options.clock });
     case 'aws':
       return new AwsPowerDriver(options.aws, { clock: options.clock, clientConfig: options.awsClientConfig });
+    case 'aws-asg':
+    case 'elasticache':
+      throw new GamedayError('power.not-built', `the ${kind} power driver is not built yet`, `host ${host.name}: power`, 'reboot this host by hand');
     case 'lab':
       throw new GamedayError(
         'power.lab-not-here',
