@@ -7,7 +7,7 @@ import { fleetFaultDriver } from '../drivers/faults/fleet.js';
 import { faultOptionsFromEnv } from '../drivers/faults/env.js';
 import { log } from '../drivers/log.js';
 import { createEnvironment, requireRunbook, type RunbookEnvironment } from '../runbooks/registry.js';
-import { fleet, redisEndpoint, sentinelEndpoint } from '../runbooks/fleet.js';
+import { fleet, notificationRedisHost, redisEndpoint, sentinelEndpoint, sentinelMasterOf, type FleetEnv } from '../runbooks/fleet.js';
 import { openNotificationStores } from '../runbooks/consistencyCheck.js';
 import { startRun, resolveStateDir, runDir, stopOnSignals, silentProgress } from '../runbooks/engine/index.js';
 import { safeWrite } from '../runbooks/engine/signals.js';
@@ -93,7 +93,7 @@ function gameDayEnv(environ: RunbookEnvironment, flags: EnvFlags, stateDir: stri
     probes: {
       haproxyEndpoint: f.haproxyEndpoint,
       mysql: f.mysql,
-      sentinels: { endpoints: inv.hosts.filter((h) => 'sentinel' in h.services).map((h) => ({ name: h.name, ...sentinelEndpoint(f, h) })), masterName: f.sentinelMasterName },
+      sentinels: { endpoints: inv.hosts.filter((h) => 'sentinel' in h.services).map((h) => ({ name: h.name, ...sentinelEndpoint(f, h) })), masterName: notificationMaster(f, inv) },
     },
     redisServers: inv.hosts.filter((h) => 'redis' in h.services).map((h) => ({ name: h.name, ...redisEndpoint(f, h) })),
     frontends: webFrontends(inv),
@@ -130,6 +130,12 @@ function summaryLines(r: GameDayReport, files?: { html: string }): string {
   ];
   if (files) lines.push(`  report: ${files.html}`);
   return lines.join('\n');
+}
+
+/** The Sentinel master name of the notification Redis the game day watches. */
+function notificationMaster(f: FleetEnv, inv: Inventory): string {
+  const host = notificationRedisHost(inv);
+  return host ? sentinelMasterOf(f, inv, host) : f.sentinelMasterName;
 }
 
 export function registerChaos(program: Command): void {

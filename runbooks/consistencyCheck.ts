@@ -7,7 +7,7 @@ import { isWritablePrimary } from '../drivers/mysql/switchover.js';
 import { describeVerify, usersToVerify, verifyNotifications, type VerifyResult } from '../warmup/notificationVerify.js';
 import type { ProbeStep } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
-import { fleet, sentinelEndpoints, type FleetEnv } from './fleet.js';
+import { fleet, notificationRedisHost, redisEndpoint, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
 
 /** The parameters every runbook that may touch the notification data shares. */
 export const verifyParams = {
@@ -39,10 +39,13 @@ export async function openNotificationStores(f: FleetEnv, inv: Inventory): Promi
   let dbHost: string | undefined;
   for (const h of dbHosts) if (await isWritablePrimary(f.mysql, h.name).catch(() => false)) dbHost = h.name;
   if (!dbHost) throw new GamedayError('NO_DB_PRIMARY', 'no db host is a writable primary, so there is no truth to check Redis against', 'tier db', 'check "gameday lab status" (or the fleet) for a primary');
-  const primary = await sentinelMajorityPrimary(sentinelEndpoints(f, inv), f.sentinelMasterName);
-  if (!primary) throw new GamedayError('NO_REDIS_PRIMARY', `no majority of the Sentinels names a primary for ${f.sentinelMasterName}`, 'tier sentinel', 'check the Sentinels (SENTINEL get-master-addr-by-name)');
+  const redisHost = notificationRedisHost(inv);
+  const masterName = redisHost ? sentinelMasterOf(f, inv, redisHost) : f.sentinelMasterName;
+  const primary = await sentinelMajorityPrimary(sentinelEndpoints(f, inv, redisHost), masterName);
+  if (!primary) throw new GamedayError('NO_REDIS_PRIMARY', `no majority of the Sentinels names a primary for ${masterName}`, 'tier sentinel', 'check the Sentinels (SENTINEL get-master-addr-by-name)');
+  const redisPassword = redisHost ? redisEndpoint(f, redisHost).password : f.redisPassword;
   const db = await f.mysql(dbHost);
-  const redis = new Redis({ ...primary, password: f.redisPassword, lazyConnect: true, connectTimeout: 2000, commandTimeout: 15_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis({ ...primary, password: redisPassword, lazyConnect: true, connectTimeout: 2000, commandTimeout: 15_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => {});
   await redis.connect();
   return {
@@ -50,7 +53,7 @@ export async function openNotificationStores(f: FleetEnv, inv: Inventory): Promi
     redis,
     dbHost,
     redisAddress: `${primary.host}:${primary.port}`,
-    redisEndpoint: { host: primary.host, port: primary.port, password: f.redisPassword },
+    redisEndpoint: { host: primary.host, port: primary.port, password: redisPassword },
     close: async () => {
       redis.disconnect();
       await db.end().catch(() => db.destroy());

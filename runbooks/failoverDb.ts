@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { clusterPeers, GamedayError, type Inventory } from '../topology/index.js';
 import type { Runbook, Step, StepContext } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
-import { fleet, hostByName } from './fleet.js';
+import { fleet, hostByName, replicationLoginOf } from './fleet.js';
 import { runtimeCommand, setServerState, showServers } from '../drivers/haproxy/runtime.js';
 import { errantGtids, formatErrant, formatGtidPosition, mostAdvanced, parseGtidPosition } from '../drivers/mysql/gtid.js';
 import { promoteToPrimary, relayLogApplied, replicateFrom, stopIoThread, stopReplication, type PromotionRecord } from '../drivers/mysql/failover.js';
@@ -308,7 +308,7 @@ export const failoverDb: Runbook<FailoverDbParams, FailoverDbPlan> = {
         async run(ctx) {
           const f = fleet(ctx.env);
           const p = requirePromoted(ctx);
-          const source = { address: mysqlAddress(hostByName(ctx.inventory, p.newPrimary)), ...f.replication };
+          const source = { address: mysqlAddress(hostByName(ctx.inventory, p.newPrimary)), ...replicationLoginOf(f, hostByName(ctx.inventory, p.newPrimary)) };
           const atPromotion = parseGtidPosition(p.gtidCurrentPos, `${p.newPrimary} @@gtid_current_pos`);
           const result = { repointed: [] as string[], errant: [] as Array<{ host: string; errant: string }>, unreachable: [] as string[] };
           // The replicas of the old primary only: a db host that replicated from no one, or from another, is left as it is.

@@ -1,4 +1,4 @@
-import { GamedayError, hostsOfKind, type Host, type Inventory } from '../topology/index.js';
+import { clusterOf, GamedayError, hostsOfKind, replicationClusters, type Host, type Inventory } from '../topology/index.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import type { RuntimeEndpoint } from '../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../drivers/mysql/readiness.js';
@@ -15,12 +15,17 @@ export interface FleetEnv {
   haproxyEndpoint(proxy: Host): RuntimeEndpoint;
   /** Admin connections to db hosts. */
   mysql: MysqlConnector;
-  /** The user replicas connect with (needed to repoint them at a switchover). */
+  /** The user replicas connect with (needed to repoint them at a switchover): the fleet's default. */
   replication: { user: string; password: string };
+  /** The Sentinel master name of Redis clusters that do not name their own. */
   sentinelMasterName: string;
-  /** requirepass of the Redis servers, and of the Sentinels, when they have one. */
+  /** requirepass of the Redis servers, and of the Sentinels, when they have one: the fleet's defaults. */
   redisPassword?: string;
   sentinelPassword?: string;
+  /** Per host, where its tier names its own logins (an inventory with several clusters); else the defaults above. */
+  replicationOf?(host: Host): { user: string; password: string } | undefined;
+  redisPasswordOf?(host: Host): string | undefined;
+  sentinelPasswordOf?(host: Host): string | undefined;
   /**
    * Writes the page list InnoDB's buffer-pool loader reads on a db host (the
    * warm-up from a peer needs it); without it the warm-up can only scan.
@@ -67,15 +72,39 @@ export function hostByName(inv: Inventory, name: string): Host {
 
 /** How to reach one Redis server of the fleet (address, port, password). */
 export function redisEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
-  return { host: host.address, port: host.services.redis, password: f.redisPassword };
+  return { host: host.address, port: host.services.redis, password: f.redisPasswordOf?.(host) ?? f.redisPassword };
 }
 
 /** How to reach one Sentinel. */
 export function sentinelEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
-  return { host: host.address, port: host.services.sentinel, password: f.sentinelPassword };
+  return { host: host.address, port: host.services.sentinel, password: f.sentinelPasswordOf?.(host) ?? f.sentinelPassword };
 }
 
-/** Every Sentinel of the inventory. */
-export function sentinelEndpoints(f: FleetEnv, inv: Inventory): RedisEndpoint[] {
-  return hostsOfKind(inv, 'sentinel').map((h) => sentinelEndpoint(f, h));
+/** The Sentinels that watch a Redis host's cluster; without a host, every Sentinel of the inventory. */
+export function sentinelEndpoints(f: FleetEnv, inv: Inventory, redisHost?: Host): RedisEndpoint[] {
+  const sentinels = redisHost ? (clusterOf(inv, redisHost)?.sentinels ?? []) : hostsOfKind(inv, 'sentinel');
+  return sentinels.map((h) => sentinelEndpoint(f, h));
+}
+
+/** The name the Sentinels monitor a Redis host's cluster by. */
+export function sentinelMasterOf(f: FleetEnv, inv: Inventory, redisHost: Host): string {
+  return clusterOf(inv, redisHost)?.sentinelMaster ?? f.sentinelMasterName;
+}
+
+/** The master names a Sentinel host watches: one per Redis cluster it is a Sentinel of. */
+export function mastersWatchedBy(f: FleetEnv, inv: Inventory, sentinel: Host): string[] {
+  const names = replicationClusters(inv)
+    .filter((c) => c.kind === 'redis' && c.sentinels.some((s) => s.name === sentinel.name))
+    .map((c) => c.sentinelMaster ?? f.sentinelMasterName);
+  return names.length ? [...new Set(names)] : [f.sentinelMasterName];
+}
+
+/** The login a MariaDB host's replicas replicate with. */
+export function replicationLoginOf(f: FleetEnv, host: Host): { user: string; password: string } {
+  return f.replicationOf?.(host) ?? f.replication;
+}
+
+/** The default notification Redis: the first Redis cluster of the inventory (the lab has one). */
+export function notificationRedisHost(inv: Inventory): Host | undefined {
+  return replicationClusters(inv).find((c) => c.kind === 'redis')?.hosts[0];
 }

@@ -3,7 +3,7 @@ import { kindOf, type Host, type Inventory } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, replicaReady, withConnection } from '../drivers/mysql/readiness.js';
 import { redisReadiness, redisReplicaReady, sentinelPrimary, withRedis } from '../drivers/redis/readiness.js';
-import { membershipsOf, redisEndpoint, sentinelEndpoint, type FleetEnv } from './fleet.js';
+import { mastersWatchedBy, membershipsOf, redisEndpoint, sentinelEndpoint, type FleetEnv } from './fleet.js';
 
 export type GateResult = { ok: boolean; detail: string };
 
@@ -23,10 +23,16 @@ export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagM
     case 'redis':
       return redisReplicaReady(await redisReadiness(redisEndpoint(f, host)));
     case 'sentinel': {
-      const primary = await sentinelPrimary(sentinelEndpoint(f, host), f.sentinelMasterName);
-      if (!primary) return { ok: false, detail: 'does not know the primary yet' };
-      const quorum = await withRedis(sentinelEndpoint(f, host), (r) => r.call('SENTINEL', 'CKQUORUM', f.sentinelMasterName).then(String, (e: Error) => e.message));
-      return { ok: quorum.startsWith('OK'), detail: quorum };
+      // A Sentinel is ready once it knows every primary it watches and has its quorum for each.
+      const details: string[] = [];
+      for (const master of mastersWatchedBy(f, inv, host)) {
+        const primary = await sentinelPrimary(sentinelEndpoint(f, host), master);
+        if (!primary) return { ok: false, detail: `does not know the primary of ${master} yet` };
+        const quorum = await withRedis(sentinelEndpoint(f, host), (r) => r.call('SENTINEL', 'CKQUORUM', master).then(String, (e: Error) => e.message));
+        if (!quorum.startsWith('OK')) return { ok: false, detail: `${master}: ${quorum}` };
+        details.push(`${master}: ${quorum}`);
+      }
+      return { ok: true, detail: details.join('; ') };
     }
     case 'haproxy': {
       const servers = await showServers(f.haproxyEndpoint(host));

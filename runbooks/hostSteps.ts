@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { blastRadius, clusterPeers, kindOf, type Host, type Inventory } from '../topology/index.js';
+import { blastRadius, clusterOf, clusterPeers, kindOf, type Host, type Inventory } from '../topology/index.js';
 import { formatDuration } from './engine/duration.js';
 import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
@@ -7,7 +7,7 @@ import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
 import { redisReadiness } from '../drivers/redis/readiness.js';
 import { redisHandOff } from '../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.js';
-import { fleet, hostByName, membershipsOf, redisEndpoint, sentinelEndpoints, type FleetEnv } from './fleet.js';
+import { fleet, hostByName, membershipsOf, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
 import { hostReady, openSessions, pause, upInPools } from './hostGates.js';
 
 const holdInterval = (holdMs: number) => Math.max(100, Math.min(1000, holdMs));
@@ -98,19 +98,57 @@ async function frontendsOf(f: FleetEnv, proxy: Host): Promise<string[]> {
 }
 
 /**
- * Makes the host safe to take down. A db primary is switched over to its
- * most caught-up replica; a Redis primary is failed over by Sentinel; a proxy
- * stops accepting connections so its clients move to the other proxy.
- * Runs at execution time against the live roles, so it is idempotent.
+ * What handing a host off means, read from the inventory, or undefined when
+ * it has no role to hand off (an app, a Sentinel, a generic host): a MariaDB
+ * or Redis host may be its cluster's primary when the step runs, a proxy has
+ * clients to move.
  */
-export function handOffStep(id: string, hostName: string): ActionStep {
+export function handOffPlan(inv: Inventory, host: Host): { title: string; consequence: string } | undefined {
+  const kind = kindOf(inv, host);
+  const cluster = clusterOf(inv, host);
+  const peers = clusterPeers(inv, host).map((h) => h.name).join(', ') || '(none)';
+  const declared = host.role === 'primary' ? ` (the inventory names it ${cluster?.name ?? host.tier}'s primary)` : '';
+  if (kind === 'mariadb') {
+    return {
+      title: `switch ${cluster?.name ?? host.tier}'s MariaDB primary away from ${host.name} if it is the primary then${declared}`,
+      consequence: `GTID switchover to the most caught-up of ${peers}; writes refused for a moment`,
+    };
+  }
+  if (kind === 'redis') {
+    const master = cluster?.sentinelMaster ? `Sentinel master ${cluster.sentinelMaster}` : 'the default Sentinel master';
+    return {
+      title: `hand ${cluster?.name ?? host.tier}'s Redis primary (${master}) away from ${host.name} if it is the primary then${declared}`,
+      consequence: `writes paused until a replica (${peers}) has them, then Sentinel failover`,
+    };
+  }
+  if (kind === 'haproxy') return { title: `move ${host.name}'s clients to the other proxies`, consequence: 'its frontends stop accepting connections; clients reconnect to the other proxies' };
+  return undefined;
+}
+
+/** The hand-off step of a host, or none when it has no role to hand off (see handOffPlan). */
+export function handOffSteps(inv: Inventory, id: string, hostName: string): ActionStep[] {
+  const plan = handOffPlan(inv, hostByName(inv, hostName));
+  return plan ? [handOffStep(id, hostName, plan.title)] : [];
+}
+
+/**
+ * Makes the host safe to take down. A db primary is switched over to its
+ * most caught-up replica of its cluster; a Redis primary is failed over by its
+ * cluster's Sentinels; a proxy stops accepting connections so its clients
+ * move to the other proxy. Runs at execution time against the live roles, so
+ * it is idempotent.
+ */
+export function handOffStep(id: string, hostName: string, title = `hand off ${hostName}'s role if it has one`): ActionStep {
   return {
     id,
     kind: 'action',
     semantics: 'idempotent',
-    title: `hand off ${hostName}'s role if it has one`,
+    title,
     locks: [`host:${hostName}`],
-    describe: () => ({ target: hostName, consequence: 'switchover if primary (db: GTID switchover; redis: writes paused until the replica has them, then Sentinel failover); proxy: clients move to the other proxy' }),
+    describe: (ctx) => {
+      const plan = handOffPlan(ctx.inventory, hostByName(ctx.inventory, hostName));
+      return plan ? { target: hostName, consequence: plan.consequence } : { target: hostName, consequence: 'nothing to hand off' };
+    },
     async run(ctx) {
       const f = envOf(ctx);
       const host = hostByName(ctx.inventory, hostName);
@@ -131,7 +169,7 @@ export function handOffStep(id: string, hostName: string): ActionStep {
           newPrimary: candidate.name,
           otherReplicas: others.filter((o) => o !== candidate).map((o) => o.name),
           newPrimaryAddress: { host: candidate.address, port: candidate.services.mysql },
-          replicationUser: f.replication,
+          replicationUser: replicationLoginOf(f, host),
         });
         // Repoint the write pools now rather than after the health checks' rise and fall.
         for (const { endpoint, backend } of writePools) {
@@ -142,7 +180,7 @@ export function handOffStep(id: string, hostName: string): ActionStep {
         return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
       }
       if (kind === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {
-        const r = await redisHandOff({ oldPrimary: redisEndpoint(f, host), sentinels: sentinelEndpoints(f, ctx.inventory), masterName: f.sentinelMasterName });
+        const r = await redisHandOff({ oldPrimary: redisEndpoint(f, host), sentinels: sentinelEndpoints(f, ctx.inventory, host), masterName: sentinelMasterOf(f, ctx.inventory, host) });
         const newPrimary = ctx.inventory.hosts.find((h) => h.address === r.newPrimary.host && h.services.redis === r.newPrimary.port)?.name ?? `${r.newPrimary.host}:${r.newPrimary.port}`;
         await ctx.note(`handed the Redis primary from ${host.name} to ${newPrimary} at offset ${r.offset}; writes paused ${r.writePauseMs} ms (catch-up ${r.catchUpMs} ms, promotion ${r.promotionMs} ms)`, { ...r, newPrimary });
         return { handedOff: 'redis-primary', newPrimary, writePauseMs: r.writePauseMs };

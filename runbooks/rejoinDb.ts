@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step, StepContext } from './engine/types.js';
 import { durationParam } from './engine/duration.js';
-import { fleet, hostByName, membershipsOf } from './fleet.js';
+import { fleet, hostByName, replicationLoginOf, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
 import { gatedRampStep } from './gatedRamp.js';
 import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint } from '../drivers/mysql/gtid.js';
@@ -258,7 +258,7 @@ export const rejoinDb: Runbook<RejoinDbParams, RejoinDbPlan> = {
           const f = fleet(ctx.env);
           const c = check(ctx, host);
           if (!c) throw new Error('the errant check has no result');
-          const source = { address: mysqlAddress(hostByName(ctx.inventory, newPrimary)), ...f.replication };
+          const source = { address: mysqlAddress(hostByName(ctx.inventory, newPrimary)), ...replicationLoginOf(f, hostByName(ctx.inventory, newPrimary)) };
           const done = await onHost(f, host, async (conn) => {
             const v = await replicationView(conn);
             if (!(v.replica && dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name === newPrimary && v.replica.io !== 'No')) await replicateFrom(conn, source, c.resumeAt);

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './schema.js';
 export * from './kinds.js';
+export * from './clusters.js';
 export * from './load.js';
 export * from './domains.js';
 export * from './blastRadius.js';

@@ -31,11 +31,6 @@ export function hostsOfKind(inv: Inventory, kind: TierKind): Host[] {
   return inv.hosts.filter((h) => kindOf(inv, h) === kind);
 }
 
-/** The other members of a host's replication cluster: the hosts of its tier (one tier, one cluster). */
-export function clusterPeers(inv: Inventory, host: Host): Host[] {
-  return inv.hosts.filter((h) => h.tier === host.tier && h.name !== host.name);
-}
-
 /** Services whose hosts cannot be generic: a reboot without hand-off would take their primary down. */
 const REPLICATED_SERVICES: Record<string, TierKind> = { mysql: 'mariadb', redis: 'redis', sentinel: 'sentinel' };
 

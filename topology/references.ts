@@ -1,5 +1,6 @@
 import type { Inventory } from './schema.js';
 import { checkKinds } from './kinds.js';
+import { checkClusters } from './clusters.js';
 
 /**
  * Checks what a schema cannot: names that must be unique, references that must
@@ -7,7 +8,7 @@ import { checkKinds } from './kinds.js';
  * each starting with the path of the offending field.
  */
 export function checkReferences(inv: Inventory): string[] {
-  const problems: string[] = checkKinds(inv);
+  const problems: string[] = [...checkKinds(inv), ...checkClusters(inv)];
   const tierNames = Object.keys(inv.tiers);
   const hostNames = new Map<string, number>();
   const addresses = new Map<string, number>();
