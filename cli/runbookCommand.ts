@@ -49,6 +49,7 @@ interface RunFlags extends EnvFlags {
   waitLock?: string;
   lockTtl?: string;
   slackWebhook?: string;
+  resumeUnfinished?: boolean;
 }
 
 interface ResumeFlags extends RunFlags {
@@ -78,7 +79,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--slack-webhook <url>', 'Slack incoming webhook for run notifications (default: $GAMEDAY_SLACK_WEBHOOK)');
 }
 
-const RESERVED = new Set(['inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
+const RESERVED = new Set(['resumeUnfinished', 'inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
 
 /** One commander option per runbook parameter: key maxUptime <-> --max-uptime, description from .describe(). */
 function paramOption(spec: ParamSpec): Option {
@@ -167,16 +168,36 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
 export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
   const specs = addParamOptions(cmd, entry);
   addRunOptions(cmd);
-  return cmd.action(
+  cmd.action(
     action(async (...args: unknown[]) => {
       // With a positional argument (e.g. "gameday ramp <host>"), commander passes it first; flags follow.
       const flags = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a) && !(a instanceof Command)) as RunFlags & Record<string, unknown>;
       const positional = cmd.registeredArguments[0]?.name();
       if (positional && typeof args[0] === 'string') flags[positional] = args[0];
       const raw = rawParamsFromFlags(specs, flags);
+      if (flags.resumeUnfinished) {
+        const unfinished = unfinishedRun(resolveStateDir(flags.stateDir), entry.runbook.name);
+        if (unfinished) {
+          out(`resuming ${unfinished.runId} (${unfinished.state}${unfinished.failedStep ? ` at ${unfinished.failedStep.id}` : ''}): the last run of ${entry.runbook.name} did not finish; its plan stands, the parameters given now are not used`);
+          return withEngine(flags, (opts) => resumeRun(unfinished.runId, findRunbook, opts));
+        }
+      }
       return withEngine(flags, (opts) => startRun(entry, raw, opts));
     }),
   );
+  cmd.option('--resume-unfinished', "if this runbook's last run in the state folder did not finish (failed, stopped, crashed), resume it instead of starting a new one (what a scheduled job wants)");
+  return cmd;
+}
+
+/**
+ * The last run of a runbook, if it did not finish: a scheduled job (the daily
+ * reboot task) carries on where yesterday's stopped. A run still going on
+ * elsewhere is found too; its lock then refuses the resume (exit 2), so two
+ * jobs never overlap.
+ */
+function unfinishedRun(stateDir: string, runbook: string) {
+  const last = listRuns(stateDir).runs.filter((r) => r.start.runbook === runbook).at(-1);
+  return last && last.state !== 'succeeded' && last.state !== 'waiting-approval' ? last : undefined;
 }
 
 function unknownRunbook(verb: string) {

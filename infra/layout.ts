@@ -41,7 +41,8 @@ export interface StackLayout {
 const SERVICES: Record<TierName, Record<string, number>> = {
   web: { http: 80 },
   db: { mysql: 3306 },
-  'db-proxy': { mysql: 3306 },
+  // haproxy-admin: HAProxy's runtime API ("stats socket ipv4@<address>:9999 level admin"), for the reboot job only.
+  'db-proxy': { mysql: 3306, 'haproxy-admin': 9999 },
   redis: { redis: 6379 },
 };
 
@@ -112,7 +113,7 @@ export function buildInventory(
   identities: Record<string, HostIdentity>,
   webGroupNames: Record<string, string>,
 ): InventoryInput {
-  const host = (h: LayoutHost, identity: HostIdentity) => ({
+  const host = (h: LayoutHost, identity: HostIdentity, power: 'aws' | 'aws-asg' | 'elasticache' = 'aws') => ({
     name: h.name,
     tier: h.tier,
     ...(h.role ? { role: h.role } : {}),
@@ -120,19 +121,19 @@ export function buildInventory(
     rack: h.rack,
     address: identity.address,
     services: h.services,
-    power: 'aws' as const,
+    power,
     ...(identity.id ? { id: identity.id } : {}),
   });
   const webHosts = layout.web.flatMap((g) =>
     g.members.map((h) => {
       const asg = webGroupNames[g.name] ?? g.name;
-      return host(h, { address: asgSlotAddress(asg, h), id: `asg/${asg}` });
+      return host(h, { address: asgSlotAddress(asg, h), id: asg }, 'aws-asg');
     }),
   );
   const identityOf = (h: LayoutHost): HostIdentity => identities[h.name] ?? { address: `${h.name}.unresolved.invalid` };
   const dbHosts = layout.db.map((h) => host(h, identityOf(h)));
   const proxyHosts = layout.dbProxy.map((h) => host(h, identityOf(h)));
-  const redisHosts = layout.redis.map((h) => host(h, identityOf(h)));
+  const redisHosts = layout.redis.map((h) => host(h, identityOf(h), 'elasticache'));
   return {
     name: layout.inventoryName,
     tiers: {

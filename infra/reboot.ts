@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { InventoryInput } from '../topology/index.js';
 import type { StackConfig } from './config.js';
 import { TAG, tagsFor } from './naming.js';
-import { dailyCron, rebootCommand } from './rebootSchedule.js';
+import { dailyCron, JOB_STATE_DIR, rebootCommand } from './rebootSchedule.js';
 
 export interface RebootJob {
   cluster: aws.ecs.Cluster;
@@ -11,6 +11,8 @@ export interface RebootJob {
   taskRole: aws.iam.Role;
   schedulerRole: aws.iam.Role;
   schedule: aws.scheduler.Schedule;
+  /** The job's journal and locks: shared by every day's task, so a failed run is resumed and two runs never overlap. */
+  stateFileSystem: aws.efs.FileSystem;
 }
 
 const assumedBy = (service: string) =>
@@ -27,6 +29,7 @@ export function createRebootJob(
   inventory: pulumi.Output<InventoryInput>,
   subnetIds: pulumi.Input<string>[],
   securityGroupId: pulumi.Input<string>,
+  stateSecurityGroupId: pulumi.Input<string>,
   alb: aws.lb.LoadBalancer,
   listener: aws.lb.Listener,
   parent: pulumi.Resource,
@@ -35,6 +38,27 @@ export function createRebootJob(
   const region = config.region;
   const tags = (role: string) => tagsFor(stack, { tier: 'reboot', role });
   const cluster = new aws.ecs.Cluster('reboot', { name: `gameday-${stack}-reboot`, tags: tags('ecs-cluster') }, opts);
+  // EFS rather than S3 for the state: the engine's journal is an append-only file and its locks are
+  // created atomically (a hard link that fails if the name exists), both of which NFSv4.1 on EFS keeps,
+  // so the job runs the same engine as the lab and a data center, with no second storage backend.
+  const stateFileSystem = new aws.efs.FileSystem(
+    'reboot-state',
+    { encrypted: true, performanceMode: 'generalPurpose', throughputMode: 'elastic', tags: tags('job-state') },
+    opts,
+  );
+  const mountTargets = subnetIds.map(
+    (subnetId, i) => new aws.efs.MountTarget(`reboot-state-${i}`, { fileSystemId: stateFileSystem.id, subnetId, securityGroups: [stateSecurityGroupId] }, opts),
+  );
+  const stateAccessPoint = new aws.efs.AccessPoint(
+    'reboot-state',
+    {
+      fileSystemId: stateFileSystem.id,
+      posixUser: { uid: 1000, gid: 1000 },
+      rootDirectory: { path: '/gameday', creationInfo: { ownerUid: 1000, ownerGid: 1000, permissions: '0700' } },
+      tags: tags('job-state'),
+    },
+    { ...opts, dependsOn: mountTargets },
+  );
   const logGroup = new aws.cloudwatch.LogGroup('reboot', { name: `/gameday/${stack}/reboot-stale`, retentionInDays: 90, tags: tags('logs') }, opts);
 
   const executionRole = new aws.iam.Role(
@@ -73,15 +97,36 @@ export function createRebootJob(
     'reboot-task',
     {
       role: taskRole.id,
-      policy: pulumi.all([alb.arn, listener.arn]).apply(([albArn, listenerArn]) =>
+      policy: pulumi.all([alb.arn, listener.arn, stateFileSystem.arn, stateAccessPoint.arn]).apply(([albArn, listenerArn, fsArn, apArn]) =>
         JSON.stringify({
           Version: '2012-10-17',
           Statement: [
             {
               Sid: 'DescribeInstances',
               Effect: 'Allow',
-              Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus'],
+              Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'elasticache:DescribeCacheClusters', 'elasticache:DescribeReplicationGroups'],
               Resource: '*',
+            },
+            {
+              Sid: 'TakeWebMembersOutThroughTheirGroup',
+              Effect: 'Allow',
+              Action: ['autoscaling:EnterStandby', 'autoscaling:ExitStandby'],
+              Resource: '*',
+              Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: stack } },
+            },
+            {
+              Sid: 'RebootAndFailOverTheCache',
+              Effect: 'Allow',
+              Action: ['elasticache:RebootCacheCluster', 'elasticache:TestFailover'],
+              Resource: '*',
+              Condition: { StringEquals: { [`aws:ResourceTag/${TAG.stack}`]: stack } },
+            },
+            {
+              Sid: 'JournalAndLocks',
+              Effect: 'Allow',
+              Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+              Resource: fsArn,
+              Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': apArn } },
             },
             {
               Sid: 'RebootThisStacksInstances',
@@ -125,6 +170,17 @@ export function createRebootJob(
       memory: '512',
       executionRoleArn: executionRole.arn,
       taskRoleArn: taskRole.arn,
+      // Fargate platform 1.4.0 or later mounts EFS; LATEST is.
+      volumes: [
+        {
+          name: 'state',
+          efsVolumeConfiguration: {
+            fileSystemId: stateFileSystem.id,
+            transitEncryption: 'ENABLED',
+            authorizationConfig: { accessPointId: stateAccessPoint.id, iam: 'ENABLED' },
+          },
+        },
+      ],
       containerDefinitions: pulumi.all([inventory, logGroup.name]).apply(([inv, logName]) =>
         JSON.stringify([
           {
@@ -133,7 +189,9 @@ export function createRebootJob(
             essential: true,
             entryPoint: ['sh', '-c'],
             command: [rebootCommand(config.reboot.maxUptime)],
+            mountPoints: [{ sourceVolume: 'state', containerPath: JOB_STATE_DIR, readOnly: false }],
             environment: [
+              { name: 'GAMEDAY_STATE_DIR', value: JOB_STATE_DIR },
               { name: 'GAMEDAY_INVENTORY', value: JSON.stringify(inv) },
               { name: 'AWS_REGION', value: region },
             ],
@@ -186,11 +244,11 @@ export function createRebootJob(
           taskCount: 1,
           networkConfiguration: { subnets: subnetIds, securityGroups: [securityGroupId], assignPublicIp: false },
         },
-        // A reboot run that failed is resumed by an operator, not re-run blindly.
+        // No retry by the scheduler: the next day's task resumes a failed run from the shared journal (--resume-unfinished).
         retryPolicy: { maximumRetryAttempts: 0 },
       },
     },
     opts,
   );
-  return { cluster, taskDefinition, taskRole, schedulerRole, schedule };
+  return { cluster, taskDefinition, taskRole, schedulerRole, schedule, stateFileSystem };
 }

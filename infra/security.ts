@@ -11,6 +11,8 @@ export interface SecurityGroups {
   redis: aws.ec2.SecurityGroup;
   /** The scheduled reboot job: it reaches every tier to check its gates. */
   rebootJob: aws.ec2.SecurityGroup;
+  /** The reboot job's state (journal and locks) on EFS: NFS from the job only. */
+  jobState: aws.ec2.SecurityGroup;
 }
 
 const allEgress = [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }];
@@ -29,6 +31,8 @@ export function createSecurityGroups(stack: string, config: StackConfig, vpcId: 
   const web = sg('web', 'web', 'gameday web tier', [{ protocol: 'tcp', fromPort: 80, toPort: 80, securityGroups: [alb.id, rebootJob.id] }]);
   const dbProxy = sg('db-proxy', 'db-proxy', 'gameday HAProxy tier', [
     { protocol: 'tcp', fromPort: 3306, toPort: 3306, securityGroups: [web.id, rebootJob.id] },
+    // HAProxy's runtime API: the reboot job drains and ramps servers through it.
+    { protocol: 'tcp', fromPort: 9999, toPort: 9999, securityGroups: [rebootJob.id] },
   ]);
   const db = sg('db', 'db', 'gameday MariaDB tier', [
     { protocol: 'tcp', fromPort: 3306, toPort: 3306, securityGroups: [dbProxy.id, rebootJob.id] },
@@ -38,5 +42,6 @@ export function createSecurityGroups(stack: string, config: StackConfig, vpcId: 
   const redis = sg('redis', 'redis', 'gameday ElastiCache tier', [
     { protocol: 'tcp', fromPort: 6379, toPort: 6379, securityGroups: [web.id, rebootJob.id] },
   ]);
-  return { alb, web, dbProxy, db, redis, rebootJob };
+  const jobState = sg('job-state', 'reboot', 'gameday reboot job state (EFS)', [{ protocol: 'tcp', fromPort: 2049, toPort: 2049, securityGroups: [rebootJob.id] }]);
+  return { alb, web, dbProxy, db, redis, rebootJob, jobState };
 }

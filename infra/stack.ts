@@ -62,6 +62,7 @@ export class GamedayStack extends pulumi.ComponentResource {
       inventory,
       [...net.privateSubnets.values()].map((s) => s.id),
       sgs.rebootJob.id,
+      sgs.jobState.id,
       compute.alb,
       compute.listener,
       this,

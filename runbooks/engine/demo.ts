@@ -13,6 +13,7 @@ const params = z.object({
   increments: z.number().int().min(1).max(100).default(3).describe('how many times to add one to the counter (at-most-once actions)'),
   approve: z.boolean().default(false).describe('ask for an approval before the increments'),
   failAt: z.number().int().min(1).optional().describe('make increment N fail, to watch compensation and resume'),
+  failWhile: z.string().min(1).optional().describe('the counter never settles while this file exists (the run fails at its wait): a cause mended between a run and its resume'),
   settle: durationParam('2s').describe('how long to wait for the counter to read the expected value'),
 });
 type Params = z.infer<typeof params>;
@@ -100,6 +101,7 @@ export const demoCounter: Runbook<Params, DemoPlan> = {
         consecutive: 2,
         check: async () => {
           const value = readCounter(plan.counterFile);
+          if (p.failWhile && existsSync(p.failWhile)) return { ok: false, detail: `counter is ${value}, but ${p.failWhile} exists (--fail-while)` };
           return { ok: value === plan.start + plan.increments, detail: `counter is ${value}` };
         },
       },

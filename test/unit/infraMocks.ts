@@ -23,6 +23,13 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
+/** An EC2-shaped instance id (i- and 17 hex digits), the same for the same resource name. */
+export function mockInstanceId(name: string): string {
+  let h = 0n;
+  for (const c of name) h = (h * 131n + BigInt(c.charCodeAt(0))) % (1n << 68n);
+  return `i-${h.toString(16).padStart(17, '0').slice(-17)}`;
+}
+
 /** Installs fresh mocks; returns the list the registered resources are recorded in. */
 export async function installMocks(stack: string, config: Record<string, string> = {}): Promise<RecordedResource[]> {
   const resources: RecordedResource[] = [];
@@ -49,7 +56,12 @@ export async function installMocks(stack: string, config: Record<string, string>
             state.name = args.inputs.name ?? args.name;
             break;
         }
-        const id = args.type === 'aws:elasticache/replicationGroup:ReplicationGroup' ? args.inputs.replicationGroupId : `${args.name}-id`;
+        const id =
+          args.type === 'aws:elasticache/replicationGroup:ReplicationGroup'
+            ? args.inputs.replicationGroupId
+            : args.type === 'aws:ec2/instance:Instance'
+              ? mockInstanceId(args.name)
+              : `${args.name}-id`;
         resources.push({ type: args.type, name: args.name, urn: `urn:pulumi:${stack}::gameday::${args.type}::${args.name}`, inputs: args.inputs });
         return { id, state };
       },

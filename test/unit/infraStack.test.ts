@@ -15,6 +15,7 @@ const UNTAGGABLE = new Set([
   'aws:ec2/routeTableAssociation:RouteTableAssociation',
   'aws:iam/rolePolicy:RolePolicy',
   'aws:scheduler/schedule:Schedule',
+  'aws:efs/mountTarget:MountTarget',
 ]);
 
 function ofType(run: MockedRun, type: string): RecordedResource[] {
@@ -42,12 +43,15 @@ describe('the default stack (Pulumi mocks)', () => {
     const count = (tier: string) => inv.hosts.filter((h) => h.tier === tier).length;
     expect({ web: count('web'), db: count('db'), 'db-proxy': count('db-proxy'), redis: count('redis') }).toEqual({ web: 6, db: 3, 'db-proxy': 2, redis: 3 });
     expect(new Set(inv.hosts.map((h) => h.zone))).toEqual(new Set(['us-east-1a', 'us-east-1b', 'us-east-1c']));
-    expect(inv.hosts.every((h) => h.power === 'aws')).toBe(true);
+    // EC2 instances by id, web members through their Auto Scaling group, Redis nodes through ElastiCache.
+    const powerOf = (tier: string) => [...new Set(inv.hosts.filter((h) => h.tier === tier).map((h) => h.power))];
+    expect({ web: powerOf('web'), db: powerOf('db'), 'db-proxy': powerOf('db-proxy'), redis: powerOf('redis') }).toEqual({ web: ['aws-asg'], db: ['aws'], 'db-proxy': ['aws'], redis: ['elasticache'] });
   });
 
   it('gives the inventory real addresses and ids where AWS knows them', () => {
     const db1 = inv.hosts.find((h) => h.name === 'db-1')!;
-    expect(db1).toMatchObject({ role: 'primary', zone: 'us-east-1a', rack: 'gameday-dev-db-1', id: 'db-1-id' });
+    expect(db1).toMatchObject({ role: 'primary', zone: 'us-east-1a', rack: 'gameday-dev-db-1' });
+    expect(db1.id).toMatch(/^i-[0-9a-f]{17}$/);
     expect(db1.address).toMatch(/^10\.40\.\d+\.\d+$/);
     expect(inv.hosts.find((h) => h.name === 'redis-2')).toMatchObject({
       role: 'replica',
@@ -55,7 +59,8 @@ describe('the default stack (Pulumi mocks)', () => {
       id: 'gd-dev-redis-002',
       address: 'gd-dev-redis-002.abc123.0001.use1.cache.amazonaws.com',
     });
-    expect(inv.hosts.find((h) => h.name === 'web-4')).toMatchObject({ zone: 'us-east-1a', rack: 'gameday-dev-web-1', address: 'asg/gameday-dev-web-1/web-4' });
+    expect(inv.hosts.find((h) => h.name === 'web-4')).toMatchObject({ zone: 'us-east-1a', rack: 'gameday-dev-web-1', address: 'asg/gameday-dev-web-1/web-4', id: 'gameday-dev-web-1' });
+    expect(inv.hosts.find((h) => h.name === 'db-proxy-1')!.services).toEqual({ mysql: 3306, 'haproxy-admin': 9999 });
     expect(inv.pools.map((p) => [p.name, p.servers])).toEqual([
       ['db-write', ['db-1', 'db-2', 'db-3']],
       ['db-read', ['db-2', 'db-3']],
@@ -172,12 +177,23 @@ describe('the default stack (Pulumi mocks)', () => {
     const container = JSON.parse(task!.inputs.containerDefinitions)[0];
     expect(container.image).toBe(configWith().reboot.image);
     expect(container.command[0]).toContain('gameday runbook run reboot-stale --max-uptime 180d');
+    expect(container.command[0]).toContain('--resume-unfinished');
     const envInventory = JSON.parse(container.environment.find((e: { name: string }) => e.name === 'GAMEDAY_INVENTORY').value);
     expect(parseInventory(envInventory, 'task env').hosts).toHaveLength(14);
     expect(policyStatements(run, 'reboot-task').flatMap((s) => s.Action).sort()).toEqual([
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:EnterStandby',
+      'autoscaling:ExitStandby',
       'ec2:DescribeInstanceStatus',
       'ec2:DescribeInstances',
       'ec2:RebootInstances',
+      'elasticache:DescribeCacheClusters',
+      'elasticache:DescribeReplicationGroups',
+      'elasticache:RebootCacheCluster',
+      'elasticache:TestFailover',
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeLoadBalancers',
       'elasticloadbalancing:DescribeRules',
@@ -186,6 +202,22 @@ describe('the default stack (Pulumi mocks)', () => {
       'elasticloadbalancing:ModifyListener',
       'elasticloadbalancing:ModifyRule',
     ]);
+  });
+
+  it('keeps the job\'s journal and locks on encrypted EFS, mounted by every day\'s task at GAMEDAY_STATE_DIR and reachable from the job only', () => {
+    const [fs] = ofType(run, 'aws:efs/fileSystem:FileSystem');
+    expect(fs!.inputs).toMatchObject({ encrypted: true });
+    expect(ofType(run, 'aws:efs/mountTarget:MountTarget')).toHaveLength(3);
+    const [ap] = ofType(run, 'aws:efs/accessPoint:AccessPoint');
+    expect(ap!.inputs.rootDirectory.creationInfo.permissions).toBe('0700');
+    const [task] = ofType(run, 'aws:ecs/taskDefinition:TaskDefinition');
+    expect(task!.inputs.volumes[0].efsVolumeConfiguration).toMatchObject({ transitEncryption: 'ENABLED', authorizationConfig: { iam: 'ENABLED' } });
+    const container = JSON.parse(task!.inputs.containerDefinitions)[0];
+    expect(container.mountPoints).toEqual([{ sourceVolume: 'state', containerPath: '/var/lib/gameday', readOnly: false }]);
+    expect(container.environment).toContainEqual({ name: 'GAMEDAY_STATE_DIR', value: '/var/lib/gameday' });
+    const sg = ofType(run, 'aws:ec2/securityGroup:SecurityGroup').find((g) => g.name === 'sg-job-state')!;
+    expect(sg.inputs.ingress).toHaveLength(1);
+    expect(sg.inputs.ingress[0]).toMatchObject({ protocol: 'tcp', fromPort: 2049, toPort: 2049 });
   });
 
   it('keeps test/fixtures/pulumi-outputs.json equal to the default stack outputs', async () => {
