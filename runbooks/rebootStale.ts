@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
-import { fleet, hostByName, membershipsOf } from './fleet.js';
+import { fleet, hostByName } from './fleet.js';
 import { drainStep, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
-import { planWaves, type Wave } from './waves.js';
+import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './waves.js';
+import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './cycleEstimate.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
 import { gatedRampStep } from './gatedRamp.js';
@@ -28,6 +29,15 @@ export const rebootStaleParams = z.object({
   rampRetries: z.coerce.number().int().min(0).max(10).default(2).describe('times a weight step is tried again after a failed gate, before the host is taken out'),
   drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
   rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),
+  maxPerWave: z.coerce
+    .number()
+    .int('must be a whole number of hosts, e.g. 50')
+    .min(1, 'must be 1 or more: the most hosts one wave may take down together')
+    .default(DEFAULT_MAX_PER_WAVE)
+    .describe('at most this many hosts in one wave, all tiers together (each tier also keeps to its maxUnavailable and blast radius)'),
+  hostTime: durationParam()
+    .optional()
+    .describe("one host's turn for the cycle estimate, e.g. 6m (default: 30s hand-off + drain timeout + reboot timeout + ready samples + 1m warm-up + ramp holds)"),
   warmup: z.enum(['on', 'off']).default('on').describe('warm each host before its weight comes back: a db host\'s buffer pool measured against a warm peer and filled from it (warmup mysql); Redis rebuilt from MariaDB if its data set was lost'),
   ...verifyParams,
 });
@@ -43,6 +53,34 @@ export interface RebootStalePlan {
   pooled: string[];
   /** What warms on each host before its weight comes back (plans made before the warm-up existed have none). */
   warms?: Record<string, Warms>;
+  /** How many members of each tier a wave may hold, and why (plans made before parallel waves have none). */
+  limits?: TierLimit[];
+  /** The most hosts in one wave the plan was made with. */
+  maxPerWave?: number;
+  /** How long the cycle takes and how many windows it needs (see estimateOf). */
+  estimate?: CycleEstimate;
+}
+
+/**
+ * One host's turn as this runbook's parameters make it: `--host-time` when
+ * given, else its timeouts taken as durations (a hand-off of 30 s, the drain
+ * timeout, the reboot timeout, the ready samples 1 s apart, a minute of
+ * warm-up when it is on, and every ramp step held for its time).
+ */
+export function hostTimeOf(params: Pick<RebootStaleParams, 'hostTime' | 'drainTimeout' | 'rebootTimeout' | 'readySamples' | 'warmup' | 'ramp' | 'rampHold'>): number {
+  if (params.hostTime !== undefined) return params.hostTime;
+  return hostTime({
+    drainMs: params.drainTimeout,
+    rebootMs: params.rebootTimeout,
+    readyMs: params.readySamples * 1000,
+    ...(params.warmup === 'off' ? { warmupMs: 0 } : {}),
+    rampMs: params.ramp.length * params.rampHold,
+  });
+}
+
+/** The cycle estimate of a plan's waves in the runbook's window. */
+export function estimateOf(waves: Wave[], params: RebootStaleParams): CycleEstimate {
+  return estimateCycle(waves, { hostMs: hostTimeOf(params), window: { days: params.days, hours: params.hours } });
 }
 
 /** Uptime queries in flight at once while planning. */
@@ -53,8 +91,12 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
   summary: 'Reboot every host whose uptime passed a limit, one safe wave at a time, draining, waiting, warming and ramping each back',
   description: [
     'Finds the hosts whose uptime is over `--max-uptime` (or within `--margin` before it) and plans waves:',
-    'one zone at a time, at most one member of a tier per wave, and no wave whose loss the blast-radius',
-    'analysis says would break a tier or pool. Each host in turn: hand off its role (MariaDB primary:',
+    'one zone at a time; hosts of different tiers together; of one tier at most its `maxUnavailable`',
+    '(default 1 for mariadb, redis, sentinel and haproxy tiers, for http and generic what the blast radius',
+    'allows); at most `--max-per-wave` hosts a wave; and no wave whose loss the blast-radius analysis says',
+    'would break a tier or pool. The plan begins with the wave count and a cycle estimate (time and nights',
+    'in the window, with `--host-time` a host). This version still runs the hosts of a wave one after',
+    'another, so the estimate gives both figures. Each host in turn: hand off its role (MariaDB primary:',
     'GTID switchover; Redis primary: Sentinel failover; proxy: its clients move to the other proxy), drain',
     'it, wait for its connections to go, reboot, wait until it is back and ready for several samples in a',
     'row, warm it, then give its weight back through a gated ramp (each step held and judged against its',
@@ -78,25 +120,29 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     if (!verdict.ok) throw new GamedayError('OUTSIDE_WINDOW', `not acting now: ${verdict.reason}`, '--days/--hours/--blackout', 'run again inside the maintenance window');
     const wanted = params.hosts ? params.hosts.split(',').map((h) => hostByName(inventory, h.trim()).name) : inventory.hosts.map((h) => h.name);
     const f = fleet(env);
+    // By name once: hostByName looks through the fleet, once per host that is quadratic at 10,000 hosts.
+    const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
     // Asked UPTIME_QUERIES at a time: one after another, 10,000 ssh or AWS calls take hours.
     const uptimes: Record<string, number> = {};
     const queue = [...wanted];
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        const host = hostByName(inventory, name);
+        const host = byName.get(name)!;
         uptimes[name] = Math.round(await f.power(host).uptimeSeconds(host));
       }
     };
     await Promise.all(Array.from({ length: Math.min(UPTIME_QUERIES, queue.length) }, worker));
     // Durations are milliseconds; uptimes are seconds.
     const stale = wanted.filter((n) => uptimes[n] * 1000 >= params.maxUptime - params.margin);
-    const { waves, refused } = planWaves(inventory, stale);
-    const pooled = stale.filter((n) => membershipsOf(inventory, n).length > 0);
+    const { waves, refused, limits, maxPerWave } = planWaves(inventory, stale, { maxPerWave: params.maxPerWave });
+    // A pool server (what membershipsOf finds) gets a ramp: one set of them, not a look through every pool per host.
+    const servers = new Set(inventory.pools.flatMap((p) => p.servers));
+    const pooled = stale.filter((n) => servers.has(n));
     const warms = Object.fromEntries(stale.flatMap((n) => {
-      const w = whatWarms(inventory, hostByName(inventory, n));
+      const w = whatWarms(inventory, byName.get(n)!);
       return w ? [[n, w]] : [];
     }));
-    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms };
+    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params) };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -104,6 +150,18 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
   steps(plan, params) {
     const steps: Step[] = [];
     const window = maintenanceWindowSchema.parse({ days: params.days, hours: params.hours, timeZone: params.timeZone, blackout: params.blackout });
+    // From the waves and the parameters, not plan.estimate: a plan journaled before the estimate existed gets one too.
+    const estimate = estimateOf(plan.waves, params);
+    const refused = plan.refused.length ? `; ${plan.refused.length} refused (${plan.refused.slice(0, 3).map((r) => r.host).join(', ')}${plan.refused.length > 3 ? ', …' : ''})` : '';
+    steps.push({
+      id: 'estimate',
+      kind: 'probe',
+      title: `cycle estimate: ${formatCycleEstimate(estimate, { oneByOneNow: true })}${refused}`,
+      async run() {
+        return estimate;
+      },
+    });
+    const pooled = new Set(plan.pooled);
     plan.waves.forEach((wave, w) => {
       for (const host of wave.hosts) {
         const prefix = `wave-${w + 1}/${host}`;
@@ -111,7 +169,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
           {
             id: `${prefix}/window`,
             kind: 'probe',
-            title: `check the maintenance window and ${host}'s uptime (${formatDuration(plan.uptimes[host] * 1000)} at plan time)`,
+            title: `wave ${w + 1} of ${plan.waves.length} (${wave.zone}, ${wave.hosts.length} ${wave.hosts.length === 1 ? 'host' : 'hosts'}): check the maintenance window and ${host}'s uptime (${formatDuration(plan.uptimes[host] * 1000)} at plan time)`,
             async run() {
               const v = inWindow(window, new Date());
               if (!v.ok) throw new GamedayError('OUTSIDE_WINDOW', `stopping before ${host}: ${v.reason}`, host, 'resume the run inside the window');
@@ -130,7 +188,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             beforeRamp: params.warmup === 'on' ? warmStage(`${prefix}/warm`, host, plan.warms?.[host]) : [],
           }),
           // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
-          ...(plan.pooled.includes(host) ? [gatedRampStep(`${prefix}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: params.rampRetries, maxLagMs: params.maxLagMs })] : []),
+          ...(pooled.has(host) ? [gatedRampStep(`${prefix}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: params.rampRetries, maxLagMs: params.maxLagMs })] : []),
         );
       }
     });
