@@ -3,7 +3,7 @@ import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName } from './fleet.js';
-import { drainStep, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
+import { drainStep, handOffSteps, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
 import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './waves.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './cycleEstimate.js';
@@ -161,6 +161,18 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
         return estimate;
       },
     });
+    // Each tier's limit a wave and what set it (plans journaled before the limits existed have none).
+    if (plan.limits?.length) {
+      const limits = plan.limits;
+      steps.push({
+        id: 'wave-limits',
+        kind: 'probe',
+        title: `a wave takes down at most ${plan.maxPerWave ?? params.maxPerWave} hosts, and of each tier: ${limits.map((l) => `${l.tier} ${l.perWave} (${l.by})`).join('; ')}`,
+        async run() {
+          return limits;
+        },
+      });
+    }
     const pooled = new Set(plan.pooled);
     plan.waves.forEach((wave, w) => {
       for (const host of wave.hosts) {
@@ -176,7 +188,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
               return v;
             },
           },
-          handOffStep(`${prefix}/hand-off`, host),
+          ...handOffSteps(inventory, `${prefix}/hand-off`, host),
           drainStep(`${prefix}/drain`, host, params.drainTimeout / 1000),
           ...rebootSteps(prefix, host, params.rebootTimeout / 1000),
           ...returnSteps(prefix, host, {

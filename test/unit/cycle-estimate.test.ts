@@ -92,6 +92,10 @@ describe('reboot-stale shows the estimate in its plan', () => {
     expect(steps[0].title).toBe(
       "cycle estimate: 4 hosts in 2 waves at 2h00m a host, daily windows of 02:00-05:00: ~4h00m, ~1 night if a wave's hosts run together; this version runs them one after another: ~8h00m, ~2 nights",
     );
+    // Without limits (a plan made before them) no limits step; with them, one line naming each tier's limit and what set it.
+    expect(steps[1].id).toBe('wave-1/web-1/window');
+    const limited = rebootStale.steps({ ...plan, maxPerWave: 50, limits: [{ tier: 'web', kind: 'http', members: 12, perWave: 6, by: 'maxUnavailable 50% of 12 = 6' }, { tier: 'db', kind: 'mariadb', members: 3, perWave: 1, by: 'mariadb: 1 unless maxUnavailable says more' }] }, params);
+    expect(limited[1]).toMatchObject({ id: 'wave-limits', title: 'a wave takes down at most 50 hosts, and of each tier: web 6 (maxUnavailable 50% of 12 = 6); db 1 (mariadb: 1 unless maxUnavailable says more)' });
     expect(steps.find((s) => s.id === 'wave-2/db-3/window')!.title).toMatch(/^wave 2 of 2 \(az-b, 1 host\): /);
     // Still one host after another: every host's steps, in wave order.
     const reboots = steps.filter((s) => s.id.endsWith('/reboot')).map((s) => s.id);
