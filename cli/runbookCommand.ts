@@ -32,12 +32,13 @@ import {
   type RunResult,
 } from '../runbooks/engine/index.js';
 import { action } from './run.js';
+import type { DriverFlags } from '../runbooks/powerWiring.js';
 import { summaryOf } from './commands.js';
 
 /** Exit codes of run and resume. */
 const EXIT = { succeeded: 0, failed: 1, 'waiting-approval': 3, stopped: 130 } as const;
 
-interface EnvFlags {
+interface EnvFlags extends DriverFlags {
   inventory?: string;
   labDir?: string;
   json?: boolean;
@@ -67,8 +68,16 @@ function addEnvOptions(cmd: Command): Command {
   return cmd
     .option('--inventory <file>', 'inventory YAML file (default: the lab\'s inventory)')
     .option('--lab-dir <path>', 'lab folder whose inventory to use (default: .gameday/lab, or $GAMEDAY_LAB_DIR)')
-    .option('--json', 'print the result as JSON');
+    .option('--json', 'print the result as JSON')
+    .option('--ssh-user <user>', 'ssh power driver: remote user (over the inventory\'s drivers.ssh and $GAMEDAY_SSH_USER)')
+    .option('--ssh-port <port>', 'ssh power driver: port')
+    .option('--ssh-key <file>', 'ssh power driver: private key (ssh -i)')
+    .option('--ssh-jump <[user@]host[:port]>', 'ssh power driver: bastion (ssh -J)')
+    .option('--aws-region <region>', 'AWS power drivers: region for hosts whose zone is not an AWS zone name')
+    .option('--aws-uptime <source>', 'AWS power driver: uptime from launch-time (default) or ssm (/proc/uptime through SSM Run Command)');
 }
+
+const driverFlagsOf = (flags: DriverFlags): DriverFlags => ({ sshUser: flags.sshUser, sshPort: flags.sshPort, sshKey: flags.sshKey, sshJump: flags.sshJump, awsRegion: flags.awsRegion, awsUptime: flags.awsUptime });
 
 function addRunOptions(cmd: Command): Command {
   return addEnvOptions(cmd)
@@ -79,7 +88,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--slack-webhook <url>', 'Slack incoming webhook for run notifications (default: $GAMEDAY_SLACK_WEBHOOK)');
 }
 
-const RESERVED = new Set(['resumeUnfinished', 'inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
+const RESERVED = new Set(['sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime', 'resumeUnfinished', 'inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
 
 /** One commander option per runbook parameter: key maxUptime <-> --max-uptime, description from .describe(). */
 function paramOption(spec: ParamSpec): Option {
@@ -134,7 +143,7 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
   const webhook = webhookFrom(flags);
   const parentRunId = parentRunFromEnv(stateDir);
   const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
-  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir });
+  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir, drivers: driverFlagsOf(flags) });
   const stop = stopOnSignals({ exitCode: EXIT.stopped });
   let result: RunResult;
   try {
@@ -252,7 +261,7 @@ export function registerRunbook(program: Command): void {
     planCmd.action(
       action(async (flags: EnvFlags & Record<string, unknown>) => {
         const raw = rawParamsFromFlags(planSpecs, flags);
-        const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir });
+        const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir, drivers: driverFlagsOf(flags) });
         try {
           const view = await planRun(entry, raw, { inventory: environ.inventory, env: environ.env });
           out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view));

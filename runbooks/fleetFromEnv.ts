@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import { GamedayError, type Credentials, type Host, type Inventory, type SecretRef } from '../topology/index.js';
-import { powerDriverFor } from '../drivers/power/index.js';
+import { powerDrivers, type DriverFlags } from './powerWiring.js';
 import type { FleetEnv } from './fleet.js';
 
 /**
@@ -16,7 +16,7 @@ import type { FleetEnv } from './fleet.js';
  * Secrets are read when first needed, and never printed: errors name the
  * variable or file, not the value.
  */
-export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = process.env): FleetEnv {
+export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = process.env, driverFlags: DriverFlags = {}): FleetEnv {
   const byName = new Map(inv.hosts.map((h) => [h.name, h]));
   const secret = (ref: SecretRef, field: string): string => readSecret(ref, field, env);
   const login = (host: Host, which: 'admin' | 'replication'): Credentials | undefined => inv.tiers[host.tier]?.[which];
@@ -25,7 +25,7 @@ export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = pr
     return ref ? secret(ref, `tiers.${host.tier}.password`) : undefined;
   };
   return {
-    power: (host) => powerDriverFor(host, {}),
+    power: powerDrivers(inv, env, driverFlags),
     haproxyEndpoint: (proxy) => {
       const port = proxy.services['haproxy-admin'];
       if (port === undefined) {

@@ -41,7 +41,9 @@ export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagM
     default: {
       const port = host.services.http;
       if (port === undefined) return { ok: true, detail: 'no readiness test for this tier: back is ready' };
-      const res = await fetch(`http://${host.address}:${port}/monitor/l7check`, { signal: AbortSignal.timeout(2000) });
+      // An Auto Scaling slot is reached at its instance's address, resolved by its power driver.
+      const address = (await f.power(host).reachableAddress?.(host)) ?? host.address;
+      const res = await fetch(`http://${address}:${port}/monitor/l7check`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       return { ok: res.status === 200, detail: `l7check ${res.status}` };
     }

@@ -114,6 +114,8 @@ export function handOffPlan(inv: Inventory, host: Host): { title: string; conseq
       consequence: `GTID switchover to the most caught-up of ${peers}; writes refused for a moment`,
     };
   }
+  // ElastiCache has no Sentinels: its power driver fails the group over (TestFailover) before the reboot.
+  if (kind === 'redis' && host.power === 'elasticache') return undefined;
   if (kind === 'redis') {
     const master = cluster?.sentinelMaster ? `Sentinel master ${cluster.sentinelMaster}` : 'the default Sentinel master';
     return {

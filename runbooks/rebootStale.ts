@@ -3,7 +3,7 @@ import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from './engine/duration.js';
 import { fleet, hostByName } from './fleet.js';
-import { drainStep, handOffSteps, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
+import { drainStep, handOffPlan, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
 import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './waves.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './cycleEstimate.js';
@@ -59,6 +59,8 @@ export interface RebootStalePlan {
   maxPerWave?: number;
   /** How long the cycle takes and how many windows it needs (see estimateOf). */
   estimate?: CycleEstimate;
+  /** Host → what its hand-off does, for the hosts that have a role to hand off (plans made before this hand every host off). */
+  handOffs?: Record<string, string>;
 }
 
 /**
@@ -142,7 +144,11 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       const w = whatWarms(inventory, byName.get(n)!);
       return w ? [[n, w]] : [];
     }));
-    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params) };
+    const handOffs = Object.fromEntries(stale.flatMap((n) => {
+      const h = handOffPlan(inventory, hostByName(inventory, n));
+      return h ? [[n, h.title]] : [];
+    }));
+    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -188,7 +194,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
               return v;
             },
           },
-          ...handOffSteps(inventory, `${prefix}/hand-off`, host),
+          // Runs journaled before hand-offs were planned per host hand every host off, as they did.
+          ...(plan.handOffs === undefined ? [handOffStep(`${prefix}/hand-off`, host)] : plan.handOffs[host] ? [handOffStep(`${prefix}/hand-off`, host, plan.handOffs[host])] : []),
           drainStep(`${prefix}/drain`, host, params.drainTimeout / 1000),
           ...rebootSteps(prefix, host, params.rebootTimeout / 1000),
           ...returnSteps(prefix, host, {

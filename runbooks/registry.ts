@@ -13,6 +13,7 @@ import { mysqlWarmup, sourceFile as mysqlWarmupSource } from './mysqlWarmup.js';
 import { recoverRedisData, sourceFile as recoverRedisDataSource } from './recoverRedisData.js';
 import { labFleetEnv } from '../lab/fleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
+import type { DriverFlags } from './powerWiring.js';
 
 /**
  * Every runbook the CLI knows. To add one: in its module export the runbook
@@ -48,6 +49,8 @@ export interface EnvironmentOptions {
   inventoryFile?: string;
   /** --lab-dir: the lab whose inventory to use when no file is given. */
   labDir?: string;
+  /** --ssh-user, --aws-region, …: power driver options over the inventory's and the environment's. */
+  drivers?: DriverFlags;
 }
 
 export interface RunbookEnvironment {
@@ -75,6 +78,6 @@ export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
 export const createEnvironment: EnvironmentFactory = async (opts) => {
   const inventory = loadRunbookInventory(opts);
   const labDir = opts.labDir ?? defaultLabDir();
-  const fleet = !opts.inventoryFile && openLab(labDir) ? labFleetEnv(labDir) : fleetFromEnvironment(inventory);
+  const fleet = !opts.inventoryFile && openLab(labDir) ? labFleetEnv(labDir) : fleetFromEnvironment(inventory, process.env, opts.drivers);
   return { inventory, env: { fleet }, close: async () => {} };
 };

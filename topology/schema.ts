@@ -148,6 +148,15 @@ export const inventorySchema = z
     placement: placementRulesSchema.default({}),
     hosts: z.array(hostSchema).min(1, 'an inventory needs at least one host'),
     pools: z.array(poolSchema).default([]),
+    /**
+     * Options of the power drivers for this fleet (checked by the drivers:
+     * ssh user, port, identityFile, jumpHost, …; aws region, uptimeSource);
+     * environment variables and flags override them.
+     */
+    drivers: z
+      .object({ ssh: z.record(z.string(), z.unknown()).optional(), aws: z.record(z.string(), z.unknown()).optional() })
+      .strict()
+      .optional(),
     /** Live state added by `gameday lab status --json`; ignored, so that output is itself an inventory. */
     live: z.unknown().optional(),
   })

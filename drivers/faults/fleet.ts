@@ -33,7 +33,11 @@ export interface FleetFaultDeps {
 }
 
 export function fleetFaultDriver(inventory: Inventory, options: FleetFaultOptions = {}, deps: FleetFaultDeps = {}): CheckedFaultDriver {
-  const kindOf = (h: Host) => h.power ?? options.defaultKind ?? 'ssh';
+  // Auto Scaling members and ElastiCache nodes are AWS resources: the AWS fault driver (FIS templates) handles them.
+  const kindOf = (h: Host) => {
+    const k = h.power ?? options.defaultKind ?? 'ssh';
+    return k === 'aws-asg' || k === 'elasticache' ? 'aws' : k;
+  };
   const lab = inventory.hosts.filter((h) => kindOf(h) === 'lab');
   if (lab.length) {
     throw new GamedayError(

@@ -100,6 +100,7 @@ const describeInstancesAnswer = z.object({
             z.object({
               InstanceId: z.string().optional(),
               LaunchTime: z.date().optional(),
+              PrivateIpAddress: z.string().optional(),
               State: z.object({ Name: z.string().optional() }).optional(),
             }),
           )
@@ -204,6 +205,13 @@ export class AwsPowerDriver implements PowerDriver {
       );
     }
     return instance;
+  }
+
+  /** The instance's private IPv4 address (where the job reaches it inside the VPC). */
+  async privateAddressOf(host: Host): Promise<string> {
+    const instance = await this.describeInstance(host);
+    if (!instance.PrivateIpAddress) throw new GamedayError('power.aws.no-address', `instance ${host.id} has no private address (state ${instance.State?.Name ?? 'unknown'})`, `host ${host.name}`);
+    return instance.PrivateIpAddress;
   }
 
   /** Seconds since LaunchTime: an upper bound of the uptime (a reboot does not change LaunchTime). */

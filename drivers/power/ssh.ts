@@ -36,6 +36,11 @@ export const sshPowerOptionsSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be a user name: letters, digits, "_", "." and "-", not starting with "-"')
       .optional(),
+    /** A bastion to go through (`ssh -J`), e.g. ops@bastion.example.com:2222. */
+    jumpHost: z
+      .string()
+      .regex(/^([A-Za-z_][A-Za-z0-9_.-]*@)?[A-Za-z0-9][A-Za-z0-9.-]*(:\d{1,5})?$/, 'must be [user@]host[:port], e.g. ops@bastion.example.com')
+      .optional(),
     /** Remote port (`ssh -p`); default: ssh_config's, usually 22. */
     port: z.number().int().min(1).max(65535).optional(),
     /** Private key (`ssh -i`, with IdentitiesOnly=yes). */
@@ -141,6 +146,7 @@ export function sshArgv(options: SshPowerOptions, destination: string, remoteCom
   );
   if (options.knownHostsFile) args.push('-o', `UserKnownHostsFile=${options.knownHostsFile}`);
   if (options.identityFile) args.push('-i', options.identityFile, '-o', 'IdentitiesOnly=yes');
+  if (options.jumpHost) args.push('-J', options.jumpHost);
   if (options.port !== undefined) args.push('-p', String(options.port));
   if (options.user !== undefined) args.push('-l', options.user);
   args.push('--', destination, remoteCommand);

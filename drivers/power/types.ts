@@ -7,7 +7,7 @@ import type { Host } from '../../topology/index.js';
  * power loss.
  */
 export interface PowerDriver {
-  readonly kind: 'lab' | 'ssh' | 'aws';
+  readonly kind: 'lab' | 'ssh' | 'aws' | 'aws-asg' | 'elasticache';
   /** Seconds since the host (last) booted. */
   uptimeSeconds(host: Host): Promise<number>;
   /** Asks the host to reboot; resolves once the reboot has been requested. */
@@ -17,4 +17,9 @@ export interface PowerDriver {
    * (booted after it and reachable), or throws after `timeoutMs`.
    */
   waitUntilBack(host: Host, since: Date, timeoutMs: number): Promise<void>;
+  /**
+   * Where the host is reached now, when its inventory address is not an
+   * address (an Auto Scaling slot): readiness checks connect there.
+   */
+  reachableAddress?(host: Host): Promise<string>;
 }
