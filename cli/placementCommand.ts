@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { cellText, loadInventory, placementCheck, type Inventory, type PlacementCheck } from '../topology/index.js';
 import { action } from './run.js';
-import { textTable } from './textTable.js';
+import { textTable } from '../core/textTable.js';
 import { labInventory } from '../lab/layout.js';
 import { defaultLabDir, openLab } from '../lab/context.js';
 import { summaryOf } from './commands.js';

@@ -88,7 +88,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--slack-webhook <url>', 'Slack incoming webhook for run notifications (default: $GAMEDAY_SLACK_WEBHOOK)');
 }
 
-const RESERVED = new Set(['sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime', 'resumeUnfinished', 'inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
+const RESERVED = new Set(['allSteps', 'sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime', 'resumeUnfinished', 'inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
 
 /** One commander option per runbook parameter: key maxUptime <-> --max-uptime, description from .describe(). */
 function paramOption(spec: ParamSpec): Option {
@@ -258,13 +258,14 @@ export function registerRunbook(program: Command): void {
     const planCmd = plan.command(name).description(entry.runbook.summary);
     const planSpecs = addParamOptions(planCmd, entry);
     addEnvOptions(planCmd);
+    planCmd.option('--all-steps', 'list every step after the summary (runbooks that lead with one, such as reboot-stale)');
     planCmd.action(
       action(async (flags: EnvFlags & Record<string, unknown>) => {
         const raw = rawParamsFromFlags(planSpecs, flags);
         const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir, drivers: driverFlagsOf(flags) });
         try {
           const view = await planRun(entry, raw, { inventory: environ.inventory, env: environ.env });
-          out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view));
+          out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view, { steps: flags.allSteps === true }));
         } finally {
           await environ.close();
         }

@@ -6,6 +6,7 @@ import { fleet, hostByName } from './fleet.js';
 import { drainStep, handOffPlan, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
 import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './waves.js';
+import { rebootStaleOverview } from './rebootStaleOverview.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './cycleEstimate.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
@@ -59,6 +60,8 @@ export interface RebootStalePlan {
   maxPerWave?: number;
   /** How long the cycle takes and how many windows it needs (see estimateOf). */
   estimate?: CycleEstimate;
+  /** Set on a plan (dry run) made outside the maintenance window: why a run would not act now. */
+  outsideWindow?: string;
   /** Host → what its hand-off does, for the hosts that have a role to hand off (plans made before this hand every host off). */
   handOffs?: Record<string, string>;
 }
@@ -110,7 +113,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
   ].join('\n'),
   params: rebootStaleParams,
 
-  async resolve({ params, inventory, env }) {
+  async resolve({ params, inventory, env, dryRun }) {
     const window = maintenanceWindowSchema.parse({ days: params.days, hours: params.hours, timeZone: params.timeZone, blackout: params.blackout });
     const now = new Date();
     let verdict;
@@ -119,7 +122,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     } catch (err) {
       throw new GamedayError('BAD_WINDOW', (err as Error).message, '--days/--hours/--time-zone', 'e.g. --days mon-fri --hours 02:00-05:00 --time-zone Europe/Paris');
     }
-    if (!verdict.ok) throw new GamedayError('OUTSIDE_WINDOW', `not acting now: ${verdict.reason}`, '--days/--hours/--blackout', 'run again inside the maintenance window');
+    // A plan made outside the window says so; a run refuses.
+    if (!verdict.ok && !dryRun) throw new GamedayError('OUTSIDE_WINDOW', `not acting now: ${verdict.reason}`, '--days/--hours/--blackout', 'run again inside the maintenance window');
     const wanted = params.hosts ? params.hosts.split(',').map((h) => hostByName(inventory, h.trim()).name) : inventory.hosts.map((h) => h.name);
     const f = fleet(env);
     // By name once: hostByName looks through the fleet, once per host that is quadratic at 10,000 hosts.
@@ -148,11 +152,12 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       const h = handOffPlan(inventory, hostByName(inventory, n));
       return h ? [[n, h.title]] : [];
     }));
-    return { checkedAt: now.toISOString(), uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
+    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
   },
 
   locks: () => ['runbook:reboot-stale'],
 
+  overview: (plan, params, inventory) => rebootStaleOverview(plan, inventory, params.maxUptime),
   steps(plan, params) {
     const steps: Step[] = [];
     const window = maintenanceWindowSchema.parse({ days: params.days, hours: params.hours, timeZone: params.timeZone, blackout: params.blackout });

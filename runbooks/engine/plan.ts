@@ -5,7 +5,7 @@ import { GamedayError } from '../../topology/errors.js';
 import type { RegisteredRunbook, RunEnvironment, StepContext } from './types.js';
 import { formatDuration } from './duration.js';
 import { jsonSafe } from './journal.js';
-import { parseParams } from './params.js';
+import { paramSpecs, parseParams } from './params.js';
 import { buildSteps } from './steps.js';
 
 export interface PlannedStep {
@@ -30,6 +30,10 @@ export interface PlannedStep {
 
 export interface PlanView {
   runbook: string;
+  /** The parameters as flags, in the units they are written in (given or default). */
+  given: string[];
+  /** The runbook's summary for a person, when it has one. */
+  overview?: string[];
   params: unknown;
   plan: unknown;
   locks: string[];
@@ -46,7 +50,7 @@ export async function planRun(entry: RegisteredRunbook, rawParams: Record<string
   const { runbook } = entry;
   const log = (opts.log ?? defaultLog).child({ runbook: runbook.name, dryRun: true });
   const params = parseParams(runbook, rawParams);
-  const plan = await runbook.resolve({ params, inventory: opts.inventory, env: opts.env, log });
+  const plan = await runbook.resolve({ params, inventory: opts.inventory, env: opts.env, log, dryRun: true });
   const steps = buildSteps(runbook, plan, params);
   const ctx: StepContext = {
     runId: DRY_RUN_ID,
@@ -69,8 +73,11 @@ export async function planRun(entry: RegisteredRunbook, rawParams: Record<string
       return `(known once earlier steps ran: ${(err as Error).message})`;
     }
   };
+  const overview = runbook.overview ? text(() => runbook.overview!(plan, params, opts.inventory).join('\n')).split('\n') : undefined;
   return {
     runbook: runbook.name,
+    given: givenFlags(runbook, rawParams),
+    ...(overview ? { overview } : {}),
     params: jsonSafe(params),
     plan: jsonSafe(plan),
     locks: runbook.locks?.(plan, params) ?? [],
@@ -100,9 +107,31 @@ export async function planRun(entry: RegisteredRunbook, rawParams: Record<string
 }
 
 /** The plan as text: one block per step, actions with target, inputs and consequence. */
-export function renderPlan(view: PlanView): string {
-  const lines = [`plan for ${view.runbook} (dry run: nothing was changed)`, `parameters: ${JSON.stringify(view.params)}`];
+/** "--max-uptime 180d", "--ramp 25,50,100": each parameter as it was given, or its default as written. */
+function givenFlags(runbook: RegisteredRunbook['runbook'], raw: Record<string, unknown>): string[] {
+  return paramSpecs(runbook).flatMap((spec) => {
+    const value = raw[spec.key] ?? spec.default;
+    if (value === undefined || value === '' || value === false) return [];
+    if (value === true) return [spec.flag];
+    return [`${spec.flag} ${Array.isArray(value) ? value.join(',') : String(value)}`];
+  });
+}
+
+/**
+ * The dry run for a person. A runbook with an overview leads with it and
+ * lists its steps only with `steps` (--steps); one without lists them.
+ */
+export function renderPlan(view: PlanView, opts: { steps?: boolean } = {}): string {
+  const lines = [`plan for ${view.runbook} (dry run: nothing was changed)`, `parameters: ${view.given.join('  ') || '(none)'}`];
   if (view.locks.length) lines.push(`locks: ${view.locks.join(', ')}`);
+  if (view.overview) {
+    lines.push('', ...view.overview);
+    if (!opts.steps) {
+      lines.push('', `${view.steps.length} steps in all: add --all-steps to list them, --json for machines`);
+      return lines.join('\n');
+    }
+    lines.push('');
+  }
   lines.push(`${view.steps.length} steps:`);
   const width = String(view.steps.length).length;
   for (const s of view.steps) {

@@ -23,6 +23,11 @@ export interface Runbook<P = any, Plan = any> {
   steps(plan: Plan, params: P): Step[];
   /** Lock names the whole run holds (e.g. "runbook:reboot-stale"); steps may add their own. */
   locks?(plan: Plan, params: P): string[];
+  /**
+   * The lines `runbook plan` leads with, for a person (waves, what they
+   * leave, refusals): with one, the full step list is shown on request only.
+   */
+  overview?(plan: Plan, params: P, inventory: Inventory): string[];
   /** An example plan, so that `runbook docs` can list the steps without resolving anything (optional). */
   examplePlan?: Plan;
   /** The raw parameters (as flags would give them) used with `examplePlan`; default: `{}` through `params`. */
@@ -50,6 +55,8 @@ export interface ResolveContext<P> {
   inventory: Inventory;
   env: RunEnvironment;
   log: Logger;
+  /** True for `runbook plan`: nothing will act, so a refusal that is about acting now (a window) may be a note instead. */
+  dryRun?: boolean;
 }
 
 /**

@@ -110,3 +110,32 @@ describe('cluster logins: referenced by environment variable or file, never inli
     expect(errorOf(() => parseInventory(notSentinels, 'x.yaml')).message).toContain('tiers.notif-redis.sentinels: tier "web" is http, not sentinel');
   });
 });
+
+describe('the bookstore fleet planned for its 180-day reboots', () => {
+  it('plans a switchover or failover inside each of its four clusters, and a summary that names them', async () => {
+    const { requireRunbook } = await import('../../runbooks/registry.js');
+    const { planRun, renderPlan } = await import('../../runbooks/engine/index.js');
+    const env = { MAIN_DB_ADMIN_PASSWORD: 'x', PUB_DB_ADMIN_PASSWORD: 'x', SESSION_REDIS_PASSWORD: 'x', NOTIF_REDIS_PASSWORD: 'x', SENTINEL_PASSWORD: 'x' };
+    const upFor200Days = { kind: 'ssh' as const, uptimeSeconds: async () => 200 * 86_400, reboot: async () => {}, waitUntilBack: async () => {} };
+    const fleet = { ...fleetFromEnvironment(inv, env), power: () => upFor200Days };
+    const view = await planRun(requireRunbook('reboot-stale'), { maxUptime: '180d' }, { inventory: inv, env: { fleet } });
+    const handOffs = view.steps.filter((s) => s.id.endsWith('/hand-off')).map((s) => s.title);
+    for (const [cluster, primary] of [['main', 'main-db-1'], ['publishing', 'pub-db-1']]) {
+      expect(handOffs).toContain(`switch ${cluster}'s MariaDB primary away from ${primary} if it is the primary then (the inventory names it ${cluster}'s primary)`);
+    }
+    expect(handOffs).toContain("hand sessions's Redis primary (Sentinel master sessions) away from session-1 if it is the primary then (the inventory names it sessions's primary)");
+    expect(handOffs).toContain("hand notifications's Redis primary (Sentinel master notifications) away from notif-1 if it is the primary then (the inventory names it notifications's primary)");
+    // Web, API, storage, batch and Sentinels have no role: no hand-off step.
+    expect(view.steps.filter((s) => s.id.endsWith('/hand-off') && /^(web|api|storage|batch|sentinel)-/.test(s.target ?? ''))).toEqual([]);
+    // Every host is planned, none refused; one zone, one member of each stateful cluster per wave.
+    const plan = view.plan as { stale: string[]; refused: unknown[]; waves: Array<{ hosts: string[] }> };
+    expect(plan.stale).toHaveLength(inv.hosts.length);
+    expect(plan.refused).toEqual([]);
+    for (const w of plan.waves) for (const c of replicationClusters(inv)) expect(w.hosts.filter((h) => c.hosts.some((x) => x.name === h)).length).toBeLessThanOrEqual(1);
+    const text = renderPlan(view);
+    expect(text).toContain(`${inv.hosts.length} hosts checked: ${inv.hosts.length} up 180d or longer`);
+    expect(text).toContain('main-db-1: switch main\'s MariaDB primary away from main-db-1');
+    expect(text).toContain('steps in all: add --all-steps to list them');
+    expect(text).not.toContain('[action');
+  });
+});
