@@ -12,7 +12,7 @@ import type { RebootStalePlan } from './rebootStale.js';
 
 const MAX_ROWS = 20;
 /** 180d rather than 180d0h, 1m rather than 1m00s. */
-const short = (ms: number) => formatDuration(ms).replace(/^(\d+[dhm])0+[hms]$/, '$1');
+const short = (ms: number) => formatDuration(ms).replace(/^(\d+[dhm])0+[hms]$/, '$1').replace(/^(\d+)\.0s$/, '$1s');
 const MAX_NAMES = 3;
 
 /** What runs in a wave, by kind, with the primaries named: "2 mariadb, 1 redis, 3 http; primaries db-1". */
