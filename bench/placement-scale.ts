@@ -18,7 +18,7 @@ import { parseInventory, placementCheck, type InventoryInput } from '../topology
 import { renderPlacementCheck } from '../cli/placementCommand.js';
 import { planWaves } from '../runbooks/waves.js';
 import { DEFAULT_HOST_MS, estimateCycle, formatWindows } from '../runbooks/cycleEstimate.js';
-import { formatDuration } from '../runbooks/engine/duration.js';
+import { formatDuration } from '../core/duration.js';
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));

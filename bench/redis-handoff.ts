@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { labUp } from '../lab/up.js';
 import { labDown } from '../lab/down.js';
-import { labFleetEnv } from '../lab/fleetEnv.js';
+import { labFleetEnv } from '../cli/labFleetEnv.js';
 import { SENTINEL_MASTER_NAME } from '../lab/layout.js';
 import { startLoadLoop } from '../chaos/load/loop.js';
 import { checkAckedWrites } from '../chaos/load/ackedWrites.js';

@@ -5,8 +5,9 @@ import { GamedayError, loadInventory, type Inventory } from '../topology/index.j
 import type { FaultDriver } from '../drivers/faults/types.js';
 import { fleetFaultDriver } from '../drivers/faults/fleet.js';
 import { faultOptionsFromEnv } from '../drivers/faults/env.js';
-import { log } from '../drivers/log.js';
-import { createEnvironment, requireRunbook, type RunbookEnvironment } from '../runbooks/registry.js';
+import { log } from '../core/log.js';
+import { requireRunbook } from '../runbooks/registry.js';
+import { createEnvironment, type RunbookEnvironment } from './environment.js';
 import { fleet, notificationRedisHost, redisEndpoint, sentinelEndpoint, sentinelMasterOf, type FleetEnv } from '../runbooks/fleet.js';
 import { openNotificationStores } from '../runbooks/consistencyCheck.js';
 import { startRun, resolveStateDir, runDir, stopOnSignals, silentProgress } from '../runbooks/engine/index.js';
@@ -21,7 +22,7 @@ import { renderReportMarkdown } from '../chaos/report/markdown.js';
 import { compareJson, renderCompare } from '../chaos/report/compare.js';
 import type { GameDayReport } from '../chaos/report/types.js';
 import { action } from './run.js';
-import { summaryOf } from './commands.js';
+import { summaryOf } from './summaries.js';
 
 /** 0 every check held; 1 a check failed (the game day found a weakness); 2 bad input or refused; 130 stopped. */
 const EXIT: Record<GameDayReport['verdict'], number> = { passed: 0, failed: 1, refused: 2, aborted: 130 };

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { GamedayError, parseInventory, type Inventory } from '../topology/index.js';
 import { inventoryFromAnsibleText } from '../topology/ansible.js';
 import { action } from './run.js';
-import { summaryOf } from './commands.js';
+import { summaryOf } from './summaries.js';
 
 /** Where Pulumi.yaml is: the repository root. */
 

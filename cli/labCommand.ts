@@ -13,7 +13,7 @@ import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory }
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
 import { intFlag, labUpOptions, layoutFlag, layoutHelp, renderStatus, runLabUp, type LabUpFlags } from './labUp.js';
-import { summaryOf } from './commands.js';
+import { summaryOf } from './summaries.js';
 
 export function registerLab(program: Command): void {
   const lab = program

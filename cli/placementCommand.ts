@@ -4,7 +4,7 @@ import { action } from './run.js';
 import { textTable } from '../core/textTable.js';
 import { labInventory } from '../lab/layout.js';
 import { defaultLabDir, openLab } from '../lab/context.js';
-import { summaryOf } from './commands.js';
+import { summaryOf } from './summaries.js';
 
 export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean): string {
   const rows = check.impacts

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { requireRunbook } from '../runbooks/registry.js';
 import { runsRunbook } from './runbookCommand.js';
-import { summaryOf } from './commands.js';
+import { summaryOf } from './summaries.js';
 
 /** `gameday ramp <host>`: the ramp runbook, with the host as its argument. */
 export function registerRamp(program: Command): void {

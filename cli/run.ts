@@ -1,4 +1,4 @@
-import { GamedayError } from '../topology/errors.js';
+import { GamedayError } from '../core/errors.js';
 
 const FS_HINTS: Record<string, string> = {
   EACCES: 'check its permissions, or point the command at another folder',

@@ -5,7 +5,8 @@ import { GamedayError } from '../topology/index.js';
 import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
 import { checkLockTtl } from '../runbooks/engine/locks.js';
 import { checkParentRun } from '../runbooks/engine/parentRun.js';
-import { createEnvironment, findRunbook, requireRunbook, runbooks } from '../runbooks/registry.js';
+import { findRunbook, requireRunbook, runbooks } from '../runbooks/registry.js';
+import { createEnvironment } from './environment.js';
 import {
   lineProgress,
   listLocks,
@@ -32,8 +33,8 @@ import {
   type RunResult,
 } from '../runbooks/engine/index.js';
 import { action } from './run.js';
-import type { DriverFlags } from '../runbooks/powerWiring.js';
-import { summaryOf } from './commands.js';
+import type { DriverFlags } from './powerWiring.js';
+import { summaryOf } from './summaries.js';
 
 /** Exit codes of run and resume. */
 const EXIT = { succeeded: 0, failed: 1, 'waiting-approval': 3, stopped: 130 } as const;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { GamedayError, hostsOfKind } from '../topology/index.js';
-import { createEnvironment, requireRunbook } from '../runbooks/registry.js';
+import { requireRunbook } from '../runbooks/registry.js';
+import { createEnvironment } from './environment.js';
 import { runsRunbook } from './runbookCommand.js';
 import { fleet } from '../runbooks/fleet.js';
 import { openNotificationStores, repairHint } from '../runbooks/consistencyCheck.js';
@@ -9,7 +10,7 @@ import { repairUsers } from '../warmup/notificationRepair.js';
 import { action } from './run.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { dumpNow } from '../drivers/mysql/bufferPool.js';
-import { summaryOf } from './commands.js';
+import { summaryOf } from './summaries.js';
 
 interface VerifyFlags {
   all?: boolean;

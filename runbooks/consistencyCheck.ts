@@ -6,7 +6,7 @@ import { sentinelMajorityPrimary } from '../drivers/redis/readiness.js';
 import { isWritablePrimary } from '../drivers/mysql/switchover.js';
 import { describeVerify, usersToVerify, verifyNotifications, type VerifyResult } from '../warmup/notificationVerify.js';
 import type { ProbeStep } from './engine/types.js';
-import { durationParam, formatDuration } from './engine/duration.js';
+import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, notificationRedisHost, redisEndpoint, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
 
 /** The parameters every runbook that may touch the notification data shares. */

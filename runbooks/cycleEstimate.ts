@@ -1,4 +1,4 @@
-import { formatDuration } from './engine/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { inWindow, type MaintenanceWindow } from './maintenanceWindow.js';
 import type { Wave } from './waves.js';
 

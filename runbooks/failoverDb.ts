@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { clusterPeers, GamedayError, type Inventory } from '../topology/index.js';
 import type { Runbook, Step, StepContext } from './engine/types.js';
-import { durationParam, formatDuration } from './engine/duration.js';
+import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, hostByName, replicationLoginOf } from './fleet.js';
 import { runtimeCommand, setServerState, showServers } from '../drivers/haproxy/runtime.js';
 import { errantGtids, formatErrant, formatGtidPosition, mostAdvanced, parseGtidPosition } from '../drivers/mysql/gtid.js';

@@ -7,7 +7,7 @@ import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 
 /**
  * The drivers a fleet runbook needs, for one inventory. The CLI builds it
- * (for the lab: lab/fleetEnv.ts) and passes it as the run environment.
+ * (for the lab: cli/labFleetEnv.ts) and passes it as the run environment.
  */
 export interface FleetEnv {
   power(host: Host): PowerDriver;

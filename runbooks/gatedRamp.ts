@@ -1,5 +1,5 @@
 import type { Step } from './engine/types.js';
-import { formatDuration } from './engine/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { ramp, sourceFile as rampSource } from './ramp.js';
 import { GamedayError } from '../topology/index.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { blastRadius, clusterOf, clusterPeers, kindOf, type Host, type Inventory } from '../topology/index.js';
-import { formatDuration } from './engine/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Connection } from 'mysql2/promise';
 import type { Runbook, Step, StepContext } from './engine/types.js';
-import { durationParam, formatDuration } from './engine/duration.js';
+import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { withConnection } from '../drivers/mysql/readiness.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
-import { durationParam, formatDuration } from './engine/duration.js';
+import { durationParam, formatDuration } from '../core/duration.js';
 import { hostByName, membershipsOf } from './fleet.js';
 import { rampPercents } from './hostSteps.js';
 import { rampTarget, shareFullWeight, type RampPlan } from './rampTargets.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
-import { durationParam, formatDuration } from './engine/duration.js';
+import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, hostByName } from './fleet.js';
 import { drainStep, handOffPlan, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';

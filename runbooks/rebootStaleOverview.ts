@@ -1,14 +1,26 @@
 import { blastRadius, kindOf, type Inventory } from '../topology/index.js';
 import { textTable } from '../core/textTable.js';
-import { formatDuration } from './engine/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { formatCycleEstimate } from './cycleEstimate.js';
-import type { RebootStalePlan } from './rebootStale.js';
+import type { CycleEstimate } from './cycleEstimate.js';
+import type { Wave } from './waves.js';
 
 /*
  * The summary `runbook plan reboot-stale` leads with: what a person reads in
  * ten seconds before the full step list (--steps): the waves, what each one's
  * loss leaves, the hosts refused and why, the hand-offs, the cycle estimate.
  */
+
+/** What the summary reads of a reboot-stale plan. */
+export interface OverviewPlan {
+  uptimes: Record<string, number>;
+  stale: string[];
+  waves: Wave[];
+  refused: Array<{ host: string; reason: string }>;
+  estimate?: CycleEstimate;
+  handOffs?: Record<string, string>;
+  outsideWindow?: string;
+}
 
 const MAX_ROWS = 20;
 /** 180d rather than 180d0h, 1m rather than 1m00s. */
@@ -38,7 +50,7 @@ function leaves(hosts: string[], inv: Inventory): string {
   return `${tiers.join(', ')}${impact.holds ? '' : ' - BREAKS'}`;
 }
 
-export function rebootStaleOverview(plan: RebootStalePlan, inv: Inventory, maxUptimeMs: number): string[] {
+export function rebootStaleOverview(plan: OverviewPlan, inv: Inventory, maxUptimeMs: number): string[] {
   const lines: string[] = [];
   const checked = Object.keys(plan.uptimes).length;
   lines.push(`${checked} hosts checked: ${plan.stale.length} up ${short(maxUptimeMs)} or longer, ${plan.stale.length - plan.refused.length} to reboot in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'} (one zone at a time), ${plan.refused.length} refused`);

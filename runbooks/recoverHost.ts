@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Runbook, Step } from './engine/types.js';
-import { durationParam, formatDuration } from './engine/duration.js';
+import { durationParam, formatDuration } from '../core/duration.js';
 import { gatedRampStep } from './gatedRamp.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
 import { fleet, hostByName, membershipsOf } from './fleet.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
 import type { Runbook, Step, StepContext } from './engine/types.js';
-import { durationParam } from './engine/duration.js';
+import { durationParam } from '../core/duration.js';
 import { fleet, hostByName, replicationLoginOf, membershipsOf } from './fleet.js';
 import { rampPercents, returnSteps } from './hostSteps.js';
 import { gatedRampStep } from './gatedRamp.js';

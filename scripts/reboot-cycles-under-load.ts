@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import { labUp } from '../lab/up.js';
 import { labDown } from '../lab/down.js';
 import { openLab } from '../lab/context.js';
-import { labFleetEnv } from '../lab/fleetEnv.js';
+import { labFleetEnv } from '../cli/labFleetEnv.js';
 import { startLoadLoop } from '../chaos/load/loop.js';
 import { checkAckedWrites, describeAckedWrites } from '../chaos/load/ackedWrites.js';
 import { watchRedisPrimaries } from '../chaos/probes/redisPrimaries.js';

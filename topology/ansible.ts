@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { GamedayError } from './errors.js';
+import { GamedayError } from '../core/errors.js';
 import { parseInventory } from './load.js';
 import { TIER_KINDS, type Inventory, type InventoryInput } from './schema.js';
 

@@ -1,4 +1,4 @@
-export * from './errors.js';
+export * from '../core/errors.js';
 export * from './schema.js';
 export * from './kinds.js';
 export * from './clusters.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { GamedayError } from './errors.js';
+import { GamedayError } from '../core/errors.js';
 import { inventorySchema, type Inventory } from './schema.js';
 import { checkReferences } from './references.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../../runbooks/engine/duration.js';
+import { parseDuration } from '../../core/duration.js';
 
 /** "30s", "500ms", "2m" to milliseconds; the message names the bad text. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { GamedayError } from '../../topology/errors.js';
-import { log as defaultLog } from '../log.js';
+import { GamedayError } from '../../core/errors.js';
+import { log as defaultLog } from '../../core/log.js';
 
 /** Structurally the runbook engine's Notifier: send() never throws. */
 export interface SlackNotifier {

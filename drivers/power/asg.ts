@@ -1,7 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
-import { log as rootLog } from '../log.js';
+import { log as rootLog } from '../../core/log.js';
 import { AwsPowerDriver, regionOfZone, type AwsClientConfig, type AwsPowerOptionsInput } from './aws.js';
 import { awsApiError } from './awsErrors.js';
 import { systemClock, type Clock } from './clock.js';

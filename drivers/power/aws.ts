@@ -2,7 +2,7 @@ import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { GamedayError, type Host } from '../../topology/index.js';
-import { log as rootLog } from '../log.js';
+import { log as rootLog } from '../../core/log.js';
 import { AwsApiError, awsApiError } from './awsErrors.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseProcUptime } from './procUptime.js';

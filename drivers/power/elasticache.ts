@@ -1,6 +1,6 @@
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { GamedayError, type Host } from '../../topology/index.js';
-import { log as rootLog } from '../log.js';
+import { log as rootLog } from '../../core/log.js';
 import { regionOfZone, type AwsClientConfig } from './aws.js';
 import { awsApiError } from './awsErrors.js';
 import { systemClock, type Clock } from './clock.js';

@@ -1,7 +1,7 @@
 import { execa } from '../exec.js';
 import { z } from 'zod';
 import { GamedayError, type Host } from '../../topology/index.js';
-import { log as rootLog } from '../log.js';
+import { log as rootLog } from '../../core/log.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseProcUptime } from './procUptime.js';
 import { shellCommandLine } from './shellQuote.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from '
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Runbook, Step } from './types.js';
-import { durationParam } from './duration.js';
+import { durationParam } from '../../core/duration.js';
 import { sourceFileOf } from '../../core/paths.js';
 
 /** The engine's own demo: a counter in a folder, changed by steps of every kind. Touches nothing else. */

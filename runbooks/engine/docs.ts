@@ -1,5 +1,5 @@
 import type { RegisteredRunbook, Step } from './types.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../core/duration.js';
 import { paramSpecs, parseParams, type ParamSpec } from './params.js';
 import { buildSteps } from './steps.js';
 

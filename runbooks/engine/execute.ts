@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Inventory } from '../../topology/index.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import type { ApprovalStep, Notifier, RegisteredRunbook, RunEndState, RunEnvironment, RunOutcome, Step, StepContext } from './types.js';
 import type { Approver } from './approval.js';
 import { jsonSafe, type JournalWriter } from './journal.js';

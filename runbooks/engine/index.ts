@@ -12,7 +12,7 @@ export { listRuns, loadRun } from './runs.js';
 export { renderRun, renderRunList, runJson } from './summary.js';
 export { renderDocs, renderRunbookDocs } from './docs.js';
 export { paramSpecs, parseParams, rawParamsFromFlags, flagOf, type ParamSpec } from './params.js';
-export { durationParam, parseDuration, formatDuration } from './duration.js';
+export { durationParam, parseDuration, formatDuration } from '../../core/duration.js';
 export { resolveStateDir, runDir, journalFile, locksDir } from './stateDir.js';
 export { newRunId, isRunId } from './runId.js';
 export { runbookVersion } from './version.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { GamedayError } from '../../topology/errors.js';
-import { formatDuration } from './duration.js';
+import { GamedayError } from '../../core/errors.js';
+import { formatDuration } from '../../core/duration.js';
 import { processAlive } from './runState.js';
 import { locksDir } from './stateDir.js';
 

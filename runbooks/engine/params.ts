@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import type { Runbook } from './types.js';
 
 /** One runbook parameter as a command-line flag: key maxUptime <-> --max-uptime. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { readJournal } from './journal.js';
 import { isRunId } from './runId.js';
 import { runStateFromJournal } from './runState.js';

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { log as defaultLog } from '../../drivers/log.js';
+import { log as defaultLog } from '../../core/log.js';
 import type { Inventory } from '../../topology/index.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import type { RegisteredRunbook, RunEnvironment, StepContext } from './types.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../core/duration.js';
 import { jsonSafe } from './journal.js';
 import { paramSpecs, parseParams } from './params.js';
 import { buildSteps } from './steps.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../core/duration.js';
 import { safeWrite } from './signals.js';
 
 export type ProgressEvent =

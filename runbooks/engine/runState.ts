@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { hostname } from 'node:os';
 import type { JournalEvent, RunEndState } from './types.js';
 

@@ -1,13 +1,13 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { log as defaultLog } from '../../drivers/log.js';
-import { GamedayError } from '../../topology/errors.js';
+import { log as defaultLog } from '../../core/log.js';
+import { GamedayError } from '../../core/errors.js';
 import type { Inventory } from '../../topology/index.js';
 import type { Notifier, RegisteredRunbook, RunEnvironment, RunOutcome, Step } from './types.js';
 import type { Approver } from './approval.js';
 import { executeSteps, type ActiveRun, type ExecutionEnd } from './execute.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../core/duration.js';
 import { JournalWriter, readJournal } from './journal.js';
 import { DEFAULT_LOCK_TTL_MS, LockSet } from './locks.js';
 import { notices, silentNotifier } from './notifications.js';

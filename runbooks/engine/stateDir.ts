@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { isRunId } from './runId.js';
 
 /** The state folder: an explicit option, else $GAMEDAY_STATE_DIR, else <cwd>/.gameday. */

@@ -1,4 +1,4 @@
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import type { Runbook, Step } from './types.js';
 import type { StepOutline } from './runState.js';
 

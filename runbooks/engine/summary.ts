@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../core/duration.js';
 import type { RunState, StepState } from './runState.js';
 
 function table(head: string[], rows: string[][]): string[] {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 
 /** The runbook's version: sha256 of its module's source file. */
 export function runbookVersion(sourceFile: string): string {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepContext, WaitForStep } from './types.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../core/duration.js';
 
 export interface WaitSample {
   ok: boolean;

@@ -11,7 +11,7 @@ import { labStatus } from '../../lab/status.js';
 import { startLoadLoop } from '../../chaos/load/loop.js';
 import { checkAckedWrites, describeAckedWrites } from '../../chaos/load/ackedWrites.js';
 import { watchRedisPrimaries } from '../../chaos/probes/redisPrimaries.js';
-import { labFleetEnv } from '../../lab/fleetEnv.js';
+import { labFleetEnv } from '../../cli/labFleetEnv.js';
 import { openNotificationStores } from '../../runbooks/consistencyCheck.js';
 import { usersToVerify, verifyNotifications } from '../../warmup/notificationVerify.js';
 import { GAMEDAY } from './helpers.js';

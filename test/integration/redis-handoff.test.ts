@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { labUp } from '../../lab/up.js';
 import { labDown } from '../../lab/down.js';
 import { openLab, type LabContext } from '../../lab/context.js';
-import { labFleetEnv } from '../../lab/fleetEnv.js';
+import { labFleetEnv } from '../../cli/labFleetEnv.js';
 import { powerOff, powerOn, rebootHost } from '../../lab/power.js';
 import { SENTINEL_MASTER_NAME } from '../../lab/layout.js';
 import { startLoadLoop } from '../../chaos/load/loop.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { clusterOf, clusterPeers, GamedayError, loadInventory, parseInventory, replicationClusters, type InventoryInput } from '../../topology/index.js';
-import { fleetFromEnvironment, readSecret } from '../../runbooks/fleetFromEnv.js';
+import { fleetFromEnvironment, readSecret } from '../../cli/fleetFromEnv.js';
 import { mastersWatchedBy, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf } from '../../runbooks/fleet.js';
 import { handOffPlan } from '../../runbooks/hostSteps.js';
 

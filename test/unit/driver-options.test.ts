@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GamedayError, parseInventory, type InventoryInput } from '../../topology/index.js';
-import { powerDrivers } from '../../runbooks/powerWiring.js';
+import { powerDrivers } from '../../cli/powerWiring.js';
 import { SshPowerDriver, AwsPowerDriver, sshArgv } from '../../drivers/power/index.js';
 
 const base: InventoryInput = {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../runbooks/engine/runner.js';
 import { lockFile, readLock, type LockRecord } from '../../runbooks/engine/locks.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { effectsOf, toyEntry } from '../fixtures/runbooks/toy.js';
 import { engineOptions, events, tempDirs } from '../fixtures/runbooks/helpers.js';
 

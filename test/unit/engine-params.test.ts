@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { paramSpecs, parseParams, rawParamsFromFlags } from '../../runbooks/engine/params.js';
-import { durationParam, formatDuration, parseDuration } from '../../runbooks/engine/duration.js';
+import { durationParam, formatDuration, parseDuration } from '../../core/duration.js';
 import { renderDocs } from '../../runbooks/engine/docs.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { demoCounter, sourceFile as demoSource } from '../../runbooks/engine/demo.js';
 import { toyEntry } from '../fixtures/runbooks/toy.js';
 

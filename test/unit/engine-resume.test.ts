@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, appendFileSync, writeFileSync, rmSync, readdi
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resumeRun, startRun } from '../../runbooks/engine/runner.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { effectsOf, toyEntry, toyLookup, toySourceFile } from '../fixtures/runbooks/toy.js';
 import { engineOptions, events, spawnToy, tempDirs, waitUntil } from '../fixtures/runbooks/helpers.js';
 import { runDir } from '../../runbooks/engine/stateDir.js';

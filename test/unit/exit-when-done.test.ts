@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // (a game day once held CI for 90 minutes that way).
 const script = (exitCode: number) => `
   import { createServer, connect } from 'node:net';
-  import { exitWhenDone } from './runbooks/engine/signals.ts';
+  import { exitWhenDone } from './runbooks/engine/signals.js';
   const server = createServer(() => {}).listen(0, '127.0.0.1', () => {
     connect(server.address().port, '127.0.0.1'); // never closed: keeps the event loop alive
     process.exitCode = ${exitCode};
@@ -24,7 +24,7 @@ describe('exitWhenDone', () => {
   });
 
   it('says nothing when the command ends on its own', async () => {
-    const run = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { exitWhenDone } from './runbooks/engine/signals.ts'; exitWhenDone(500);`], { reject: false, timeout: 20_000 });
+    const run = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { exitWhenDone } from './runbooks/engine/signals.js'; exitWhenDone(500);`], { reject: false, timeout: 20_000 });
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toBe('');
   });

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { GamedayError, parseInventory, type Host, type Inventory } from '../../topology/index.js';
 import { AsgPowerDriver } from '../../drivers/power/asg.js';
 import { ElastiCachePowerDriver } from '../../drivers/power/elasticache.js';
-import { fleetFromEnvironment } from '../../runbooks/fleetFromEnv.js';
+import { fleetFromEnvironment } from '../../cli/fleetFromEnv.js';
 import { requireRunbook } from '../../runbooks/registry.js';
 import { planRun } from '../../runbooks/engine/index.js';
 

@@ -18,7 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resumeRun, startRun } from '../../runbooks/engine/runner.js';
 import { ramp, sourceFile } from '../../runbooks/ramp.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { engineOptions, events, tempDirs } from '../fixtures/runbooks/helpers.js';
 
 // No network, no credentials: every SDK client's send() is replaced by these mocks, which keep the state a real ALB / zone would.

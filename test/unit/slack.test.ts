@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseWebhookUrl, redactWebhook, slackNotifier } from '../../drivers/notify/slack.js';
-import { GamedayError } from '../../topology/errors.js';
+import { GamedayError } from '../../core/errors.js';
 import { slackReceiver } from '../fixtures/runbooks/slackReceiver.js';
 
 function memoryLog() {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import { GamedayError, type Credentials, type Host, type Inventory, type SecretRef } from '../topology/index.js';
 import { powerDrivers, type DriverFlags } from './powerWiring.js';
-import type { FleetEnv } from './fleet.js';
+import type { FleetEnv } from '../runbooks/fleet.js';
 
 /**
  * Fleet drivers for a hand-written or Pulumi inventory. Credentials never

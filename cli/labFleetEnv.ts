@@ -3,12 +3,12 @@ import { chown, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from '../topology/index.js';
 import type { PoolListWriter } from '../drivers/mysql/bufferPool.js';
-import { requireLab, type LabContext } from './context.js';
-import { mariadbPaths } from './configs/mariadb.js';
-import { rootConnection } from './bootstrap.js';
-import { haproxyPaths } from './configs/haproxy.js';
-import { SENTINEL_MASTER_NAME } from './layout.js';
-import { labPowerDriver } from './powerDriver.js';
+import { requireLab, type LabContext } from '../lab/context.js';
+import { mariadbPaths } from '../lab/configs/mariadb.js';
+import { rootConnection } from '../lab/bootstrap.js';
+import { haproxyPaths } from '../lab/configs/haproxy.js';
+import { SENTINEL_MASTER_NAME } from '../lab/layout.js';
+import { labPowerDriver } from '../lab/powerDriver.js';
 
 /** The loader's list in the host's datadir, written whole (a temporary file renamed) and owned by the account mariadbd runs as. */
 function labPoolListWriter(lab: LabContext, host: Host): PoolListWriter {
