@@ -19,7 +19,8 @@ const redis = new SentinelRedis(appRedisOptions({
   sentinelPassword: config.sentinelPassword,
 }));
 
-const dbOptions = { user: config.db.user, password: config.db.password, database: config.db.database, dateStrings: false as const };
+// From the instance's own lab address (never 127.0.0.1), so that a partition between lab addresses cuts it.
+const dbOptions = { user: config.db.user, password: config.db.password, database: config.db.database, dateStrings: false as const, localAddress: config.listen.host };
 // One view of which proxies went dark: both pools run through the same proxy hosts.
 const darkProxies = new DarkProxies();
 const writeDb = new ProxiedPool(config.proxies.map((p) => ({ host: p.host, port: p.writePort })), dbOptions, darkProxies);

@@ -93,6 +93,9 @@ ${servers(db, (h) => h.services.mysql, `check port ${db[0].services['db-health']
   server-state-file ${p.startState}
 
 defaults
+  # Connections to servers and health checks leave from the proxy's own lab address (never 127.0.0.1),
+  # so that they are what a partition between lab addresses cuts.
+  source ${proxy.address}
   # On loopback (and in one data center) a connect takes well under a millisecond: 250 ms is a dark server.
   timeout connect 250ms
   timeout client 60s
