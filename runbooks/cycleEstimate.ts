@@ -39,6 +39,8 @@ export interface CycleEstimateOptions {
   hostMs?: number | ((host: string) => number);
   /** The maintenance window (default ALL_DAY: always open). */
   window?: WindowShape;
+  /** Hosts of a wave the run takes down at the same time (reboot-stale --concurrency); default 1. */
+  concurrency?: number;
 }
 
 /** One way of running the plan: how many units (waves or hosts) one after another, how long, and how many windows. */
@@ -64,6 +66,9 @@ export interface CycleEstimate {
   together: CycleRun;
   /** Every host one after another, wave by wave. */
   oneByOne: CycleRun;
+  /** Hosts of a wave `concurrency` at a time: what this run does. */
+  concurrency: number;
+  asRun: CycleRun;
   window: WindowShape & {
     lengthMs: number;
     /** Days of the week it opens on. */
@@ -118,6 +123,13 @@ function run(units: number[], windowMs: number, continuous: boolean, perWeek: nu
   return { units: units.length, totalMs, windows, perWindow: inFirst, calendarDays };
 }
 
+/** A wave's hosts `c` at a time, each batch as long as its slowest host. */
+function batchesMs(times: number[], c: number): number {
+  let total = 0;
+  for (let i = 0; i < times.length; i += c) total += Math.max(...times.slice(i, i + c));
+  return total;
+}
+
 /**
  * How long a wave plan takes and how many maintenance windows it needs: waves
  * one after another, a wave's hosts at once (a wave lasts one host's turn,
@@ -139,6 +151,8 @@ export function estimateCycle(waves: Wave[], opts: CycleEstimateOptions = {}): C
     ...(typeof hostMs === 'number' ? { hostMs } : {}),
     together: run(hostTimes.map((w) => w.reduce((a, b) => Math.max(a, b), 0)), lengthMs, continuous, perWeek),
     oneByOne: run(hostTimes.flat(), lengthMs, continuous, perWeek),
+    concurrency: Math.max(1, opts.concurrency ?? 1),
+    asRun: run(hostTimes.map((w) => batchesMs(w, Math.max(1, opts.concurrency ?? 1))), lengthMs, continuous, perWeek),
     window: { days: shape.days, hours: shape.hours, lengthMs, perWeek, continuous },
   };
 }
@@ -177,7 +191,10 @@ export function formatCycleEstimate(e: CycleEstimate, opts: { oneByOneNow?: bool
   if (e.hosts === 0) return 'nothing to reboot: no wave';
   const per = e.hostMs !== undefined ? ` at ${formatDuration(e.hostMs)} a host` : '';
   const head = `${plural(e.hosts, 'host')} in ${plural(e.waves, 'wave')}${per}, ${describeWindow(e)}`;
+  if (opts.oneByOneNow && e.concurrency > 1) {
+    return `${head}: ${formatRun(e.together, e)} if a wave's hosts all run together; this run takes ${e.concurrency} of a wave's hosts at a time: ${formatRun(e.asRun, e)} (one after another: ${formatRun(e.oneByOne, e)})`;
+  }
   return opts.oneByOneNow
-    ? `${head}: ${formatRun(e.together, e)} if a wave's hosts run together; this version runs them one after another: ${formatRun(e.oneByOne, e)}`
+    ? `${head}: ${formatRun(e.together, e)} if a wave's hosts run together; this run takes them one after another (--concurrency raises it): ${formatRun(e.oneByOne, e)}`
     : `${head}: a wave's hosts together ${formatRun(e.together, e)}; one after another ${formatRun(e.oneByOne, e)}`;
 }

@@ -39,6 +39,13 @@ export const rebootStaleParams = z.object({
   hostTime: durationParam()
     .optional()
     .describe("one host's turn for the cycle estimate, e.g. 6m (default: 30s hand-off + drain timeout + reboot timeout + ready samples + 1m warm-up + ramp holds)"),
+  concurrency: z.coerce
+    .number()
+    .int('must be a whole number of hosts, e.g. 4')
+    .min(1, 'must be 1 or more: hosts of one wave rebooted at the same time')
+    .max(100, 'must be 100 or fewer')
+    .default(1)
+    .describe("hosts of one wave rebooted at the same time (a wave is planned to be lost whole); 1: one after another"),
   warmup: z.enum(['on', 'off']).default('on').describe('warm each host before its weight comes back: a db host\'s buffer pool measured against a warm peer and filled from it (warmup mysql); Redis rebuilt from MariaDB if its data set was lost'),
   ...verifyParams,
 });
@@ -85,7 +92,7 @@ export function hostTimeOf(params: Pick<RebootStaleParams, 'hostTime' | 'drainTi
 
 /** The cycle estimate of a plan's waves in the runbook's window. */
 export function estimateOf(waves: Wave[], params: RebootStaleParams): CycleEstimate {
-  return estimateCycle(waves, { hostMs: hostTimeOf(params), window: { days: params.days, hours: params.hours } });
+  return estimateCycle(waves, { hostMs: hostTimeOf(params), window: { days: params.days, hours: params.hours }, concurrency: params.concurrency });
 }
 
 /** Uptime queries in flight at once while planning. */
@@ -188,7 +195,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     plan.waves.forEach((wave, w) => {
       for (const host of wave.hosts) {
         const prefix = `wave-${w + 1}/${host}`;
-        steps.push(
+        const own: Step[] = [];
+        own.push(
           {
             id: `${prefix}/window`,
             kind: 'probe',
@@ -214,6 +222,9 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
           // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
           ...(pooled.has(host) ? [gatedRampStep(`${prefix}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: params.rampRetries, maxLagMs: params.maxLagMs })] : []),
         );
+        // With --concurrency, a wave's hosts are lanes side by side (the engine runs each host's steps in order).
+        const lane = { block: `wave-${w + 1}`, lane: host, concurrency: params.concurrency };
+        steps.push(...(params.concurrency > 1 ? own.map((s) => ({ ...s, lane })) : own));
       }
     });
     steps.push(consistencyCheckStep('verify-notifications', plan.checkedAt, params));

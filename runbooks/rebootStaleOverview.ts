@@ -64,7 +64,7 @@ export function rebootStaleOverview(plan: OverviewPlan, inv: Inventory, maxUptim
       String(w.hosts.length),
       whatRuns(w.hosts, inv),
       leaves(w.hosts, inv),
-      perHost ? `~${short(perHost * w.hosts.length)}` : '',
+      perHost ? `~${short(perHost * Math.ceil(w.hosts.length / (plan.estimate?.concurrency ?? 1)))}` : '',
     ]);
     lines.push('', textTable(['wave', 'zone', 'hosts', 'what runs there', 'while down, left', 'takes'], rows));
     if (plan.waves.length > MAX_ROWS) lines.push(`… ${plan.waves.length - MAX_ROWS} more waves (--all-steps or --json lists them all)`);

@@ -75,15 +75,79 @@ function stepContext(run: ActiveRun, step: Step, signal: AbortSignal = run.contr
   };
 }
 
-/** Runs the steps in order from the first that is not done; stops at the first failure, approval wait or stop request. */
+type Indexed = { step: Step; index: number };
+/** A run of steps: one after another, or a block of lanes side by side. */
+type Unit = { kind: 'sequence'; items: Indexed[] } | { kind: 'lanes'; block: string; concurrency: number; lanes: Indexed[][] };
+
+/** The steps cut into units: each block of consecutive steps with the same `lane.block` is one unit of lanes. */
+function unitsOf(steps: Step[]): Unit[] {
+  const units: Unit[] = [];
+  steps.forEach((step, index) => {
+    const last = units.at(-1);
+    if (!step.lane) {
+      if (last?.kind === 'sequence') last.items.push({ step, index });
+      else units.push({ kind: 'sequence', items: [{ step, index }] });
+      return;
+    }
+    let unit = last?.kind === 'lanes' && last.block === step.lane.block ? last : undefined;
+    if (!unit) {
+      unit = { kind: 'lanes', block: step.lane.block, concurrency: Math.max(1, step.lane.concurrency), lanes: [] };
+      units.push(unit);
+    }
+    const laneKey = step.lane.lane;
+    const lane = unit.lanes.find((l) => l[0]!.step.lane!.lane === laneKey);
+    if (lane) lane.push({ step, index });
+    else unit.lanes.push([{ step, index }]);
+  });
+  return units;
+}
+
+/**
+ * Runs the steps in order from the first that is not done; stops at the first
+ * failure, approval wait or stop request. A block of lanes runs its lanes side
+ * by side (see StepBase.lane).
+ */
 export async function executeSteps(run: ActiveRun): Promise<ExecutionEnd> {
+  for (const unit of unitsOf(run.steps)) {
+    const end = unit.kind === 'sequence' ? await runSequence(run, unit.items) : await runLanes(run, unit);
+    if (end) return end;
+  }
+  return { state: 'succeeded' };
+}
+
+/** At most `concurrency` lanes at once; the first lane to end badly halts the others at their next step. */
+async function runLanes(run: ActiveRun, unit: Extract<Unit, { kind: 'lanes' }>): Promise<ExecutionEnd | undefined> {
+  const queue = [...unit.lanes];
+  const ends: ExecutionEnd[] = [];
+  let halted = false;
+  const worker = async () => {
+    for (let lane = queue.shift(); lane && !halted; lane = queue.shift()) {
+      const end = await runSequence(run, lane, () => halted);
+      if (end && end.state !== 'succeeded') {
+        halted = true;
+        ends.push(end);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(unit.concurrency, unit.lanes.length) }, worker));
+  // A failure outranks a wait for approval, which outranks a stop.
+  for (const state of ['failed', 'waiting-approval', 'stopped'] as const) {
+    const end = ends.find((e) => e.state === state);
+    if (end) return end;
+  }
+  return undefined;
+}
+
+/** Steps one after another; undefined when all are done. `halted` (another lane ended badly) stops before the next step. */
+async function runSequence(run: ActiveRun, items: Indexed[], halted: () => boolean = () => false): Promise<ExecutionEnd | undefined> {
   const total = run.steps.length;
-  for (const [index, step] of run.steps.entries()) {
+  for (const { step, index } of items) {
     const before = run.status.get(step.id) ?? 'pending';
     if (before === 'succeeded' || before === 'skipped') {
       run.progress({ type: 'step-done-before', index, total, id: step.id, title: step.title, status: before });
       continue;
     }
+    if (halted()) return { state: 'succeeded' };
     if (run.controller.signal.aborted) return stop(run, abortReason(run.controller.signal));
     if (run.assumeDone.has(step.id)) {
       run.journal.write(step.id, 'skipped', { reason: 'assumed done by the operator (--assume-done)', previously: before });
@@ -111,7 +175,7 @@ export async function executeSteps(run: ActiveRun): Promise<ExecutionEnd> {
         return stop(run, abortReason(run.controller.signal));
     }
   }
-  return { state: 'succeeded' };
+  return undefined;
 }
 
 function stop(run: ActiveRun, reason: string): ExecutionEnd {

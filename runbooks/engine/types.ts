@@ -123,6 +123,13 @@ interface StepBase {
    * are undone, last first, and resume starts again at the first of them.
    */
   group?: string;
+  /**
+   * Consecutive steps of one `block` (e.g. "wave-1") run as lanes (e.g. one
+   * per host) side by side, at most `concurrency` lanes at a time; a lane's
+   * own steps run in order. When a lane fails, the others finish the step
+   * they are in and start no other, and the run fails.
+   */
+  lane?: { block: string; lane: string; concurrency: number };
 }
 
 /** Read-only look at the world; its result is journaled. */

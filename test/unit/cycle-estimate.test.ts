@@ -57,7 +57,7 @@ describe('cycle estimate', () => {
   it('says it in words an operator reads: hosts, waves, time and nights', () => {
     const e = estimateCycle(wavesOf(2_000, 5), { hostMs: 5 * M, window: NIGHTLY });
     expect(formatCycleEstimate(e, { oneByOneNow: true })).toBe(
-      "10,000 hosts in 2,000 waves at 5m00s a host, daily windows of 02:00-05:00: ~6d22h, ~56 nights if a wave's hosts run together; this version runs them one after another: ~34d17h, ~278 nights",
+      "10,000 hosts in 2,000 waves at 5m00s a host, daily windows of 02:00-05:00: ~6d22h, ~56 nights if a wave's hosts run together; this run takes them one after another (--concurrency raises it): ~34d17h, ~278 nights",
     );
     expect(formatCycleEstimate(estimateCycle([]))).toBe('nothing to reboot: no wave');
   });
@@ -90,7 +90,7 @@ describe('reboot-stale shows the estimate in its plan', () => {
     expect(steps[0].id).toBe('estimate');
     // 2 waves of 2 h: both start in one 3-hour night; 4 hosts of 2 h one after another: 2 a night, 2 nights.
     expect(steps[0].title).toBe(
-      "cycle estimate: 4 hosts in 2 waves at 2h00m a host, daily windows of 02:00-05:00: ~4h00m, ~1 night if a wave's hosts run together; this version runs them one after another: ~8h00m, ~2 nights",
+      "cycle estimate: 4 hosts in 2 waves at 2h00m a host, daily windows of 02:00-05:00: ~4h00m, ~1 night if a wave's hosts run together; this run takes them one after another (--concurrency raises it): ~8h00m, ~2 nights",
     );
     // Without limits (a plan made before them) no limits step; with them, one line naming each tier's limit and what set it.
     expect(steps[1].id).toBe('wave-1/web-1/window');
@@ -100,6 +100,19 @@ describe('reboot-stale shows the estimate in its plan', () => {
     // Still one host after another: every host's steps, in wave order.
     const reboots = steps.filter((s) => s.id.endsWith('/reboot')).map((s) => s.id);
     expect(reboots).toEqual(['wave-1/web-1/reboot', 'wave-1/web-2/reboot', 'wave-1/db-2/reboot', 'wave-2/db-3/reboot']);
+  });
+
+  it("with --concurrency, makes each wave's hosts lanes the engine runs side by side, and estimates what this run does", () => {
+    const params = rebootStaleParams.parse({ maxUptime: '1d', hours: '02:00-05:00', hostTime: '2h', concurrency: 2 });
+    const steps = rebootStale.steps(plan, params);
+    const wave1 = steps.filter((s) => s.id.startsWith('wave-1/'));
+    expect(new Set(wave1.map((s) => s.lane?.block))).toEqual(new Set(['wave-1']));
+    expect(new Set(wave1.map((s) => s.lane?.lane))).toEqual(new Set(['web-1', 'web-2', 'db-2']));
+    expect(wave1.every((s) => s.lane?.concurrency === 2)).toBe(true);
+    expect(steps.filter((s) => s.id === 'estimate' || s.id === 'verify-notifications').every((s) => s.lane === undefined)).toBe(true);
+    // Wave 1 (3 hosts) takes two batches of 2 h, wave 2 one: 6 h in 3-hour nights.
+    expect(steps[0].title).toContain("this run takes 2 of a wave's hosts at a time: ~6h00m, ~2 nights (one after another: ~8h00m, ~2 nights)");
+    expect(rebootStaleParams.safeParse({ maxUptime: '1d', concurrency: 0 }).error?.issues[0].message).toBe('must be 1 or more: hosts of one wave rebooted at the same time');
   });
 
   it('refuses a bad --max-per-wave with a message that says what it is', () => {
