@@ -8,7 +8,8 @@
  * samples with two writable Redis primaries, acknowledged writes missing
  * from either store, and a full Redis-vs-MariaDB comparison of every user.
  *
- * Usage: node --import tsx scripts/reboot-cycles-under-load.ts [cycles, default 3]
+ * Usage: node --import tsx scripts/reboot-cycles-under-load.ts [cycles, default 3] [concurrency, default 1]
+ * (concurrency: reboot-stale --concurrency, a wave's hosts taken down side by side)
  * Brings up its own lab on 127.27.x.y (default seed) and takes it down.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { openNotificationStores } from '../runbooks/consistencyCheck.js';
 import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/notificationVerify.js';
 
 const cycles = Number(process.argv[2] ?? 3);
+const concurrency = Number(process.argv[3] ?? 1);
 
 const root = mkdtempSync(join(tmpdir(), 'gameday-cycles-'));
 const dir = join(root, 'lab');
@@ -40,11 +42,12 @@ try {
     const load = startLoadLoop({ frontends: lab.hostsOf('proxy').map((p) => ({ address: p.address, port: p.services.http })), users: lab.state.seed.users, ratePerS: 80, createPercent: 25, markReadPercent: 25, timeoutMs: 1000 });
     const roles = watchRedisPrimaries(lab.hostsOf('redis').map((h) => ({ name: h.name, ...lab.redisEndpoint(h) })));
     const started = Date.now();
-    const run = await execa(process.execPath, [gameday, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--verify', 'all', '--yes'], { reject: false, env: { GAMEDAY_LAB_DIR: dir, GAMEDAY_STATE_DIR: stateDir, GAMEDAY_LOG_LEVEL: 'warn' } });
+    const run = await execa(process.execPath, [gameday, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--verify', 'all', '--concurrency', String(concurrency), '--yes'], { reject: false, env: { GAMEDAY_LAB_DIR: dir, GAMEDAY_STATE_DIR: stateDir, GAMEDAY_LOG_LEVEL: 'warn' } });
     const wallS = (Date.now() - started) / 1000;
     const report = await load.stop();
     const split = await roles.stop();
-    const runId = readdirSync(join(stateDir, 'runs')).filter((id) => !before.has(id)).sort().at(-1)!;
+    // The first new run is reboot-stale's own; its nested runs (warm-ups, ramps) start after it.
+    const runId = readdirSync(join(stateDir, 'runs')).filter((id) => !before.has(id)).sort()[0]!;
     const events = readFileSync(join(stateDir, 'runs', runId, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const notes = events.filter((e) => e.event === 'note');
     const redisPauses = notes.filter((e) => e.data?.writePauseMs !== undefined).map((e) => `${e.stepId.split('/')[1]} ${e.data.writePauseMs} ms`);
@@ -56,7 +59,8 @@ try {
       const full = await verifyNotifications(stores.db, stores.redis, await usersToVerify(stores.db, { all: true }));
       process.stdout.write(
         [
-          `cycle ${c}: reboot-stale exit ${run.exitCode} in ${wallS.toFixed(0)} s (run ${runId})`,
+          `cycle ${c}: reboot-stale --concurrency ${concurrency} exit ${run.exitCode} in ${wallS.toFixed(0)} s (run ${runId})`,
+          ...(run.exitCode !== 0 ? [run.stderr.split('\n').slice(-8).join('\n')] : []),
           `  load: ${report.reads.total} reads (${report.reads.failed} failed), ${report.writes.total} writes (${report.writes.failed} failed), longest write gap ${report.longestWriteGapMs} ms`,
           `  Redis hand-offs paused writes: ${redisPauses.join(', ') || 'none'}; MariaDB switchovers refused writes: ${dbRefusals.join(', ') || 'none'}`,
           `  Redis roles: ${split.samples} samples, ${split.twoWritable.length} with two writable primaries`,
