@@ -5,6 +5,7 @@ import type { RunEnvironment } from '../runbooks/engine/types.js';
 import { labFleetEnv } from './labFleetEnv.js';
 import { fleetFromEnvironment } from './fleetFromEnv.js';
 import type { DriverFlags } from './powerWiring.js';
+import { fileRebootLedger } from '../runbooks/rebootLedger.js';
 
 /*
  * The driver wiring: which inventory a command acts on and the drivers for
@@ -18,6 +19,8 @@ export interface EnvironmentOptions {
   labDir?: string;
   /** --ssh-user, --aws-region, …: power driver options over the inventory's and the environment's. */
   drivers?: DriverFlags;
+  /** The state folder: a real fleet's reboots are recorded there (runbooks/rebootLedger.ts). */
+  stateDir?: string;
 }
 
 export interface RunbookEnvironment {
@@ -45,6 +48,8 @@ export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
 export const createEnvironment: EnvironmentFactory = async (opts) => {
   const inventory = loadRunbookInventory(opts);
   const labDir = opts.labDir ?? defaultLabDir();
-  const fleet = !opts.inventoryFile && openLab(labDir) ? labFleetEnv(labDir) : fleetFromEnvironment(inventory, process.env, opts.drivers);
+  const fleet = !opts.inventoryFile && openLab(labDir)
+    ? labFleetEnv(labDir)
+    : { ...fleetFromEnvironment(inventory, process.env, opts.drivers), ...(opts.stateDir ? { reboots: fileRebootLedger(opts.stateDir) } : {}) };
   return { inventory, env: { fleet }, close: async () => {} };
 };

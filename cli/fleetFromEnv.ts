@@ -39,18 +39,18 @@ export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = pr
       return createConnection({
         host: host.address,
         port: host.services.mysql ?? 3306,
-        user: admin?.user ?? env.GAMEDAY_MYSQL_USER ?? 'root',
+        user: admin?.user ?? (env.GAMEDAY_MYSQL_USER || 'root'),
         password: admin?.password ? secret(admin.password, `tiers.${host.tier}.admin.password`) : env.GAMEDAY_MYSQL_PASSWORD,
         connectTimeout: 3000,
       });
     },
-    replication: { user: env.GAMEDAY_REPL_USER ?? 'repl', password: env.GAMEDAY_REPL_PASSWORD ?? '' },
+    replication: { user: env.GAMEDAY_REPL_USER || 'repl', password: env.GAMEDAY_REPL_PASSWORD ?? '' },
     replicationOf: (host) => {
       const repl = login(host, 'replication');
       if (!repl) return undefined;
-      return { user: repl.user ?? env.GAMEDAY_REPL_USER ?? 'repl', password: repl.password ? secret(repl.password, `tiers.${host.tier}.replication.password`) : (env.GAMEDAY_REPL_PASSWORD ?? '') };
+      return { user: repl.user ?? (env.GAMEDAY_REPL_USER || 'repl'), password: repl.password ? secret(repl.password, `tiers.${host.tier}.replication.password`) : (env.GAMEDAY_REPL_PASSWORD ?? '') };
     },
-    sentinelMasterName: env.GAMEDAY_SENTINEL_MASTER ?? 'mymaster',
+    sentinelMasterName: env.GAMEDAY_SENTINEL_MASTER || 'mymaster',
     l7checkToken: env.GAMEDAY_L7CHECK_TOKEN,
     redisPassword: env.GAMEDAY_REDIS_PASSWORD || undefined,
     sentinelPassword: env.GAMEDAY_SENTINEL_PASSWORD || undefined,

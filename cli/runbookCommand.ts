@@ -144,7 +144,7 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
   const webhook = webhookFrom(flags);
   const parentRunId = parentRunFromEnv(stateDir);
   const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
-  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir, drivers: driverFlagsOf(flags) });
+  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir, drivers: driverFlagsOf(flags), stateDir });
   const stop = stopOnSignals({ exitCode: EXIT.stopped });
   let result: RunResult;
   try {
@@ -263,7 +263,7 @@ export function registerRunbook(program: Command): void {
     planCmd.action(
       action(async (flags: EnvFlags & Record<string, unknown>) => {
         const raw = rawParamsFromFlags(planSpecs, flags);
-        const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir, drivers: driverFlagsOf(flags) });
+        const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir, drivers: driverFlagsOf(flags), stateDir: resolveStateDir(undefined) });
         try {
           const view = await planRun(entry, raw, { inventory: environ.inventory, env: environ.env });
           out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view, { steps: flags.allSteps === true }));

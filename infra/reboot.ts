@@ -230,7 +230,7 @@ export function createRebootJob(
     'reboot-stale',
     {
       name: `gameday-${stack}-reboot-stale`,
-      description: `Daily: reboot hosts of ${stack} up for ${config.reboot.maxUptime} or more, one at a time, behind gameday's gates`,
+      description: `Daily: reboot hosts of ${stack} up for ${config.reboot.maxUptime} or more, in safe waves, behind gameday's gates; an unfinished run is resumed`,
       scheduleExpression: dailyCron(config.reboot.windowStart),
       scheduleExpressionTimezone: config.reboot.timezone,
       // Starts at a random time in the window, never twice a day.

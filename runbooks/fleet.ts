@@ -4,6 +4,7 @@ import type { RuntimeEndpoint } from '../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../drivers/mysql/readiness.js';
 import type { PoolListWriter } from '../drivers/mysql/bufferPool.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
+import type { RebootLedger } from './rebootLedger.js';
 
 /**
  * The drivers a fleet runbook needs, for one inventory. The CLI builds it
@@ -31,6 +32,8 @@ export interface FleetEnv {
    * warm-up from a peer needs it); without it the warm-up can only scan.
    */
   bufferPoolList?(host: Host): PoolListWriter;
+  /** When gameday last rebooted each host (the state folder's reboots.json), for uptimes that cannot see a reboot. */
+  reboots?: RebootLedger;
   /** Bearer token of the app's PUT /monitor/l7check, when the fleet has one. */
   l7checkToken?: string;
 }

@@ -63,7 +63,9 @@ async function setStateEverywhere(f: FleetEnv, inv: Inventory, host: Host, state
 /** An app instance's own L7 check in or out of rotation (needs the token); hosts without one are left alone. */
 export async function setL7check(f: FleetEnv, inv: Inventory, host: Host, inRotation: boolean): Promise<void> {
   if (host.services.http === undefined || !f.l7checkToken || kindOf(inv, host) === 'haproxy') return;
-  const res = await fetch(`http://${host.address}:${host.services.http}/monitor/l7check`, {
+  // An Auto Scaling slot is reached at its instance's address, resolved by its power driver.
+  const address = (await f.power(host).reachableAddress?.(host)) ?? host.address;
+  const res = await fetch(`http://${address}:${host.services.http}/monitor/l7check`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${f.l7checkToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({ inRotation }),
@@ -244,6 +246,7 @@ export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: nu
         const host = hostByName(ctx.inventory, hostName);
         const since = new Date();
         await envOf(ctx).power(host).reboot(host);
+        envOf(ctx).reboots?.record(hostName, since);
         return { requestedAt: since.toISOString() };
       },
     },

@@ -7,6 +7,7 @@ import { drainStep, handOffPlan, handOffStep, rampPercents, rebootSteps, returnS
 import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
 import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './waves.js';
 import { rebootStaleOverview } from './rebootStaleOverview.js';
+import { uptimeWithLedger } from './rebootLedger.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './cycleEstimate.js';
 import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
 import { warmStage, whatWarms, type Warms } from './warmStages.js';
@@ -107,13 +108,16 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     '(default 1 for mariadb, redis, sentinel and haproxy tiers, for http and generic what the blast radius',
     'allows); at most `--max-per-wave` hosts a wave; and no wave whose loss the blast-radius analysis says',
     'would break a tier or pool. The plan begins with the wave count and a cycle estimate (time and nights',
-    'in the window, with `--host-time` a host). This version still runs the hosts of a wave one after',
-    'another, so the estimate gives both figures. Each host in turn: hand off its role (MariaDB primary:',
+    'in the window, with `--host-time` a host). A wave\'s hosts go one after another, or `--concurrency`',
+    'of them side by side (a wave is planned so that losing it whole is safe). Each host: hand off its role (MariaDB primary:',
     'GTID switchover; Redis primary: Sentinel failover; proxy: its clients move to the other proxy), drain',
     'it, wait for its connections to go, reboot, wait until it is back and ready for several samples in a',
     'row, warm it, then give its weight back through a gated ramp (each step held and judged against its',
     'peers, stepped back down when a gate fails; see `gameday ramp`). A host that does not come back stops',
     'the job: no other host is touched, and the summary says which hosts are still drained.',
+    'Uptimes are the drivers\' (ssh: /proc/uptime; EC2: LaunchTime or SSM; ElastiCache: the node\'s create',
+    'time), or the time since gameday last rebooted the host (the state folder\'s reboots.json) if that is shorter:',
+    'launch and create times do not move on a reboot.',
     'Acts only inside the maintenance window and never on a blackout date.',
     'Ends by checking the notification data in Redis against MariaDB (the users changed during the run plus a',
     'random sample, or `--verify all`): a mismatch fails the run and names the users and the repair command.',
@@ -141,7 +145,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const host = byName.get(name)!;
-        uptimes[name] = Math.round(await f.power(host).uptimeSeconds(host));
+        uptimes[name] = Math.round(uptimeWithLedger(name, await f.power(host).uptimeSeconds(host), f.reboots));
       }
     };
     await Promise.all(Array.from({ length: Math.min(UPTIME_QUERIES, queue.length) }, worker));

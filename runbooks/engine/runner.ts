@@ -9,7 +9,7 @@ import type { Approver } from './approval.js';
 import { executeSteps, type ActiveRun, type ExecutionEnd } from './execute.js';
 import { formatDuration } from '../../core/duration.js';
 import { JournalWriter, readJournal } from './journal.js';
-import { DEFAULT_LOCK_TTL_MS, LockSet } from './locks.js';
+import { DEFAULT_LOCK_TTL_MS, listLocks, LockSet, staleReason } from './locks.js';
 import { notices, silentNotifier } from './notifications.js';
 import { parseParams } from './params.js';
 import { silentProgress, type ProgressSink } from './progress.js';
@@ -139,6 +139,18 @@ export async function startRun(entry: RegisteredRunbook, rawParams: Record<strin
 }
 
 /**
+ * A run that looks alive but was last driven from another machine (a
+ * scheduled task on shared storage): it is gone when none of its locks is
+ * still renewed and its journal has been quiet for a lock TTL. A live run
+ * renews its locks every third of their TTL, whatever step it is in.
+ */
+function diedElsewhere(stateDir: string, prior: RunState, now = Date.now()): boolean {
+  if (prior.hostname === hostname()) return false;
+  const live = listLocks(stateDir).filter((l) => l.holder === prior.runId && !staleReason(l, now));
+  return live.length === 0 && now - Date.parse(prior.lastEventAt) > DEFAULT_LOCK_TTL_MS;
+}
+
+/**
  * Continues a run at the first step that is not done, from the plan stored in
  * its journal. Refuses a changed runbook (unless allowChanged) and an
  * at-most-once action whose outcome is unknown (unless the operator decided
@@ -150,8 +162,8 @@ export async function resumeRun(runId: string, lookup: (name: string) => Registe
   if (prior.state === 'succeeded') {
     throw new GamedayError('RUN_FINISHED', 'this run already succeeded: nothing to resume', runId, `start a new one with "gameday runbook run ${prior.start.runbook}"`);
   }
-  if (prior.state === 'running') {
-    throw new GamedayError('RUN_RUNNING', `still running (pid ${prior.pid} on ${prior.hostname})`, runId, 'stop it with Ctrl-C or SIGTERM (it stops after the current step), then resume');
+  if (prior.state === 'running' && !diedElsewhere(opts.stateDir, prior)) {
+    throw new GamedayError('RUN_RUNNING', `still running (pid ${prior.pid} on ${prior.hostname})`, runId, 'stop it with Ctrl-C or SIGTERM (it stops after the current step), then resume; a run on another machine counts as gone once its locks expire unrenewed');
   }
   const entry = lookup(prior.start.runbook);
   if (!entry) throw new GamedayError('UNKNOWN_RUNBOOK', `the run's runbook "${prior.start.runbook}" is not in the registry`, runId, '"gameday runbook list" shows the runbooks');

@@ -184,4 +184,27 @@ describe('the Pulumi stack\'s inventory, as exported', () => {
     // ElastiCache fails over in its reboot (no Sentinels), web members drain through their group: no hand-off step.
     expect(view.steps.filter((s) => s.id.endsWith('/hand-off') && /redis|web/.test(s.target ?? ''))).toEqual([]);
   });
+
+  it('does not reboot again a host gameday rebooted since: LaunchTime and node create times do not move on a reboot', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { fileRebootLedger } = await import('../../runbooks/rebootLedger.js');
+    const stateDir = mkdtempSync(join(tmpdir(), 'gd-ledger-'));
+    try {
+      const ledger = fileRebootLedger(stateDir);
+      // Yesterday's run rebooted db-1, redis-2 and web-4 (their API uptimes still say 190-200 days).
+      for (const h of ['db-1', 'redis-2', 'web-4']) ledger.record(h, new Date(Date.now() - 86_400_000));
+      const fleet = { ...fleetFromEnvironment(stack, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey }), reboots: fileRebootLedger(stateDir) };
+      const view = await planRun(requireRunbook('reboot-stale'), { maxUptime: '180d' }, { inventory: stack, env: { fleet } });
+      const plan = view.plan as { stale: string[]; uptimes: Record<string, number> };
+      expect(plan.stale).not.toContain('db-1');
+      expect(plan.stale).not.toContain('redis-2');
+      expect(plan.stale).not.toContain('web-4');
+      expect(plan.stale).toHaveLength(stack.hosts.length - 3);
+      expect(Math.round(plan.uptimes['db-1']! / 3600)).toBe(24);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 });

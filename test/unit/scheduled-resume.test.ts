@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, tempDirs } from '../fixtures/runbooks/helpers.js';
+import { spawn } from 'node:child_process';
+import { repoRoot, runCli, tempDirs, waitUntil } from '../fixtures/runbooks/helpers.js';
 import { lockFile, type LockRecord } from '../../runbooks/engine/locks.js';
 
 /*
@@ -68,5 +69,41 @@ describe('the scheduled job resumes an unfinished run from the shared state fold
     expect(day4.stdout).not.toContain('resuming');
     expect(runs(shared)).toHaveLength(2);
     expect(counter(demo)).toBe('6');
-  });
+  }, 60_000);
+
+  it('resumes a run whose task died on another machine once its locks expired unrenewed, and not while they are renewed', async () => {
+    const shared = tmp.make();
+    const work = tmp.make();
+    const demo = join(work, 'demo');
+    const cause = join(work, 'broken');
+    writeFileSync(cause, '');
+    const job = ['run', 'demo-counter', '--dir', demo, '--increments', '2', '--fail-while', cause, '--settle', '60s', '--yes', '--resume-unfinished'];
+    // Yesterday's task: killed (-9) while it waits for the counter to settle.
+    const task = spawn(process.execPath, [join(repoRoot, 'bin/gameday.js'), 'runbook', ...job], { env: { ...process.env, GAMEDAY_STATE_DIR: shared, GAMEDAY_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    const journalFile = () => join(shared, 'runs', runs(shared)[0]!, 'journal.jsonl');
+    await waitUntil('the wait to begin', () => runs(shared).length === 1 && existsSync(journalFile()) && readFileSync(journalFile(), 'utf8').includes('"stepId":"counter-settled","event":"intent"'), 20_000);
+    task.kill('SIGKILL');
+    await new Promise((r) => task.once('exit', r));
+    // It ran on another machine, a day ago: its journal says so, and so does its lock.
+    const elsewhere = 'ip-10-40-128-7.task';
+    const yesterday = (t: string) => new Date(Date.parse(t) - 86_400_000).toISOString();
+    const lines = readFileSync(journalFile(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    writeFileSync(journalFile(), lines.map((e) => JSON.stringify({ ...e, time: yesterday(e.time), ...(e.data?.hostname ? { data: { ...e.data, hostname: elsewhere } } : {}) })).join('\n') + '\n');
+    const lock = lockFile(shared, `demo:${resolve(demo)}`);
+    const record = JSON.parse(readFileSync(lock, 'utf8')) as LockRecord;
+    const now = Date.now();
+
+    writeFileSync(lock, JSON.stringify({ ...record, hostname: elsewhere, renewedAt: new Date(now - 1000).toISOString(), expiresAt: new Date(now + 600_000).toISOString() }));
+    const stillRenewed = await cli(shared, job);
+    expect(stillRenewed.code).toBe(2);
+    expect(stillRenewed.stderr).toContain(`still running (pid ${record.pid} on ${elsewhere})`);
+
+    writeFileSync(lock, JSON.stringify({ ...record, hostname: elsewhere, renewedAt: yesterday(new Date(now).toISOString()), expiresAt: new Date(now - 3_600_000).toISOString() }));
+    rmSync(cause);
+    const today = await cli(shared, job);
+    expect(today.code, today.stderr).toBe(0);
+    expect(today.stdout).toContain(`resuming ${runs(shared)[0]} (running)`);
+    expect(runs(shared)).toHaveLength(1);
+    expect(counter(demo)).toBe('2');
+  }, 60_000);
 });
