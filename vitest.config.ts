@@ -1,18 +1,46 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Integration files that bring up a lab of their own (an octet of their own),
+ * never the shared one: they run one after another beside the files of the
+ * shared lab (which run one after another too), so two labs at most run at once.
+ */
+const OWN_LAB_FILES = [
+  'app-redis-loss',
+  'chaos',
+  'failover-db',
+  'fault-ssh',
+  'lab-layout',
+  'lab-lifecycle',
+  'power-ssh',
+  'reboot-cycle',
+  'redis-handoff',
+  'redis-rebuild',
+].map((name) => `test/integration/${name}.test.ts`);
+
+const integration = { fileParallelism: false, testTimeout: 90_000, hookTimeout: 180_000 };
+
 export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
         test: {
-          name: 'integration',
+          name: 'integration-shared-lab',
           include: ['test/integration/**/*.test.ts'],
-          // One real lab serves every integration file: run them one after another.
-          fileParallelism: false,
-          testTimeout: 90_000,
-          hookTimeout: 180_000,
+          exclude: OWN_LAB_FILES,
+          ...integration,
+          // One real lab serves every file of this project.
           globalSetup: ['test/integration/globalSetup.ts'],
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'integration-own-labs',
+          include: OWN_LAB_FILES,
+          ...integration,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

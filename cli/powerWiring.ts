@@ -80,6 +80,10 @@ function merged(driver: 'ssh' | 'aws', schema: z.ZodType, layers: Layer[]): Reco
  */
 export function powerDrivers(inv: Inventory, env: NodeJS.ProcessEnv = process.env, flags: DriverFlags = {}, deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {}): (host: Host) => PowerDriver {
   const inventoryLayer: Layer = { ssh: inv.drivers?.ssh ?? {}, aws: inv.drivers?.aws ?? {}, source: (key, driver) => `inventory drivers.${driver}.${key}` };
+  // Which program gameday runs is not an inventory's to say (an inventory is shared, generated, imported).
+  if ('sshBinary' in inventoryLayer.ssh) {
+    throw new GamedayError('BAD_DRIVER_OPTION', 'the ssh program cannot be chosen by an inventory', 'inventory drivers.ssh.sshBinary', 'remove it; gameday runs ssh from PATH');
+  }
   const layers = [inventoryLayer, fromEnv(env), fromFlags(flags)];
   const sshOptions = merged('ssh', sshPowerOptionsSchema, layers);
   const awsOptions = merged('aws', awsPowerOptionsSchema, layers);

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GamedayError } from '../topology/index.js';
@@ -44,13 +44,17 @@ export async function withLabLock<T>(dir: string, what: string, fn: () => Promis
   mkdirSync(dirname(file), { recursive: true });
   const deadline = Date.now() + waitMs;
   for (;;) {
+    // A complete record, hard-linked to the lock's name (which fails if it exists): another taker
+    // never reads a lock file still empty, which it would take for a dead holder's and remove.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ pid: process.pid, what, since: new Date().toISOString() } satisfies Holder), { mode: 0o600 });
     try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify({ pid: process.pid, what, since: new Date().toISOString() } satisfies Holder));
-      closeSync(fd);
+      linkSync(tmp, file);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
     }
     const holder = readHolder(file);
     if (!holder || !alive(holder.pid)) {

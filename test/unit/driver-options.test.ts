@@ -53,5 +53,6 @@ describe('power driver options: the inventory, then environment variables, then 
     expect(fromFlag.input).toBe('--ssh-jump');
     expect(fromFlag.message).toContain('must be [user@]host[:port]');
     expect(errorOf(() => powerDrivers(inv, {}, { awsUptime: 'guess' })).input).toBe('--aws-uptime');
+    expect(errorOf(() => powerDrivers(parseInventory({ ...base, drivers: { ssh: { sshBinary: '/tmp/evil' } } }, 'dc.yaml'), {})).input).toBe('inventory drivers.ssh.sshBinary');
   });
 });
