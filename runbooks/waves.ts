@@ -1,4 +1,4 @@
-import { blastRadius, GamedayError, kindOf, tierKind, type Host, type Inventory, type Tier, type TierKind } from '../topology/index.js';
+import { blastRadius, GamedayError, kindOf, replicationClusters, tierKind, type Host, type Inventory, type Tier, type TierKind } from '../topology/index.js';
 
 export interface Wave {
   zone: string;
@@ -90,6 +90,8 @@ interface WaveState {
   primaryDown: Set<string>;
   serversLost: Map<number, number>;
   proxiesLost: Map<number, number>;
+  /** Members down of each replication cluster that spans several tiers. */
+  clusterLost: Map<string, number>;
 }
 
 function tierStates(inv: Inventory, maxPerWave: number): Map<string, TierState> {
@@ -219,8 +221,19 @@ export function planWaves(inv: Inventory, hostNames: string[], opts: PlanWavesOp
     return why.join('; ');
   };
 
+  // A cluster split over several tiers keeps to the tightest of its tiers' limits as a whole:
+  // one member of a MariaDB or Redis cluster a wave by default, whichever tier it is in.
+  const spreadCluster = new Map<string, { key: string; limit: number }>();
+  for (const c of replicationClusters(inv)) {
+    if (c.tiers.length < 2) continue;
+    const limit = Math.min(...c.tiers.map((t) => tiers.get(t)?.limit.perWave ?? 1));
+    for (const m of c.hosts) spreadCluster.set(m.name, { key: `${c.kind}/${c.name}`, limit });
+  }
+
   const fits = (w: WaveState, h: Host): boolean => {
     if (w.hosts.length >= maxPerWave) return false;
+    const c = spreadCluster.get(h.name);
+    if (c && (w.clusterLost.get(c.key) ?? 0) + 1 > c.limit) return false;
     const t = tiers.get(h.tier);
     if (t) {
       if ((w.lost.get(t.name) ?? 0) + 1 > t.limit.perWave) return false;
@@ -236,6 +249,8 @@ export function planWaves(inv: Inventory, hostNames: string[], opts: PlanWavesOp
   };
   const add = (w: WaveState, h: Host) => {
     w.hosts.push(h);
+    const c = spreadCluster.get(h.name);
+    if (c) bump(w.clusterLost, c.key);
     const t = tiers.get(h.tier);
     if (t) {
       bump(w.lost, t.name);
@@ -274,7 +289,7 @@ export function planWaves(inv: Inventory, hostNames: string[], opts: PlanWavesOp
     const rounds = Math.max(Math.ceil(zoneHosts.length / maxPerWave), ...[...byTier.keys()].map(needs));
 
     const zw: WaveState[] = [];
-    const newWave = (): WaveState => ({ zone, hosts: [], lost: new Map(), replicasDown: new Map(), primaryDown: new Set(), serversLost: new Map(), proxiesLost: new Map() });
+    const newWave = (): WaveState => ({ zone, hosts: [], lost: new Map(), replicasDown: new Map(), primaryDown: new Set(), serversLost: new Map(), proxiesLost: new Map(), clusterLost: new Map() });
     for (let i = 0; i < rounds; i++) zw.push(newWave());
     // next[i]: a wave at or after i that may have room (union-find over the full ones), so a full wave is skipped once, not once per host.
     const next: number[] = zw.map((_, i) => i);

@@ -220,3 +220,25 @@ describe('reboot wave planning', () => {
     expect(e.oneByOne).toMatchObject({ units: 10_000, windows: 278 });
   });
 });
+
+describe('a replication cluster split over two tiers', () => {
+  it('loses one member a wave as a whole, never a primary and a replica of it together', () => {
+    // One MariaDB cluster "main" over two tiers in one data center, each tier on its own racks.
+    const input: InventoryInput = {
+      name: 'split',
+      tiers: { 'db-old': { kind: 'mariadb', cluster: 'main', minHealthy: 1 }, 'db-new': { kind: 'mariadb', cluster: 'main', minHealthy: 1 } },
+      placement: { maxPerRack: 1, minZones: 1 },
+      hosts: [
+        { name: 'old-1', tier: 'db-old', role: 'primary', zone: 'dc', rack: 'r1', address: '10.0.0.1', services: { mysql: 3306 } },
+        { name: 'old-2', tier: 'db-old', role: 'replica', zone: 'dc', rack: 'r2', address: '10.0.0.2', services: { mysql: 3306 } },
+        { name: 'new-1', tier: 'db-new', role: 'replica', zone: 'dc', rack: 'r3', address: '10.0.0.3', services: { mysql: 3306 } },
+        { name: 'new-2', tier: 'db-new', role: 'replica', zone: 'dc', rack: 'r4', address: '10.0.0.4', services: { mysql: 3306 } },
+      ],
+    };
+    const inv = parseInventory(input, 'split.yaml');
+    const plan = planWaves(inv, inv.hosts.map((h) => h.name));
+    expect(plan.refused).toEqual([]);
+    expect(plan.waves.flatMap((w) => w.hosts).sort()).toEqual(['new-1', 'new-2', 'old-1', 'old-2']);
+    for (const w of plan.waves) expect(w.hosts, `wave ${JSON.stringify(w.hosts)}`).toHaveLength(1);
+  });
+});
