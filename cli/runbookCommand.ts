@@ -78,7 +78,9 @@ function addEnvOptions(cmd: Command): Command {
     .option('--aws-uptime <source>', 'AWS power driver: uptime from launch-time (default) or ssm (/proc/uptime through SSM Run Command)');
 }
 
-const driverFlagsOf = (flags: DriverFlags): DriverFlags => ({ sshUser: flags.sshUser, sshPort: flags.sshPort, sshKey: flags.sshKey, sshJump: flags.sshJump, awsRegion: flags.awsRegion, awsUptime: flags.awsUptime });
+const DRIVER_FLAGS = ['sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime'] as const;
+/** The driver flags given (only those), e.g. { sshJump: 'ops@bastion' }. */
+const driverFlagsOf = (flags: DriverFlags): DriverFlags => Object.fromEntries(DRIVER_FLAGS.filter((k) => typeof flags[k] === 'string').map((k) => [k, flags[k]]));
 
 function addRunOptions(cmd: Command): Command {
   return addEnvOptions(cmd)
@@ -144,7 +146,8 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
   const webhook = webhookFrom(flags);
   const parentRunId = parentRunFromEnv(stateDir);
   const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
-  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir, drivers: driverFlagsOf(flags), stateDir });
+  const drivers = driverFlagsOf(flags);
+  const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir, drivers, stateDir });
   const stop = stopOnSignals({ exitCode: EXIT.stopped });
   let result: RunResult;
   try {
@@ -160,7 +163,8 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
       parentRunId,
       progress: lineProgress(),
       signal: stop.signal,
-      environment: { ...(inventoryFile ? { inventoryFile } : {}), ...(flags.labDir ? { labDir: resolve(flags.labDir) } : {}) },
+      // Where the run acts, kept in its start record so that a resume acts on the same fleet the same way (no secret here).
+      environment: { ...(inventoryFile ? { inventoryFile } : {}), ...(flags.labDir ? { labDir: resolve(flags.labDir) } : {}), ...(Object.keys(drivers).length ? { drivers } : {}) },
     });
   } finally {
     stop.dispose();
@@ -208,6 +212,12 @@ export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
 function unfinishedRun(stateDir: string, runbook: string) {
   const last = listRuns(stateDir).runs.filter((r) => r.start.runbook === runbook).at(-1);
   return last && last.state !== 'succeeded' && last.state !== 'waiting-approval' ? last : undefined;
+}
+
+/** Driver flags from a start record, only the known ones, only strings. */
+function storedDriverFlags(stored: unknown): DriverFlags {
+  if (!stored || typeof stored !== 'object') return {};
+  return driverFlagsOf(stored as DriverFlags);
 }
 
 function unknownRunbook(verb: string) {
@@ -293,6 +303,9 @@ export function registerRunbook(program: Command): void {
           ...flags,
           inventory: flags.inventory ?? (typeof stored.inventoryFile === 'string' ? stored.inventoryFile : undefined),
           labDir: flags.labDir ?? (typeof stored.labDir === 'string' ? stored.labDir : undefined),
+          // The run's driver flags, unless given again now.
+          ...storedDriverFlags(stored.drivers),
+          ...driverFlagsOf(flags),
         };
         return withEngine(merged, (opts) =>
           resumeRun(runId, findRunbook, { ...opts, allowChanged: flags.allowChanged, assumeDone: flags.assumeDone, retry: flags.retry }),

@@ -80,3 +80,27 @@ describe('gameday runbook (CLI)', () => {
     expect(readFileSync(out, 'utf8')).toContain('# Runbooks');
   }, 30_000);
 });
+
+describe('driver flags of a run', () => {
+  it('are kept in its start record and used again by its resume', async () => {
+    const stateDir = tmp.make();
+    const demo = join(tmp.make(), 'demo');
+    const labDir = join(tmp.make(), 'no-lab'); // no lab there: the fleet drivers come from the inventory and the flags
+    const run = await cli(stateDir, ['run', 'demo-counter', '--dir', demo, '--increments', '1', '--approve', '--lab-dir', labDir, '--ssh-jump', 'ops@bastion.example.com', '--ssh-port', '2222']);
+    expect(run.code).toBe(3);
+    const runId = readdirSync(join(stateDir, 'runs'))[0];
+    const journal = join(stateDir, 'runs', runId, 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const start = lines.find((e) => e.data?.type === 'started');
+    expect(start.data.environment.drivers).toEqual({ sshJump: 'ops@bastion.example.com', sshPort: '2222' });
+    // A stored flag the resume would use, made invalid: the resume names it, so it was read.
+    start.data.environment.drivers.sshPort = 'x';
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(journal, lines.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const resumed = await cli(stateDir, ['resume', runId, '--yes']);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain('--ssh-port');
+    const again = await cli(stateDir, ['resume', runId, '--yes', '--ssh-port', '22']);
+    expect(again.code, again.stderr).toBe(0);
+  }, 60_000);
+});
