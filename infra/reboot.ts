@@ -188,7 +188,7 @@ export function createRebootJob(
             image: config.reboot.image,
             essential: true,
             entryPoint: ['sh', '-c'],
-            command: [rebootCommand(config.reboot.maxUptime)],
+            command: [rebootCommand(config.reboot.maxUptime, { start: config.reboot.windowStart, minutes: config.reboot.windowMinutes, timezone: config.reboot.timezone })],
             mountPoints: [{ sourceVolume: 'state', containerPath: JOB_STATE_DIR, readOnly: false }],
             environment: [
               { name: 'GAMEDAY_STATE_DIR', value: JOB_STATE_DIR },

@@ -178,6 +178,8 @@ describe('the default stack (Pulumi mocks)', () => {
     expect(container.image).toBe(configWith().reboot.image);
     expect(container.command[0]).toContain('gameday runbook run reboot-stale --max-uptime 180d');
     expect(container.command[0]).toContain('--resume-unfinished');
+    // No host started outside the Scheduler's window (03:00 for 120 minutes, UTC): a run there stops, and the next day's resumes it.
+    expect(container.command[0]).toContain('--hours 03:00-05:00 --time-zone UTC');
     const envInventory = JSON.parse(container.environment.find((e: { name: string }) => e.name === 'GAMEDAY_INVENTORY').value);
     expect(parseInventory(envInventory, 'task env').hosts).toHaveLength(14);
     expect(policyStatements(run, 'reboot-task').flatMap((s) => s.Action).sort()).toEqual([

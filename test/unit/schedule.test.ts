@@ -45,3 +45,13 @@ describe('scheduling examples', () => {
     expect(rebootStale.params.parse(runbookParams(cron))).toEqual(fromUnit);
   });
 });
+
+describe('the Pulumi reboot job\'s window', () => {
+  it('gives reboot-stale the Scheduler\'s window as --hours, wrapping past midnight, and no limit for a whole day', async () => {
+    const { rebootCommand, windowHours } = await import('../../infra/rebootSchedule.js');
+    expect(windowHours({ start: '03:00', minutes: 120 })).toBe('03:00-05:00');
+    expect(windowHours({ start: '23:30', minutes: 90 })).toBe('23:30-01:00');
+    expect(rebootCommand('180d', { start: '23:30', minutes: 90, timezone: 'Europe/Paris' })).toContain('--max-uptime 180d --hours 23:30-01:00 --time-zone Europe/Paris --inventory');
+    expect(rebootCommand('180d', { start: '00:00', minutes: 1440, timezone: 'UTC' })).not.toContain('--hours');
+  });
+});
