@@ -62,23 +62,6 @@ export async function openSessions(f: FleetEnv, inv: Inventory, host: Host): Pro
   return total;
 }
 
-/**
- * Every proxy sees the server UP in at least one of its pools. (A db host is
- * in the write and the read pool; its health check passes in the one that
- * fits its role now.) A host in no pool passes.
- */
-export async function upInPools(f: FleetEnv, inv: Inventory, host: Host): Promise<GateResult> {
-  const memberships = membershipsOf(inv, host.name);
-  const proxies = [...new Map(memberships.flatMap((m) => m.proxies).map((p) => [p.name, p])).values()];
-  const problems: string[] = [];
-  for (const proxy of proxies) {
-    const views = await showServers(f.haproxyEndpoint(proxy));
-    const mine = memberships.filter((m) => m.proxies.includes(proxy)).map((m) => views.find((v) => v.backend === m.backend && v.server === host.name));
-    if (!mine.some((v) => v?.status === 'UP')) problems.push(`${proxy.name}: ${mine.map((v) => `${v?.backend}=${v?.status ?? 'absent'}`).join(' ')}`);
-  }
-  return problems.length ? { ok: false, detail: `not UP: ${problems.join(', ')}` } : { ok: true, detail: `UP on ${proxies.length} proxies` };
-}
-
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
   await sleep(ms, undefined, { signal });
 }

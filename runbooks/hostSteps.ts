@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import { blastRadius, clusterOf, clusterPeers, kindOf, type Host, type Inventory } from '../topology/index.js';
-import { formatDuration } from '../core/duration.js';
-import { runtimeCommand, setServerState, setWeight, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
+import { runtimeCommand, setServerState, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
 import { redisReadiness } from '../drivers/redis/readiness.js';
 import { redisHandOff } from '../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.js';
 import { fleet, hostByName, membershipsOf, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
-import { hostReady, openSessions, pause, upInPools } from './hostGates.js';
-
-const holdInterval = (holdMs: number) => Math.max(100, Math.min(1000, holdMs));
+import { hostReady, openSessions, pause } from './hostGates.js';
 
 /** Weight steps in percent, rising and ending at 100 ("25,50,100"), validated whole before anything acts. */
 export const rampPercents = z.string().transform((text, ctx) => {
@@ -23,14 +20,12 @@ export const rampPercents = z.string().transform((text, ctx) => {
   return list;
 });
 
-/** How a host goes back into service: the gates and the weight ramp. */
+/** How a host goes back into service before its weight: ready for several samples, then the warm-up. */
 export interface ReturnOptions {
   maxLagMs: number;
   readySamples: number;
   readyTimeoutS: number;
-  rampPercents: number[];
-  rampHoldMs: number;
-  /** Steps between "ready" and the first weight (the warm-up). */
+  /** Steps after "ready" and before the weight comes back (the warm-up); the weight itself is the gated ramp (gatedRamp.ts). */
   beforeRamp?: Step[];
 }
 
@@ -292,43 +287,5 @@ export function returnSteps(prefix: string, hostName: string, o: ReturnOptions):
     } satisfies WaitForStep,
     ...(o.beforeRamp ?? []),
   ];
-  o.rampPercents.forEach((pct, i) => {
-    steps.push({
-      id: `${prefix}/weight-${pct}`,
-      kind: 'action',
-      semantics: 'idempotent',
-      title: `give ${hostName} ${pct}% of its weight`,
-      locks: [`host:${hostName}`],
-      describe: () => ({ target: hostName, inputs: { weight: `${pct}%` }, consequence: `${hostName} takes ${pct}% of its share` }),
-      async run(ctx) {
-        const f = envOf(ctx);
-        const host = hostByName(ctx.inventory, hostName);
-        const n = await eachPoolServer(f, ctx.inventory, host, (e, b) => setWeight(e, b, host.name, `${pct}%`));
-        if (i === 0) {
-          await setStateEverywhere(f, ctx.inventory, host, 'ready');
-          await setL7check(f, ctx.inventory, host, true);
-        }
-        if (pct >= 100) await ctx.note(`${hostName} back at full weight`, { degraded: null, host: hostName });
-        return { servers: n };
-      },
-    });
-    steps.push({
-      id: `${prefix}/hold-${pct}`,
-      kind: 'wait-for',
-      title: `hold ${hostName} at ${pct}% and check it`,
-      what: `${hostName} UP in its pools and ready for ${formatDuration(o.rampHoldMs)}`,
-      // The first sample is taken at once: a hold of H spans H / interval + 1 samples.
-      intervalMs: holdInterval(o.rampHoldMs),
-      timeoutMs: Math.max(30_000, o.rampHoldMs * 4),
-      consecutive: Math.ceil(o.rampHoldMs / holdInterval(o.rampHoldMs)) + 1,
-      async check(ctx) {
-        const f = envOf(ctx);
-        const host = hostByName(ctx.inventory, hostName);
-        const ready = await hostReady(f, ctx.inventory, host, o.maxLagMs);
-        if (!ready.ok) return ready;
-        return upInPools(f, ctx.inventory, host);
-      },
-    });
-  });
   return steps;
 }

@@ -219,8 +219,6 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             maxLagMs: params.maxLagMs,
             readySamples: params.readySamples,
             readyTimeoutS: params.rebootTimeout / 1000,
-            rampPercents: [], // the weight comes back through the gated ramp below
-            rampHoldMs: params.rampHold,
             beforeRamp: params.warmup === 'on' ? warmStage(`${prefix}/warm`, host, plan.warms?.[host]) : [],
           }),
           // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.

@@ -84,8 +84,6 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
         maxLagMs: params.maxLagMs,
         readySamples: params.readySamples,
         readyTimeoutS: params.readyTimeout / 1000,
-        rampPercents: [], // the weight comes back through the gated ramp below
-        rampHoldMs: params.rampHold,
       }),
       ...(params.warmup === 'on' ? warmStage(`${plan.host}/warm`, plan.host, plan.warms) : []),
       // A host in no pool (Redis, Sentinel, a proxy) has no weight to give back.

@@ -276,8 +276,6 @@ export const rejoinDb: Runbook<RejoinDbParams, RejoinDbPlan> = {
         maxLagMs: params.maxLagMs,
         readySamples: params.readySamples,
         readyTimeoutS: params.readyTimeout / 1000,
-        rampPercents: [], // the weight comes back through the gated ramp below
-        rampHoldMs: params.rampHold,
       }),
       ...(plan.pools.length > 0 ? [gatedRampStep(`${host}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: 2, maxLagMs: params.maxLagMs })] : []),
     ];
