@@ -1,4 +1,4 @@
-import { blastRadius, type Inventory } from '../topology/index.js';
+import { blastRadius, poolTouched, type Inventory } from '../topology/index.js';
 import type { ResolvedFault } from '../drivers/faults/types.js';
 import type { Preflight } from './report/types.js';
 
@@ -31,7 +31,7 @@ export function preflight(inv: Inventory, faults: ResolvedFault[], loadMs: numbe
         return { what: `tier ${t.tier}${t.breaks.length ? `: ${t.breaks.join('; ')}` : t.notes.length ? ` (${t.notes.join('; ')})` : ''}`, left: t.leftCount, needed, ok: t.holds };
       });
     const pools = impact.pools
-      .filter((p) => !p.holds || p.serversLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.servers).size || p.proxiesLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.proxies).size)
+      .filter((p) => poolTouched(inv, p))
       .map((p) => ({ what: `pool ${p.pool}${p.breaks.length ? `: ${p.breaks.join('; ')}` : ''}`, left: Math.min(p.serversLeftCount, p.proxiesLeftCount), needed: 1, ok: p.holds }));
     const label = together.length > 1 ? `${f.label} (with ${together.filter((o) => o !== f).map((o) => o.id).join(', ')})` : f.label;
     return { fault: `${f.id}: ${f.type}`, target: label, hosts, blastRadius: [...tiers, ...pools] };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { blastRadius, clusterOf, clusterPeers, kindOf, type Host, type Inventory } from '../topology/index.js';
+import { blastRadius, clusterOf, clusterPeers, kindOf, poolTouched, type Host, type Inventory } from '../topology/index.js';
 import { runtimeCommand, setServerState, showServers, type ServerAdminState } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
@@ -35,7 +35,7 @@ const envOf = (ctx: Pick<StepContext, 'env'>) => fleet(ctx.env);
 export function lossSummary(inv: Inventory, hostName: string): string {
   const impact = blastRadius(inv, { kind: 'host', name: hostName, hosts: [hostName] });
   const tiers = impact.tiers.filter((t) => t.lost.length > 0).map((t) => `${t.tier} ${t.leftCount}/${t.total}${t.holds ? '' : ' BREAKS'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
-  const pools = impact.pools.filter((p) => !p.holds || p.serversLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.servers).size || p.proxiesLeftCount < new Set(inv.pools.find((x) => x.name === p.pool)?.proxies).size)
+  const pools = impact.pools.filter((p) => poolTouched(inv, p))
     .map((p) => `pool ${p.pool} ${p.serversLeftCount} srv/${p.proxiesLeftCount} lb${p.holds ? '' : ' BREAKS'}`);
   return [...tiers, ...pools].join(', ') + (impact.holds ? ' - holds' : ' - BREAKS');
 }

@@ -30,6 +30,12 @@ export interface PoolImpact {
   breaks: string[];
 }
 
+/** Whether a loss touched a pool: it breaks, or has fewer servers or proxies than the inventory gives it. */
+export function poolTouched(inv: Inventory, p: PoolImpact): boolean {
+  const pool = inv.pools.find((x) => x.name === p.pool);
+  return !p.holds || p.serversLeftCount < new Set(pool?.servers).size || p.proxiesLeftCount < new Set(pool?.proxies).size;
+}
+
 export interface DomainImpact {
   domain: Domain;
   tiers: TierImpact[];
