@@ -4,6 +4,7 @@ import { GamedayError, type Host, type Inventory } from '../../topology/index.js
 import { log as rootLog } from '../../core/log.js';
 import { AwsPowerDriver, regionOfZone, type AwsClientConfig, type AwsPowerOptionsInput } from './aws.js';
 import { awsApiError } from './awsErrors.js';
+import { awsCall, RegionalClients } from './regionalClients.js';
 import { systemClock, type Clock } from './clock.js';
 import type { PowerDriver } from './types.js';
 
@@ -52,20 +53,21 @@ export class AsgPowerDriver implements PowerDriver {
   private readonly ec2: AwsPowerDriver;
   private readonly clock: Clock;
   private readonly resolved = new Map<string, string>();
-  private readonly clients = new Map<string, { asg: AutoScalingClient; elb: ElasticLoadBalancingV2Client; sdk: Sdk }>();
+  private readonly clients: RegionalClients<Sdk, { asg: AutoScalingClient; elb: ElasticLoadBalancingV2Client; sdk: Sdk }>;
   private readonly standbyTimeoutMs: number;
   private readonly pollMs: number;
 
   constructor(
     private readonly inventory: Inventory,
-    private readonly options: AsgPowerOptions = {},
-    private readonly deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {},
+    options: AsgPowerOptions = {},
+    deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {},
   ) {
     const { standbyTimeoutMs, ...ec2Options } = options;
     this.ec2 = new AwsPowerDriver(ec2Options, deps);
     this.clock = deps.clock ?? systemClock;
     this.standbyTimeoutMs = standbyTimeoutMs ?? 15 * 60_000;
     this.pollMs = this.ec2.options.pollIntervalMs;
+    this.clients = new RegionalClients(loadSdk, (sdk, config) => ({ asg: new sdk.asg.AutoScalingClient(config), elb: new sdk.elb.ElasticLoadBalancingV2Client(config), sdk }), deps.clientConfig);
   }
 
   /** The Auto Scaling group's name: the host's id (asg/<group> is read too), else the group in its asg/<group>/<slot> address. */
@@ -79,26 +81,12 @@ export class AsgPowerDriver implements PowerDriver {
     return group;
   }
 
-  private async clientsFor(host: Host) {
-    const region = regionOfZone(host.zone) ?? this.ec2.options.region;
-    const key = region ?? '(sdk default)';
-    const sdk = await loadSdk();
-    let c = this.clients.get(key);
-    if (!c) {
-      const config = { ...(this.deps.clientConfig ?? {}), ...(region ? { region } : {}) };
-      c = { asg: new sdk.asg.AutoScalingClient(config), elb: new sdk.elb.ElasticLoadBalancingV2Client(config), sdk };
-      this.clients.set(key, c);
-    }
-    return c;
+  private clientsFor(host: Host) {
+    return this.clients.for(regionOfZone(host.zone) ?? this.ec2.options.region);
   }
 
-  private async call<T>(host: Host, what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof GamedayError) throw err;
-      throw awsApiError(what, `group ${this.groupOf(host)}`, `host ${host.name}`, err);
-    }
+  private call<T>(host: Host, what: string, fn: () => Promise<T>): Promise<T> {
+    return awsCall(what, `group ${this.groupOf(host)}`, `host ${host.name}`, fn);
   }
 
   private async group(host: Host): Promise<GroupView> {

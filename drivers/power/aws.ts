@@ -6,6 +6,7 @@ import { log as rootLog } from '../../core/log.js';
 import { AwsApiError, awsApiError } from './awsErrors.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseProcUptime } from './procUptime.js';
+import { RegionalClients } from './regionalClients.js';
 import type { PowerDriver } from './types.js';
 
 /**
@@ -145,8 +146,7 @@ export class AwsPowerDriver implements PowerDriver {
   readonly kind = 'aws' as const;
   readonly options: AwsPowerOptions;
   private readonly clock: Clock;
-  private readonly clientConfig: AwsClientConfig;
-  private readonly clients = new Map<string, Clients>();
+  private readonly clients: RegionalClients<AwsPowerSdk, Clients>;
 
   constructor(options: AwsPowerOptionsInput = {}, deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {}) {
     const parsed = awsPowerOptionsSchema.safeParse(options);
@@ -155,7 +155,7 @@ export class AwsPowerDriver implements PowerDriver {
     }
     this.options = parsed.data;
     this.clock = deps.clock ?? systemClock;
-    this.clientConfig = deps.clientConfig ?? {};
+    this.clients = new RegionalClients(loadSdk, (sdk, config) => ({ ec2: new sdk.ec2.EC2Client(config), ssm: new sdk.ssm.SSMClient(config), sdk }), deps.clientConfig);
   }
 
   /** The region used for this host, or undefined to let the SDK decide. */
@@ -163,17 +163,8 @@ export class AwsPowerDriver implements PowerDriver {
     return regionOfZone(host.zone) ?? this.options.region;
   }
 
-  private async clientsFor(host: Host): Promise<Clients> {
-    const region = this.regionFor(host);
-    const key = region ?? '(sdk default)';
-    const sdk = await loadSdk();
-    let c = this.clients.get(key);
-    if (!c) {
-      const config = { ...this.clientConfig, ...(region ? { region } : {}) };
-      c = { ec2: new sdk.ec2.EC2Client(config), ssm: new sdk.ssm.SSMClient(config), sdk };
-      this.clients.set(key, c);
-    }
-    return c;
+  private clientsFor(host: Host): Promise<Clients> {
+    return this.clients.for(this.regionFor(host));
   }
 
   /** Runs one API call; any failure becomes a GamedayError naming the call, the instance, the region and the AWS error. */

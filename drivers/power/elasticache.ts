@@ -2,7 +2,7 @@ import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { GamedayError, type Host } from '../../topology/index.js';
 import { log as rootLog } from '../../core/log.js';
 import { regionOfZone, type AwsClientConfig } from './aws.js';
-import { awsApiError } from './awsErrors.js';
+import { awsCall, RegionalClients } from './regionalClients.js';
 import { systemClock, type Clock } from './clock.js';
 import type { PowerDriver } from './types.js';
 
@@ -43,19 +43,20 @@ interface NodeView {
 export class ElastiCachePowerDriver implements PowerDriver {
   readonly kind = 'elasticache' as const;
   private readonly clock: Clock;
-  private readonly clients = new Map<string, { client: ElastiCacheClient; sdk: Sdk }>();
+  private readonly clients: RegionalClients<Sdk, { client: ElastiCacheClient; sdk: Sdk }>;
   private readonly pollMs: number;
   private readonly failoverTimeoutMs: number;
   private readonly settleSeconds: number;
 
   constructor(
     private readonly options: ElastiCachePowerOptions = {},
-    private readonly deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {},
+    deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {},
   ) {
     this.clock = deps.clock ?? systemClock;
     this.pollMs = options.pollIntervalMs ?? 15_000;
     this.failoverTimeoutMs = options.failoverTimeoutMs ?? 10 * 60_000;
     this.settleSeconds = options.settleSeconds ?? 60;
+    this.clients = new RegionalClients(loadSdk, (sdk, config) => ({ client: new sdk.ElastiCacheClient(config), sdk }), deps.clientConfig);
   }
 
   /** The node's cache cluster id, or a clear error. */
@@ -66,25 +67,12 @@ export class ElastiCachePowerDriver implements PowerDriver {
     return host.id;
   }
 
-  private async clientFor(host: Host) {
-    const region = regionOfZone(host.zone) ?? this.options.region;
-    const key = region ?? '(sdk default)';
-    const sdk = await loadSdk();
-    let c = this.clients.get(key);
-    if (!c) {
-      c = { client: new sdk.ElastiCacheClient({ ...(this.deps.clientConfig ?? {}), ...(region ? { region } : {}) }), sdk };
-      this.clients.set(key, c);
-    }
-    return c;
+  private clientFor(host: Host) {
+    return this.clients.for(regionOfZone(host.zone) ?? this.options.region);
   }
 
-  private async call<T>(host: Host, what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof GamedayError) throw err;
-      throw awsApiError(what, `cache cluster ${host.id}`, `host ${host.name}`, err);
-    }
+  private call<T>(host: Host, what: string, fn: () => Promise<T>): Promise<T> {
+    return awsCall(what, `cache cluster ${host.id}`, `host ${host.name}`, fn);
   }
 
   private async node(host: Host): Promise<NodeView> {

@@ -3,25 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { clusterOf, clusterPeers, GamedayError, loadInventory, parseInventory, replicationClusters, type InventoryInput } from '../../topology/index.js';
+import { clusterOf, clusterPeers, loadInventory, parseInventory, replicationClusters, type InventoryInput } from '../../topology/index.js';
 import { fleetFromEnvironment, readSecret } from '../../cli/fleetFromEnv.js';
 import { mastersWatchedBy, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf } from '../../runbooks/fleet.js';
 import { handOffPlan } from '../../runbooks/hostSteps.js';
+import { errorOf } from '../fixtures/errorOf.js';
 
 const FIXTURE = 'test/fixtures/inventories/bookstore-2017.yaml';
 const raw = (): InventoryInput => parse(readFileSync(FIXTURE, 'utf8'));
 const inv = loadInventory(FIXTURE);
 const host = (name: string) => inv.hosts.find((h) => h.name === name)!;
 
-function errorOf(fn: () => unknown): GamedayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GamedayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GamedayError');
-}
 
 describe('replication clusters: several MariaDB clusters and Redis groups in one inventory', () => {
   it('finds the bookstore\'s two database clusters and two Redis groups, each with its own members and Sentinel master', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GamedayError, parseInventory, type InventoryInput } from '../../topology/index.js';
+import { parseInventory, type InventoryInput } from '../../topology/index.js';
 import { powerDrivers } from '../../cli/powerWiring.js';
 import { SshPowerDriver, AwsPowerDriver, sshArgv } from '../../drivers/power/index.js';
+import { errorOf } from '../fixtures/errorOf.js';
 
 const base: InventoryInput = {
   name: 'dc',
@@ -17,15 +18,6 @@ const inv = parseInventory(base, 'dc.yaml');
 const app1 = inv.hosts[0]!;
 const app2 = inv.hosts[1]!;
 
-function errorOf(fn: () => unknown): GamedayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GamedayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GamedayError');
-}
 
 describe('power driver options: the inventory, then environment variables, then flags', () => {
   it('takes the inventory\'s drivers section, and one driver per kind', () => {
