@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError, kindOf } from '../topology/index.js';
 import type { Runbook, Step } from './engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, hostByName } from './fleet.js';
@@ -70,6 +70,8 @@ export interface RebootStalePlan {
   estimate?: CycleEstimate;
   /** Set on a plan (dry run) made outside the maintenance window: why a run would not act now. */
   outsideWindow?: string;
+  /** The stale hosts that are proxies (haproxy): with --concurrency they go first in their wave, alone. */
+  proxies?: string[];
   /** Host → what its hand-off does, for the hosts that have a role to hand off (plans made before this hand every host off). */
   handOffs?: Record<string, string>;
 }
@@ -163,7 +165,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       const h = handOffPlan(inventory, hostByName(inventory, n));
       return h ? [[n, h.title]] : [];
     }));
-    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
+    const proxies = stale.filter((n) => kindOf(inventory, hostByName(inventory, n)) === 'haproxy');
+    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), proxies, uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -196,8 +199,12 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       });
     }
     const pooled = new Set(plan.pooled);
+    const proxies = new Set(plan.proxies ?? []);
     plan.waves.forEach((wave, w) => {
-      for (const host of wave.hosts) {
+      // With --concurrency, a wave's proxies go first, one after another: every other host's hand-off,
+      // drain and ramp talks to every proxy, so none may be down while the others run side by side.
+      const order = params.concurrency > 1 ? [...wave.hosts.filter((h) => proxies.has(h)), ...wave.hosts.filter((h) => !proxies.has(h))] : wave.hosts;
+      for (const host of order) {
         const prefix = `wave-${w + 1}/${host}`;
         const own: Step[] = [];
         own.push(
@@ -224,9 +231,9 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
           // A host in no pool (Sentinel, Redis, a proxy) has no weight to give back.
           ...(pooled.has(host) ? [gatedRampStep(`${prefix}/ramp`, host, { steps: params.ramp, holdMs: params.rampHold, retries: params.rampRetries, maxLagMs: params.maxLagMs })] : []),
         );
-        // With --concurrency, a wave's hosts are lanes side by side (the engine runs each host's steps in order).
+        // With --concurrency, a wave's other hosts are lanes side by side (the engine runs each host's steps in order).
         const lane = { block: `wave-${w + 1}`, lane: host, concurrency: params.concurrency };
-        steps.push(...(params.concurrency > 1 ? own.map((s) => ({ ...s, lane })) : own));
+        steps.push(...(params.concurrency > 1 && !proxies.has(host) ? own.map((s) => ({ ...s, lane })) : own));
       }
     });
     steps.push(consistencyCheckStep('verify-notifications', plan.checkedAt, params));

@@ -113,6 +113,13 @@ describe('reboot-stale shows the estimate in its plan', () => {
     // Wave 1 (3 hosts) takes two batches of 2 h, wave 2 one: 6 h in 3-hour nights.
     expect(steps[0].title).toContain("this run takes 2 of a wave's hosts at a time: ~6h00m, ~2 nights (one after another: ~8h00m, ~2 nights)");
     expect(rebootStaleParams.safeParse({ maxUptime: '1d', concurrency: 0 }).error?.issues[0].message).toBe('must be 1 or more: hosts of one wave rebooted at the same time');
+    // A proxy of the wave goes first, alone (no lane): the others' hand-offs and ramps talk to every proxy.
+    const withProxy = rebootStale.steps({ ...plan, waves: [{ zone: 'az-a', hosts: ['web-1', 'lb-1', 'db-2'] }], proxies: ['lb-1'] }, params);
+    const wave = withProxy.filter((s) => s.id.startsWith('wave-1/'));
+    expect(wave[0]!.id).toBe('wave-1/lb-1/window');
+    expect(wave.filter((s) => s.id.startsWith('wave-1/lb-1/')).every((s) => s.lane === undefined)).toBe(true);
+    const lastOfProxy = wave.map((s) => s.id).lastIndexOf(wave.filter((s) => s.id.startsWith('wave-1/lb-1/')).at(-1)!.id);
+    expect(wave.slice(lastOfProxy + 1).every((s) => s.lane?.block === 'wave-1')).toBe(true);
   });
 
   it('refuses a bad --max-per-wave with a message that says what it is', () => {
