@@ -56,7 +56,8 @@ export interface GameDayOutcome {
   files: { json: string; md: string; html: string };
 }
 
-const FLEET_INTERVAL_MS = 500;
+// MariaDB writability, replication and HAProxy's view every 100 ms, as Redis roles: one writable primary is checked at every sample.
+const FLEET_INTERVAL_MS = 100;
 const REDIS_INTERVAL_MS = 100;
 
 /** The plan of a game day, before anything is touched: the faults resolved and their blast radius. */

@@ -1,5 +1,8 @@
 import type { CheckResult } from '../report/types.js';
 import { takesTraffic, type FleetSample } from '../probes/fleetSampler.js';
+
+/** How long a replica past its lag limit may still take reads: HAProxy's db_read checks every 250 ms and needs two failures. */
+export const READ_POOL_DETECTION_MS = 500;
 import { iso, result, seconds, type GameDayRecord } from './record.js';
 
 const writableDb = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly && !d.replicating).map(([name]) => name);
@@ -38,7 +41,8 @@ export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult 
       const lagMs = d?.lagMs == null ? null : Math.min(d.lagMs, s.at - primary.since);
       if (!d || !d.replicating || lagMs === null || lagMs <= maxLagMs) continue;
       staleSamples += 1;
-      if (lagMs <= maxLagMs + rec.fleetIntervalMs) continue;
+      // Lag grows while the health agent and HAProxy take the replica out: up to two 250 ms checks of db_read.
+      if (lagMs <= maxLagMs + Math.max(rec.fleetIntervalMs, READ_POOL_DETECTION_MS)) continue;
       for (const pool of readPools.filter((p) => p.servers.includes(host))) {
         for (const proxy of pool.proxies) {
           if (takesTraffic(s.proxies[proxy]?.[`${pool.backend ?? pool.name}/${host}`])) violations.push({ at: s.at, host, lagMs, proxy });
