@@ -8,7 +8,7 @@ import { faultOptionsFromEnv } from '../drivers/faults/env.js';
 import { log } from '../core/log.js';
 import { requireRunbook } from '../runbooks/registry.js';
 import { createEnvironment, type RunbookEnvironment } from './environment.js';
-import { fleet, notificationRedisHost, redisEndpoint, sentinelEndpoint, sentinelMasterOf, type FleetEnv } from '../runbooks/fleet.js';
+import { fleet, notificationMasterOf, redisEndpoint, sentinelEndpoint } from '../runbooks/fleet.js';
 import { openNotificationStores } from '../runbooks/consistencyCheck.js';
 import { startRun, resolveStateDir, runDir, stopOnSignals, silentProgress } from '../runbooks/engine/index.js';
 import { safeWrite } from '../runbooks/engine/signals.js';
@@ -94,7 +94,7 @@ function gameDayEnv(environ: RunbookEnvironment, flags: EnvFlags, stateDir: stri
     probes: {
       haproxyEndpoint: f.haproxyEndpoint,
       mysql: f.mysql,
-      sentinels: { endpoints: inv.hosts.filter((h) => 'sentinel' in h.services).map((h) => ({ name: h.name, ...sentinelEndpoint(f, h) })), masterName: notificationMaster(f, inv) },
+      sentinels: { endpoints: inv.hosts.filter((h) => 'sentinel' in h.services).map((h) => ({ name: h.name, ...sentinelEndpoint(f, h) })), masterName: notificationMasterOf(f, inv) },
     },
     redisServers: inv.hosts.filter((h) => 'redis' in h.services).map((h) => ({ name: h.name, ...redisEndpoint(f, h) })),
     frontends: webFrontends(inv),
@@ -131,12 +131,6 @@ function summaryLines(r: GameDayReport, files?: { html: string }): string {
   ];
   if (files) lines.push(`  report: ${files.html}`);
   return lines.join('\n');
-}
-
-/** The Sentinel master name of the notification Redis the game day watches. */
-function notificationMaster(f: FleetEnv, inv: Inventory): string {
-  const host = notificationRedisHost(inv);
-  return host ? sentinelMasterOf(f, inv, host) : f.sentinelMasterName;
 }
 
 export function registerChaos(program: Command): void {

@@ -7,7 +7,7 @@ import { isWritablePrimary } from '../drivers/mysql/switchover.js';
 import { describeVerify, usersToVerify, verifyNotifications, type VerifyResult } from '../warmup/notificationVerify.js';
 import type { ProbeStep } from './engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { fleet, notificationRedisHost, redisEndpoint, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
+import { fleet, notificationMasterOf, notificationRedisHost, redisEndpoint, sentinelEndpoints, type FleetEnv } from './fleet.js';
 
 /** The parameters every runbook that may touch the notification data shares. */
 export const verifyParams = {
@@ -40,7 +40,7 @@ export async function openNotificationStores(f: FleetEnv, inv: Inventory): Promi
   for (const h of dbHosts) if (await isWritablePrimary(f.mysql, h.name).catch(() => false)) dbHost = h.name;
   if (!dbHost) throw new GamedayError('NO_DB_PRIMARY', 'no db host is a writable primary, so there is no truth to check Redis against', 'tier db', 'check "gameday lab status" (or the fleet) for a primary');
   const redisHost = notificationRedisHost(inv);
-  const masterName = redisHost ? sentinelMasterOf(f, inv, redisHost) : f.sentinelMasterName;
+  const masterName = notificationMasterOf(f, inv);
   const primary = await sentinelMajorityPrimary(sentinelEndpoints(f, inv, redisHost), masterName);
   if (!primary) throw new GamedayError('NO_REDIS_PRIMARY', `no majority of the Sentinels names a primary for ${masterName}`, 'tier sentinel', 'check the Sentinels (SENTINEL get-master-addr-by-name)');
   const redisPassword = redisHost ? redisEndpoint(f, redisHost).password : f.redisPassword;

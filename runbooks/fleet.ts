@@ -111,3 +111,14 @@ export function replicationLoginOf(f: FleetEnv, host: Host): { user: string; pas
 export function notificationRedisHost(inv: Inventory): Host | undefined {
   return replicationClusters(inv).find((c) => c.kind === 'redis')?.hosts[0];
 }
+
+/** The Sentinel master name of the notification Redis. */
+export function notificationMasterOf(f: FleetEnv, inv: Inventory): string {
+  const host = notificationRedisHost(inv);
+  return host ? sentinelMasterOf(f, inv, host) : f.sentinelMasterName;
+}
+
+/** Where a host is reached now: its inventory address, or its instance's for an Auto Scaling slot (resolved by its power driver). */
+export async function reachableAddress(f: FleetEnv, host: Host): Promise<string> {
+  return (await f.power(host).reachableAddress?.(host)) ?? host.address;
+}

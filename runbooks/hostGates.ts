@@ -3,7 +3,7 @@ import { kindOf, type Host, type Inventory } from '../topology/index.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { mysqlReadiness, replicaReady, withConnection } from '../drivers/mysql/readiness.js';
 import { redisReadiness, redisReplicaReady, sentinelPrimary, withRedis } from '../drivers/redis/readiness.js';
-import { mastersWatchedBy, membershipsOf, redisEndpoint, sentinelEndpoint, type FleetEnv } from './fleet.js';
+import { mastersWatchedBy, membershipsOf, reachableAddress, redisEndpoint, sentinelEndpoint, type FleetEnv } from './fleet.js';
 
 export type GateResult = { ok: boolean; detail: string };
 
@@ -41,8 +41,7 @@ export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagM
     default: {
       const port = host.services.http;
       if (port === undefined) return { ok: true, detail: 'no readiness test for this tier: back is ready' };
-      // An Auto Scaling slot is reached at its instance's address, resolved by its power driver.
-      const address = (await f.power(host).reachableAddress?.(host)) ?? host.address;
+      const address = await reachableAddress(f, host);
       const res = await fetch(`http://${address}:${port}/monitor/l7check`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       return { ok: res.status === 200, detail: `l7check ${res.status}` };

@@ -6,7 +6,7 @@ import { isWritablePrimary, switchover } from '../drivers/mysql/switchover.js';
 import { redisReadiness } from '../drivers/redis/readiness.js';
 import { redisHandOff } from '../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from './engine/types.js';
-import { fleet, hostByName, membershipsOf, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
+import { fleet, hostByName, membershipsOf, reachableAddress, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
 import { hostReady, openSessions, pause } from './hostGates.js';
 
 /** Weight steps in percent, rising and ending at 100 ("25,50,100"), validated whole before anything acts. */
@@ -58,8 +58,7 @@ async function setStateEverywhere(f: FleetEnv, inv: Inventory, host: Host, state
 /** An app instance's own L7 check in or out of rotation (needs the token); hosts without one are left alone. */
 export async function setL7check(f: FleetEnv, inv: Inventory, host: Host, inRotation: boolean): Promise<void> {
   if (host.services.http === undefined || !f.l7checkToken || kindOf(inv, host) === 'haproxy') return;
-  // An Auto Scaling slot is reached at its instance's address, resolved by its power driver.
-  const address = (await f.power(host).reachableAddress?.(host)) ?? host.address;
+  const address = await reachableAddress(f, host);
   const res = await fetch(`http://${address}:${host.services.http}/monitor/l7check`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${f.l7checkToken}`, 'content-type': 'application/json' },
