@@ -6,16 +6,16 @@ import { defineConfig } from 'vitest/config';
  * shared lab (which run one after another too), so two labs at most run at once.
  */
 const OWN_LAB_FILES = [
-  'app-redis-loss',
-  'chaos',
-  'failover-db',
-  'fault-ssh',
-  'lab-layout',
-  'lab-lifecycle',
-  'power-ssh',
-  'reboot-cycle',
-  'redis-handoff',
-  'redis-rebuild',
+  'lab/app-redis-loss',
+  'chaos/game-days',
+  'runbooks/failover-db',
+  'drivers/faults-ssh',
+  'lab/layout',
+  'lab/lifecycle',
+  'drivers/power-ssh',
+  'runbooks/reboot-cycle',
+  'drivers/redis-handoff',
+  'warmup/redis-rebuild',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 const integration = { fileParallelism: false, testTimeout: 90_000, hookTimeout: 180_000 };

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { labUp } from '../lab/up.js';
 import { labDown } from '../lab/down.js';
-import { labFleetEnv } from '../cli/labFleetEnv.js';
+import { labFleetEnv } from '../cli/wiring/labFleetEnv.js';
 import { startLoadLoop } from '../chaos/load/loop.js';
 import { startFleetSampler } from '../chaos/probes/fleetSampler.js';
 import { watchRedisPrimaries } from '../chaos/probes/redisPrimaries.js';

@@ -35,7 +35,7 @@ import { haproxyPaths } from '../lab/configs/haproxy.js';
 import { rootConnection } from '../lab/bootstrap.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
 import { dumpNow, poolPages } from '../drivers/mysql/bufferPool.js';
-import { coverage } from '../warmup/mysqlWarmup.js';
+import { coverage } from '../warmup/mysql/hotSet.js';
 
 const readsPerSample = Number(process.argv[2] ?? 3000);
 const rounds = Number(process.argv[3] ?? 3);

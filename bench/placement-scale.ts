@@ -16,8 +16,8 @@
  */
 import { parseInventory, placementCheck, type InventoryInput } from '../topology/index.js';
 import { renderPlacementCheck } from '../cli/placementCommand.js';
-import { planWaves } from '../runbooks/waves.js';
-import { DEFAULT_HOST_MS, estimateCycle, formatWindows } from '../runbooks/cycleEstimate.js';
+import { planWaves } from '../runbooks/planning/waves.js';
+import { DEFAULT_HOST_MS, estimateCycle, formatWindows } from '../runbooks/planning/cycleEstimate.js';
 import { formatDuration } from '../core/duration.js';
 
 const args = process.argv.slice(2);

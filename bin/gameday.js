@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE_DIRS = ['core', 'cli', 'topology', 'drivers', 'lab', 'runbooks', 'chaos', 'warmup', 'infra'];
+const SOURCE_DIRS = ['core', 'engine', 'cli', 'topology', 'drivers', 'lab', 'runbooks', 'chaos', 'warmup', 'infra'];
 
 function builtAt() {
   try {

@@ -6,8 +6,8 @@ import type { Connection } from 'mysql2/promise';
 import { GamedayError, type Inventory } from '../topology/index.js';
 import type { FaultDriver, ResolvedFault } from '../drivers/faults/types.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
-import { JournalWriter, LockSet, newRunId, runDir, DEFAULT_LOCK_TTL_MS } from '../runbooks/engine/index.js';
-import { assertWritableStateDir } from '../runbooks/engine/stateDir.js';
+import { JournalWriter, LockSet, newRunId, runDir, DEFAULT_LOCK_TTL_MS } from '../engine/index.js';
+import { assertWritableStateDir } from '../engine/stateDir.js';
 import type { LoadedScenario } from './scenario/load.js';
 import { LOST_PRIMARY } from './scenario/schema.js';
 import { resolveFaults } from './faults/resolve.js';
@@ -20,7 +20,7 @@ import { evaluateChecks, type FaultRecord, type GameDayRecord, type ResponseReco
 import { buildReport } from './report/build.js';
 import { writeReport } from './report/write.js';
 import type { GameDayReport, Preflight } from './report/types.js';
-import { poolsOf } from './checks/record.js';
+import { poolsOf } from './record.js';
 
 /** The fleet a game day runs against, wired by the CLI (lab or real fleet). */
 export interface GameDayEnv {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GamedayError } from '../topology/index.js';
 import type { FaultDriver, ResolvedFault } from '../drivers/faults/types.js';
-import { JournalWriter, listRuns, loadRun, readJournal, runDir, DEFAULT_LOCK_TTL_MS, LockSet, type RunState } from '../runbooks/engine/index.js';
+import { JournalWriter, listRuns, loadRun, readJournal, runDir, DEFAULT_LOCK_TTL_MS, LockSet, type RunState } from '../engine/index.js';
 import { readReport } from './report/write.js';
 import type { GameDayReport } from './report/types.js';
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { COMMANDS, requestedCommand } from './commands.js';
-import { ignoreOutputErrors, exitWhenDone } from '../runbooks/engine/signals.js';
+import { ignoreOutputErrors, exitWhenDone } from '../engine/signals.js';
 
 ignoreOutputErrors();
 

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { GamedayError } from '../topology/index.js';
 import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
-import { checkLockTtl } from '../runbooks/engine/locks.js';
-import { checkParentRun } from '../runbooks/engine/parentRun.js';
+import { checkLockTtl } from '../engine/locks.js';
+import { checkParentRun } from '../engine/parentRun.js';
 import { findRunbook, requireRunbook, runbooks } from '../runbooks/registry.js';
-import { createEnvironment } from './environment.js';
+import { createEnvironment } from './wiring/environment.js';
 import {
   lineProgress,
   listLocks,
@@ -31,9 +31,9 @@ import {
   type RegisteredRunbook,
   type RunOptions,
   type RunResult,
-} from '../runbooks/engine/index.js';
+} from '../engine/index.js';
 import { action } from './run.js';
-import type { DriverFlags } from './powerWiring.js';
+import type { DriverFlags } from './wiring/powerWiring.js';
 import { summaryOf } from './summaries.js';
 
 /** Exit codes of run and resume. */

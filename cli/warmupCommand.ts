@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { GamedayError, hostsOfKind } from '../topology/index.js';
 import { requireRunbook } from '../runbooks/registry.js';
-import { createEnvironment } from './environment.js';
+import { createEnvironment } from './wiring/environment.js';
 import { runsRunbook } from './runbookCommand.js';
-import { fleet } from '../runbooks/fleet.js';
-import { openNotificationStores, repairHint } from '../runbooks/consistencyCheck.js';
-import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/notificationVerify.js';
-import { repairUsers } from '../warmup/notificationRepair.js';
+import { fleet } from '../runbooks/steps/fleet.js';
+import { openNotificationStores, repairHint } from '../runbooks/steps/consistencyCheck.js';
+import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/redis/verify.js';
+import { repairUsers } from '../warmup/redis/repair.js';
 import { action } from './run.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { dumpNow } from '../drivers/mysql/bufferPool.js';

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { clusterPeers, GamedayError, type Inventory } from '../topology/index.js';
-import type { Runbook, Step, StepContext } from './engine/types.js';
+import type { Runbook, Step, StepContext } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { fleet, hostByName, replicationLoginOf } from './fleet.js';
+import { fleet, hostByName, replicationLoginOf } from './steps/fleet.js';
 import { runtimeCommand, setServerState, showServers } from '../drivers/haproxy/runtime.js';
 import { errantGtids, formatErrant, formatGtidPosition, mostAdvanced, parseGtidPosition } from '../drivers/mysql/gtid.js';
 import { promoteToPrimary, relayLogApplied, replicateFrom, stopIoThread, stopReplication, type PromotionRecord } from '../drivers/mysql/failover.js';
@@ -22,7 +22,7 @@ import {
   writePools,
   type LossVerdict,
   type Vantage,
-} from './primaryLoss.js';
+} from './steps/primaryLoss.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Connection } from 'mysql2/promise';
-import type { Runbook, Step, StepContext } from './engine/types.js';
+import type { Runbook, Step, StepContext } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { fleet, hostByName, membershipsOf } from './fleet.js';
+import { fleet, hostByName, membershipsOf } from './steps/fleet.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { hitRate, parseLoadStatus, poolCounters, type PageRef } from '../drivers/mysql/bufferPool.js';
-import { coverage, hotIndexes, loadMapped, mapHotSet, poolPages, scanIndex, tablespaces, type Coverage } from '../warmup/mysqlWarmup.js';
+import { coverage, hotIndexes, loadMapped, mapHotSet, poolPages, scanIndex, tablespaces, type Coverage } from '../warmup/mysql/hotSet.js';
 import { clusterPeers, GamedayError, kindOf, type Inventory } from '../topology/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sourceFileOf } from '../core/paths.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Runbook, Step } from './engine/types.js';
+import type { Runbook, Step } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { hostByName, membershipsOf } from './fleet.js';
-import { rampPercents } from './hostSteps.js';
-import { rampTarget, shareFullWeight, type RampPlan } from './rampTargets.js';
+import { hostByName, membershipsOf } from './steps/fleet.js';
+import { rampPercents } from './steps/hostSteps.js';
+import { rampTarget, shareFullWeight, type RampPlan } from './steps/rampTargets.js';
 import { ALB_MAX_WEIGHT, ROUTE53_MAX_WEIGHT, checkAlbShareOptions, checkRoute53ShareOptions } from '../drivers/traffic/shapes.js';
 import { GamedayError } from '../topology/index.js';
 import { sourceFileOf } from '../core/paths.js';

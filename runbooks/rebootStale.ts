@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { GamedayError, kindOf } from '../topology/index.js';
-import type { Runbook, Step } from './engine/types.js';
+import type { Runbook, Step } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { fleet, hostByName } from './fleet.js';
-import { drainStep, handOffPlan, handOffStep, rampPercents, rebootSteps, returnSteps } from './hostSteps.js';
-import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './maintenanceWindow.js';
-import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './waves.js';
-import { rebootStaleOverview } from './rebootStaleOverview.js';
-import { uptimeWithLedger } from './rebootLedger.js';
-import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './cycleEstimate.js';
-import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
-import { warmStage, whatWarms, type Warms } from './warmStages.js';
-import { gatedRampStep } from './gatedRamp.js';
+import { fleet, hostByName } from './steps/fleet.js';
+import { drainStep, handOffPlan, handOffStep, rampPercents, rebootSteps, returnSteps } from './steps/hostSteps.js';
+import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHours, windowTimeZone } from './planning/maintenanceWindow.js';
+import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './planning/waves.js';
+import { rebootStaleOverview } from './planning/rebootStaleOverview.js';
+import { uptimeWithLedger } from './planning/rebootLedger.js';
+import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './planning/cycleEstimate.js';
+import { consistencyCheckStep, verifyParams } from './steps/consistencyCheck.js';
+import { warmStage, whatWarms, type Warms } from './steps/warmStages.js';
+import { gatedRampStep } from './steps/gatedRamp.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);

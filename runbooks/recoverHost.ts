@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Runbook, Step } from './engine/types.js';
+import type { Runbook, Step } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { gatedRampStep } from './gatedRamp.js';
-import { warmStage, whatWarms, type Warms } from './warmStages.js';
-import { fleet, hostByName, membershipsOf } from './fleet.js';
-import { rampPercents, returnSteps } from './hostSteps.js';
+import { gatedRampStep } from './steps/gatedRamp.js';
+import { warmStage, whatWarms, type Warms } from './steps/warmStages.js';
+import { fleet, hostByName, membershipsOf } from './steps/fleet.js';
+import { rampPercents, returnSteps } from './steps/hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
-import { consistencyCheckStep, verifyParams } from './consistencyCheck.js';
+import { consistencyCheckStep, verifyParams } from './steps/consistencyCheck.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { GamedayError, kindOf } from '../topology/index.js';
 import { sourceFileOf } from '../core/paths.js';

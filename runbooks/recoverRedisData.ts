@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Runbook, Step } from './engine/types.js';
-import { fleet } from './fleet.js';
-import { openNotificationStores } from './consistencyCheck.js';
+import type { Runbook, Step } from '../engine/types.js';
+import { fleet } from './steps/fleet.js';
+import { openNotificationStores } from './steps/consistencyCheck.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
 import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
 import { GamedayError } from '../topology/index.js';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Runbook, Step, StepContext } from './engine/types.js';
-import { fleet } from './fleet.js';
-import { openNotificationStores, repairHint, type NotificationStores } from './consistencyCheck.js';
+import type { Runbook, Step, StepContext } from '../engine/types.js';
+import { fleet } from './steps/fleet.js';
+import { openNotificationStores, repairHint, type NotificationStores } from './steps/consistencyCheck.js';
 import { RedisMassInsert } from '../drivers/redis/massInsert.js';
-import { allUsers, rebuildRange, REBUILD_USER_LUA, splitRange, type RebuildTotals, type UserRange } from '../warmup/redisRebuild.js';
-import { describeVerify, verifyNotifications } from '../warmup/notificationVerify.js';
+import { allUsers, rebuildRange, REBUILD_USER_LUA, splitRange, type RebuildTotals, type UserRange } from '../warmup/redis/rebuild.js';
+import { describeVerify, verifyNotifications } from '../warmup/redis/verify.js';
 import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
 import { GamedayError } from '../topology/index.js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';

@@ -1,6 +1,6 @@
 import { GamedayError } from '../topology/index.js';
-import type { RegisteredRunbook } from './engine/types.js';
-import { demoCounter, sourceFile as demoSource } from './engine/demo.js';
+import type { RegisteredRunbook } from '../engine/types.js';
+import { demoCounter, sourceFile as demoSource } from '../engine/demo.js';
 import { rebootStale, sourceFile as rebootStaleSource } from './rebootStale.js';
 import { recoverHost, sourceFile as recoverHostSource } from './recoverHost.js';
 import { failoverDb, sourceFile as failoverDbSource } from './failoverDb.js';

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { GamedayError } from '../topology/index.js';
-import type { Runbook, Step, StepContext } from './engine/types.js';
+import type { Runbook, Step, StepContext } from '../engine/types.js';
 import { durationParam } from '../core/duration.js';
-import { fleet, hostByName, replicationLoginOf, membershipsOf } from './fleet.js';
-import { rampPercents, returnSteps } from './hostSteps.js';
-import { gatedRampStep } from './gatedRamp.js';
+import { fleet, hostByName, replicationLoginOf, membershipsOf } from './steps/fleet.js';
+import { rampPercents, returnSteps } from './steps/hostSteps.js';
+import { gatedRampStep } from './steps/gatedRamp.js';
 import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint } from '../drivers/mysql/gtid.js';
 import { binlogTransactions, discardBinlog, makeReadOnly, replicateFrom, replicationView, stopReplication, waitUntilApplied, type BinlogTransaction } from '../drivers/mysql/failover.js';
-import { dbHostAt, dbHosts, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './primaryLoss.js';
+import { dbHostAt, dbHosts, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './steps/primaryLoss.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);

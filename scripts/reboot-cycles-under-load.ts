@@ -13,19 +13,19 @@
  * Brings up its own lab on 127.27.x.y (default seed) and takes it down.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { stepRunningAt } from '../runbooks/engine/runState.js';
+import { stepRunningAt } from '../engine/runState.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { labUp } from '../lab/up.js';
 import { labDown } from '../lab/down.js';
 import { openLab } from '../lab/context.js';
-import { labFleetEnv } from '../cli/labFleetEnv.js';
+import { labFleetEnv } from '../cli/wiring/labFleetEnv.js';
 import { startLoadLoop } from '../chaos/load/loop.js';
 import { checkAckedWrites, describeAckedWrites } from '../chaos/load/ackedWrites.js';
 import { watchRedisPrimaries } from '../chaos/probes/redisPrimaries.js';
-import { openNotificationStores } from '../runbooks/consistencyCheck.js';
-import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/notificationVerify.js';
+import { openNotificationStores } from '../runbooks/steps/consistencyCheck.js';
+import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/redis/verify.js';
 
 const cycles = Number(process.argv[2] ?? 3);
 const concurrency = Number(process.argv[3] ?? 1);

@@ -1,12 +1,12 @@
 import type { ChecksSpec } from '../scenario/schema.js';
 import type { CheckResult } from '../report/types.js';
-import type { GameDayRecord } from './record.js';
+import type { GameDayRecord } from '../record.js';
 import { leavePools, redisFailover } from './failover.js';
 import { readsResume, writesResume } from './resume.js';
 import { noStaleReads, oneWritablePrimary } from './invariants.js';
 import { errorBudget, noLostWrites } from './data.js';
 
-export type { GameDayRecord, FaultRecord, ResponseRecord } from './record.js';
+export type { GameDayRecord, FaultRecord, ResponseRecord } from '../record.js';
 
 /** A check's options, or its defaults when the scenario does not mention it; undefined when turned off. */
 function opts<T>(value: T | false | undefined, defaults: T): T | undefined {

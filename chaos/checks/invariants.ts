@@ -3,7 +3,7 @@ import { takesTraffic, type FleetSample } from '../probes/fleetSampler.js';
 
 /** How long a replica past its lag limit may still take reads: HAProxy's db_read checks every 250 ms and needs two failures. */
 export const READ_POOL_DETECTION_MS = 500;
-import { iso, result, seconds, type GameDayRecord } from './record.js';
+import { iso, result, seconds, type GameDayRecord } from '../record.js';
 
 const writableDb = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly && !d.replicating).map(([name]) => name);
 

@@ -1,6 +1,6 @@
 import type { RequestKind } from '../load/targets.js';
 import type { CheckResult } from '../report/types.js';
-import { endOf, nextChangeAfter, result, seconds, type GameDayRecord } from './record.js';
+import { endOf, nextChangeAfter, result, seconds, type GameDayRecord } from '../record.js';
 
 /**
  * After each fault, requests of these kinds work again within `withinMs`:

@@ -37,7 +37,7 @@ export function powerDriverFor(host: Host, options: PowerDriverOptions = {}): Po
       return new AwsPowerDriver(options.aws, { clock: options.clock, clientConfig: options.awsClientConfig });
     case 'aws-asg':
     case 'elasticache':
-      throw new GamedayError('power.needs-inventory', `the ${kind} power driver needs the whole inventory`, `host ${host.name}: power`, 'build drivers with powerDrivers() (cli/powerWiring.ts)');
+      throw new GamedayError('power.needs-inventory', `the ${kind} power driver needs the whole inventory`, `host ${host.name}: power`, 'build drivers with powerDrivers() (cli/wiring/powerWiring.ts)');
     case 'lab':
       throw new GamedayError(
         'power.lab-not-here',

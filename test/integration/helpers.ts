@@ -67,7 +67,7 @@ export function connectOutcome(address: string, port: number, ms: number, from?:
   });
 }
 
-export { processAlive } from '../../runbooks/engine/runState.js';
+export { processAlive } from '../../engine/runState.js';
 
 export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });

@@ -1,0 +1,40 @@
+import type { FleetEnv } from '../../runbooks/steps/fleet.js';
+import { chown, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Host } from '../../topology/index.js';
+import type { PoolListWriter } from '../../drivers/mysql/bufferPool.js';
+import { requireLab, type LabContext } from '../../lab/context.js';
+import { mariadbPaths } from '../../lab/configs/mariadb.js';
+import { rootConnection } from '../../lab/bootstrap.js';
+import { haproxyPaths } from '../../lab/configs/haproxy.js';
+import { SENTINEL_MASTER_NAME } from '../../lab/layout.js';
+import { labPowerDriver } from '../../lab/powerDriver.js';
+
+/** The loader's list in the host's datadir, written whole (a temporary file renamed) and owned by the account mariadbd runs as. */
+function labPoolListWriter(lab: LabContext, host: Host): PoolListWriter {
+  return async (text) => {
+    const file = join(mariadbPaths(lab, host).datadir, 'ib_buffer_pool');
+    const tmp = `${file}.gameday-tmp`;
+    await writeFile(tmp, text, { mode: 0o640 });
+    const account = lab.state.serviceAccounts.mariadb;
+    if (account) await chown(tmp, account.uid, account.gid);
+    await rename(tmp, file);
+  };
+}
+
+/** The fleet drivers for the lab in `labDir`: its power, HAProxy sockets, MariaDB sockets and secrets. */
+export function labFleetEnv(labDir: string): FleetEnv {
+  const lab = requireLab(labDir);
+  const power = labPowerDriver(labDir);
+  return {
+    power: () => power,
+    haproxyEndpoint: (proxy) => haproxyPaths(lab, proxy).socket,
+    mysql: (host) => rootConnection(lab, lab.host(host)),
+    replication: { user: 'repl', password: lab.state.secrets.replPassword },
+    sentinelMasterName: SENTINEL_MASTER_NAME,
+    bufferPoolList: (host) => labPoolListWriter(lab, host),
+    l7checkToken: lab.state.secrets.l7checkToken,
+    redisPassword: lab.state.secrets.redisPassword,
+    sentinelPassword: lab.state.secrets.sentinelPassword,
+  };
+}
