@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { FaultDriver, ResolvedFault } from '../drivers/faults/types.js';
 import { JournalWriter, listRuns, loadRun, readJournal, runDir, DEFAULT_LOCK_TTL_MS, LockSet, type RunState } from '../engine/index.js';
 import { readReport } from './report/write.js';

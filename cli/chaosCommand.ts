@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { GamedayError, loadInventory, type Inventory } from '../topology/index.js';
+import { loadInventory, type Inventory } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { FaultDriver } from '../drivers/faults/types.js';
 import { fleetFaultDriver } from '../drivers/faults/fleet.js';
 import { faultOptionsFromEnv } from '../drivers/faults/env.js';

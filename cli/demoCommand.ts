@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { GamedayError, placementCheck } from '../topology/index.js';
+import { placementCheck } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { openLab, requireLab } from '../lab/context.js';
 import { labDown } from '../lab/down.js';
 import { labStatus } from '../lab/status.js';

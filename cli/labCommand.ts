@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { defaultLabDir, requireLab, openLab, DEFAULT_SEED } from '../lab/context.js';
 import { labDown } from '../lab/down.js';
 import { labStatus } from '../lab/status.js';

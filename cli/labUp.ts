@@ -1,6 +1,6 @@
 import { Listr } from 'listr2';
 import Table from 'cli-table3';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { defaultLabDir, seedSchema, DEFAULT_SEED, type SeedSize } from '../lab/context.js';
 import { labUpPhases, type LabUpOptions } from '../lab/up.js';
 import { withLabLock } from '../lab/labLock.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
 import { checkLockTtl } from '../engine/locks.js';
 import { checkParentRun } from '../engine/parentRun.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { GamedayError, hostsOfKind } from '../topology/index.js';
+import { hostsOfKind } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { requireRunbook } from '../runbooks/registry.js';
 import { createEnvironment } from './wiring/environment.js';
 import { runsRunbook } from './runbookCommand.js';

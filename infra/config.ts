@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 
 /**
  * The stack configuration (`pulumi config set gameday:<key> <value>`), validated in one place.

@@ -3,7 +3,7 @@
  * (one clear error per bad value) and builds the stack. Its exports are the stack outputs.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { CONFIG_NAMESPACE, parseStackConfig } from './config.js';
 import { GamedayStack } from './stack.js';
 

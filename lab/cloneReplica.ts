@@ -2,7 +2,8 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { execa } from '../drivers/exec.js';
-import { GamedayError, type Host } from '../topology/index.js';
+import { type Host } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { CLONE_MARKER, mariadbPaths } from './configs/mariadb.js';
 import { rootConnection } from './bootstrap.js';

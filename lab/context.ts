@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { GamedayError, type Host, type Inventory } from '../topology/index.js';
+import { type Host, type Inventory } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 import { serviceAccountSchema } from './serviceAccounts.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';

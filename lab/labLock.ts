@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 
 interface Holder {
   pid: number;

@@ -1,4 +1,5 @@
-import { GamedayError, parseInventory, type Inventory } from '../topology/index.js';
+import { parseInventory, type Inventory } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 
 /**
  * The lab's fleet: 13 hosts over 3 zones x 2 racks. The default layout

@@ -1,4 +1,5 @@
-import { findDomain, GamedayError, type Domain } from '../topology/index.js';
+import { findDomain, type Domain } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { stopProcess } from './supervisor.js';
 import { blackhole, lift, nftAvailable } from './nft.js';

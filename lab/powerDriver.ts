@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GamedayError, type Host } from '../topology/index.js';
+import { type Host } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import { requireLab } from './context.js';
 import { rebootHost } from './power.js';

@@ -1,5 +1,5 @@
 import { withRedis } from '../drivers/redis/readiness.js';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME } from './layout.js';
 

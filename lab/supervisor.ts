@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { chownTree, type ServiceAccount } from './serviceAccounts.js';
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { execa } from '../drivers/exec.js';
-import { GamedayError, type Host } from '../topology/index.js';
+import { type Host } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, type LabLayout } from './layout.js';

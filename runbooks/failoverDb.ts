@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { clusterPeers, GamedayError, type Inventory } from '../topology/index.js';
+import { clusterPeers, type Inventory } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { Runbook, Step, StepContext } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, hostByName, replicationLoginOf } from './steps/fleet.js';

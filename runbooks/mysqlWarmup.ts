@@ -7,7 +7,8 @@ import { showServers } from '../drivers/haproxy/runtime.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { hitRate, parseLoadStatus, poolCounters, type PageRef } from '../drivers/mysql/bufferPool.js';
 import { coverage, hotIndexes, loadMapped, mapHotSet, poolPages, scanIndex, tablespaces, type Coverage } from '../warmup/mysql/hotSet.js';
-import { clusterPeers, GamedayError, kindOf, type Inventory } from '../topology/index.js';
+import { clusterPeers, kindOf, type Inventory } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sourceFileOf } from '../core/paths.js';
 

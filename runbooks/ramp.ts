@@ -5,7 +5,7 @@ import { hostByName, membershipsOf } from './steps/fleet.js';
 import { rampPercents } from './steps/hostSteps.js';
 import { rampTarget, shareFullWeight, type RampPlan } from './steps/rampTargets.js';
 import { ALB_MAX_WEIGHT, ROUTE53_MAX_WEIGHT, checkAlbShareOptions, checkRoute53ShareOptions } from '../drivers/traffic/shapes.js';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);

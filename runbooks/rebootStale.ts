@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { GamedayError, kindOf } from '../topology/index.js';
+import { kindOf } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { Runbook, Step } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
 import { fleet, hostByName } from './steps/fleet.js';

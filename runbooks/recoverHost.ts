@@ -8,7 +8,8 @@ import { rampPercents, returnSteps } from './steps/hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';
 import { consistencyCheckStep, verifyParams } from './steps/consistencyCheck.js';
 import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
-import { GamedayError, kindOf } from '../topology/index.js';
+import { kindOf } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);

@@ -4,7 +4,7 @@ import { fleet } from './steps/fleet.js';
 import { openNotificationStores } from './steps/consistencyCheck.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from './redisRebuild.js';
 import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { RowDataPacket } from 'mysql2/promise';
 import { sourceFileOf } from '../core/paths.js';
 

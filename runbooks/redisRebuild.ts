@@ -6,7 +6,7 @@ import { RedisMassInsert } from '../drivers/redis/massInsert.js';
 import { allUsers, rebuildRange, REBUILD_USER_LUA, splitRange, type RebuildTotals, type UserRange } from '../warmup/redis/rebuild.js';
 import { describeVerify, verifyNotifications } from '../warmup/redis/verify.js';
 import { NOTIFICATIONS_DB, WARM_KEY } from '../drivers/notificationStore.js';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { sourceFileOf } from '../core/paths.js';
 

@@ -1,4 +1,4 @@
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { RegisteredRunbook } from '../engine/types.js';
 import { demoCounter, sourceFile as demoSource } from '../engine/demo.js';
 import { rebootStale, sourceFile as rebootStaleSource } from './rebootStale.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GamedayError } from '../topology/index.js';
+import { GamedayError } from '../core/errors.js';
 import type { Runbook, Step, StepContext } from '../engine/types.js';
 import { durationParam } from '../core/duration.js';
 import { fleet, hostByName, replicationLoginOf, membershipsOf } from './steps/fleet.js';

@@ -1,4 +1,3 @@
-export * from '../core/errors.js';
 export * from './schema.js';
 export * from './kinds.js';
 export * from './clusters.js';

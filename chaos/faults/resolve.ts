@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { findDomain, GamedayError, type Inventory } from '../../topology/index.js';
+import { findDomain, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import type { ResolvedFault } from '../../drivers/faults/types.js';
 import type { FaultSpec, ScenarioTarget } from '../scenario/schema.js';
 

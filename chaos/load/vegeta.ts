@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from '../../drivers/exec.js';
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { buildTargets, LOAD_HOST, type LoadMix } from './targets.js';
 import { summarize, type LoadSummary, type VegetaResult } from './summary.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { renderReportHtml } from './html.js';
 import { renderReportMarkdown } from './markdown.js';
 import type { GameDayReport } from './types.js';

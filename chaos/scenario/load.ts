@@ -2,7 +2,8 @@ import { PROJECT_ROOT } from '../../core/paths.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { formatPath, GamedayError } from '../../topology/index.js';
+import { formatPath } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 /** The scenarios that ship with gameday. */

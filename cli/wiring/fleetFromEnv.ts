@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
-import { GamedayError, type Credentials, type Host, type Inventory, type SecretRef } from '../../topology/index.js';
+import { type Credentials, type Host, type Inventory, type SecretRef } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { powerDrivers, type DriverFlags } from './powerWiring.js';
 import type { FleetEnv } from '../../runbooks/steps/fleet.js';
 

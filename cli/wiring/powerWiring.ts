@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
+import { type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { awsPowerOptionsSchema, sshPowerOptionsSchema, SshPowerDriver, AwsPowerDriver, type PowerDriver } from '../../drivers/power/index.js';
 import { AsgPowerDriver } from '../../drivers/power/asg.js';
 import { ElastiCachePowerDriver } from '../../drivers/power/elasticache.js';
@@ -102,7 +103,7 @@ export function powerDrivers(inv: Inventory, env: NodeJS.ProcessEnv = process.en
       case 'elasticache':
         return (cache ??= new ElastiCachePowerDriver({ region: awsOptions.region as string | undefined, pollIntervalMs: awsOptions.pollIntervalMs as number | undefined }, deps));
       case 'lab':
-        throw new GamedayError('power.lab-not-here', 'lab hosts are powered by the lab driver', `host ${host.name}: power`, 'run without --inventory to use the lab, or give the host another power kind');
+        throw new GamedayError('POWER_LAB_NOT_HERE', 'lab hosts are powered by the lab driver', `host ${host.name}: power`, 'run without --inventory to use the lab, or give the host another power kind');
     }
   };
 }

@@ -1,7 +1,8 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { FisClient } from '@aws-sdk/client-fis';
 import { z } from 'zod';
-import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
+import { type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { log as rootLog } from '../../core/log.js';
 import { instanceIdOf, regionOfZone, type AwsClientConfig } from '../power/aws.js';
 import { awsApiError } from '../power/awsErrors.js';

@@ -1,4 +1,5 @@
-import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
+import { type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import type { FaultDriver, ResolvedFault } from './types.js';
 
 /**

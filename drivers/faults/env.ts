@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { awsFaultOptionsSchema, type AwsFaultOptionsInput } from './aws.js';
 import type { FleetFaultOptions } from './fleet.js';
 import { sshFaultOptionsSchema, type SshFaultOptionsInput } from './ssh.js';

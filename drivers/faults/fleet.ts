@@ -1,4 +1,5 @@
-import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
+import { type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import type { AwsClientConfig } from '../power/aws.js';
 import type { Clock } from '../power/clock.js';
 import type { SshRunner } from '../power/ssh.js';

@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
+import { type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { log as rootLog } from '../../core/log.js';
 import { execaSshRunner, sshArgv, sshDestination, sshPowerOptionsSchema, type SshResult, type SshRunner } from '../power/ssh.js';
 import { assertSupported, faultTable, hostLookup, settleAll, valuesOrThrow, type CheckedFaultDriver } from './common.js';

@@ -1,4 +1,4 @@
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 
 /**
  * MariaDB GTIDs, as pure code. A GTID is domain-server-seq ("0-1-100"). A

@@ -1,6 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GamedayError, type Host, type Inventory } from '../../topology/index.js';
+import { type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { log as rootLog } from '../../core/log.js';
 import { AwsPowerDriver, regionOfZone, type AwsClientConfig, type AwsPowerOptionsInput } from './aws.js';
 import { awsApiError } from './awsErrors.js';
@@ -76,7 +77,7 @@ export class AsgPowerDriver implements PowerDriver {
     const fromAddress = /^asg\/([^/]+)\//.exec(host.address)?.[1];
     const group = fromId || fromAddress;
     if (!group) {
-      throw new GamedayError('power.asg.no-group', 'an aws-asg host needs its Auto Scaling group', `host ${host.name}: id`, 'set id: <group name> (the Pulumi stack\'s inventory output has it)');
+      throw new GamedayError('POWER_ASG_NO_GROUP', 'an aws-asg host needs its Auto Scaling group', `host ${host.name}: id`, 'set id: <group name> (the Pulumi stack\'s inventory output has it)');
     }
     return group;
   }
@@ -94,7 +95,7 @@ export class AsgPowerDriver implements PowerDriver {
     const { asg, sdk } = await this.clientsFor(host);
     const answer = await this.call(host, 'Auto Scaling DescribeAutoScalingGroups', () => asg.send(new sdk.asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })));
     const g = answer.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
-    if (!g) throw new GamedayError('power.asg.group-not-found', `Auto Scaling does not know group ${name}`, `host ${host.name}: id`, 'check the group name and the region (the host\'s zone)');
+    if (!g) throw new GamedayError('POWER_ASG_GROUP_NOT_FOUND', `Auto Scaling does not know group ${name}`, `host ${host.name}: id`, 'check the group name and the region (the host\'s zone)');
     const members = (g.Instances ?? []).flatMap((i) => (i.InstanceId && i.AvailabilityZone && i.LifecycleState ? [{ instanceId: i.InstanceId, zone: i.AvailabilityZone, lifecycle: i.LifecycleState }] : []));
     return { members, targetGroupArns: g.TargetGroupARNs ?? [] };
   }
@@ -114,7 +115,7 @@ export class AsgPowerDriver implements PowerDriver {
     const instance = instances[rank];
     if (rank < 0 || !instance) {
       throw new GamedayError(
-        'power.asg.slot-empty',
+        'POWER_ASG_SLOT_EMPTY',
         `group ${group} has ${instances.length} instance(s) in ${host.zone} for ${slots.length} slot(s); slot ${host.name} has none`,
         `host ${host.name}`,
         'the group is below its size (instances launching or failing): wait for it, or leave this host out (--hosts)',
@@ -150,7 +151,7 @@ export class AsgPowerDriver implements PowerDriver {
       await this.clock.sleep(Math.min(this.pollMs, Math.max(1, deadline - this.clock.now())));
     }
     throw new GamedayError(
-      'power.asg.lifecycle-timeout',
+      'POWER_ASG_LIFECYCLE_TIMEOUT',
       `instance ${instanceId} of group ${this.groupOf(host)} is ${state ?? 'gone from the group'}, not ${wanted}, after ${Math.round(timeoutMs / 1000)} s`,
       `host ${host.name}`,
       'look at the group\'s activity history; once it is settled, resume the run',
@@ -199,7 +200,7 @@ export class AsgPowerDriver implements PowerDriver {
         last = health.TargetHealthDescriptions?.[0]?.TargetHealth?.State ?? 'unknown';
         if (last === 'healthy') break;
         if (this.clock.now() >= deadline) {
-          throw new GamedayError('power.asg.target-unhealthy', `instance ${id} is InService but ${last} in target group ${arn.split(':').pop()}`, `host ${host.name}`, 'look at its health check; once healthy, resume the run');
+          throw new GamedayError('POWER_ASG_TARGET_UNHEALTHY', `instance ${id} is InService but ${last} in target group ${arn.split(':').pop()}`, `host ${host.name}`, 'look at its health check; once healthy, resume the run');
         }
         await this.clock.sleep(this.pollMs);
       }

@@ -1,7 +1,8 @@
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { GamedayError, type Host } from '../../topology/index.js';
+import { type Host } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { log as rootLog } from '../../core/log.js';
 import { AwsApiError, awsApiError } from './awsErrors.js';
 import { systemClock, type Clock } from './clock.js';
@@ -74,7 +75,7 @@ export function regionOfZone(zone: string): string | undefined {
 export function instanceIdOf(host: Host): string {
   if (host.id === undefined || host.id === '') {
     throw new GamedayError(
-      'power.aws.no-instance-id',
+      'POWER_AWS_NO_INSTANCE_ID',
       'an aws host needs its EC2 instance id',
       `host ${host.name}: id`,
       'set id: i-0123456789abcdef0 on the host (the Pulumi stack\'s inventory output has it)',
@@ -82,7 +83,7 @@ export function instanceIdOf(host: Host): string {
   }
   if (!INSTANCE_ID.test(host.id)) {
     throw new GamedayError(
-      'power.aws.bad-instance-id',
+      'POWER_AWS_BAD_INSTANCE_ID',
       `"${host.id}" is not an EC2 instance id`,
       `host ${host.name}: id`,
       'an instance id looks like i-0123456789abcdef0; hosts that are not EC2 instances need another power kind',
@@ -128,7 +129,7 @@ const describeInstanceStatusAnswer = z.object({
 function parseAnswer<T>(schema: z.ZodType<T>, raw: unknown, what: string, host: Host): T {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  throw new GamedayError('power.aws.bad-answer', `${what} answered in an unexpected shape: ${z.prettifyError(r.error)}`, `host ${host.name}`, 'an SDK or API change: report it');
+  throw new GamedayError('POWER_AWS_BAD_ANSWER', `${what} answered in an unexpected shape: ${z.prettifyError(r.error)}`, `host ${host.name}`, 'an SDK or API change: report it');
 }
 
 interface Clients {
@@ -151,7 +152,7 @@ export class AwsPowerDriver implements PowerDriver {
   constructor(options: AwsPowerOptionsInput = {}, deps: { clock?: Clock; clientConfig?: AwsClientConfig } = {}) {
     const parsed = awsPowerOptionsSchema.safeParse(options);
     if (!parsed.success) {
-      throw new GamedayError('power.aws.options', z.prettifyError(parsed.error), 'aws power options', 'see AwsPowerOptions in drivers/power/aws.ts');
+      throw new GamedayError('POWER_AWS_OPTIONS', z.prettifyError(parsed.error), 'aws power options', 'see AwsPowerOptions in drivers/power/aws.ts');
     }
     this.options = parsed.data;
     this.clock = deps.clock ?? systemClock;
@@ -189,7 +190,7 @@ export class AwsPowerDriver implements PowerDriver {
     const instance = answer.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
     if (!instance) {
       throw new GamedayError(
-        'power.aws.instance-not-found',
+        'POWER_AWS_INSTANCE_NOT_FOUND',
         `EC2 does not know instance ${id} in ${this.regionFor(host) ?? 'the default region'}`,
         `host ${host.name}: id`,
         'check the instance id and the region (the host zone or the region option)',
@@ -201,7 +202,7 @@ export class AwsPowerDriver implements PowerDriver {
   /** The instance's private IPv4 address (where the job reaches it inside the VPC). */
   async privateAddressOf(host: Host): Promise<string> {
     const instance = await this.describeInstance(host);
-    if (!instance.PrivateIpAddress) throw new GamedayError('power.aws.no-address', `instance ${host.id} has no private address (state ${instance.State?.Name ?? 'unknown'})`, `host ${host.name}`);
+    if (!instance.PrivateIpAddress) throw new GamedayError('POWER_AWS_NO_ADDRESS', `instance ${host.id} has no private address (state ${instance.State?.Name ?? 'unknown'})`, `host ${host.name}`);
     return instance.PrivateIpAddress;
   }
 
@@ -209,7 +210,7 @@ export class AwsPowerDriver implements PowerDriver {
   async uptimeFromLaunchTime(host: Host): Promise<number> {
     const instance = await this.describeInstance(host);
     if (!instance.LaunchTime) {
-      throw new GamedayError('power.aws.no-launch-time', `instance ${host.id} has no LaunchTime (state ${instance.State?.Name ?? 'unknown'})`, `host ${host.name}`);
+      throw new GamedayError('POWER_AWS_NO_LAUNCH_TIME', `instance ${host.id} has no LaunchTime (state ${instance.State?.Name ?? 'unknown'})`, `host ${host.name}`);
     }
     return Math.max(0, (this.clock.now() - instance.LaunchTime.getTime()) / 1000);
   }
@@ -234,7 +235,7 @@ export class AwsPowerDriver implements PowerDriver {
       ),
     );
     const commandId = sent.Command?.CommandId;
-    if (!commandId) throw new GamedayError('power.aws.ssm', 'SSM SendCommand returned no command id', `host ${host.name}`);
+    if (!commandId) throw new GamedayError('POWER_AWS_SSM', 'SSM SendCommand returned no command id', `host ${host.name}`);
     const deadline = sentAt + Math.min(timeoutMs, this.options.ssmTimeoutMs);
     let status = 'Pending';
     while (this.clock.now() < deadline) {
@@ -251,7 +252,7 @@ export class AwsPowerDriver implements PowerDriver {
       if (status === 'Pending' || status === 'InProgress' || status === 'Delayed') continue;
       if (status !== 'Success') {
         throw new GamedayError(
-          'power.aws.ssm',
+          'POWER_AWS_SSM',
           `SSM command ${commandId} ended ${status}: ${(inv.StandardErrorContent ?? inv.StatusDetails ?? '').trim().slice(0, 200)}`,
           `host ${host.name}`,
           'the instance needs a running SSM agent and an instance profile that allows Run Command',
@@ -259,11 +260,11 @@ export class AwsPowerDriver implements PowerDriver {
       }
       const up = parseProcUptime(inv.StandardOutputContent ?? '');
       if (up === undefined) {
-        throw new GamedayError('power.aws.ssm', `SSM command gave ${JSON.stringify((inv.StandardOutputContent ?? '').slice(0, 80))}, not /proc/uptime`, `host ${host.name}`);
+        throw new GamedayError('POWER_AWS_SSM', `SSM command gave ${JSON.stringify((inv.StandardOutputContent ?? '').slice(0, 80))}, not /proc/uptime`, `host ${host.name}`);
       }
       return { uptimeSeconds: up, sentAt };
     }
-    throw new GamedayError('power.aws.ssm', `SSM command ${commandId} still ${status} after ${deadline - sentAt} ms`, `host ${host.name}`, 'is the SSM agent online (Fleet Manager)?');
+    throw new GamedayError('POWER_AWS_SSM', `SSM command ${commandId} still ${status} after ${deadline - sentAt} ms`, `host ${host.name}`, 'is the SSM agent online (Fleet Manager)?');
   }
 
   async uptimeSeconds(host: Host): Promise<number> {
@@ -285,7 +286,7 @@ export class AwsPowerDriver implements PowerDriver {
     const state = instance.State?.Name;
     if (state !== 'running') {
       throw new GamedayError(
-        'power.aws.not-running',
+        'POWER_AWS_NOT_RUNNING',
         `instance ${id} is ${state ?? 'in an unknown state'}, not running: nothing to reboot`,
         `host ${host.name}`,
         'start the instance first, or leave this host out of the run',
@@ -348,7 +349,7 @@ export class AwsPowerDriver implements PowerDriver {
       await this.clock.sleep(pause);
     }
     throw new GamedayError(
-      'power.aws.not-back',
+      'POWER_AWS_NOT_BACK',
       `instance ${id} not back within ${Math.round(timeoutMs / 1000)} s of the reboot requested at ${since.toISOString()}; last: ${last}`,
       `host ${host.name}`,
       'look at the EC2 console (status checks, system log); once it is back, resume the run',

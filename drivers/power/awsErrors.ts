@@ -1,4 +1,4 @@
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 
 /**
  * AWS SDK failures turned into what a user can act on: the AWS error name and
@@ -21,7 +21,7 @@ export class AwsApiError extends GamedayError {
     readonly transient: boolean,
     options?: { cause?: unknown },
   ) {
-    super('power.aws.api', message, input, hint);
+    super('POWER_AWS_API', message, input, hint);
     if (options && 'cause' in options) this.cause = options.cause;
   }
 }

@@ -1,5 +1,6 @@
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { GamedayError, type Host } from '../../topology/index.js';
+import { type Host } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { log as rootLog } from '../../core/log.js';
 import { regionOfZone, type AwsClientConfig } from './aws.js';
 import { awsCall, RegionalClients } from './regionalClients.js';
@@ -62,7 +63,7 @@ export class ElastiCachePowerDriver implements PowerDriver {
   /** The node's cache cluster id, or a clear error. */
   clusterIdOf(host: Host): string {
     if (!host.id) {
-      throw new GamedayError('power.elasticache.no-id', 'an elasticache host needs its cache cluster id', `host ${host.name}: id`, 'set id: <cache cluster id>, e.g. gd-dev-redis-002 (the Pulumi stack\'s inventory output has it)');
+      throw new GamedayError('POWER_ELASTICACHE_NO_ID', 'an elasticache host needs its cache cluster id', `host ${host.name}: id`, 'set id: <cache cluster id>, e.g. gd-dev-redis-002 (the Pulumi stack\'s inventory output has it)');
     }
     return host.id;
   }
@@ -82,7 +83,7 @@ export class ElastiCachePowerDriver implements PowerDriver {
     const cluster = answer.CacheClusters?.find((c) => c.CacheClusterId === id);
     const node = cluster?.CacheNodes?.[0];
     if (!cluster || !node?.CacheNodeId) {
-      throw new GamedayError('power.elasticache.not-found', `ElastiCache does not know cache cluster ${id} (or it has no node)`, `host ${host.name}: id`, 'check the id and the region (the host\'s zone)');
+      throw new GamedayError('POWER_ELASTICACHE_NOT_FOUND', `ElastiCache does not know cache cluster ${id} (or it has no node)`, `host ${host.name}: id`, 'check the id and the region (the host\'s zone)');
     }
     return { status: cluster.CacheClusterStatus ?? 'unknown', nodeId: node.CacheNodeId, nodeStatus: node.CacheNodeStatus ?? 'unknown', createdAt: node.CacheNodeCreateTime, replicationGroupId: cluster.ReplicationGroupId };
   }
@@ -102,7 +103,7 @@ export class ElastiCachePowerDriver implements PowerDriver {
 
   async uptimeSeconds(host: Host): Promise<number> {
     const { createdAt, status } = await this.node(host);
-    if (!createdAt) throw new GamedayError('power.elasticache.no-create-time', `cache cluster ${host.id} has no node create time (status ${status})`, `host ${host.name}`);
+    if (!createdAt) throw new GamedayError('POWER_ELASTICACHE_NO_CREATE_TIME', `cache cluster ${host.id} has no node create time (status ${status})`, `host ${host.name}`);
     return Math.max(0, (this.clock.now() - createdAt.getTime()) / 1000);
   }
 
@@ -110,7 +111,7 @@ export class ElastiCachePowerDriver implements PowerDriver {
     const id = this.clusterIdOf(host);
     const node = await this.node(host);
     if (node.status !== 'available') {
-      throw new GamedayError('power.elasticache.not-available', `cache cluster ${id} is ${node.status}, not available: not rebooting it now`, `host ${host.name}`, 'wait until it is available, then resume the run');
+      throw new GamedayError('POWER_ELASTICACHE_NOT_AVAILABLE', `cache cluster ${id} is ${node.status}, not available: not rebooting it now`, `host ${host.name}`, 'wait until it is available, then resume the run');
     }
     const { client, sdk } = await this.clientFor(host);
     if (node.replicationGroupId) {
@@ -123,7 +124,7 @@ export class ElastiCachePowerDriver implements PowerDriver {
           const now = await this.roleOf(host, node.replicationGroupId);
           if (now.role === 'replica' && now.groupStatus === 'available') break;
           if (this.clock.now() >= deadline) {
-            throw new GamedayError('power.elasticache.failover-timeout', `${id} is still ${now.role ?? 'unknown'} (group ${now.groupStatus ?? 'unknown'}) ${Math.round(this.failoverTimeoutMs / 1000)} s after TestFailover`, `host ${host.name}`, 'look at the replication group\'s events; resume once it has a new primary');
+            throw new GamedayError('POWER_ELASTICACHE_FAILOVER_TIMEOUT', `${id} is still ${now.role ?? 'unknown'} (group ${now.groupStatus ?? 'unknown'}) ${Math.round(this.failoverTimeoutMs / 1000)} s after TestFailover`, `host ${host.name}`, 'look at the replication group\'s events; resume once it has a new primary');
           }
           await this.clock.sleep(this.pollMs);
         }
@@ -143,6 +144,6 @@ export class ElastiCachePowerDriver implements PowerDriver {
       if (node.status === 'available' && node.nodeStatus === 'available' && this.clock.now() >= since.getTime() + this.settleSeconds * 1000) return;
       await this.clock.sleep(Math.min(this.pollMs, Math.max(1, deadline - this.clock.now())));
     }
-    throw new GamedayError('power.elasticache.not-back', `cache cluster ${host.id} not back within ${Math.round(timeoutMs / 1000)} s; last: ${last}`, `host ${host.name}`, 'look at the cluster\'s events; once it is available, resume the run');
+    throw new GamedayError('POWER_ELASTICACHE_NOT_BACK', `cache cluster ${host.id} not back within ${Math.round(timeoutMs / 1000)} s; last: ${last}`, `host ${host.name}`, 'look at the cluster\'s events; once it is available, resume the run');
   }
 }

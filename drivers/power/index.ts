@@ -1,4 +1,5 @@
-import { GamedayError, type Host } from '../../topology/index.js';
+import { type Host } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { AwsPowerDriver, type AwsClientConfig, type AwsPowerOptionsInput } from './aws.js';
 import type { Clock } from './clock.js';
 import { SshPowerDriver, type SshPowerOptionsInput, type SshRunner } from './ssh.js';
@@ -37,10 +38,10 @@ export function powerDriverFor(host: Host, options: PowerDriverOptions = {}): Po
       return new AwsPowerDriver(options.aws, { clock: options.clock, clientConfig: options.awsClientConfig });
     case 'aws-asg':
     case 'elasticache':
-      throw new GamedayError('power.needs-inventory', `the ${kind} power driver needs the whole inventory`, `host ${host.name}: power`, 'build drivers with powerDrivers() (cli/wiring/powerWiring.ts)');
+      throw new GamedayError('POWER_NEEDS_INVENTORY', `the ${kind} power driver needs the whole inventory`, `host ${host.name}: power`, 'build drivers with powerDrivers() (cli/wiring/powerWiring.ts)');
     case 'lab':
       throw new GamedayError(
-        'power.lab-not-here',
+        'POWER_LAB_NOT_HERE',
         'lab hosts are powered by the lab driver, which is provided by lab/, not by drivers/power',
         `host ${host.name}: power`,
         'use the lab power driver from lab/ for lab hosts (the lab inventory sets power: lab)',

@@ -1,6 +1,7 @@
 import { execa } from '../exec.js';
 import { z } from 'zod';
-import { GamedayError, type Host } from '../../topology/index.js';
+import { type Host } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { log as rootLog } from '../../core/log.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseProcUptime } from './procUptime.js';
@@ -108,7 +109,7 @@ export function sshDestination(host: Pick<Host, 'name' | 'address'>): string {
   const dest = host.address;
   if (dest.startsWith('-')) {
     throw new GamedayError(
-      'power.ssh.bad-address',
+      'POWER_SSH_BAD_ADDRESS',
       `address "${dest}" starts with "-": ssh would read it as an option`,
       `host ${host.name}: address`,
       'give the host name or IP address gameday should connect to',
@@ -116,7 +117,7 @@ export function sshDestination(host: Pick<Host, 'name' | 'address'>): string {
   }
   if (!DESTINATION.test(dest)) {
     throw new GamedayError(
-      'power.ssh.bad-address',
+      'POWER_SSH_BAD_ADDRESS',
       `address ${JSON.stringify(dest)} is not a host name or IP address`,
       `host ${host.name}: address`,
       'use letters, digits, ".", "-", ":" only; set the ssh user with the ssh "user" option, not user@host',
@@ -181,7 +182,7 @@ export class SshPowerDriver implements PowerDriver {
   constructor(options: SshPowerOptionsInput = {}, deps: { run?: SshRunner; clock?: Clock } = {}) {
     const parsed = sshPowerOptionsSchema.safeParse(options);
     if (!parsed.success) {
-      throw new GamedayError('power.ssh.options', z.prettifyError(parsed.error), 'ssh power options', 'see SshPowerOptions in drivers/power/ssh.ts');
+      throw new GamedayError('POWER_SSH_OPTIONS', z.prettifyError(parsed.error), 'ssh power options', 'see SshPowerOptions in drivers/power/ssh.ts');
     }
     this.options = parsed.data;
     this.run = deps.run ?? execaSshRunner;
@@ -204,7 +205,7 @@ export class SshPowerDriver implements PowerDriver {
 
   private unreachable(host: Host, r: SshResult, what: string): GamedayError {
     const why = r.timedOut ? 'ssh timed out' : r.exitCode === -1 ? `ssh could not start: ${r.stderr}` : lastLine(r.stderr) || `ssh exited with ${r.exitCode}`;
-    return new GamedayError('power.ssh.unreachable', `cannot ${what} over ssh at ${host.address}: ${why}`, `host ${host.name}`, hintFor(r.stderr));
+    return new GamedayError('POWER_SSH_UNREACHABLE', `cannot ${what} over ssh at ${host.address}: ${why}`, `host ${host.name}`, hintFor(r.stderr));
   }
 
   async uptimeSeconds(host: Host, timeoutMs?: number): Promise<number> {
@@ -212,7 +213,7 @@ export class SshPowerDriver implements PowerDriver {
     if (r.exitCode === 255 || r.exitCode === -1 || r.timedOut) throw this.unreachable(host, r, 'read the uptime');
     if (r.exitCode !== 0) {
       throw new GamedayError(
-        'power.ssh.command-failed',
+        'POWER_SSH_COMMAND_FAILED',
         `cat /proc/uptime failed with exit code ${r.exitCode}: ${lastLine(r.stderr)}`,
         `host ${host.name}`,
         'the host must be Linux (it needs /proc/uptime)',
@@ -221,7 +222,7 @@ export class SshPowerDriver implements PowerDriver {
     const up = parseProcUptime(r.stdout);
     if (up === undefined) {
       throw new GamedayError(
-        'power.ssh.bad-uptime',
+        'POWER_SSH_BAD_UPTIME',
         `/proc/uptime gave ${JSON.stringify(r.stdout.slice(0, 80))}, not "<seconds> <idle seconds>"`,
         `host ${host.name}`,
         'a login banner or shell profile may print to stdout: keep non-interactive logins quiet',
@@ -244,7 +245,7 @@ export class SshPowerDriver implements PowerDriver {
     }
     if (r.timedOut) {
       throw new GamedayError(
-        'power.ssh.reboot-failed',
+        'POWER_SSH_REBOOT_FAILED',
         `the reboot command did not end within ${this.options.commandTimeoutSeconds} s`,
         `host ${host.name}`,
         'the reboot may or may not have been requested: check the host uptime before retrying',
@@ -252,7 +253,7 @@ export class SshPowerDriver implements PowerDriver {
     }
     if (r.exitCode === 255 || r.exitCode === -1) throw this.unreachable(host, r, 'request a reboot');
     throw new GamedayError(
-      'power.ssh.reboot-failed',
+      'POWER_SSH_REBOOT_FAILED',
       `${command} failed with exit code ${r.exitCode}: ${lastLine(r.stderr) || '(no message)'}`,
       `host ${host.name}`,
       /sudo/.test(r.stderr)
@@ -291,7 +292,7 @@ export class SshPowerDriver implements PowerDriver {
     }
     const last = [lastError && `last error: ${lastError}`, lastAnswer && `last answer: ${lastAnswer}`].filter(Boolean).join('; ');
     throw new GamedayError(
-      'power.ssh.not-back',
+      'POWER_SSH_NOT_BACK',
       `not back within ${Math.round(timeoutMs / 1000)} s of the reboot requested at ${since.toISOString()}; ${last || 'no probe ran'}`,
       `host ${host.name}`,
       'look at the host console; once it is up, resume the run',

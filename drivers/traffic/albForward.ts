@@ -8,7 +8,7 @@ import {
   type Action,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { regionOfArn, trafficApiError } from './awsErrors.js';
 import type { ShareHealth, ShareTraffic, ShareWeights, WeightedShare } from './types.js';
 import { ALB_MAX_WEIGHT, checkAlbShareOptions, type AlbShareOptions } from './shapes.js';
@@ -46,7 +46,7 @@ export class AlbForwardShare implements WeightedShare {
     } catch (err) {
       throw trafficApiError('ELB DescribeListeners', this.o.listenerArn, err);
     }
-    if (!listener) throw new GamedayError('traffic.alb.no-listener', `listener ${this.o.listenerArn} does not exist`, '--alb-listener', 'check the ARN and the region it names');
+    if (!listener) throw new GamedayError('TRAFFIC_ALB_NO_LISTENER', `listener ${this.o.listenerArn} does not exist`, '--alb-listener', 'check the ARN and the region it names');
     let actions = listener.DefaultActions ?? [];
     if (this.o.ruleArn) {
       try {
@@ -58,7 +58,7 @@ export class AlbForwardShare implements WeightedShare {
     const index = actions.findIndex((a) => a.Type === 'forward' && (a.ForwardConfig?.TargetGroups ?? []).some((t) => t.TargetGroupArn === this.o.targetGroupArn));
     if (index < 0) {
       throw new GamedayError(
-        'traffic.alb.not-forwarded',
+        'TRAFFIC_ALB_NOT_FORWARDED',
         `${this.label}: the ${this.o.ruleArn ? 'rule' : 'listener\'s default action'} has no weighted forward to this target group`,
         '--target-group',
         'name a target group of the listener\'s forward action (aws elbv2 describe-listeners), or the rule that forwards to it with --alb-rule',

@@ -1,4 +1,4 @@
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { describeAwsError, isTransientAwsError } from '../power/awsErrors.js';
 
 /** The GamedayError for a failed AWS call `what` (e.g. "ELB ModifyListener") about a traffic share. */
@@ -6,7 +6,7 @@ export function trafficApiError(what: string, subject: string, err: unknown): Ga
   const { message, hint } = describeAwsError(err);
   const permission = /AccessDenied|UnauthorizedOperation/.test((err as { name?: string })?.name ?? '');
   return new GamedayError(
-    'traffic.aws.api',
+    'TRAFFIC_AWS_API',
     `${what} for ${subject} failed: ${message}`,
     subject,
     permission

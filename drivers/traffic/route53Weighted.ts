@@ -8,7 +8,7 @@ import {
   type RRType,
 } from '@aws-sdk/client-route-53';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { trafficApiError } from './awsErrors.js';
 import type { ShareHealth, ShareWeights, WeightedShare } from './types.js';
 import { ROUTE53_MAX_WEIGHT, checkRoute53ShareOptions, type Route53ShareOptions } from './shapes.js';
@@ -61,7 +61,7 @@ export class Route53WeightedShare implements WeightedShare {
     if (!mine || mine.Weight === undefined) {
       const ids = all.filter((r) => r.Weight !== undefined).map((r) => `"${r.SetIdentifier}"`);
       throw new GamedayError(
-        'traffic.route53.no-record',
+        'TRAFFIC_ROUTE53_NO_RECORD',
         `${this.label} is not a weighted record of zone ${this.zoneId}`,
         '--set-identifier',
         ids.length ? `weighted records of ${fqdn(this.o.recordName)} ${this.o.recordType}: ${ids.join(', ')}` : `zone ${this.zoneId} has no weighted ${this.o.recordType} record named ${fqdn(this.o.recordName)}: check --record and --record-type`,
@@ -103,7 +103,7 @@ export class Route53WeightedShare implements WeightedShare {
         throw trafficApiError('Route 53 GetChange', this.label, err);
       }
       if (status === 'INSYNC') return;
-      if (Date.now() > deadline) throw new GamedayError('traffic.route53.not-in-sync', `change ${changeId} of ${this.label} is still ${status ?? 'unknown'} after ${Math.round((this.o.syncTimeoutMs ?? 180_000) / 1000)} s`, this.label, 'Route 53 is slow to propagate: resume the run once aws route53 get-change says INSYNC');
+      if (Date.now() > deadline) throw new GamedayError('TRAFFIC_ROUTE53_NOT_IN_SYNC', `change ${changeId} of ${this.label} is still ${status ?? 'unknown'} after ${Math.round((this.o.syncTimeoutMs ?? 180_000) / 1000)} s`, this.label, 'Route 53 is slow to propagate: resume the run once aws route53 get-change says INSYNC');
       await sleep(this.o.pollMs ?? 2000);
     }
   }

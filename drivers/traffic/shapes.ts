@@ -1,4 +1,4 @@
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 
 /**
  * What an ALB or Route 53 ramp is given, checked before any AWS call (and

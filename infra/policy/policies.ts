@@ -1,5 +1,6 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
-import { GamedayError, parseInventory, placementCheck, placementViolations, type Inventory } from '../../topology/index.js';
+import { parseInventory, placementCheck, placementViolations, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { inventoryFromResources, isUnknown, known, tagsOf, TYPES, type ReconstructedHost, type StackResource } from './resources.js';
 import { TAG } from '../naming.js';
 

@@ -1,4 +1,5 @@
-import { blastRadius, GamedayError, kindOf, replicationClusters, tierKind, type Host, type Inventory, type Tier, type TierKind } from '../../topology/index.js';
+import { blastRadius, kindOf, replicationClusters, tierKind, type Host, type Inventory, type Tier, type TierKind } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 
 export interface Wave {
   zone: string;

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Connection } from 'mysql2/promise';
 import { z } from 'zod';
-import { GamedayError, hostsOfKind, type Inventory } from '../../topology/index.js';
+import { hostsOfKind, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { sentinelMajorityPrimary } from '../../drivers/redis/readiness.js';
 import { isWritablePrimary } from '../../drivers/mysql/switchover.js';
 import { describeVerify, usersToVerify, verifyNotifications, type VerifyResult } from '../../warmup/redis/verify.js';

@@ -1,4 +1,5 @@
-import { clusterOf, GamedayError, hostsOfKind, replicationClusters, type Host, type Inventory } from '../../topology/index.js';
+import { clusterOf, hostsOfKind, replicationClusters, type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import type { PowerDriver } from '../../drivers/power/types.js';
 import type { RuntimeEndpoint } from '../../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';

@@ -1,7 +1,7 @@
 import type { Step } from '../../engine/types.js';
 import { formatDuration } from '../../core/duration.js';
 import { ramp, sourceFile as rampSource } from '../ramp.js';
-import { GamedayError } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 
 export interface GatedRampOptions {
   steps: number[];

@@ -1,5 +1,6 @@
 import type { Connection } from 'mysql2/promise';
-import { GamedayError, hostsOfKind, kindOf, type Host, type Inventory } from '../../topology/index.js';
+import { hostsOfKind, kindOf, type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 import { setServerState, showServers } from '../../drivers/haproxy/runtime.js';
 import { ioConnected, replicationView, type ReplicationView } from '../../drivers/mysql/failover.js';
 import { membershipsOf, type FleetEnv } from './fleet.js';

@@ -4,7 +4,8 @@ import { mysqlWarmup, sourceFile as mysqlWarmupSource } from '../mysqlWarmup.js'
 import { redisRebuild, sourceFile as redisRebuildSource } from '../redisRebuild.js';
 import { openNotificationStores } from './consistencyCheck.js';
 import { WARM_KEY } from '../../drivers/notificationStore.js';
-import { GamedayError, kindOf, type Host, type Inventory } from '../../topology/index.js';
+import { kindOf, type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
 
 /**
  * The warm-up stage of recover-host and reboot-stale, between "ready" and

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../../chaos/load/vegeta.js';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { sharedLab } from '../helpers.js';
 
 describe('smoke load with vegeta through both proxies', () => {

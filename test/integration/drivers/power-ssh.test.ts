@@ -169,7 +169,7 @@ describe('ssh power driver on a real sshd', () => {
     const bootedAt = Date.now() - procUptime() * 1000;
     await driver.waitUntilBack(host, new Date(bootedAt - 60_000), 10_000);
     await expect(driver.waitUntilBack(host, new Date(), 3_000)).rejects.toMatchObject({
-      code: 'power.ssh.not-back',
+      code: 'POWER_SSH_NOT_BACK',
       message: expect.stringContaining('before the reboot request'),
     });
   });
@@ -177,15 +177,15 @@ describe('ssh power driver on a real sshd', () => {
   it('says why it cannot reach a host: nothing listening, key not authorized, unknown host key', async () => {
     const closed = await freePort();
     await expect(new SshPowerDriver(options({ port: closed })).uptimeSeconds(host)).rejects.toMatchObject({
-      code: 'power.ssh.unreachable',
+      code: 'POWER_SSH_UNREACHABLE',
       message: expect.stringContaining('Connection refused'),
     });
     await expect(new SshPowerDriver(options({ identityFile: file('stranger_key') })).reboot(host)).rejects.toMatchObject({
-      code: 'power.ssh.unreachable',
+      code: 'POWER_SSH_UNREACHABLE',
       message: expect.stringContaining('Permission denied'),
     });
     await expect(new SshPowerDriver(options({ knownHostsFile: file('empty_known_hosts') })).uptimeSeconds(host)).rejects.toMatchObject({
-      code: 'power.ssh.unreachable',
+      code: 'POWER_SSH_UNREACHABLE',
       hint: expect.stringContaining('known_hosts'),
     });
   });

@@ -11,7 +11,7 @@ import { labDown } from '../../../lab/down.js';
 import { openLab, type LabContext } from '../../../lab/context.js';
 import { powerOff } from '../../../lab/power.js';
 import { labInventory } from '../../../lab/layout.js';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { GAMEDAY } from '../helpers.js';
 
 /** PIDs of every process whose command line names `dir`. */

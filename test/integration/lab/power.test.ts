@@ -3,7 +3,7 @@ import { showServers } from '../../../drivers/haproxy/runtime.js';
 import { haproxyPaths } from '../../../lab/configs/haproxy.js';
 import { powerOff, powerOn } from '../../../lab/power.js';
 import { labStatus } from '../../../lab/status.js';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { execa } from 'execa';
 import { connectOutcome, http, processAlive, rootQuery, sharedLab, waitFor } from '../helpers.js';
 

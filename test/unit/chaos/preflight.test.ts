@@ -5,7 +5,8 @@ import { listScenarios, loadScenario, parseScenario, type LoadedScenario } from 
 import type { ResolvedFault } from '../../../drivers/faults/types.js';
 import type { FleetSample } from '../../../chaos/probes/fleetSampler.js';
 import { labInventory } from '../../../lab/layout.js';
-import { failureDomains, GamedayError } from '../../../topology/index.js';
+import { failureDomains } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 
 const spread = labInventory(20);
 const outage = labInventory(20, 'outage-2017');

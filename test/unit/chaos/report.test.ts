@@ -6,7 +6,7 @@ import { compareJson, renderCompare } from '../../../chaos/report/compare.js';
 import { renderReportHtml } from '../../../chaos/report/html.js';
 import { renderReportMarkdown } from '../../../chaos/report/markdown.js';
 import { readReport, writeReport } from '../../../chaos/report/write.js';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { sampleReport } from '../../fixtures/gameday-report.js';
 
 const count = (text: string, needle: RegExp) => (text.match(needle) ?? []).length;

@@ -7,7 +7,7 @@ import { resolveFaults } from '../../../chaos/faults/resolve.js';
 import type { FaultSpec } from '../../../chaos/scenario/schema.js';
 import { labInventory } from '../../../lab/layout.js';
 import { withLostPrimary, writablePrimaryAmong } from '../../../chaos/gameDay.js';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 
 const spread = labInventory(20);
 const outage = labInventory(20, 'outage-2017');

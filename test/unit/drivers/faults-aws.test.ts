@@ -2,7 +2,8 @@ import { DescribeInstancesCommand, EC2Client, EC2ServiceException, StartInstance
 import { FisClient, GetExperimentCommand, ListExperimentsCommand, StartExperimentCommand, StopExperimentCommand, type ExperimentStatus } from '@aws-sdk/client-fis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GamedayError, parseInventory, type Inventory } from '../../../topology/index.js';
+import { parseInventory, type Inventory } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import type { ResolvedFault } from '../../../drivers/faults/types.js';
 import { awsFaultDriver, FIS_FAULT_TAG, type AwsFaultOptionsInput } from '../../../drivers/faults/aws.js';
 

@@ -1,7 +1,8 @@
 import { EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GamedayError, parseInventory, type InventoryInput } from '../../../topology/index.js';
+import { parseInventory, type InventoryInput } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import type { SshResult, SshRunner } from '../../../drivers/power/ssh.js';
 import type { ResolvedFault } from '../../../drivers/faults/types.js';
 import { fleetFaultDriver } from '../../../drivers/faults/fleet.js';

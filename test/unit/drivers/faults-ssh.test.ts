@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { GamedayError, parseInventory, type Inventory } from '../../../topology/index.js';
+import { parseInventory, type Inventory } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import type { SshResult, SshRunner } from '../../../drivers/power/ssh.js';
 import type { ResolvedFault } from '../../../drivers/faults/types.js';
 import { sshFaultDriver, type SshFaultOptionsInput } from '../../../drivers/faults/ssh.js';
@@ -202,7 +203,7 @@ describe('ssh fault driver: the exact remote commands', () => {
   it('refuses a host address ssh could misread, and an unknown host, before running anything', async () => {
     const ssh = recorder();
     const hostile = { ...inventory, hosts: [{ ...inventory.hosts[0]!, address: '-oProxyCommand=touch /tmp/x' }] };
-    await expect(sshFaultDriver(hostile, {}, { run: ssh.run }).inject(fault({ type: 'kill-process', hosts: ['db-1'], service: 'mysql' }))).rejects.toMatchObject({ code: 'power.ssh.bad-address' });
+    await expect(sshFaultDriver(hostile, {}, { run: ssh.run }).inject(fault({ type: 'kill-process', hosts: ['db-1'], service: 'mysql' }))).rejects.toMatchObject({ code: 'POWER_SSH_BAD_ADDRESS' });
     expect((await caught(driver({}, ssh.run).inject(fault({ type: 'power-off', hosts: ['db-9'] })))).code).toBe('FAULT_UNKNOWN_HOST');
     expect(ssh.calls).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import {
   compareGtidPositions,
   covers,

@@ -5,7 +5,8 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, ElastiCacheClient, RebootCacheClusterCommand, TestFailoverCommand } from '@aws-sdk/client-elasticache';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GamedayError, parseInventory, type Host, type Inventory } from '../../../topology/index.js';
+import { parseInventory, type Host, type Inventory } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { AsgPowerDriver } from '../../../drivers/power/asg.js';
 import { ElastiCachePowerDriver } from '../../../drivers/power/elasticache.js';
 import { fleetFromEnvironment } from '../../../cli/wiring/fleetFromEnv.js';

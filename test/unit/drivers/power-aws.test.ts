@@ -10,7 +10,8 @@ import {
 import { GetCommandInvocationCommand, InvalidInstanceId, InvocationDoesNotExist, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GamedayError, type Host } from '../../../topology/index.js';
+import { type Host } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { AwsPowerDriver, regionOfZone, type AwsPowerOptionsInput } from '../../../drivers/power/aws.js';
 
 // No network, no real credentials: every SDK client's send() is replaced by these mocks.
@@ -107,11 +108,11 @@ describe('aws power driver: uptime', () => {
   it('refuses a host without an instance id, or with something else in id, before any API call', async () => {
     const { d } = driver();
     const missing = await caught(d.uptimeSeconds({ ...host, id: undefined }));
-    expect(missing.code).toBe('power.aws.no-instance-id');
+    expect(missing.code).toBe('POWER_AWS_NO_INSTANCE_ID');
     expect(missing.input).toBe('host db-2: id');
     expect(missing.describe()).toContain('hint: set id: i-');
-    expect((await caught(d.reboot({ ...host, id: 'db-2' }))).code).toBe('power.aws.bad-instance-id');
-    expect((await caught(d.waitUntilBack({ ...host, id: undefined }, new Date(), 1000))).code).toBe('power.aws.no-instance-id');
+    expect((await caught(d.reboot({ ...host, id: 'db-2' }))).code).toBe('POWER_AWS_BAD_INSTANCE_ID');
+    expect((await caught(d.waitUntilBack({ ...host, id: undefined }, new Date(), 1000))).code).toBe('POWER_AWS_NO_INSTANCE_ID');
     expect(ec2.calls()).toHaveLength(0);
     expect(ssm.calls()).toHaveLength(0);
   });
@@ -119,17 +120,17 @@ describe('aws power driver: uptime', () => {
   it('says when EC2 does not know the instance, or answers in an unexpected shape', async () => {
     const { d } = driver();
     ec2.on(DescribeInstancesCommand).resolvesOnce({ Reservations: [] }).resolves({ Reservations: [{ Instances: [{ InstanceId: ID, LaunchTime: 'yesterday' as never }] }] });
-    expect(await caught(d.uptimeSeconds(host))).toMatchObject({ code: 'power.aws.instance-not-found', message: expect.stringContaining('eu-west-1') });
-    expect((await caught(d.uptimeSeconds(host))).code).toBe('power.aws.bad-answer');
+    expect(await caught(d.uptimeSeconds(host))).toMatchObject({ code: 'POWER_AWS_INSTANCE_NOT_FOUND', message: expect.stringContaining('eu-west-1') });
+    expect((await caught(d.uptimeSeconds(host))).code).toBe('POWER_AWS_BAD_ANSWER');
   });
 
   it('surfaces an AWS API error as one clear GamedayError with the call, instance, region and a hint', async () => {
     const { d } = driver();
     ec2.on(DescribeInstancesCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
     const err = await caught(d.uptimeSeconds(host));
-    expect(err.code).toBe('power.aws.api');
+    expect(err.code).toBe('POWER_AWS_API');
     expect(err.describe()).toBe(
-      'error power.aws.api: host db-2: EC2 DescribeInstances for i-0123456789abcdef0 in eu-west-1 failed: UnauthorizedOperation: You are not authorized to perform this operation.' +
+      'error POWER_AWS_API: host db-2: EC2 DescribeInstances for i-0123456789abcdef0 in eu-west-1 failed: UnauthorizedOperation: You are not authorized to perform this operation.' +
         '\n  hint: the credentials lack a permission: gameday needs ec2:DescribeInstances, ec2:DescribeInstanceStatus, ec2:RebootInstances (and ssm:SendCommand, ssm:GetCommandInvocation for SSM uptime)',
     );
   });
@@ -149,7 +150,7 @@ describe('aws power driver: reboot', () => {
   it('does not reboot an instance that is not running', async () => {
     const { d, clock } = driver();
     ec2.on(DescribeInstancesCommand).resolves(instance('stopped', new Date(clock.t)));
-    expect(await caught(d.reboot(host))).toMatchObject({ code: 'power.aws.not-running', message: expect.stringContaining('is stopped') });
+    expect(await caught(d.reboot(host))).toMatchObject({ code: 'POWER_AWS_NOT_RUNNING', message: expect.stringContaining('is stopped') });
     expect(ec2.commandCalls(RebootInstancesCommand)).toHaveLength(0);
   });
 
@@ -196,7 +197,7 @@ describe('aws power driver: waitUntilBack', () => {
     const { d, clock } = driver({ pollIntervalMs: 15_000 });
     ec2.on(DescribeInstanceStatusCommand).resolves(status('running', 'impaired', 'ok'));
     const err = await caught(d.waitUntilBack(host, new Date(clock.t), 60_000));
-    expect(err.code).toBe('power.aws.not-back');
+    expect(err.code).toBe('POWER_AWS_NOT_BACK');
     expect(err.message).toMatch(/not back within 60 s .*last: state running, instance check impaired, system check ok/);
     expect(ec2.commandCalls(DescribeInstanceStatusCommand)).toHaveLength(4);
   });
@@ -214,7 +215,7 @@ describe('aws power driver: waitUntilBack', () => {
     const start = clock.t;
     ec2.on(DescribeInstanceStatusCommand).rejects(ec2Error('InvalidInstanceID.NotFound', `The instance ID '${ID}' does not exist`));
     const err = await caught(d.waitUntilBack(host, new Date(clock.t), 60_000));
-    expect(err).toMatchObject({ code: 'power.aws.api', hint: expect.stringContaining('region') });
+    expect(err).toMatchObject({ code: 'POWER_AWS_API', hint: expect.stringContaining('region') });
     expect(clock.t).toBe(start);
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GamedayError, type Host } from '../../../topology/index.js';
+import { type Host } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { powerDriverFor } from '../../../drivers/power/index.js';
 import { shellCommandLine, shellQuote } from '../../../drivers/power/shellQuote.js';
 import { parseProcUptime } from '../../../drivers/power/procUptime.js';
@@ -114,7 +115,7 @@ describe('ssh argv', () => {
         err = e;
       }
       expect(err, bad).toBeInstanceOf(GamedayError);
-      expect((err as GamedayError).code).toBe('power.ssh.bad-address');
+      expect((err as GamedayError).code).toBe('POWER_SSH_BAD_ADDRESS');
       expect((err as GamedayError).input).toBe('host db-1: address');
     }
     expect(() => sshDestination(withAddress('-oProxyCommand=x'))).toThrow(/starts with "-"/);
@@ -136,7 +137,7 @@ describe('ssh argv', () => {
         err = e;
       }
       expect(err, JSON.stringify(bad)).toBeInstanceOf(GamedayError);
-      expect((err as GamedayError).code).toBe('power.ssh.options');
+      expect((err as GamedayError).code).toBe('POWER_SSH_OPTIONS');
     }
   });
 });
@@ -174,23 +175,23 @@ describe('ssh power driver', () => {
 
   it('says why the uptime could not be read', async () => {
     await expect(new SshPowerDriver({}, { run: fakeSsh(DOWN).run }).uptimeSeconds(host)).rejects.toMatchObject({
-      code: 'power.ssh.unreachable',
+      code: 'POWER_SSH_UNREACHABLE',
       message: expect.stringContaining('Connection refused'),
     });
     await expect(
       new SshPowerDriver({}, { run: fakeSsh({ exitCode: 255, stderr: 'root@10.0.1.11: Permission denied (publickey).' }).run }).uptimeSeconds(host),
-    ).rejects.toMatchObject({ code: 'power.ssh.unreachable', hint: expect.stringContaining('BatchMode') });
+    ).rejects.toMatchObject({ code: 'POWER_SSH_UNREACHABLE', hint: expect.stringContaining('BatchMode') });
     await expect(
       new SshPowerDriver({}, { run: fakeSsh({ exitCode: 255, stderr: 'Host key verification failed.' }).run }).uptimeSeconds(host),
     ).rejects.toMatchObject({ hint: expect.stringContaining('known_hosts') });
     await expect(new SshPowerDriver({}, { run: fakeSsh({ exitCode: 1, stderr: 'cat: /proc/uptime: No such file' }).run }).uptimeSeconds(host)).rejects.toMatchObject({
-      code: 'power.ssh.command-failed',
+      code: 'POWER_SSH_COMMAND_FAILED',
     });
     await expect(new SshPowerDriver({}, { run: fakeSsh({ stdout: 'Welcome to db-1!\n' }).run }).uptimeSeconds(host)).rejects.toMatchObject({
-      code: 'power.ssh.bad-uptime',
+      code: 'POWER_SSH_BAD_UPTIME',
     });
     await expect(new SshPowerDriver({}, { run: fakeSsh({ timedOut: true, exitCode: -1 }).run }).uptimeSeconds(host)).rejects.toMatchObject({
-      code: 'power.ssh.unreachable',
+      code: 'POWER_SSH_UNREACHABLE',
       message: expect.stringContaining('timed out'),
     });
   });
@@ -218,21 +219,21 @@ describe('ssh power driver', () => {
   it('fails a reboot that was refused, and never sends one to a host that does not answer', async () => {
     const sudo = fakeSsh(UP(100), { exitCode: 1, stderr: 'sudo: a password is required\n' });
     await expect(new SshPowerDriver({ rebootCommand: ['sudo', '-n', 'systemctl', 'reboot'] }, { run: sudo.run }).reboot(host)).rejects.toMatchObject({
-      code: 'power.ssh.reboot-failed',
+      code: 'POWER_SSH_REBOOT_FAILED',
       message: expect.stringContaining('exit code 1: sudo: a password is required'),
       hint: expect.stringContaining('NOPASSWD'),
     });
 
     const denied = fakeSsh(UP(100), { exitCode: 255, stderr: 'ops@10.0.1.11: Permission denied (publickey).' });
-    await expect(new SshPowerDriver({}, { run: denied.run }).reboot(host)).rejects.toMatchObject({ code: 'power.ssh.unreachable' });
+    await expect(new SshPowerDriver({}, { run: denied.run }).reboot(host)).rejects.toMatchObject({ code: 'POWER_SSH_UNREACHABLE' });
 
     const down = fakeSsh(DOWN);
-    await expect(new SshPowerDriver({}, { run: down.run }).reboot(host)).rejects.toMatchObject({ code: 'power.ssh.unreachable' });
+    await expect(new SshPowerDriver({}, { run: down.run }).reboot(host)).rejects.toMatchObject({ code: 'POWER_SSH_UNREACHABLE' });
     expect(down.remoteCommands()).toEqual(['cat /proc/uptime']);
 
     const hung = fakeSsh(UP(100), { exitCode: -1, timedOut: true });
     await expect(new SshPowerDriver({}, { run: hung.run }).reboot(host)).rejects.toMatchObject({
-      code: 'power.ssh.reboot-failed',
+      code: 'POWER_SSH_REBOOT_FAILED',
       hint: expect.stringContaining('may or may not'),
     });
   });
@@ -240,8 +241,8 @@ describe('ssh power driver', () => {
   it('refuses a hostile address before running anything', async () => {
     const ssh = fakeSsh(UP(100));
     const driver = new SshPowerDriver({}, { run: ssh.run });
-    await expect(driver.reboot(withAddress('-oProxyCommand=reboot'))).rejects.toMatchObject({ code: 'power.ssh.bad-address' });
-    await expect(driver.waitUntilBack(withAddress('x;reboot'), new Date(), 60_000)).rejects.toMatchObject({ code: 'power.ssh.bad-address' });
+    await expect(driver.reboot(withAddress('-oProxyCommand=reboot'))).rejects.toMatchObject({ code: 'POWER_SSH_BAD_ADDRESS' });
+    await expect(driver.waitUntilBack(withAddress('x;reboot'), new Date(), 60_000)).rejects.toMatchObject({ code: 'POWER_SSH_BAD_ADDRESS' });
     expect(ssh.calls).toEqual([]);
   });
 
@@ -261,7 +262,7 @@ describe('ssh power driver', () => {
     const ssh = fakeSsh(UP(86_400));
     const driver = new SshPowerDriver({ pollIntervalMs: 5_000 }, { run: ssh.run, clock });
     await expect(driver.waitUntilBack(host, new Date(clock.t), 30_000)).rejects.toMatchObject({
-      code: 'power.ssh.not-back',
+      code: 'POWER_SSH_NOT_BACK',
       message: expect.stringContaining('before the reboot request'),
     });
     expect(ssh.calls.length).toBe(6); // at 0, 5, … 25 s
@@ -272,7 +273,7 @@ describe('ssh power driver', () => {
     const driver = new SshPowerDriver({ pollIntervalMs: 5_000 }, { run: fakeSsh(DOWN).run, clock });
     const err = await driver.waitUntilBack(host, new Date(clock.t), 20_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GamedayError);
-    expect((err as GamedayError).describe()).toMatch(/error power\.ssh\.not-back: host db-1: not back within 20 s .*Connection refused/);
+    expect((err as GamedayError).describe()).toMatch(/error POWER_SSH_NOT_BACK: host db-1: not back within 20 s .*Connection refused/);
   });
 });
 

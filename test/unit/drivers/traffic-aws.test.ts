@@ -139,7 +139,7 @@ describe('gameday ramp through an ALB weighted forward (aws-sdk-client-mock)', (
     expect(elb.calls()).toHaveLength(0);
     expect((await refusal({ host: 'toy-1', albListener: LISTENER, targetGroup: tg('az-a') })).code).toBe('RAMP_TWO_TARGETS');
     expect((await refusal({ albListener: LISTENER })).input).toBe('--target-group');
-    expect((await refusal({ albListener: LISTENER, targetGroup: `${ACCOUNT}:targetgroup/batch/0123456789abcdef` })).code).toBe('traffic.alb.not-forwarded');
+    expect((await refusal({ albListener: LISTENER, targetGroup: `${ACCOUNT}:targetgroup/batch/0123456789abcdef` })).code).toBe('TRAFFIC_ALB_NOT_FORWARDED');
     expect((await refusal({ albListener: LISTENER, targetGroup: tg('az-a'), fullWeight: '1000' })).input).toMatch(/full-?weight/i);
     expect((await refusal({ route53Zone: 'Z0123456789ABCDEFGHIJ', record: 'api.example.com' })).input).toBe('--set-identifier');
     albWorld({ peersWeight: 0 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nthSubnet, parseStackConfig } from '../../../infra/config.js';
 import { dailyCron } from '../../../infra/rebootSchedule.js';
-import { GamedayError } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { TEST_IMAGE } from './fixtures.js';
 
 function errorOf(raw: Record<string, unknown>): GamedayError {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inventoryFromOutputs, inventoryFromPulumi, readOutputsFile, renderInventoryFile } from '../../../cli/inventoryCommand.js';
-import { GamedayError, loadInventory, placementCheck } from '../../../topology/index.js';
+import { loadInventory, placementCheck } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 
 const fixture = fileURLToPath(new URL('../../fixtures/pulumi-outputs.json', import.meta.url));
 const bin = fileURLToPath(new URL('../../../bin/gameday.js', import.meta.url));

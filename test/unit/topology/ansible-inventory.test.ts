@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { inventoryFromAnsibleText } from '../../../topology/ansible.js';
-import { GamedayError, loadInventory, placementCheck, kindOf } from '../../../topology/index.js';
+import { loadInventory, placementCheck, kindOf } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 
 const fixture = (f: string) => fileURLToPath(new URL(`../../fixtures/ansible/${f}`, import.meta.url));
 const read = (f: string) => inventoryFromAnsibleText(readFileSync(fixture(f), 'utf8'), 'bookstore', fixture(f));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { GamedayError, parseInventory } from '../../../topology/index.js';
+import { parseInventory } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { isHostAddress } from '../../../topology/schema.js';
 import { inWindow, maintenanceWindowSchema } from '../../../runbooks/planning/maintenanceWindow.js';
 

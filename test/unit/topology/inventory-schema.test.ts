@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GamedayError, loadInventory, parseInventory, type InventoryInput } from '../../../topology/index.js';
+import { loadInventory, parseInventory, type InventoryInput } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 
 function base(): InventoryInput {
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clusterPeers, GamedayError, hostsOfKind, kindOf, parseInventory, type InventoryInput } from '../../../topology/index.js';
+import { clusterPeers, hostsOfKind, kindOf, parseInventory, type InventoryInput } from '../../../topology/index.js';
+import { GamedayError } from '../../../core/errors.js';
 import { whatWarms } from '../../../runbooks/steps/warmStages.js';
 import { labInventory } from '../../../lab/layout.js';
 
