@@ -93,7 +93,7 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
     await expect(labUp({ dir, seed: { ...tiny, users: 999 } })).rejects.toThrow(/already seeded with 200 users x 5 notifications/);
   });
 
-  it('serializes two power-ons at once: one mariadbd per datadir, and down then stops everything (issue 9, item 6)', async () => {
+  it('serializes two power-ons at once: one mariadbd per datadir, and down then stops everything', async () => {
     const cli = (args: string[]) => execa(process.execPath, [GAMEDAY, 'lab', ...args, '--dir', dir], { reject: false, env: { GAMEDAY_LOG_LEVEL: 'warn' } });
     expect((await cli(['power-off', 'db-3'])).exitCode).toBe(0);
     const [a, b] = await Promise.all([cli(['power-on', 'db-3']), cli(['power-on', 'db-3'])]);

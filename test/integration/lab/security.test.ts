@@ -10,7 +10,7 @@ import { withRedis } from '../../../drivers/redis/readiness.js';
 /** Runs a command as the unprivileged user nobody, as any local user could. */
 const asNobody = (cmd: string, args: string[]) => execa('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', cmd, ...args], { reject: false, timeout: 10_000 });
 
-describe('the lab keeps other local users out of its MariaDB, Redis and Sentinel (issue 9, item 1)', () => {
+describe('the lab keeps other local users out of its MariaDB, Redis and Sentinel', () => {
   const lab = sharedLab();
   const db = lab.host('db-1');
   const paths = mariadbPaths(lab, db);

@@ -11,7 +11,7 @@ import { poolPages } from '../../../drivers/mysql/bufferPool.js';
 import { coverage } from '../../../warmup/mysql/hotSet.js';
 import { cli, rootQuery, sharedLab, waitFor } from '../helpers.js';
 
-describe('warmup mysql: a replica back from a power loss, cold, warmed from a peer before it serves (issue 10, part 1)', () => {
+describe('warmup mysql: a replica back from a power loss, cold, warmed from a peer before it serves', () => {
   const lab = sharedLab();
   const stateDir = mkdtempSync(join(tmpdir(), 'gameday-warmup-'));
   const proxies = lab.hostsOf('proxy');

@@ -18,7 +18,7 @@ const tmp = tempDirs();
 afterEach(() => tmp.cleanup());
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_SLACK_WEBHOOK: '', GAMEDAY_PARENT_RUN: '', ...env });
 
-describe('run ids never leave the runs folder (issue 9, item 2)', () => {
+describe('run ids never leave the runs folder', () => {
   it.each(['../../victim', '..', 'a/b', '2026-11-24T20-01-02Z-ab12/../../x', ''])('refuses %j before building a path', (id) => {
     expect(() => runDir('/state', id)).toThrow(/is not a run id/);
   });
@@ -41,7 +41,7 @@ describe('run ids never leave the runs folder (issue 9, item 2)', () => {
   });
 });
 
-describe('maintenance windows are validated whole, before anything acts (item 4)', () => {
+describe('maintenance windows are validated whole, before anything acts', () => {
   it.each([
     [{ blackout: '25/11/2026' }, /"25\/11\/2026" is not a date/],
     [{ blackout: '2026-13-45' }, /"2026-13-45" is not a date/],
@@ -73,7 +73,7 @@ describe('maintenance windows are validated whole, before anything acts (item 4)
   });
 });
 
-describe('ramps are validated whole and held for their time (items 5 and 10)', () => {
+describe('ramps are validated whole and held for their time', () => {
   it.each(['50', 'foo,100', '50,25,100', '0,100', '25,50,101', '25,,100', ' '])('refuses the ramp %j', (text) => {
     expect(rampPercents.safeParse(text).success).toBe(false);
   });
@@ -89,7 +89,7 @@ describe('ramps are validated whole and held for their time (items 5 and 10)', (
   });
 });
 
-describe('usage errors exit 2, not 1 (item 14)', () => {
+describe('usage errors exit 2, not 1', () => {
   it.each([
     [['placement', 'check', 'test/fixtures/outage-rack.yaml', '--bogus'], "unknown option '--bogus'"],
     [['nosuch'], "unknown command 'nosuch'"],
@@ -108,7 +108,7 @@ describe('usage errors exit 2, not 1 (item 14)', () => {
   });
 });
 
-describe('a closed terminal or a reader that went away never kills a run (item 7)', () => {
+describe('a closed terminal or a reader that went away never kills a run', () => {
   const effectsOf = (dir: string) => {
     try {
       return readFileSync(join(dir, 'effects.log'), 'utf8').split('\n').filter(Boolean);
@@ -178,7 +178,7 @@ const canMount = (() => {
   return d !== undefined;
 })();
 
-describe('a full disk stops a run cleanly (item 8)', () => {
+describe('a full disk stops a run cleanly', () => {
   it.skipIf(!canMount)('one clear error naming the journal, exit 2, locks freed, no torn line; resume finishes once space is back', async () => {
     const disk = smallDisk();
     try {
@@ -206,7 +206,7 @@ describe('a full disk stops a run cleanly (item 8)', () => {
   }, 60_000);
 });
 
-describe('lock records are validated; TTLs are bounded (item 9)', () => {
+describe('lock records are validated; TTLs are bounded', () => {
   it.each([
     ['{"holder":"x"}', /holder|pid|name/],
     ['null', /record/],
@@ -242,7 +242,7 @@ describe('lock records are validated; TTLs are bounded (item 9)', () => {
   });
 });
 
-describe('environment errors are one message naming the path, exit 2 (item 13)', () => {
+describe('environment errors are one message naming the path, exit 2', () => {
   it('a state folder whose runs is a file', async () => {
     const stateDir = tmp.make();
     writeFileSync(join(stateDir, 'runs'), '');
@@ -293,7 +293,7 @@ describe('environment errors are one message naming the path, exit 2 (item 13)',
   });
 });
 
-describe('a parent run is accepted only from a process it started (item 3)', () => {
+describe('a parent run is accepted only from a process it started', () => {
   it('knows its own ancestors from /proc, and nobody else', () => {
     expect(isAncestorProcess(process.ppid)).toBe(true);
     expect(isAncestorProcess(process.pid)).toBe(false);

@@ -232,7 +232,7 @@ describe('the default stack (Pulumi mocks)', () => {
       vpcId: await valueOf(run.stack.outputs.vpcId),
       zoneExperiments: await valueOf(run.stack.outputs.zoneExperiments),
     };
-    // GAMEDAY_UPDATE_FIXTURES=1 npx vitest run test/unit/infraStack.test.ts rewrites it after a deliberate change.
+    // GAMEDAY_UPDATE_FIXTURES=1 npx vitest run test/unit/infra/stack.test.ts rewrites it after a deliberate change.
     if (process.env.GAMEDAY_UPDATE_FIXTURES) writeFileSync(fixture, `${JSON.stringify(outputs, null, 2)}\n`);
     expect(JSON.parse(readFileSync(fixture, 'utf8'))).toEqual(outputs);
   });

@@ -21,7 +21,7 @@ const problemsOf = (data: unknown): string => {
   }
 };
 
-describe('inventory messages say what is wrong (issue 9, item 15)', () => {
+describe('inventory messages say what is wrong', () => {
   it('an empty address is named as empty, not as "must be a string"', () => {
     expect(problemsOf(base([{ address: '' }, {}]))).toContain('hosts[0].address: must not be empty');
   });
