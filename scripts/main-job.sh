@@ -6,9 +6,11 @@
 #   2. the outage-2017 layout (same-function servers in one rack): the same replay,
 #      which must fail its checks there;
 #   3. both replays side by side.
-# Each game day prints its checks and the path of its HTML report. The exit code says
-# whether the job ran (set-up, labs, game days, reports), not whether the checks held:
-# a game day that finds a weakness (exit 1) is a result, printed in its summary.
+# Each game day prints its checks, the path of its HTML report, and whether its verdict is
+# the expected one (scripts/expected-verdicts.ts: passed on the spread layout; the replay
+# failed on the 2017 layout, writes, reads and the error budget among its failed checks).
+# Exit 0: every game day ran and showed its expected verdict; 1: the job could not run,
+# or a verdict was not the expected one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,8 @@ cleanup() { [ -f "$lab/state.json" ] && gameday lab down --dir "$lab" >/dev/null
 trap cleanup EXIT
 
 job_failed=0
+# A game day whose verdict is not the one scripts/expected-verdicts.ts expects fails the job too.
+verdicts_off=0
 GAME_DAY_LIMIT_S=${GAMEDAY_GAME_DAY_LIMIT_S:-600}
 # A game day ran when it exits 0 (every check held) or 1 (a check failed); anything else is a failure of the job.
 run_game_day() {
@@ -38,14 +42,13 @@ run_game_day() {
     job_failed=1
     return
   fi
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(`${r.scenario.name} on the ${r.target.layout} layout: ${r.verdict.toUpperCase()} (${r.verdictReason})`);
-    for (const c of r.checks) console.log(`  ${c.passed ? "held  " : "FAILED"} ${c.id}: ${c.detail}`);
-    const k = r.load.byKind;
-    console.log(`  load: ${r.load.requests} requests, ${r.load.failed} failed (read ${k.read.failed}, create ${k.create.failed}, mark-read ${k["mark-read"].failed}), error window ${(r.load.errorWindowMs / 1000).toFixed(1)} s`);
-    console.log(`  report: ${process.env.GAMEDAY_STATE_DIR}/runs/${r.runId}/report.html`);
-  ' "$work/$scenario-$2.json" || job_failed=1
+  node --import tsx scripts/expected-verdicts.ts "$work/$scenario-$2.json" "$2"; rc=$?
+  case $rc in
+    0) ;;
+    1) verdicts_off=1 ;;
+    *) job_failed=1 ;;
+  esac
+  echo "  report: $GAMEDAY_STATE_DIR/runs/$(run_id "$scenario-$2")/report.html"
 }
 
 run_id() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).runId)' "$work/$1.json"; }
@@ -71,5 +74,12 @@ if [ -f "$work/replay-2017-spread.json" ] && [ -f "$work/replay-2017-outage-2017
   gameday chaos compare "$(run_id replay-2017-spread)" "$(run_id replay-2017-outage-2017)" || job_failed=1
 fi
 
-[ $job_failed -eq 0 ] && echo "main job: done; reports in $GAMEDAY_STATE_DIR/runs" || echo "main job: FAILED (see above)"
-exit $job_failed
+if [ $job_failed -ne 0 ]; then
+  echo "main job: FAILED: it could not run to its end (see above)"
+  exit 1
+fi
+if [ $verdicts_off -ne 0 ]; then
+  echo "main job: FAILED: a game day's verdict was NOT as expected (see above); reports in $GAMEDAY_STATE_DIR/runs"
+  exit 1
+fi
+echo "main job: done, every verdict as expected; reports in $GAMEDAY_STATE_DIR/runs"
