@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { GamedayError } from '../core/errors.js';
 import type { FaultDriver, ResolvedFault } from '../drivers/faults/types.js';
 import { requireLab, type LabContext } from './context.js';
 import { powerOffDomain, powerOnDomain } from './power.js';
@@ -24,12 +25,14 @@ const PROCESS_OF_SERVICE: Record<string, string> = {
 function processIdOf(lab: LabContext, host: string, service: string): string {
   const h = lab.host(host);
   const proc = PROCESS_OF_SERVICE[service] ?? (h.tier === 'proxy' ? 'haproxy' : service === 'http' ? 'app' : undefined);
-  if (!proc || !(service in h.services)) throw new Error(`${host} runs no service "${service}" (it runs ${Object.keys(h.services).join(', ')})`);
+  if (!proc || !(service in h.services)) {
+    throw new GamedayError('LAB_NO_SERVICE', `${host} runs no service "${service}" (it runs ${Object.keys(h.services).join(', ')})`, `host ${host}: services`, 'name one of its services in the fault, or target another host');
+  }
   return `${host}/${proc}`;
 }
 
 async function needNft(what: string): Promise<void> {
-  if (!(await nftAvailable())) throw new Error(`${what} needs nftables (nft) and root: run as root, or leave this fault out`);
+  if (!(await nftAvailable())) throw new GamedayError('LAB_NO_NFT', `${what} needs nftables (nft) and root`, 'nft', 'run as root, or leave this fault out');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type Host, type Inventory } from '../../topology/index.js';
 import { GamedayError } from '../../core/errors.js';
-import type { AwsClientConfig } from '../power/aws.js';
+import type { AwsClientConfig } from '../power/regionalClients.js';
 import type { Clock } from '../power/clock.js';
 import type { SshRunner } from '../power/ssh.js';
 import { awsFaultDriver, type AwsFaultOptionsInput } from './aws.js';
@@ -61,24 +61,12 @@ export function fleetFaultDriver(inventory: Inventory, options: FleetFaultOption
   }
   const supports = (['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss'] as const).filter((t) => kinds.every((k) => drivers.get(k)!.supports.includes(t)));
 
-  /** The fault cut into one part per kind of host it touches (a partition keeps its sides, cut the same way). */
-  function parts(f: ResolvedFault): Array<{ kind: FleetKind; fault: ResolvedFault }> {
-    const kindOfName = (n: string): FleetKind => {
-      const h = byName.get(n);
-      if (!h) throw new GamedayError('FAULT_UNKNOWN_HOST', `fault ${f.type} ${f.label} names host ${n}, which inventory ${inventory.name} does not have`, `fault ${f.id}`, 'run (or abort) the game day with the inventory it was planned on');
-      return kindOf(h) as FleetKind;
-    };
-    const all = f.sides ? [...f.sides[0], ...f.sides[1], ...f.hosts] : f.hosts;
-    const involved = [...new Set(all.map(kindOfName))].sort();
-    return involved.map((kind) => ({
-      kind,
-      fault: {
-        ...f,
-        hosts: f.hosts.filter((n) => kindOfName(n) === kind),
-        ...(f.sides ? { sides: [f.sides[0].filter((n) => kindOfName(n) === kind), f.sides[1].filter((n) => kindOfName(n) === kind)] as [string[], string[]] } : {}),
-      },
-    }));
-  }
+  const kindOfName = (n: string, f: ResolvedFault): FleetKind => {
+    const h = byName.get(n);
+    if (!h) throw new GamedayError('FAULT_UNKNOWN_HOST', `fault ${f.type} ${f.label} names host ${n}, which inventory ${inventory.name} does not have`, `fault ${f.id}`, 'run (or abort) the game day with the inventory it was planned on');
+    return kindOf(h) as FleetKind;
+  };
+  const parts = (f: ResolvedFault) => partsByKind(f, (n) => kindOfName(n, f));
 
   function checkOne(f: ResolvedFault): void {
     const ps = parts(f);
@@ -114,4 +102,18 @@ export function fleetFaultDriver(inventory: Inventory, options: FleetFaultOption
     },
   };
   return driver;
+}
+
+/** The fault cut into one part per kind of host it touches (a partition keeps its sides, cut the same way). */
+function partsByKind(f: ResolvedFault, kindOfName: (name: string) => FleetKind): Array<{ kind: FleetKind; fault: ResolvedFault }> {
+  const all = f.sides ? [...f.sides[0], ...f.sides[1], ...f.hosts] : f.hosts;
+  const involved = [...new Set(all.map(kindOfName))].sort();
+  return involved.map((kind) => ({
+    kind,
+    fault: {
+      ...f,
+      hosts: f.hosts.filter((n) => kindOfName(n) === kind),
+      ...(f.sides ? { sides: [f.sides[0].filter((n) => kindOfName(n) === kind), f.sides[1].filter((n) => kindOfName(n) === kind)] as [string[], string[]] } : {}),
+    },
+  }));
 }

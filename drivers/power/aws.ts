@@ -1,4 +1,4 @@
-import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { type Host } from '../../topology/index.js';
@@ -7,7 +7,7 @@ import { log as rootLog } from '../../core/log.js';
 import { AwsApiError, awsApiError } from './awsErrors.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseProcUptime } from './procUptime.js';
-import { RegionalClients } from './regionalClients.js';
+import { RegionalClients, type AwsClientConfig } from './regionalClients.js';
 import type { PowerDriver } from './types.js';
 
 /**
@@ -59,8 +59,8 @@ export const awsPowerOptionsSchema = z
 export type AwsPowerOptionsInput = z.input<typeof awsPowerOptionsSchema>;
 export type AwsPowerOptions = z.output<typeof awsPowerOptionsSchema>;
 
-/** What the SDK clients get besides the region (tests pass fake credentials here). */
-export type AwsClientConfig = Pick<EC2ClientConfig, 'credentials' | 'endpoint' | 'maxAttempts'>;
+// Defined with the regional clients that use it; re-exported here for the drivers and the CLI that import it from this module.
+export type { AwsClientConfig } from './regionalClients.js';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 /** eu-west-1a, us-gov-west-1b, and Local Zones such as us-east-1-bos-1a. */

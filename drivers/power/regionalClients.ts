@@ -1,6 +1,12 @@
+import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { GamedayError } from '../../core/errors.js';
-import type { AwsClientConfig } from './aws.js';
 import { awsApiError } from './awsErrors.js';
+
+/**
+ * What the SDK clients get besides the region (tests pass fake credentials here).
+ * It lives here, with the clients made from it, so that this module imports none of the drivers that use it.
+ */
+export type AwsClientConfig = Pick<EC2ClientConfig, 'credentials' | 'endpoint' | 'maxAttempts'>;
 
 /**
  * SDK clients made once per region (undefined: the SDK's own default region)
