@@ -73,7 +73,7 @@ export class LabContext {
 
   host(name: string): Host {
     const h = this.inventory.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no lab host ${name}`);
+    if (!h) throw new GamedayError('LAB_NO_HOST', `the lab has no host ${name}`, `host ${name}`, `one of: ${this.inventory.hosts.map((x) => x.name).join(', ')} (gameday lab status)`);
     return h;
   }
 
