@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Runbook, Step, StepContext } from '../engine/types.js';
 import { fleet } from './steps/fleet.js';
+import { resultKey, resultOf } from './steps/results.js';
 import { openNotificationStores, repairHint, type NotificationStores } from './steps/consistencyCheck.js';
 import { RedisMassInsert } from '../drivers/redis/massInsert.js';
 import { allUsers, rebuildRange, REBUILD_USER_LUA, splitRange, type RebuildTotals, type UserRange } from '../warmup/redis/rebuild.js';
@@ -37,7 +38,8 @@ interface RebuildPlan {
   redis: string;
 }
 
-const rangeId = (r: UserRange) => `users/${r.from}-${r.to}`;
+/** Each range's step ("users/1-5000") hands on the totals of what it rebuilt. */
+const rangeResult = (r: UserRange) => resultKey<RebuildTotals>(`users/${r.from}-${r.to}`);
 
 /** MariaDB connections that read at once: mariadbd runs each query on a thread of its own. */
 const READERS = 2;
@@ -80,19 +82,19 @@ function storesOf(ctx: StepContext): Promise<RebuildStores> {
 
 /** What the steps before this one wrote (their results are journaled, so this holds after a resume too). */
 function doneSoFar(ctx: StepContext, plan: RebuildPlan): { users: number; notifications: number } {
-  const done = plan.ranges.map((r) => ctx.results[rangeId(r)] as RebuildTotals | undefined).filter((t): t is RebuildTotals => t !== undefined);
+  const done = plan.ranges.map((r) => resultOf(ctx, rangeResult(r))).filter((t): t is RebuildTotals => t !== undefined);
   return { users: done.reduce((n, t) => n + t.users, 0), notifications: done.reduce((n, t) => n + t.notifications, 0) };
 }
 
 function rebuildStep(range: UserRange, plan: RebuildPlan, params: RedisRebuildParams): Step {
   return {
-    id: rangeId(range),
+    id: rangeResult(range).id,
     kind: 'action',
     // A merge that commutes with the app's writes: running it again after a crash is safe.
     semantics: 'idempotent',
     title: `rebuild users ${range.from}-${range.to} in Redis from MariaDB`,
     describe: () => ({ target: `Redis ${plan.redis}`, inputs: { users: `${range.from}-${range.to}`, rate: params.rate || 'unthrottled' }, consequence: 'adds what Redis lacks; removes nothing, never marks a read notification unread' }),
-    async run(ctx) {
+    async run(ctx): Promise<RebuildTotals> {
       const open = await storesOf(ctx);
       try {
         const e = open.stores.redisEndpoint;

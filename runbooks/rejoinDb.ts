@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { GamedayError } from '../core/errors.js';
-import type { Runbook, Step, StepContext } from '../engine/types.js';
+import type { ActionStep, ApprovalStep, ProbeStep, Runbook, Step } from '../engine/types.js';
 import { durationParam } from '../core/duration.js';
 import { fleet, hostByName, replicationLoginOf, membershipsOf } from './steps/fleet.js';
 import { rampPercents, returnSteps } from './steps/hostSteps.js';
 import { gatedRampStep } from './steps/gatedRamp.js';
-import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint } from '../drivers/mysql/gtid.js';
+import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint, type GtidPosition } from '../drivers/mysql/gtid.js';
 import { binlogTransactions, discardBinlog, makeReadOnly, replicateFrom, replicationView, stopReplication, waitUntilApplied, type BinlogTransaction } from '../drivers/mysql/failover.js';
-import { dbHostAt, dbHosts, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries } from './steps/primaryLoss.js';
+import type { Connection } from 'mysql2/promise';
+import { dbHostAt, dbHosts, fenceEverywhere, mysqlAddress, onHost, requireDbHost, viewOf, writablePrimaries, type FenceResult } from './steps/primaryLoss.js';
+import { requireResult, resultKey, resultOf, type WithResults } from './steps/results.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);
@@ -51,6 +53,17 @@ export interface RejoinDbPlan {
   inLab: boolean;
 }
 
+/*
+ * What each step hands on: its result, as journaled. The approval, the
+ * discard and the replicate steps read the errant check's through its key.
+ */
+
+/** <host>/read-only: the host's @@gtid_binlog_pos once it refuses writes. */
+interface MadeReadOnly {
+  gtidBinlogPos: string;
+}
+
+/** <host>/errant-check: what the host has past the promotion point, and whether it may be thrown away. */
 interface ErrantCheck {
   errant: string;
   discard: boolean;
@@ -61,7 +74,20 @@ interface ErrantCheck {
   tables: string[];
 }
 
-const check = (ctx: Pick<StepContext, 'results'>, host: string) => ctx.results[`${host}/errant-check`] as ErrantCheck | undefined;
+/** <host>/discard-errant: whether its binlog was dropped (already: by an earlier attempt). */
+interface Discarded {
+  discarded: boolean;
+  already?: boolean;
+}
+
+/** <host>/replicate: where it resumed replicating, and how far it applied within the step. */
+interface Replicating {
+  from: string;
+  appliedUpTo: string;
+}
+
+const errantCheckResult = (host: string) => resultKey<ErrantCheck>(`${host}/errant-check`);
+const errantCheckOf = (ctx: WithResults, host: string) => resultOf(ctx, errantCheckResult(host));
 
 function summarize(transactions: BinlogTransaction[]): string {
   const tables = [...new Set(transactions.flatMap((t) => t.tables))];
@@ -142,136 +168,14 @@ export const rejoinDb: Runbook<RejoinDbParams, RejoinDbPlan> = {
   locks: (plan) => [`host:${plan.host}`],
 
   steps(plan, params): Step[] {
-    const { host, newPrimary } = plan;
+    const { host } = plan;
     return [
-      {
-        id: `${host}/fence`,
-        kind: 'action',
-        semantics: 'idempotent',
-        title: `fence ${host} (maint in every pool of every proxy)`,
-        describe: () => ({ target: host, inputs: { pools: plan.pools }, consequence: `${host} takes no traffic until it is a caught-up replica` }),
-        async run(ctx) {
-          const r = await fenceEverywhere(fleet(ctx.env), ctx.inventory, host);
-          await ctx.note(`${host} fenced`, { degraded: `${host} is fenced (maint)`, host });
-          if (r.unreachable.length) await ctx.note(`not fenced where the proxy does not answer: ${r.unreachable.join(', ')}`);
-          return r;
-        },
-      },
-      {
-        id: `${host}/read-only`,
-        kind: 'action',
-        semantics: 'idempotent',
-        title: `make ${host} refuse writes (read_only, client sessions ended, heartbeat event off, no replication from elsewhere)`,
-        describe: () => ({ target: host, consequence: `${host} takes no more writes of its own, and receives nothing from a server other than ${newPrimary}` }),
-        async run(ctx) {
-          const pos = await onHost(fleet(ctx.env), host, async (c) => {
-            const v = await replicationView(c);
-            // A replica that was dark may be back on the old primary's stream: cut it.
-            const source = v.replica ? dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name : undefined;
-            if (v.replica && source !== newPrimary) await stopReplication(c);
-            return makeReadOnly(c);
-          });
-          if (pos instanceof Error) throw new Error(`${host}: ${pos.message}`);
-          return { gtidBinlogPos: pos };
-        },
-      },
-      {
-        id: `${host}/errant-check`,
-        kind: 'probe',
-        title: `compare ${host}'s GTIDs with what ${newPrimary} had at promotion (${plan.promotedAtGtid})`,
-        async run(ctx) {
-          const promotedAt = parseGtidPosition(plan.promotedAtGtid);
-          const outcome = await onHost(fleet(ctx.env), host, async (c) => {
-            const v = await replicationView(c);
-            const mine = parseGtidPosition(v.gtidCurrentPos, `${host} @@gtid_current_pos`);
-            const ranges = errantGtids(mine, promotedAt);
-            const resumeAt = formatGtidPosition(resumePoint(mine, promotedAt));
-            if (ranges.length === 0) return { errant: 'none', discard: false, checkedPos: v.gtidCurrentPos, resumeAt, tables: [] } satisfies ErrantCheck;
-            const scan = await binlogTransactions(c, ranges);
-            const kept = scan.transactions.filter((t) => t.statements.length > 0 || t.tables.length === 0 || t.tables.some((tb) => !params.discardable.includes(tb)));
-            const text = formatErrant(ranges);
-            // Discard only what was seen whole: every errant transaction found in the binlog, each writing discardable tables only.
-            if (scan.complete && scan.transactions.length === errantCount(ranges) && kept.length === 0) {
-              return { errant: text, discard: true, checkedPos: v.gtidCurrentPos, resumeAt, tables: [...new Set(scan.transactions.flatMap((t) => t.tables))] } satisfies ErrantCheck;
-            }
-            const first = (kept[0] ?? scan.transactions[0]) as BinlogTransaction | undefined;
-            const why = kept.length
-              ? `${kept.length} of them write more than ${params.discardable.join(', ') || '(no discardable table)'}: ${summarize(kept)}`
-              : `only ${scan.transactions.length} of them could be read from its binlog${scan.complete ? '' : ' (stopped at the limit)'}`;
-            throw new GamedayError(
-              'ERRANT_TRANSACTIONS',
-              `${host} has ${errantCount(ranges)} transaction(s) ${newPrimary} never had: ${text}; ${why}. ${host} stays fenced (maint), read-only and not replicating`,
-              host,
-              `rebuild it from a backup of ${newPrimary} (mariabackup --backup there, --prepare, restore on ${host}), then run rejoin-db again; or first inspect them on ${host}: mysqlbinlog${first ? ` --start-position=${first.pos} ${first.file}` : ''} (first errant: ${first?.gtid ?? text}) and apply what must be kept to ${newPrimary} by hand`,
-            );
-          });
-          if (outcome instanceof GamedayError) throw outcome;
-          if (outcome instanceof Error) throw new Error(`${host}: ${outcome.message}`);
-          if (outcome.discard) await ctx.note(`${host} wrote ${outcome.errant} after ${plan.promotedAtGtid}, only to ${outcome.tables.join(', ')}: discardable`, { ...outcome });
-          return outcome;
-        },
-      },
-      // Outside the lab a person says yes (or --yes without a terminal): dropping a binlog cannot be undone.
-      ...(plan.inLab
-        ? []
-        : [
-            {
-              id: `${host}/approve`,
-              kind: 'approval',
-              title: `approve making ${host} a replica of ${newPrimary}`,
-              prompt: (ctx) => {
-                const c = check(ctx, host);
-                const drop = c?.discard ? ` Its binlog is dropped first (errant, only ${c.tables.join(', ')}: ${c.errant}).` : '';
-                return `Make ${host} a replica of ${newPrimary} from ${c?.resumeAt ?? '(its position)'}?${drop}`;
-              },
-            } satisfies Step,
-          ]),
-      {
-        id: `${host}/discard-errant`,
-        kind: 'action',
-        semantics: 'idempotent',
-        title: `drop ${host}'s binlog if its errant transactions are all discardable (RESET MASTER)`,
-        describe: () => ({ target: host, inputs: { discardable: params.discardable }, consequence: `only when every errant transaction wrote only those tables: ${host}'s binlog history is dropped (the new primary keeps its own)` }),
-        async run(ctx) {
-          const c = check(ctx, host);
-          if (!c?.discard) return { discarded: false };
-          const done = await onHost(fleet(ctx.env), host, async (conn) => {
-            const v = await replicationView(conn);
-            // Nothing may have been written since the check: that would be thrown away unseen.
-            if (v.gtidBinlogPos === '') return { discarded: true, already: true };
-            if (v.gtidCurrentPos !== c.checkedPos) throw new Error(`${host} moved from ${c.checkedPos} to ${v.gtidCurrentPos} since the check: run rejoin-db again`);
-            await discardBinlog(conn);
-            return { discarded: true, already: false };
-          });
-          if (done instanceof Error) throw done;
-          await ctx.note(`dropped ${host}'s binlog (errant, discardable: ${c.errant})`);
-          return done;
-        },
-      },
-      {
-        id: `${host}/replicate`,
-        kind: 'action',
-        semantics: 'idempotent',
-        title: `make ${host} a replica of ${newPrimary} (GTID)`,
-        describe: (ctx) => ({ target: host, inputs: { source: newPrimary, from: check(ctx, host)?.resumeAt ?? '(its position, known after the check)' }, consequence: `${host} replicates from ${newPrimary}` }),
-        async run(ctx) {
-          const f = fleet(ctx.env);
-          const c = check(ctx, host);
-          if (!c) throw new Error('the errant check has no result');
-          const source = { address: mysqlAddress(hostByName(ctx.inventory, newPrimary)), ...replicationLoginOf(f, hostByName(ctx.inventory, newPrimary)) };
-          const done = await onHost(f, host, async (conn) => {
-            const v = await replicationView(conn);
-            if (!(v.replica && dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name === newPrimary && v.replica.io !== 'No')) await replicateFrom(conn, source, c.resumeAt);
-            // Where the new primary is now: a replica that cannot apply its stream fails here, not after the ready timeout.
-            const target = await onHost(f, newPrimary, async (p) => (await replicationView(p)).gtidBinlogPos);
-            if (target instanceof Error) throw new Error(`${newPrimary} does not answer: ${target.message}`);
-            const applied = await waitUntilApplied(conn, target, 20_000);
-            return { from: c.resumeAt, appliedUpTo: applied ? target : '(still catching up)' };
-          });
-          if (done instanceof Error) throw new Error(`${host}: ${done.message}`);
-          return done;
-        },
-      },
+      fenceStep(plan),
+      readOnlyStep(plan),
+      errantCheckStep(plan, params),
+      ...approvalSteps(plan),
+      discardErrantStep(plan, params),
+      replicateStep(plan),
       ...returnSteps(host, host, {
         maxLagMs: params.maxLagMs,
         readySamples: params.readySamples,
@@ -292,3 +196,164 @@ export const rejoinDb: Runbook<RejoinDbParams, RejoinDbPlan> = {
   },
   exampleParams: { host: 'db-1' },
 };
+
+/* The steps, in the order they run (then the way back into service: returnSteps and the gated ramp). */
+
+function fenceStep(plan: RejoinDbPlan): ActionStep {
+  const { host } = plan;
+  return {
+    id: `${host}/fence`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `fence ${host} (maint in every pool of every proxy)`,
+    describe: () => ({ target: host, inputs: { pools: plan.pools }, consequence: `${host} takes no traffic until it is a caught-up replica` }),
+    async run(ctx): Promise<FenceResult> {
+      const r = await fenceEverywhere(fleet(ctx.env), ctx.inventory, host);
+      await ctx.note(`${host} fenced`, { degraded: `${host} is fenced (maint)`, host });
+      if (r.unreachable.length) await ctx.note(`not fenced where the proxy does not answer: ${r.unreachable.join(', ')}`);
+      return r;
+    },
+  };
+}
+
+function readOnlyStep(plan: RejoinDbPlan): ActionStep {
+  const { host, newPrimary } = plan;
+  return {
+    id: `${host}/read-only`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `make ${host} refuse writes (read_only, client sessions ended, heartbeat event off, no replication from elsewhere)`,
+    describe: () => ({ target: host, consequence: `${host} takes no more writes of its own, and receives nothing from a server other than ${newPrimary}` }),
+    async run(ctx): Promise<MadeReadOnly> {
+      const pos = await onHost(fleet(ctx.env), host, async (c) => {
+        const v = await replicationView(c);
+        // A replica that was dark may be back on the old primary's stream: cut it.
+        const source = v.replica ? dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name : undefined;
+        if (v.replica && source !== newPrimary) await stopReplication(c);
+        return makeReadOnly(c);
+      });
+      if (pos instanceof Error) throw new Error(`${host}: ${pos.message}`);
+      return { gtidBinlogPos: pos };
+    },
+  };
+}
+
+function errantCheckStep(plan: RejoinDbPlan, params: RejoinDbParams): ProbeStep {
+  const { host, newPrimary } = plan;
+  return {
+    id: errantCheckResult(host).id,
+    kind: 'probe',
+    title: `compare ${host}'s GTIDs with what ${newPrimary} had at promotion (${plan.promotedAtGtid})`,
+    async run(ctx): Promise<ErrantCheck> {
+      const promotedAt = parseGtidPosition(plan.promotedAtGtid);
+      const outcome = await onHost(fleet(ctx.env), host, (c) => checkErrant(c, plan, promotedAt, params.discardable));
+      if (outcome instanceof GamedayError) throw outcome;
+      if (outcome instanceof Error) throw new Error(`${host}: ${outcome.message}`);
+      if (outcome.discard) await ctx.note(`${host} wrote ${outcome.errant} after ${plan.promotedAtGtid}, only to ${outcome.tables.join(', ')}: discardable`, { ...outcome });
+      return outcome;
+    },
+  };
+}
+
+/**
+ * What the host (on `c`) has past the promotion point, read from its binlog:
+ * discardable when every errant transaction was seen whole and wrote
+ * discardable tables only; else it throws ERRANT_TRANSACTIONS, naming them
+ * and how to go on.
+ */
+async function checkErrant(c: Connection, plan: RejoinDbPlan, promotedAt: GtidPosition, discardable: string[]): Promise<ErrantCheck> {
+  const { host, newPrimary } = plan;
+  const v = await replicationView(c);
+  const mine = parseGtidPosition(v.gtidCurrentPos, `${host} @@gtid_current_pos`);
+  const ranges = errantGtids(mine, promotedAt);
+  const resumeAt = formatGtidPosition(resumePoint(mine, promotedAt));
+  if (ranges.length === 0) return { errant: 'none', discard: false, checkedPos: v.gtidCurrentPos, resumeAt, tables: [] };
+  const scan = await binlogTransactions(c, ranges);
+  const kept = scan.transactions.filter((t) => t.statements.length > 0 || t.tables.length === 0 || t.tables.some((tb) => !discardable.includes(tb)));
+  const text = formatErrant(ranges);
+  // Discard only what was seen whole: every errant transaction found in the binlog, each writing discardable tables only.
+  if (scan.complete && scan.transactions.length === errantCount(ranges) && kept.length === 0) {
+    return { errant: text, discard: true, checkedPos: v.gtidCurrentPos, resumeAt, tables: [...new Set(scan.transactions.flatMap((t) => t.tables))] };
+  }
+  const first = (kept[0] ?? scan.transactions[0]) as BinlogTransaction | undefined;
+  const why = kept.length
+    ? `${kept.length} of them write more than ${discardable.join(', ') || '(no discardable table)'}: ${summarize(kept)}`
+    : `only ${scan.transactions.length} of them could be read from its binlog${scan.complete ? '' : ' (stopped at the limit)'}`;
+  throw new GamedayError(
+    'ERRANT_TRANSACTIONS',
+    `${host} has ${errantCount(ranges)} transaction(s) ${newPrimary} never had: ${text}; ${why}. ${host} stays fenced (maint), read-only and not replicating`,
+    host,
+    `rebuild it from a backup of ${newPrimary} (mariabackup --backup there, --prepare, restore on ${host}), then run rejoin-db again; or first inspect them on ${host}: mysqlbinlog${first ? ` --start-position=${first.pos} ${first.file}` : ''} (first errant: ${first?.gtid ?? text}) and apply what must be kept to ${newPrimary} by hand`,
+  );
+}
+
+/** Outside the lab a person says yes (or --yes without a terminal): dropping a binlog cannot be undone. */
+function approvalSteps(plan: RejoinDbPlan): ApprovalStep[] {
+  if (plan.inLab) return [];
+  const { host, newPrimary } = plan;
+  return [
+    {
+      id: `${host}/approve`,
+      kind: 'approval',
+      title: `approve making ${host} a replica of ${newPrimary}`,
+      prompt: (ctx) => {
+        const c = errantCheckOf(ctx, host);
+        const drop = c?.discard ? ` Its binlog is dropped first (errant, only ${c.tables.join(', ')}: ${c.errant}).` : '';
+        return `Make ${host} a replica of ${newPrimary} from ${c?.resumeAt ?? '(its position)'}?${drop}`;
+      },
+    },
+  ];
+}
+
+function discardErrantStep(plan: RejoinDbPlan, params: RejoinDbParams): ActionStep {
+  const { host } = plan;
+  return {
+    id: `${host}/discard-errant`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `drop ${host}'s binlog if its errant transactions are all discardable (RESET MASTER)`,
+    describe: () => ({ target: host, inputs: { discardable: params.discardable }, consequence: `only when every errant transaction wrote only those tables: ${host}'s binlog history is dropped (the new primary keeps its own)` }),
+    async run(ctx): Promise<Discarded> {
+      const c = errantCheckOf(ctx, host);
+      if (!c?.discard) return { discarded: false };
+      const done = await onHost(fleet(ctx.env), host, async (conn): Promise<Discarded> => {
+        const v = await replicationView(conn);
+        // Nothing may have been written since the check: that would be thrown away unseen.
+        if (v.gtidBinlogPos === '') return { discarded: true, already: true };
+        if (v.gtidCurrentPos !== c.checkedPos) throw new Error(`${host} moved from ${c.checkedPos} to ${v.gtidCurrentPos} since the check: run rejoin-db again`);
+        await discardBinlog(conn);
+        return { discarded: true, already: false };
+      });
+      if (done instanceof Error) throw done;
+      await ctx.note(`dropped ${host}'s binlog (errant, discardable: ${c.errant})`);
+      return done;
+    },
+  };
+}
+
+function replicateStep(plan: RejoinDbPlan): ActionStep {
+  const { host, newPrimary } = plan;
+  return {
+    id: `${host}/replicate`,
+    kind: 'action',
+    semantics: 'idempotent',
+    title: `make ${host} a replica of ${newPrimary} (GTID)`,
+    describe: (ctx) => ({ target: host, inputs: { source: newPrimary, from: errantCheckOf(ctx, host)?.resumeAt ?? '(its position, known after the check)' }, consequence: `${host} replicates from ${newPrimary}` }),
+    async run(ctx): Promise<Replicating> {
+      const f = fleet(ctx.env);
+      const c = requireResult(ctx, errantCheckResult(host), 'the errant check has no result');
+      const source = { address: mysqlAddress(hostByName(ctx.inventory, newPrimary)), ...replicationLoginOf(f, hostByName(ctx.inventory, newPrimary)) };
+      const done = await onHost(f, host, async (conn): Promise<Replicating> => {
+        const v = await replicationView(conn);
+        if (!(v.replica && dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name === newPrimary && v.replica.io !== 'No')) await replicateFrom(conn, source, c.resumeAt);
+        // Where the new primary is now: a replica that cannot apply its stream fails here, not after the ready timeout.
+        const target = await onHost(f, newPrimary, async (p) => (await replicationView(p)).gtidBinlogPos);
+        if (target instanceof Error) throw new Error(`${newPrimary} does not answer: ${target.message}`);
+        const applied = await waitUntilApplied(conn, target, 20_000);
+        return { from: c.resumeAt, appliedUpTo: applied ? target : '(still catching up)' };
+      });
+      if (done instanceof Error) throw new Error(`${host}: ${done.message}`);
+      return done;
+    },
+  };
+}

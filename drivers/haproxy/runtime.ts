@@ -128,3 +128,50 @@ export async function getWeight(endpoint: RuntimeEndpoint, backend: string, serv
   if (!m) throw new Error(`HAProxy ${describeEndpoint(endpoint)}: unexpected answer to get weight: ${answer.trim()}`);
   return { current: Number(m[1]), initial: Number(m[2]) };
 }
+
+/** A server's `show stat` status in one backend ("UP", "UP 1/3", "DOWN", "MAINT", "DRAIN", …), '' when the backend does not list it. */
+export async function serverStatus(endpoint: RuntimeEndpoint, backend: string, server: string): Promise<string> {
+  return (await showServers(endpoint)).find((v) => v.backend === backend && v.server === server)?.status ?? '';
+}
+
+/** Whether a `show stat` status is an admin state set by hand (maint, drain), which no health check lifts: only `set server … state ready` does. */
+export function isHeldByAdmin(status: string): boolean {
+  return /^(MAINT|DRAIN)/.test(status);
+}
+
+/**
+ * Marks a server's health up now, rather than after its checks' rise x
+ * inter; the checks go on, and confirm it or take it down again. The command
+ * is sent as it always was: its answer is not read and the names are not
+ * checked (the other commands here refuse an answer and a name HAProxy could
+ * not have).
+ */
+export async function forceHealthUp(endpoint: RuntimeEndpoint, backend: string, server: string): Promise<void> {
+  await runtimeCommand(endpoint, `set server ${backend}/${server} health up`);
+}
+
+/**
+ * Puts a server in service on this proxy at once: back to ready when it is
+ * held in maint or drain, then its health forced up unless it is UP already.
+ */
+export async function openServer(endpoint: RuntimeEndpoint, backend: string, server: string): Promise<void> {
+  const status = await serverStatus(endpoint, backend, server);
+  if (isHeldByAdmin(status)) await setServerState(endpoint, backend, server, 'ready');
+  if (!status.startsWith('UP')) await forceHealthUp(endpoint, backend, server);
+}
+
+/** The frontends of a proxy (its listen sections), from `show stat` of the frontends only. */
+export async function frontendNames(endpoint: RuntimeEndpoint): Promise<string[]> {
+  const csv = await runtimeCommand(endpoint, 'show stat -1 1 -1');
+  return csv.split('\n').filter((l) => l.includes(',FRONTEND,')).map((l) => l.split(',')[0]);
+}
+
+/** Stops a frontend accepting connections (its clients go to the other proxies). Sent as it always was: the answer is not read. */
+export async function disableFrontend(endpoint: RuntimeEndpoint, frontend: string): Promise<void> {
+  await runtimeCommand(endpoint, `disable frontend ${frontend}`);
+}
+
+/** Ends every session a server has in one backend (pooled idle connections never leave by themselves). Sent as it always was: the answer is not read. */
+export async function shutdownServerSessions(endpoint: RuntimeEndpoint, backend: string, server: string): Promise<void> {
+  await runtimeCommand(endpoint, `shutdown sessions server ${backend}/${server}`);
+}

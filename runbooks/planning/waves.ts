@@ -165,7 +165,166 @@ function poolIndex(inv: Inventory) {
   return { of, sizes };
 }
 
+type PoolIndex = ReturnType<typeof poolIndex>;
+
 const bump = <K>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1);
+
+/** Appends to the list under a key, in first-seen order of the keys. */
+function pushTo<K, V>(m: Map<K, V[]>, key: K, value: V): void {
+  const list = m.get(key);
+  if (list) list.push(value);
+  else m.set(key, [value]);
+}
+
+/** What every wave of one plan is held to: the limits of each tier, replication cluster and pool. */
+interface WaveRules {
+  inv: Inventory;
+  maxPerWave: number;
+  tiers: Map<string, TierState>;
+  pools: PoolIndex;
+  /** Members of a replication cluster that spans several tiers: the cluster's key and its limit per wave. */
+  spreadCluster: Map<string, { key: string; limit: number }>;
+}
+
+/**
+ * A cluster split over several tiers keeps to the tightest of its tiers' limits as a whole:
+ * one member of a MariaDB or Redis cluster a wave by default, whichever tier it is in.
+ */
+function spreadClusters(inv: Inventory, tiers: Map<string, TierState>): WaveRules['spreadCluster'] {
+  const spreadCluster = new Map<string, { key: string; limit: number }>();
+  for (const c of replicationClusters(inv)) {
+    if (c.tiers.length < 2) continue;
+    const limit = Math.min(...c.tiers.map((t) => tiers.get(t)?.limit.perWave ?? 1));
+    for (const m of c.hosts) spreadCluster.set(m.name, { key: `${c.kind}/${c.name}`, limit });
+  }
+  return spreadCluster;
+}
+
+/** Whether a host's loss alone breaks its tier (nothing may go, or a primary with no replica) or a pool (its last server or proxy). */
+function breaksAlone(rules: WaveRules, h: Host): boolean {
+  const t = rules.tiers.get(h.tier);
+  if (t && (t.maxLoss < 1 || (t.primary === h.name && t.replicas === 0))) return true;
+  const { pools } = rules;
+  return (pools.of.get(h.name) ?? []).some(({ pool, as }) => (as === 'server' ? pools.sizes[pool].servers : pools.sizes[pool].proxies) <= 1);
+}
+
+/** Why a host alone breaks: the full analysis, run only for the (few) refused hosts, naming its own tier and pools. */
+function whyAlone(rules: WaveRules, h: Host): string {
+  const { inv, pools } = rules;
+  const impact = blastRadius(inv, { kind: 'host', name: h.name, hosts: [h.name] });
+  const mine = new Set((pools.of.get(h.name) ?? []).map((p) => inv.pools[p.pool].name));
+  const why = [
+    ...impact.tiers.filter((t) => t.tier === h.tier).flatMap((t) => t.breaks.map((b) => `tier ${t.tier}: ${b}`)),
+    ...impact.pools.filter((p) => mine.has(p.pool)).flatMap((p) => p.breaks.map((b) => `pool ${p.pool}: ${b}`)),
+  ];
+  return why.join('; ');
+}
+
+/** Whether the wave may take the host too: room left, its cluster's and tier's limits kept, a replica left for a primary down, a server and a proxy left in each of its pools. */
+function fits(rules: WaveRules, w: WaveState, h: Host): boolean {
+  if (w.hosts.length >= rules.maxPerWave) return false;
+  const c = rules.spreadCluster.get(h.name);
+  if (c && (w.clusterLost.get(c.key) ?? 0) + 1 > c.limit) return false;
+  const t = rules.tiers.get(h.tier);
+  if (t) {
+    if ((w.lost.get(t.name) ?? 0) + 1 > t.limit.perWave) return false;
+    const replicasDown = (w.replicasDown.get(t.name) ?? 0) + (h.role === 'replica' ? 1 : 0);
+    const primaryDown = w.primaryDown.has(t.name) || t.primary === h.name;
+    if (primaryDown && t.replicas - replicasDown < 1) return false;
+  }
+  for (const { pool, as } of rules.pools.of.get(h.name) ?? []) {
+    const size = rules.pools.sizes[pool];
+    if (as === 'server' ? (w.serversLost.get(pool) ?? 0) + 1 >= size.servers : (w.proxiesLost.get(pool) ?? 0) + 1 >= size.proxies) return false;
+  }
+  return true;
+}
+
+/** Puts the host in the wave and counts what the wave now takes from its cluster, tier and pools. */
+function addToWave(rules: WaveRules, w: WaveState, h: Host): void {
+  w.hosts.push(h);
+  const c = rules.spreadCluster.get(h.name);
+  if (c) bump(w.clusterLost, c.key);
+  const t = rules.tiers.get(h.tier);
+  if (t) {
+    bump(w.lost, t.name);
+    if (h.role === 'replica') bump(w.replicasDown, t.name);
+    if (t.primary === h.name) w.primaryDown.add(t.name);
+  }
+  for (const { pool, as } of rules.pools.of.get(h.name) ?? []) bump(as === 'server' ? w.serversLost : w.proxiesLost, pool);
+}
+
+const kindRank = (rules: WaveRules, h: Host) => KIND_ORDER.indexOf(kindOf(rules.inv, h));
+const isPrimary = (rules: WaveRules, h: Host) => (rules.tiers.get(h.tier)?.primary === h.name ? 1 : 0);
+/** The order inside a wave: easy kinds first (KIND_ORDER), a tier's primary after its other hosts, then by name. */
+const inWave = (rules: WaveRules) => (a: Host, b: Host) => kindRank(rules, a) - kindRank(rules, b) || isPrimary(rules, a) - isPrimary(rules, b) || byName(a.name, b.name);
+
+/**
+ * A zone's waves being filled: `rounds` of them to start with, more when a
+ * host fits in none. `place` puts a host in the first wave at or after
+ * `target` that it fits in, else the first before it, else a new one.
+ */
+function waveFiller(rules: WaveRules, zone: string, rounds: number) {
+  const waves: WaveState[] = [];
+  const newWave = (): WaveState => ({ zone, hosts: [], lost: new Map(), replicasDown: new Map(), primaryDown: new Set(), serversLost: new Map(), proxiesLost: new Map(), clusterLost: new Map() });
+  for (let i = 0; i < rounds; i++) waves.push(newWave());
+  // next[i]: a wave at or after i that may have room (union-find over the full ones), so a full wave is skipped once, not once per host.
+  const next: number[] = waves.map((_, i) => i);
+  const firstWithRoom = (i: number): number => {
+    let r = i;
+    while (r < next.length && next[r] !== r) r = next[r];
+    for (let j = i; j < next.length && next[j] !== j; ) {
+      const up = next[j];
+      next[j] = r;
+      j = up;
+    }
+    return r;
+  };
+  const place = (h: Host, target: number) => {
+    const scan = (from: number, to: number) => {
+      for (let j = firstWithRoom(from); j < to; j = firstWithRoom(j + 1)) if (fits(rules, waves[j], h)) return j;
+      return -1;
+    };
+    let j = scan(target, waves.length);
+    if (j < 0) j = scan(0, target);
+    if (j < 0) {
+      waves.push(newWave());
+      next.push(next.length);
+      j = waves.length - 1;
+    }
+    addToWave(rules, waves[j], h);
+    if (waves[j].hosts.length >= rules.maxPerWave) next[j] = j + 1;
+  };
+  return { waves, place };
+}
+
+/**
+ * The waves of one zone: as few as its tightest limit allows (the most waves
+ * any of its tiers needs, or its hosts over maxPerWave), each tier's hosts
+ * spread evenly over them, a tier's primary last.
+ */
+function planZone(rules: WaveRules, zone: string, zoneHosts: Host[]): Wave[] {
+  const byTier = new Map<string, Host[]>();
+  for (const h of zoneHosts) pushTo(byTier, h.tier, h);
+  const perWave = (tier: string) => rules.tiers.get(tier)?.limit.perWave ?? rules.maxPerWave;
+  const needs = (tier: string) => Math.ceil(byTier.get(tier)!.length / perWave(tier));
+  const rounds = Math.max(Math.ceil(zoneHosts.length / rules.maxPerWave), ...[...byTier.keys()].map(needs));
+  const filler = waveFiller(rules, zone, rounds);
+
+  // The tightest tiers first, so their spread is the even one; stateful before stateless on a tie.
+  const order = [...byTier.keys()].sort((a, b) => needs(b) - needs(a) || kindRank(rules, byTier.get(b)![0]) - kindRank(rules, byTier.get(a)![0]) || byName(a, b));
+  // Where the next tier without a primary starts its spread: where the last one ended, so that
+  // the waves that get one host more than the others are not the same ones for every tier.
+  let start = 0;
+  for (const tier of order) {
+    // Replicas and the rest by name, the primary last: it goes after its tier's other members of the zone.
+    const members = byTier.get(tier)!.sort((a, b) => isPrimary(rules, a) - isPrimary(rules, b) || byName(a.name, b.name));
+    const hasPrimary = members.some((h) => isPrimary(rules, h) === 1);
+    const offset = hasPrimary ? 0 : start;
+    members.forEach((h, i) => filler.place(h, (offset + Math.floor((i * rounds) / members.length)) % rounds));
+    if (!hasPrimary) start = (start + members.length) % rounds;
+  }
+  return filler.waves.filter((w) => w.hosts.length).map((w) => ({ zone, hosts: w.hosts.sort(inWave(rules)).map((h) => h.name) }));
+}
 
 /**
  * Plans reboot waves.
@@ -203,138 +362,15 @@ export function planWaves(inv: Inventory, hostNames: string[], opts: PlanWavesOp
   const wanted = new Set(hostNames);
   const hosts = inv.hosts.filter((h) => wanted.has(h.name));
   const tiers = tierStates(inv, maxPerWave);
-  const pools = poolIndex(inv);
+  const rules: WaveRules = { inv, maxPerWave, tiers, pools: poolIndex(inv), spreadCluster: spreadClusters(inv, tiers) };
+
   const refused: WavePlan['refused'] = [];
-
-  const breaksAlone = (h: Host): boolean => {
-    const t = tiers.get(h.tier);
-    if (t && (t.maxLoss < 1 || (t.primary === h.name && t.replicas === 0))) return true;
-    return (pools.of.get(h.name) ?? []).some(({ pool, as }) => (as === 'server' ? pools.sizes[pool].servers : pools.sizes[pool].proxies) <= 1);
-  };
-  /** Why a host alone breaks: the full analysis, run only for the (few) refused hosts, naming its own tier and pools. */
-  const whyAlone = (h: Host): string => {
-    const impact = blastRadius(inv, { kind: 'host', name: h.name, hosts: [h.name] });
-    const mine = new Set((pools.of.get(h.name) ?? []).map((p) => inv.pools[p.pool].name));
-    const why = [
-      ...impact.tiers.filter((t) => t.tier === h.tier).flatMap((t) => t.breaks.map((b) => `tier ${t.tier}: ${b}`)),
-      ...impact.pools.filter((p) => mine.has(p.pool)).flatMap((p) => p.breaks.map((b) => `pool ${p.pool}: ${b}`)),
-    ];
-    return why.join('; ');
-  };
-
-  // A cluster split over several tiers keeps to the tightest of its tiers' limits as a whole:
-  // one member of a MariaDB or Redis cluster a wave by default, whichever tier it is in.
-  const spreadCluster = new Map<string, { key: string; limit: number }>();
-  for (const c of replicationClusters(inv)) {
-    if (c.tiers.length < 2) continue;
-    const limit = Math.min(...c.tiers.map((t) => tiers.get(t)?.limit.perWave ?? 1));
-    for (const m of c.hosts) spreadCluster.set(m.name, { key: `${c.kind}/${c.name}`, limit });
-  }
-
-  const fits = (w: WaveState, h: Host): boolean => {
-    if (w.hosts.length >= maxPerWave) return false;
-    const c = spreadCluster.get(h.name);
-    if (c && (w.clusterLost.get(c.key) ?? 0) + 1 > c.limit) return false;
-    const t = tiers.get(h.tier);
-    if (t) {
-      if ((w.lost.get(t.name) ?? 0) + 1 > t.limit.perWave) return false;
-      const replicasDown = (w.replicasDown.get(t.name) ?? 0) + (h.role === 'replica' ? 1 : 0);
-      const primaryDown = w.primaryDown.has(t.name) || t.primary === h.name;
-      if (primaryDown && t.replicas - replicasDown < 1) return false;
-    }
-    for (const { pool, as } of pools.of.get(h.name) ?? []) {
-      const size = pools.sizes[pool];
-      if (as === 'server' ? (w.serversLost.get(pool) ?? 0) + 1 >= size.servers : (w.proxiesLost.get(pool) ?? 0) + 1 >= size.proxies) return false;
-    }
-    return true;
-  };
-  const add = (w: WaveState, h: Host) => {
-    w.hosts.push(h);
-    const c = spreadCluster.get(h.name);
-    if (c) bump(w.clusterLost, c.key);
-    const t = tiers.get(h.tier);
-    if (t) {
-      bump(w.lost, t.name);
-      if (h.role === 'replica') bump(w.replicasDown, t.name);
-      if (t.primary === h.name) w.primaryDown.add(t.name);
-    }
-    for (const { pool, as } of pools.of.get(h.name) ?? []) bump(as === 'server' ? w.serversLost : w.proxiesLost, pool);
-  };
-
-  const kindRank = (h: Host) => KIND_ORDER.indexOf(kindOf(inv, h));
-  const isPrimary = (h: Host) => (tiers.get(h.tier)?.primary === h.name ? 1 : 0);
-  const inWave = (a: Host, b: Host) => kindRank(a) - kindRank(b) || isPrimary(a) - isPrimary(b) || byName(a.name, b.name);
-
   const byZone = new Map<string, Host[]>();
   for (const h of hosts) {
-    if (breaksAlone(h)) {
-      refused.push({ host: h.name, reason: whyAlone(h) });
-      continue;
-    }
-    const list = byZone.get(h.zone);
-    if (list) list.push(h);
-    else byZone.set(h.zone, [h]);
+    if (breaksAlone(rules, h)) refused.push({ host: h.name, reason: whyAlone(rules, h) });
+    else pushTo(byZone, h.zone, h);
   }
-
-  const waves: Wave[] = [];
-  for (const zone of [...byZone.keys()].sort()) {
-    const zoneHosts = byZone.get(zone)!;
-    const byTier = new Map<string, Host[]>();
-    for (const h of zoneHosts) {
-      const list = byTier.get(h.tier);
-      if (list) list.push(h);
-      else byTier.set(h.tier, [h]);
-    }
-    const perWave = (tier: string) => tiers.get(tier)?.limit.perWave ?? maxPerWave;
-    const needs = (tier: string) => Math.ceil(byTier.get(tier)!.length / perWave(tier));
-    const rounds = Math.max(Math.ceil(zoneHosts.length / maxPerWave), ...[...byTier.keys()].map(needs));
-
-    const zw: WaveState[] = [];
-    const newWave = (): WaveState => ({ zone, hosts: [], lost: new Map(), replicasDown: new Map(), primaryDown: new Set(), serversLost: new Map(), proxiesLost: new Map(), clusterLost: new Map() });
-    for (let i = 0; i < rounds; i++) zw.push(newWave());
-    // next[i]: a wave at or after i that may have room (union-find over the full ones), so a full wave is skipped once, not once per host.
-    const next: number[] = zw.map((_, i) => i);
-    const firstWithRoom = (i: number): number => {
-      let r = i;
-      while (r < next.length && next[r] !== r) r = next[r];
-      for (let j = i; j < next.length && next[j] !== j; ) {
-        const up = next[j];
-        next[j] = r;
-        j = up;
-      }
-      return r;
-    };
-    const place = (h: Host, target: number) => {
-      const scan = (from: number, to: number) => {
-        for (let j = firstWithRoom(from); j < to; j = firstWithRoom(j + 1)) if (fits(zw[j], h)) return j;
-        return -1;
-      };
-      let j = scan(target, zw.length);
-      if (j < 0) j = scan(0, target);
-      if (j < 0) {
-        zw.push(newWave());
-        next.push(next.length);
-        j = zw.length - 1;
-      }
-      add(zw[j], h);
-      if (zw[j].hosts.length >= maxPerWave) next[j] = j + 1;
-    };
-
-    // The tightest tiers first, so their spread is the even one; stateful before stateless on a tie.
-    const order = [...byTier.keys()].sort((a, b) => needs(b) - needs(a) || kindRank(byTier.get(b)![0]) - kindRank(byTier.get(a)![0]) || byName(a, b));
-    // Where the next tier without a primary starts its spread: where the last one ended, so that
-    // the waves that get one host more than the others are not the same ones for every tier.
-    let start = 0;
-    for (const tier of order) {
-      // Replicas and the rest by name, the primary last: it goes after its tier's other members of the zone.
-      const members = byTier.get(tier)!.sort((a, b) => isPrimary(a) - isPrimary(b) || byName(a.name, b.name));
-      const hasPrimary = members.some((h) => isPrimary(h) === 1);
-      const offset = hasPrimary ? 0 : start;
-      members.forEach((h, i) => place(h, (offset + Math.floor((i * rounds) / members.length)) % rounds));
-      if (!hasPrimary) start = (start + members.length) % rounds;
-    }
-    for (const w of zw) if (w.hosts.length) waves.push({ zone, hosts: w.hosts.sort(inWave).map((h) => h.name) });
-  }
+  const waves = [...byZone.keys()].sort().flatMap((zone) => planZone(rules, zone, byZone.get(zone)!));
 
   const planned = new Set(hosts.map((h) => h.tier));
   const limits = [...tiers.values()].filter((t) => planned.has(t.name)).map((t) => t.limit);

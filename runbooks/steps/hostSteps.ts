@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { blastRadius, clusterOf, clusterPeers, kindOf, poolTouched, type Host, type Inventory } from '../../topology/index.js';
-import { runtimeCommand, setServerState, showServers, type ServerAdminState } from '../../drivers/haproxy/runtime.js';
+import { disableFrontend, forceHealthUp, frontendNames, setServerState, showServers, shutdownServerSessions, type ServerAdminState } from '../../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../../drivers/mysql/readiness.js';
 import { isWritablePrimary, switchover } from '../../drivers/mysql/switchover.js';
 import { redisReadiness } from '../../drivers/redis/readiness.js';
@@ -8,6 +8,7 @@ import { redisHandOff } from '../../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from '../../engine/types.js';
 import { fleet, hostByName, membershipsOf, reachableAddress, redisEndpoint, replicationLoginOf, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
 import { hostReady, openSessions, pause } from './hostGates.js';
+import { resultKey, resultOf } from './results.js';
 
 /** Weight steps in percent, rising and ending at 100 ("25,50,100"), validated whole before anything acts. */
 export const rampPercents = z.string().transform((text, ctx) => {
@@ -85,12 +86,6 @@ async function poolsServedBy(f: FleetEnv, inv: Inventory, old: Host, candidate: 
     }
   }
   return found;
-}
-
-/** The frontends of a proxy (its listen sections), from show stat. */
-async function frontendsOf(f: FleetEnv, proxy: Host): Promise<string[]> {
-  const csv = await runtimeCommand(f.haproxyEndpoint(proxy), 'show stat -1 1 -1');
-  return csv.split('\n').filter((l) => l.includes(',FRONTEND,')).map((l) => l.split(',')[0]);
 }
 
 /**
@@ -171,7 +166,7 @@ export function handOffStep(id: string, hostName: string, title = `hand off ${ho
         });
         // Repoint the write pools now rather than after the health checks' rise and fall.
         for (const { endpoint, backend } of writePools) {
-          await runtimeCommand(endpoint, `set server ${backend}/${candidate.name} health up`);
+          await forceHealthUp(endpoint, backend, candidate.name);
           await setServerState(endpoint, backend, host.name, 'drain');
         }
         await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms`, { newPrimary: candidate.name, ...result });
@@ -184,8 +179,8 @@ export function handOffStep(id: string, hostName: string, title = `hand off ${ho
         return { handedOff: 'redis-primary', newPrimary, writePauseMs: r.writePauseMs };
       }
       if (kind === 'haproxy') {
-        const frontends = await frontendsOf(f, host);
-        for (const fe of frontends) await runtimeCommand(f.haproxyEndpoint(host), `disable frontend ${fe}`);
+        const frontends = await frontendNames(f.haproxyEndpoint(host));
+        for (const fe of frontends) await disableFrontend(f.haproxyEndpoint(host), fe);
         return { handedOff: 'proxy', disabledFrontends: frontends };
       }
       return { handedOff: null };
@@ -220,23 +215,30 @@ export function drainStep(id: string, hostName: string, drainTimeoutS: number): 
         sessions = await openSessions(f, ctx.inventory, host);
       }
       // Pooled idle connections (e.g. a MySQL client pool) never leave by themselves: cut them.
-      if (sessions > 0) await eachPoolServer(f, ctx.inventory, host, (e, b) => runtimeCommand(e, `shutdown sessions server ${b}/${host.name}`).then(() => undefined));
+      if (sessions > 0) await eachPoolServer(f, ctx.inventory, host, (e, b) => shutdownServerSessions(e, b, host.name));
       return { sessionsCut: sessions };
     },
   };
 }
 
+/** <prefix>/reboot hands <prefix>/back the time the reboot was asked for: the host is back once it booted after it. */
+interface RebootRequested {
+  requestedAt: string;
+}
+
+const rebootResult = (prefix: string) => resultKey<RebootRequested>(`${prefix}/reboot`);
+
 /** Reboot and wait until it is back: at most once, so a crash never reboots a host twice. */
 export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: number): Step[] {
   return [
     {
-      id: `${prefix}/reboot`,
+      id: rebootResult(prefix).id,
       kind: 'action',
       semantics: 'at-most-once',
       title: `reboot ${hostName}`,
       locks: [`host:${hostName}`],
       describe: (ctx) => ({ target: hostName, consequence: `while ${hostName} is down: ${lossSummary(ctx.inventory, hostName)}` }),
-      async run(ctx) {
+      async run(ctx): Promise<RebootRequested> {
         const host = hostByName(ctx.inventory, hostName);
         const since = new Date();
         await envOf(ctx).power(host).reboot(host);
@@ -253,7 +255,7 @@ export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: nu
       timeoutMs: rebootTimeoutS * 1000,
       async check(ctx) {
         const host = hostByName(ctx.inventory, hostName);
-        const requested = (ctx.results[`${prefix}/reboot`] as { requestedAt: string } | undefined)?.requestedAt;
+        const requested = resultOf(ctx, rebootResult(prefix))?.requestedAt;
         const since = requested ? new Date(requested) : new Date(0);
         try {
           await envOf(ctx).power(host).waitUntilBack(host, since, 1500);

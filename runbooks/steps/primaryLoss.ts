@@ -34,6 +34,11 @@ export function writePools(inv: Inventory): WritePool[] {
     .map((p) => ({ pool: p.name, backend: p.backend ?? p.name, proxies: p.proxies.map((n) => byName.get(n)!) }));
 }
 
+/** The write pools that list the host among their servers, with their proxies. */
+export function writePoolsOf(inv: Inventory, host: string): WritePool[] {
+  return writePools(inv).filter((p) => inv.pools.find((x) => x.name === p.pool)!.servers.includes(host));
+}
+
 /** The db host a replica's Master_Host/Master_Port names. */
 export function dbHostAt(inv: Inventory, address: string, port: number): Host | undefined {
   return dbHosts(inv).find((h) => h.address === address && (h.services.mysql ?? 3306) === port);
@@ -153,7 +158,7 @@ export async function observePrimary(f: FleetEnv, inv: Inventory, primary: Host)
       ? { kind: 'direct', from: 'direct connect', opinion: 'lost', detail: `no connection: ${direct.message}` }
       : { kind: 'direct', from: 'direct connect', opinion: 'alive', writable: !direct.readOnly, detail: direct.readOnly ? 'answers, read-only' : 'answers, writable' },
   );
-  for (const pool of writePools(inv).filter((p) => inv.pools.find((x) => x.name === p.pool)!.servers.includes(primary.name))) {
+  for (const pool of writePoolsOf(inv, primary.name)) {
     for (const proxy of pool.proxies) {
       const views = await showServers(f.haproxyEndpoint(proxy)).catch((e: Error) => e);
       if (views instanceof Error) {
@@ -179,13 +184,19 @@ export async function observePrimary(f: FleetEnv, inv: Inventory, primary: Host)
   return vantages;
 }
 
+/** Where a host was fenced ("proxy-1/db_write"), and where the proxy did not answer (with the reason). */
+export interface FenceResult {
+  fenced: string[];
+  unreachable: string[];
+}
+
 /**
  * Fences a host: maint in every pool of every proxy, so that no traffic
  * reaches it and no health check puts it back when it answers again. A proxy
  * that does not answer is listed: it has no runtime state to set now, and
  * must be fenced when it is back.
  */
-export async function fenceEverywhere(f: FleetEnv, inv: Inventory, host: string): Promise<{ fenced: string[]; unreachable: string[] }> {
+export async function fenceEverywhere(f: FleetEnv, inv: Inventory, host: string): Promise<FenceResult> {
   const fenced: string[] = [];
   const unreachable: string[] = [];
   for (const m of membershipsOf(inv, host)) {
