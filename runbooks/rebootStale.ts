@@ -11,8 +11,8 @@ import { rebootStaleOverview } from './planning/rebootStaleOverview.js';
 import { uptimeWithLedger } from './planning/rebootLedger.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './planning/cycleEstimate.js';
 import { consistencyCheckStep, verifyParams } from './steps/consistencyCheck.js';
-import { warmStage, whatWarms, type Warms } from './steps/warmStages.js';
-import { gatedRampStep } from './steps/gatedRamp.js';
+import { warmStage, whatWarms, type Warms } from './nested/warmStages.js';
+import { gatedRampStep } from './nested/gatedRamp.js';
 import { sourceFileOf } from '../core/paths.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);

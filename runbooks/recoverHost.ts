@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Runbook, Step } from '../engine/types.js';
 import { durationParam, formatDuration } from '../core/duration.js';
-import { gatedRampStep } from './steps/gatedRamp.js';
-import { warmStage, whatWarms, type Warms } from './steps/warmStages.js';
+import { gatedRampStep } from './nested/gatedRamp.js';
+import { warmStage, whatWarms, type Warms } from './nested/warmStages.js';
 import { fleet, hostByName, membershipsOf } from './steps/fleet.js';
 import { rampPercents, returnSteps } from './steps/hostSteps.js';
 import { setServerState } from '../drivers/haproxy/runtime.js';

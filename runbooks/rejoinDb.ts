@@ -4,7 +4,7 @@ import type { ActionStep, ApprovalStep, ProbeStep, Runbook, Step } from '../engi
 import { durationParam } from '../core/duration.js';
 import { fleet, hostByName, replicationLoginOf, membershipsOf } from './steps/fleet.js';
 import { rampPercents, returnSteps } from './steps/hostSteps.js';
-import { gatedRampStep } from './steps/gatedRamp.js';
+import { gatedRampStep } from './nested/gatedRamp.js';
 import { errantCount, errantGtids, formatErrant, formatGtidPosition, parseGtidPosition, resumePoint, type GtidPosition } from '../drivers/mysql/gtid.js';
 import { binlogTransactions, discardBinlog, makeReadOnly, replicateFrom, replicationView, stopReplication, waitUntilApplied, type BinlogTransaction } from '../drivers/mysql/failover.js';
 import type { Connection } from 'mysql2/promise';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterPeers, hostsOfKind, kindOf, parseInventory, type InventoryInput } from '../../../topology/index.js';
 import { GamedayError } from '../../../core/errors.js';
-import { whatWarms } from '../../../runbooks/steps/warmStages.js';
+import { whatWarms } from '../../../runbooks/nested/warmStages.js';
 import { labInventory } from '../../../lab/layout.js';
 
 /** The bookstore's 2017 fleet in miniature: two MariaDB clusters, two Redis groups, proxies in front, names of its own. */

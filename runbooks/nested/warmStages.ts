@@ -1,8 +1,8 @@
 import type { Step } from '../../engine/types.js';
-import { fleet } from './fleet.js';
+import { fleet } from '../steps/fleet.js';
 import { mysqlWarmup, sourceFile as mysqlWarmupSource } from '../mysqlWarmup.js';
 import { redisRebuild, sourceFile as redisRebuildSource } from '../redisRebuild.js';
-import { openNotificationStores } from './consistencyCheck.js';
+import { openNotificationStores } from '../steps/consistencyCheck.js';
 import { WARM_KEY } from '../../drivers/notificationStore.js';
 import { kindOf, type Host, type Inventory } from '../../topology/index.js';
 import { GamedayError } from '../../core/errors.js';
