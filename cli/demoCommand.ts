@@ -6,6 +6,7 @@ import { labDown } from '../lab/down.js';
 import { labStatus } from '../lab/status.js';
 import { runLoad } from '../chaos/load/vegeta.js';
 import { renderSummary } from '../chaos/load/summary.js';
+import { withOptions } from './options.js';
 import { action } from './run.js';
 import { labUpOptions, renderStatus, runLabUp } from './labUp.js';
 import { renderPlacementCheck } from './placementCommand.js';
@@ -75,10 +76,7 @@ function loadFlags(flags: DemoFlags): { rate: number; duration: number } {
 }
 
 export function registerDemo(lab: Command): void {
-  lab
-    .command('demo')
-    .description('The main job: lab up, blast-radius report, a short load through HAProxy, status, lab down')
-    .option('--dir <path>', 'lab folder (default: .gameday/lab, or $GAMEDAY_LAB_DIR)')
+  withOptions(lab.command('demo').description('The main job: lab up, blast-radius report, a short load through HAProxy, status, lab down'), 'dir')
     .option('--keep', 'leave the lab up at the end')
     .option('--rate <n>', 'requests per second of the smoke load', '50')
     .option('--duration <s>', 'seconds of smoke load', '15')

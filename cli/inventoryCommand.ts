@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { parseInventory, type Inventory } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { inventoryFromAnsibleText } from '../topology/ansible.js';
+import { withOptions } from './options.js';
 import { action } from './run.js';
 import { summaryOf } from './summaries.js';
 
@@ -108,24 +109,24 @@ export async function inventoryFromPulumi(opts: FromPulumiOptions): Promise<{ in
 
 export function registerInventory(program: Command): void {
   const inventory = program.command('inventory').description(summaryOf('inventory'));
-  inventory
+  const fromPulumi = inventory
     .command('from-pulumi')
     .description("Write the gameday Pulumi stack's inventory output as an inventory file (for placement check and every runbook)")
     .option('--stack <name>', 'the stack to read with `pulumi stack output` (default: the selected stack)')
-    .option('--file <outputs.json>', 'read saved `pulumi stack output --json` instead of running pulumi')
-    .option('--out <file>', 'write the inventory here instead of stdout')
+    .option('--file <outputs.json>', 'read saved `pulumi stack output --json` instead of running pulumi');
+  withOptions(fromPulumi, 'out')
     .action(
       action(async (opts: FromPulumiOptions & { out?: string }) => {
         const { inv, source } = await inventoryFromPulumi(opts);
         writeInventory(inv, renderInventoryFile(inv, source), opts.out);
       }),
     );
-  inventory
+  const fromAnsible = inventory
     .command('from-ansible')
     .description('Write an Ansible inventory (INI or YAML) as a gameday inventory: failure domains from host or group variables zone and rack, tier (default: the host\'s first group), role, kind, ansible_host')
     .argument('<ansible-inventory>', 'the Ansible inventory file (hosts.ini, inventory.yml, …)')
-    .option('--name <name>', 'the inventory\'s name', 'ansible')
-    .option('--out <file>', 'write the inventory here instead of stdout')
+    .option('--name <name>', 'the inventory\'s name', 'ansible');
+  withOptions(fromAnsible, 'out')
     .action(
       action(async (file: string, opts: { name: string; out?: string }) => {
         let text: string;

@@ -10,6 +10,7 @@ import { loseRedisData } from '../lab/faultDriver.js';
 import { cloneReplica } from '../lab/cloneReplica.js';
 import { WARM_KEY } from '../drivers/notificationStore.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory } from '../lab/layout.js';
+import { withOptions } from './options.js';
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
 import { intFlag, labUpOptions, layoutFlag, layoutHelp, renderStatus, runLabUp, type LabUpFlags } from './labUp.js';
@@ -19,12 +20,23 @@ export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
     .description(summaryOf('lab'));
-  const dirOption = ['--dir <path>', 'lab folder (default: .gameday/lab, or $GAMEDAY_LAB_DIR)'] as const;
+  registerUp(lab);
+  registerStatus(lab);
+  registerInventory(lab);
+  registerDown(lab);
+  registerPower(lab);
+  registerCloneReplica(lab);
+  registerLoseRedisData(lab);
+  registerDemo(lab);
+}
 
-  lab
-    .command('up')
-    .description('Start the lab (idempotent: starts only what is missing, powers on hosts left off)')
-    .option(...dirOption)
+/** A lab subcommand, with the --dir every one of them takes. */
+function labCommand(lab: Command, name: string, description: string): Command {
+  return withOptions(lab.command(name).description(description), 'dir');
+}
+
+function registerUp(lab: Command): void {
+  labCommand(lab, 'up', 'Start the lab (idempotent: starts only what is missing, powers on hosts left off)')
     .option('--octet <n>', 'second octet of the lab addresses 127.<n>.x.y (default 20)')
     .option('--users <n>', `users to seed (default ${DEFAULT_SEED.users})`)
     .option('--per-user <n>', `notifications per user (default ${DEFAULT_SEED.notificationsPerUser})`)
@@ -37,26 +49,22 @@ export function registerLab(program: Command): void {
         process.stdout.write(`lab up in ${(ms / 1000).toFixed(1)} s\n`);
       }),
     );
+}
 
-  lab
-    .command('status')
-    .description('Each host\'s state and role now, Sentinel\'s primary and HAProxy\'s view of every pool server')
-    .option(...dirOption)
-    .option('--json', 'the inventory plus live state, as JSON')
-    .action(
-      action(async (flags: { dir?: string; json?: boolean }) => {
-        const status = await labStatus(requireLab(flags.dir ?? defaultLabDir()));
-        process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`);
-      }),
-    );
+function registerStatus(lab: Command): void {
+  withOptions(labCommand(lab, 'status', 'Each host\'s state and role now, Sentinel\'s primary and HAProxy\'s view of every pool server'), 'json').action(
+    action(async (flags: { dir?: string; json?: boolean }) => {
+      const status = await labStatus(requireLab(flags.dir ?? defaultLabDir()));
+      process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`);
+    }),
+  );
+}
 
-  lab
-    .command('inventory')
-    .description("The lab's inventory as an inventory file (for \"gameday placement check <file>\" and runbooks' --inventory)")
-    .option(...dirOption)
+function registerInventory(lab: Command): void {
+  const inventory = labCommand(lab, 'inventory', "The lab's inventory as an inventory file (for \"gameday placement check <file>\" and runbooks' --inventory)")
     .option('--layout <name>', `a layout's inventory without a lab: ${LAB_LAYOUT_NAMES.join(' or ')} (addresses of --octet, default ${DEFAULT_LAB_OCTET})`)
-    .option('--octet <n>', 'with --layout: second octet of the addresses')
-    .option('--out <file>', 'write it here instead of stdout')
+    .option('--octet <n>', 'with --layout: second octet of the addresses');
+  withOptions(inventory, 'out')
     .addHelpText('after', layoutHelp())
     .action(
       action(async (flags: { dir?: string; layout?: string; octet?: string; out?: string }) => {
@@ -76,32 +84,29 @@ export function registerLab(program: Command): void {
         } else process.stdout.write(text);
       }),
     );
+}
 
-  lab
-    .command('down')
-    .description('Stop every lab process by PID, remove its firewall table and its folder')
-    .option(...dirOption)
-    .action(
-      action(async (flags: { dir?: string }) => {
-        const existing = openLab(flags.dir ?? defaultLabDir());
-        if (!existing) {
-          process.stdout.write('no lab here: nothing to stop\n');
-          return;
-        }
-        const stopped = await labDown(existing);
-        process.stdout.write(`lab down: stopped ${stopped.length} processes\n`);
-      }),
-    );
+function registerDown(lab: Command): void {
+  labCommand(lab, 'down', 'Stop every lab process by PID, remove its firewall table and its folder').action(
+    action(async (flags: { dir?: string }) => {
+      const existing = openLab(flags.dir ?? defaultLabDir());
+      if (!existing) {
+        process.stdout.write('no lab here: nothing to stop\n');
+        return;
+      }
+      const stopped = await labDown(existing);
+      process.stdout.write(`lab down: stopped ${stopped.length} processes\n`);
+    }),
+  );
+}
 
+function registerPower(lab: Command): void {
   for (const [name, fn, verb] of [
     ['power-off', powerOff, 'Cut the power of a host, rack or zone: blackhole its addresses and SIGKILL its processes'],
     ['power-on', powerOn, 'Restore the power of a host, rack or zone: lift the blackhole and start its processes cold'],
   ] as const) {
-    lab
-      .command(name)
-      .description(verb)
+    labCommand(lab, name, verb)
       .argument('<target>', 'a host (db-2), a rack (b1 or az-b/b1) or a zone (az-b)')
-      .option(...dirOption)
       .action(
         action(async (target: string, flags: { dir?: string }) => {
           const r = await fn(requireLab(flags.dir ?? defaultLabDir()), target);
@@ -110,29 +115,24 @@ export function registerLab(program: Command): void {
         }),
       );
   }
+}
 
-  lab
-    .command('clone-replica')
-    .description('Rebuild a db replica as a physical clone of the primary (mariadb-backup --backup, --prepare, --copy-back), replicating from the backup\'s GTID position: the way real fleets build replicas')
+function registerCloneReplica(lab: Command): void {
+  labCommand(lab, 'clone-replica', 'Rebuild a db replica as a physical clone of the primary (mariadb-backup --backup, --prepare, --copy-back), replicating from the backup\'s GTID position: the way real fleets build replicas')
     .argument('<host>', 'a db replica, e.g. db-3')
-    .option(...dirOption)
     .action(
       action(async (host: string, flags: { dir?: string }) => {
         const r = await cloneReplica(requireLab(flags.dir ?? defaultLabDir()), host);
         process.stdout.write(`clone-replica: ${r.host} is a physical copy of ${r.from} (backup ${(r.backupMs / 1000).toFixed(1)} s, in all ${(r.totalMs / 1000).toFixed(1)} s), replicating from GTID ${r.gtid}\n`);
       }),
     );
+}
 
-  lab
-    .command('lose-redis-data')
-    .description('Lose the Redis data set, as in 2017: SIGKILL every Redis server, delete its RDB and AOF files, start it empty (rehearse "gameday runbook run recover-redis-data")')
-    .option(...dirOption)
-    .action(
-      action(async (flags: { dir?: string }) => {
-        const emptied = await loseRedisData(requireLab(flags.dir ?? defaultLabDir()));
-        process.stdout.write(`lose-redis-data: ${emptied.join(', ')} restarted empty (no data, no ${WARM_KEY}): the app reads notifications from MariaDB until "gameday runbook run recover-redis-data" rebuilds them\n`);
-      }),
-    );
-
-  registerDemo(lab);
+function registerLoseRedisData(lab: Command): void {
+  labCommand(lab, 'lose-redis-data', 'Lose the Redis data set, as in 2017: SIGKILL every Redis server, delete its RDB and AOF files, start it empty (rehearse "gameday runbook run recover-redis-data")').action(
+    action(async (flags: { dir?: string }) => {
+      const emptied = await loseRedisData(requireLab(flags.dir ?? defaultLabDir()));
+      process.stdout.write(`lose-redis-data: ${emptied.join(', ')} restarted empty (no data, no ${WARM_KEY}): the app reads notifications from MariaDB until "gameday runbook run recover-redis-data" rebuilds them\n`);
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { cellText, loadInventory, placementCheck, type Inventory, type PlacementCheck } from '../topology/index.js';
+import { withOptions } from './options.js';
 import { action } from './run.js';
 import { textTable } from '../core/textTable.js';
 import { labInventory } from '../lab/layout.js';
@@ -27,11 +28,11 @@ export function inventoryFrom(file: string | undefined): Inventory {
 
 export function registerPlacement(program: Command): void {
   const placement = program.command('placement').description(summaryOf('placement'));
-  placement
+  const checkCmd = placement
     .command('check')
     .description('Table of failure domains x tiers; exit 1 when losing any single rack or zone breaks a tier or pool, or a placement rule is broken')
-    .argument('[inventory]', 'inventory YAML file (default: the embedded lab\'s inventory)')
-    .option('--json', 'print the full analysis as JSON')
+    .argument('[inventory]', 'inventory YAML file (default: the embedded lab\'s inventory)');
+  withOptions(checkCmd, 'json')
     .option('--hosts', 'also list the loss of each single host')
     .option('--survivors', 'with --json: name the hosts each tier and pool keeps (by default, counts: the lists are the size of the fleet for every domain)')
     .action(

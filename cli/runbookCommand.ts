@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { addOptions, collect, DRIVER_OPTIONS, withOptions, type OptionSpec, type SharedOption } from './options.js';
 import { GamedayError } from '../core/errors.js';
 import { parseWebhookUrl, slackNotifier } from '../drivers/notify/slack.js';
 import { checkLockTtl } from '../engine/locks.js';
@@ -60,38 +61,32 @@ interface ResumeFlags extends RunFlags {
   retry?: string[];
 }
 
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 const out = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
 
-function addEnvOptions(cmd: Command): Command {
-  return cmd
-    .option('--inventory <file>', 'inventory YAML file (default: the lab\'s inventory)')
-    .option('--lab-dir <path>', 'lab folder whose inventory to use (default: .gameday/lab, or $GAMEDAY_LAB_DIR)')
-    .option('--json', 'print the result as JSON')
-    .option('--ssh-user <user>', 'ssh power driver: remote user (over the inventory\'s drivers.ssh and $GAMEDAY_SSH_USER)')
-    .option('--ssh-port <port>', 'ssh power driver: port')
-    .option('--ssh-key <file>', 'ssh power driver: private key (ssh -i)')
-    .option('--ssh-jump <[user@]host[:port]>', 'ssh power driver: bastion (ssh -J)')
-    .option('--aws-region <region>', 'AWS power drivers: region for hosts whose zone is not an AWS zone name')
-    .option('--aws-uptime <source>', 'AWS power driver: uptime from launch-time (default) or ssm (/proc/uptime through SSM Run Command)');
-}
+/** Where a runbook acts and how it prints: "runbook plan", "run" and "resume". */
+const ENV_OPTIONS = ['inventory', 'labDir', 'json', ...DRIVER_OPTIONS] as const satisfies readonly SharedOption[];
+/** How a run behaves: "runbook run" and "resume". */
+const RUN_OPTIONS = ['stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook'] as const satisfies readonly SharedOption[];
+const PLAN_ONLY = ['allSteps'] as const satisfies readonly SharedOption[];
+const START_ONLY = ['resumeUnfinished'] as const satisfies readonly SharedOption[];
 
-const DRIVER_FLAGS = ['sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime'] as const;
+/** The options of "runbook resume" alone. */
+const RESUME_OPTIONS = {
+  allowChanged: { flags: '--allow-changed', description: 'resume although the runbook changed since the run began' },
+  assumeDone: { flags: '--assume-done <step-id>', description: 'an at-most-once step with no known outcome took effect: record it as skipped (repeatable)', repeatable: true },
+  retry: { flags: '--retry <step-id>', description: 'an at-most-once step with no known outcome did not take effect: run it again (repeatable)', repeatable: true },
+} as const satisfies Record<string, OptionSpec>;
+
+/**
+ * The flags the runbook commands define themselves, which no runbook
+ * parameter may take (help is commander's own).
+ */
+export const RESERVED: ReadonlySet<string> = new Set<string>([...ENV_OPTIONS, ...RUN_OPTIONS, ...PLAN_ONLY, ...START_ONLY, ...Object.keys(RESUME_OPTIONS), 'help']);
+
 /** The driver flags given (only those), e.g. { sshJump: 'ops@bastion' }. */
-const driverFlagsOf = (flags: DriverFlags): DriverFlags => Object.fromEntries(DRIVER_FLAGS.filter((k) => typeof flags[k] === 'string').map((k) => [k, flags[k]]));
-
-function addRunOptions(cmd: Command): Command {
-  return addEnvOptions(cmd)
-    .option('--state-dir <path>', 'where runs and locks live (default: .gameday, or $GAMEDAY_STATE_DIR)')
-    .option('--yes', 'approve approval steps without asking (required without a terminal; never assumed)')
-    .option('--wait-lock <duration>', 'wait up to this long for a lock another run holds (default: fail at once), e.g. 30m')
-    .option('--lock-ttl <duration>', 'lock time-to-live, renewed while the run lives (default 10m)')
-    .option('--slack-webhook <url>', 'Slack incoming webhook for run notifications (default: $GAMEDAY_SLACK_WEBHOOK)');
-}
-
-const RESERVED = new Set(['allSteps', 'sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime', 'resumeUnfinished', 'inventory', 'labDir', 'json', 'stateDir', 'yes', 'waitLock', 'lockTtl', 'slackWebhook', 'help', 'allowChanged', 'assumeDone', 'retry']);
+const driverFlagsOf = (flags: DriverFlags): DriverFlags => Object.fromEntries(DRIVER_OPTIONS.filter((k) => typeof flags[k] === 'string').map((k) => [k, flags[k]]));
 
 /** One commander option per runbook parameter: key maxUptime <-> --max-uptime, description from .describe(). */
 function paramOption(spec: ParamSpec): Option {
@@ -181,7 +176,7 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
  */
 export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
   const specs = addParamOptions(cmd, entry);
-  addRunOptions(cmd);
+  withOptions(cmd, ...ENV_OPTIONS, ...RUN_OPTIONS);
   cmd.action(
     action(async (...args: unknown[]) => {
       // With a positional argument (e.g. "gameday ramp <host>"), commander passes it first; flags follow.
@@ -199,8 +194,7 @@ export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
       return withEngine(flags, (opts) => startRun(entry, raw, opts));
     }),
   );
-  cmd.option('--resume-unfinished', "if this runbook's last run in the state folder did not finish (failed, stopped, crashed), resume it instead of starting a new one (what a scheduled job wants)");
-  return cmd;
+  return withOptions(cmd, ...START_ONLY);
 }
 
 /**
@@ -231,24 +225,34 @@ export function registerRunbook(program: Command): void {
   const rb = program
     .command('runbook')
     .description(summaryOf('runbook'));
+  registerList(rb);
+  registerShow(rb);
+  registerPlanAndRun(rb);
+  registerResume(rb);
+  registerStatus(rb);
+  registerDocs(rb);
+}
 
-  rb.command('list')
-    .description('The runbooks this gameday knows')
-    .option('--json', 'as JSON')
-    .action(
-      action((flags: { json?: boolean }) => {
-        const rows = runbooks.map((r) => ({ name: r.runbook.name, summary: r.runbook.summary }));
-        if (flags.json) return out(JSON.stringify(rows, null, 2));
-        const width = Math.max(...rows.map((r) => r.name.length));
-        out(rows.map((r) => `${r.name.padEnd(width)}  ${r.summary}`).join('\n'));
-      }),
-    );
+function registerList(rb: Command): void {
+  withOptions(rb.command('list').description('The runbooks this gameday knows'), 'json').action(
+    action((flags: { json?: boolean }) => {
+      const rows = runbooks.map((r) => ({ name: r.runbook.name, summary: r.runbook.summary }));
+      if (flags.json) return out(JSON.stringify(rows, null, 2));
+      const width = Math.max(...rows.map((r) => r.name.length));
+      out(rows.map((r) => `${r.name.padEnd(width)}  ${r.summary}`).join('\n'));
+    }),
+  );
+}
 
+function registerShow(rb: Command): void {
   rb.command('show')
     .description('One runbook: what it does, its parameters and steps (Markdown)')
     .argument('<name>', 'runbook name')
     .action(action((name: string) => out(renderRunbookDocs(requireRunbook(name)))));
+}
 
+/** "runbook plan <name>" and "runbook run <name>": one subcommand of each per runbook, its parameters as flags. */
+function registerPlanAndRun(rb: Command): void {
   const plan = rb
     .command('plan')
     .description('Dry run: resolve the targets and print every step, each action with its target, inputs and consequence; changes nothing')
@@ -265,84 +269,83 @@ export function registerRunbook(program: Command): void {
     .action(unknownRunbook('run'));
 
   for (const entry of runbooks) {
-    const name = entry.runbook.name;
-    const planCmd = plan.command(name).description(entry.runbook.summary);
-    const planSpecs = addParamOptions(planCmd, entry);
-    addEnvOptions(planCmd);
-    planCmd.option('--all-steps', 'list every step after the summary (runbooks that lead with one, such as reboot-stale)');
-    planCmd.action(
-      action(async (flags: EnvFlags & Record<string, unknown>) => {
-        const raw = rawParamsFromFlags(planSpecs, flags);
-        const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir, drivers: driverFlagsOf(flags), stateDir: resolveStateDir(undefined) });
-        try {
-          const view = await planRun(entry, raw, { inventory: environ.inventory, env: environ.env });
-          out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view, { steps: flags.allSteps === true }));
-        } finally {
-          await environ.close();
-        }
-      }),
-    );
-
-    runsRunbook(run.command(name).description(entry.runbook.summary), entry);
+    plansRunbook(plan.command(entry.runbook.name).description(entry.runbook.summary), entry);
+    runsRunbook(run.command(entry.runbook.name).description(entry.runbook.summary), entry);
   }
+}
 
-  addRunOptions(
-    rb
-      .command('resume')
-      .description('Continue a run at its first step that has not succeeded, from the plan in its journal')
-      .argument('<run-id>', 'the run, e.g. 2026-11-24T20-01-02Z-ab12 ("gameday runbook status" lists them)'),
-  )
-    .option('--allow-changed', 'resume although the runbook changed since the run began')
-    .option('--assume-done <step-id>', 'an at-most-once step with no known outcome took effect: record it as skipped (repeatable)', collect)
-    .option('--retry <step-id>', 'an at-most-once step with no known outcome did not take effect: run it again (repeatable)', collect)
-    .action(
-      action(async (runId: string, flags: ResumeFlags) => {
-        const stateDir = resolveStateDir(flags.stateDir);
-        const stored = loadRun(stateDir, runId).start.environment ?? {};
-        const merged: ResumeFlags = {
-          ...flags,
-          inventory: flags.inventory ?? (typeof stored.inventoryFile === 'string' ? stored.inventoryFile : undefined),
-          labDir: flags.labDir ?? (typeof stored.labDir === 'string' ? stored.labDir : undefined),
-          // The run's driver flags, unless given again now.
-          ...storedDriverFlags(stored.drivers),
-          ...driverFlagsOf(flags),
-        };
-        return withEngine(merged, (opts) =>
-          resumeRun(runId, findRunbook, { ...opts, allowChanged: flags.allowChanged, assumeDone: flags.assumeDone, retry: flags.retry }),
-        );
-      }),
-    );
+/** Makes `cmd` print the dry-run plan of the runbook `entry`, with its parameters as flags. */
+function plansRunbook(cmd: Command, entry: RegisteredRunbook): void {
+  const specs = addParamOptions(cmd, entry);
+  withOptions(cmd, ...ENV_OPTIONS, ...PLAN_ONLY);
+  cmd.action(
+    action(async (flags: EnvFlags & Record<string, unknown>) => {
+      const raw = rawParamsFromFlags(specs, flags);
+      const environ = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir, drivers: driverFlagsOf(flags), stateDir: resolveStateDir(undefined) });
+      try {
+        const view = await planRun(entry, raw, { inventory: environ.inventory, env: environ.env });
+        out(flags.json ? JSON.stringify(view, null, 2) : renderPlan(view, { steps: flags.allSteps === true }));
+      } finally {
+        await environ.close();
+      }
+    }),
+  );
+}
 
-  rb.command('status')
+function registerResume(rb: Command): void {
+  const resume = rb
+    .command('resume')
+    .description('Continue a run at its first step that has not succeeded, from the plan in its journal')
+    .argument('<run-id>', 'the run, e.g. 2026-11-24T20-01-02Z-ab12 ("gameday runbook status" lists them)');
+  withOptions(resume, ...ENV_OPTIONS, ...RUN_OPTIONS);
+  addOptions(resume, RESUME_OPTIONS, ['allowChanged', 'assumeDone', 'retry']).action(
+    action(async (runId: string, flags: ResumeFlags) => {
+      const stateDir = resolveStateDir(flags.stateDir);
+      const stored = loadRun(stateDir, runId).start.environment ?? {};
+      const merged: ResumeFlags = {
+        ...flags,
+        inventory: flags.inventory ?? (typeof stored.inventoryFile === 'string' ? stored.inventoryFile : undefined),
+        labDir: flags.labDir ?? (typeof stored.labDir === 'string' ? stored.labDir : undefined),
+        // The run's driver flags, unless given again now.
+        ...storedDriverFlags(stored.drivers),
+        ...driverFlagsOf(flags),
+      };
+      return withEngine(merged, (opts) =>
+        resumeRun(runId, findRunbook, { ...opts, allowChanged: flags.allowChanged, assumeDone: flags.assumeDone, retry: flags.retry }),
+      );
+    }),
+  );
+}
+
+function registerStatus(rb: Command): void {
+  const status = rb
+    .command('status')
     .description('The runs (id, runbook, state, start, duration) and the locks held, or one run\'s steps')
-    .argument('[run-id]', 'one run')
-    .option('--state-dir <path>', 'where runs and locks live (default: .gameday, or $GAMEDAY_STATE_DIR)')
-    .option('--json', 'as JSON')
-    .action(
-      action((runId: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
-        const stateDir = resolveStateDir(flags.stateDir);
-        if (runId) {
-          const one = loadRun(stateDir, runId);
-          return out(flags.json ? JSON.stringify(runJson(one), null, 2) : renderRun(one));
-        }
-        const { runs, unreadable } = listRuns(stateDir);
-        const locks = listLocks(stateDir);
-        if (flags.json) return out(JSON.stringify({ runs: runs.map(runJson), unreadable, locks }, null, 2));
-        out(renderRunList(runs));
-        if (unreadable.length) out(`\nunreadable runs:\n${unreadable.map((u) => `  ${u.runId}: ${u.reason}`).join('\n')}`);
-        if (locks.length) out(`\nlocks:\n${locks.map((l) => (l.unreadable ? `  ${l.name}: not a lock record (${l.unreadable}); the next run that needs it takes it` : `  ${l.name}: run ${l.holder} (pid ${l.pid} on ${l.hostname}), expires ${l.expiresAt}`)).join('\n')}`);
-      }),
-    );
+    .argument('[run-id]', 'one run');
+  withOptions(status, 'stateDir', 'json').action(
+    action((runId: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
+      const stateDir = resolveStateDir(flags.stateDir);
+      if (runId) {
+        const one = loadRun(stateDir, runId);
+        return out(flags.json ? JSON.stringify(runJson(one), null, 2) : renderRun(one));
+      }
+      const { runs, unreadable } = listRuns(stateDir);
+      const locks = listLocks(stateDir);
+      if (flags.json) return out(JSON.stringify({ runs: runs.map(runJson), unreadable, locks }, null, 2));
+      out(renderRunList(runs));
+      if (unreadable.length) out(`\nunreadable runs:\n${unreadable.map((u) => `  ${u.runId}: ${u.reason}`).join('\n')}`);
+      if (locks.length) out(`\nlocks:\n${locks.map((l) => (l.unreadable ? `  ${l.name}: not a lock record (${l.unreadable}); the next run that needs it takes it` : `  ${l.name}: run ${l.holder} (pid ${l.pid} on ${l.hostname}), expires ${l.expiresAt}`)).join('\n')}`);
+    }),
+  );
+}
 
-  rb.command('docs')
-    .description('Every runbook as Markdown: name, summary, parameters and steps')
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action(
-      action((flags: { out?: string }) => {
-        const text = `${renderDocs(runbooks)}\n`;
-        if (!flags.out) return out(text.trimEnd());
-        writeFileSync(flags.out, text);
-        process.stderr.write(`wrote ${flags.out}\n`);
-      }),
-    );
+function registerDocs(rb: Command): void {
+  withOptions(rb.command('docs').description('Every runbook as Markdown: name, summary, parameters and steps'), 'out').action(
+    action((flags: { out?: string }) => {
+      const text = `${renderDocs(runbooks)}\n`;
+      if (!flags.out) return out(text.trimEnd());
+      writeFileSync(flags.out, text);
+      process.stderr.write(`wrote ${flags.out}\n`);
+    }),
+  );
 }

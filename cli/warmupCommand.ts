@@ -8,6 +8,7 @@ import { fleet } from '../runbooks/steps/fleet.js';
 import { openNotificationStores, repairHint } from '../runbooks/steps/consistencyCheck.js';
 import { describeVerify, usersToVerify, verifyNotifications } from '../warmup/redis/verify.js';
 import { repairUsers } from '../warmup/redis/repair.js';
+import { withOptions } from './options.js';
 import { action } from './run.js';
 import { withConnection } from '../drivers/mysql/readiness.js';
 import { dumpNow } from '../drivers/mysql/bufferPool.js';
@@ -61,36 +62,7 @@ export function registerWarmup(program: Command): void {
       .argument('[host]', 'the db host, e.g. db-2 (or --host)'),
     requireRunbook('warmup-mysql'),
   );
-  warmup
-    .command('mysql-dump')
-    .description('Dump every db host\'s buffer pool now (the periodic job: after a power loss, MariaDB loads this dump at start-up)')
-    .option('--hosts <list>', 'only these db hosts, e.g. db-1,db-2 (default: every db host)')
-    .option('--inventory <file>', 'the fleet (default: the lab)')
-    .option('--lab-dir <dir>', 'the lab folder (default: .gameday/lab or GAMEDAY_LAB_DIR)')
-    .action(
-      action(async (flags: { hosts?: string; inventory?: string; labDir?: string }) => {
-        const env = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir ?? process.env.GAMEDAY_LAB_DIR });
-        try {
-          const dbHosts = hostsOfKind(env.inventory, 'mariadb').map((h) => h.name);
-          const wanted = flags.hosts === undefined ? dbHosts : flags.hosts.split(',').map((h) => h.trim());
-          const unknown = wanted.filter((h) => !dbHosts.includes(h));
-          if (unknown.length > 0 || wanted.length === 0) throw new GamedayError('BAD_HOSTS', `not db hosts of this inventory: ${unknown.join(', ') || '(none given)'}`, '--hosts', `db hosts: ${dbHosts.join(', ')}`);
-          let failed = 0;
-          for (const host of wanted) {
-            try {
-              const status = await withConnection(fleet(env.env).mysql, host, (c) => dumpNow(c));
-              process.stdout.write(`${host}: ${status}\n`);
-            } catch (err) {
-              failed++;
-              process.stdout.write(`${host}: not dumped: ${(err as Error).message}\n`);
-            }
-          }
-          return failed > 0 ? 1 : 0;
-        } finally {
-          await env.close();
-        }
-      }),
-    );
+  registerMysqlDump(warmup);
   const redis = warmup.command('redis').description('The notification data in Redis, against MariaDB (the truth)');
   runsRunbook(
     redis
@@ -98,45 +70,78 @@ export function registerWarmup(program: Command): void {
       .description('Rebuild the notification data in Redis from MariaDB, exactly (read state, counters, order), while the app writes; a runbook run: resumable, with a journal ("gameday runbook resume <run-id>")'),
     requireRunbook('redis-rebuild'),
   );
-  redis
+  registerRedisVerify(redis);
+}
+
+function registerMysqlDump(warmup: Command): void {
+  const dump = warmup
+    .command('mysql-dump')
+    .description('Dump every db host\'s buffer pool now (the periodic job: after a power loss, MariaDB loads this dump at start-up)')
+    .option('--hosts <list>', 'only these db hosts, e.g. db-1,db-2 (default: every db host)');
+  withOptions(dump, 'inventory', 'labDir').action(
+    action(async (flags: { hosts?: string; inventory?: string; labDir?: string }) => {
+      const env = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir ?? process.env.GAMEDAY_LAB_DIR });
+      try {
+        const dbHosts = hostsOfKind(env.inventory, 'mariadb').map((h) => h.name);
+        const wanted = flags.hosts === undefined ? dbHosts : flags.hosts.split(',').map((h) => h.trim());
+        const unknown = wanted.filter((h) => !dbHosts.includes(h));
+        if (unknown.length > 0 || wanted.length === 0) throw new GamedayError('BAD_HOSTS', `not db hosts of this inventory: ${unknown.join(', ') || '(none given)'}`, '--hosts', `db hosts: ${dbHosts.join(', ')}`);
+        let failed = 0;
+        for (const host of wanted) {
+          try {
+            const status = await withConnection(fleet(env.env).mysql, host, (c) => dumpNow(c));
+            process.stdout.write(`${host}: ${status}\n`);
+          } catch (err) {
+            failed++;
+            process.stdout.write(`${host}: not dumped: ${(err as Error).message}\n`);
+          }
+        }
+        return failed > 0 ? 1 : 0;
+      } finally {
+        await env.close();
+      }
+    }),
+  );
+}
+
+function registerRedisVerify(redis: Command): void {
+  const verify = redis
     .command('verify')
     .description('Compare the notification data in Redis with MariaDB (ids, read state, order, unread counters); exit 1 on any mismatch')
     .option('--all', 'check every user')
     .option('--sample <n>', 'check this many random users (default 1000), plus those changed since --since')
     .option('--since <time>', 'with --sample: also every user whose notifications changed since then (ISO time)')
     .option('--users <list>', 'check exactly these users, e.g. 1-100,250')
-    .option('--repair', 'rewrite the users that disagree from MariaDB, then check them again')
-    .option('--json', 'print the result as JSON')
-    .option('--inventory <file>', 'the fleet (default: the lab)')
-    .option('--lab-dir <dir>', 'the lab folder (default: .gameday/lab or GAMEDAY_LAB_DIR)')
-    .action(
-      action(async (flags: VerifyFlags) => {
-        const picked = [flags.all, flags.users !== undefined, flags.sample !== undefined].filter(Boolean).length;
-        if (picked > 1) throw new GamedayError('BAD_FLAGS', '--all, --sample and --users each choose the users: give one', '--all/--sample/--users', 'e.g. --sample 1000, or --users 1-100');
-        const explicit = flags.users === undefined ? undefined : parseUserList(flags.users);
-        const sample = parseSample(flags.sample);
-        const since = parseSince(flags.since);
-        const env = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir ?? process.env.GAMEDAY_LAB_DIR });
-        const stores = await openNotificationStores(fleet(env.env), env.inventory);
-        try {
-          const users = explicit ?? (await usersToVerify(stores.db, flags.all ? { all: true } : { since, sample }));
-          let result = await verifyNotifications(stores.db, stores.redis, users);
-          let repaired = 0;
-          if (flags.repair && result.usersMismatched > 0) {
-            repaired = await repairUsers(stores.db, stores.redis, result.users.map((u) => u.userId));
-            result = await verifyNotifications(stores.db, stores.redis, result.users.map((u) => u.userId));
-          }
-          if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, repaired, db: stores.dbHost, redis: stores.redisAddress }, null, 2)}\n`);
-          else {
-            if (repaired > 0) process.stdout.write(`repaired ${repaired} users from MariaDB (${stores.dbHost}) into Redis (${stores.redisAddress}); checked them again:\n`);
-            process.stdout.write(`${describeVerify(result)}\n`);
-            if (result.usersMismatched > 0 && !flags.repair) process.stdout.write(`${repairHint(result)}\n`);
-          }
-          return result.usersMismatched > 0 ? 1 : 0;
-        } finally {
-          await stores.close();
-          await env.close();
-        }
-      }),
-    );
+    .option('--repair', 'rewrite the users that disagree from MariaDB, then check them again');
+  withOptions(verify, 'json', 'inventory', 'labDir').action(action(verifyRedis));
+}
+
+/** "warmup redis verify": 0 when Redis agrees with MariaDB for every user checked, 1 otherwise. */
+async function verifyRedis(flags: VerifyFlags): Promise<number> {
+  const picked = [flags.all, flags.users !== undefined, flags.sample !== undefined].filter(Boolean).length;
+  if (picked > 1) throw new GamedayError('BAD_FLAGS', '--all, --sample and --users each choose the users: give one', '--all/--sample/--users', 'e.g. --sample 1000, or --users 1-100');
+  const explicit = flags.users === undefined ? undefined : parseUserList(flags.users);
+  const sample = parseSample(flags.sample);
+  const since = parseSince(flags.since);
+  const env = await createEnvironment({ inventoryFile: flags.inventory, labDir: flags.labDir ?? process.env.GAMEDAY_LAB_DIR });
+  const stores = await openNotificationStores(fleet(env.env), env.inventory);
+  try {
+    const users = explicit ?? (await usersToVerify(stores.db, flags.all ? { all: true } : { since, sample }));
+    let result = await verifyNotifications(stores.db, stores.redis, users);
+    let repaired = 0;
+    if (flags.repair && result.usersMismatched > 0) {
+      repaired = await repairUsers(stores.db, stores.redis, result.users.map((u) => u.userId));
+      result = await verifyNotifications(stores.db, stores.redis, result.users.map((u) => u.userId));
+    }
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, repaired, db: stores.dbHost, redis: stores.redisAddress }, null, 2)}\n`);
+    else {
+      if (repaired > 0) process.stdout.write(`repaired ${repaired} users from MariaDB (${stores.dbHost}) into Redis (${stores.redisAddress}); checked them again:\n`);
+      process.stdout.write(`${describeVerify(result)}\n`);
+      if (result.usersMismatched > 0 && !flags.repair) process.stdout.write(`${repairHint(result)}\n`);
+    }
+    return result.usersMismatched > 0 ? 1 : 0;
+  } finally {
+    await stores.close();
+    await env.close();
+  }
 }
