@@ -4,7 +4,6 @@ import type { LoopSample } from './load/loop.js';
 import type { FleetSample } from './probes/fleetSampler.js';
 import type { RedisPrimarySample } from './probes/redisPrimaries.js';
 import type { AckedWritesCheck } from './load/ackedWrites.js';
-import type { CheckResult } from './report/types.js';
 
 /** A fault as it happened: when it was injected and undone (epoch ms). */
 export interface FaultRecord extends ResolvedFault {
@@ -23,6 +22,21 @@ export interface ResponseRecord {
   state: string;
   runId?: string;
   error?: string;
+}
+
+/** One check's verdict: what the checks return and the report lists. */
+export interface CheckResult {
+  /** Stable id, e.g. "dead-servers-leave-pools". */
+  id: string;
+  /** What it asserts, in words. */
+  title: string;
+  passed: boolean;
+  /** What it measured, in words: "db-2 left db-read on proxy-1 after 2.1 s (limit 5 s)". */
+  detail: string;
+  /** Named figures, in ms where a time: detectedMs, failedOverMs, recoveredMs, limitMs, ... */
+  measured: Record<string, number | string | null>;
+  /** When the check reached its verdict. */
+  at: string;
 }
 
 /** Everything a game day measured: the checks are pure functions of it. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GamedayError } from '../core/errors.js';
 import type { FaultDriver, ResolvedFault } from '../drivers/faults/types.js';
-import { JournalWriter, listRuns, loadRun, readJournal, runDir, DEFAULT_LOCK_TTL_MS, LockSet, type RunState } from '../engine/index.js';
+import { JournalWriter, journaled, listRuns, loadRun, readJournal, runDir, DEFAULT_LOCK_TTL_MS, LockSet, type RunState } from '../engine/index.js';
 import { readReport } from './report/write.js';
 import type { GameDayReport } from './report/types.js';
 
@@ -89,16 +89,10 @@ export async function abortGameDay(stateDir: string, runId: string, driver: Faul
   try {
     journal.write('run', 'note', { type: 'resumed', pid: process.pid, hostname: hostname(), reason: 'chaos abort' });
     for (const f of faults) {
-      journal.write(`undo/${f.id}`, 'intent', { kind: 'action', by: 'chaos abort' });
-      try {
-        const result = await driver.undo(f);
-        journal.write(`undo/${f.id}`, 'succeeded', { result });
-        undone.push(f.id);
-        progress(`undone: ${f.type} ${f.label} (${f.hosts.join(', ')})`);
-      } catch (err) {
-        journal.write(`undo/${f.id}`, 'failed', { error: (err as Error).message });
-        throw new GamedayError('UNDO_FAILED', `could not undo ${f.type} ${f.label}: ${(err as Error).message}`, runId, `fix the cause and run "gameday chaos abort ${runId}" again`);
-      }
+      const out = await journaled(journal, `undo/${f.id}`, { kind: 'action', by: 'chaos abort' }, () => driver.undo(f));
+      if (!out.ok) throw new GamedayError('UNDO_FAILED', `could not undo ${f.type} ${f.label}: ${(out.error as Error).message}`, runId, `fix the cause and run "gameday chaos abort ${runId}" again`);
+      undone.push(f.id);
+      progress(`undone: ${f.type} ${f.label} (${f.hosts.join(', ')})`);
     }
     journal.write('run', 'note', { type: 'finished', state: 'stopped', verdict: 'aborted', verdictReason: 'aborted: faults undone by chaos abort' });
   } finally {

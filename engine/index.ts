@@ -6,7 +6,7 @@ export { terminalApprover, type Approver, type ApprovalRequest } from './approva
 export { lineProgress, silentProgress, type ProgressSink, type ProgressEvent } from './progress.js';
 export { silentNotifier } from './notifications.js';
 export { LockSet, listLocks, lockFile, readLock, DEFAULT_LOCK_TTL_MS, type LockRecord } from './locks.js';
-export { JournalWriter, readJournal } from './journal.js';
+export { JournalWriter, readJournal, journaled, type JournaledOutcome, type JournaledRecords } from './journal.js';
 export { runStateFromJournal, isDone, type RunState, type StepState, type RunStatus } from './runState.js';
 export { listRuns, loadRun } from './runs.js';
 export { renderRun, renderRunList, runJson } from './summary.js';

@@ -148,3 +148,35 @@ export function readJournal(stateDir: string, runId: string): JournalEvent[] {
   });
   return events;
 }
+
+/** How a `journaled` piece of work ended: `act` returned its result (journaled as `ended` said), or threw the error (journaled as `failed`). */
+export type JournaledOutcome<T> = { ok: true; result: T } | { ok: false; error: unknown };
+
+/** The outcome records of a `journaled` piece of work, when the defaults do not fit. */
+export interface JournaledRecords<T> {
+  /** The event and data for a result; by default `succeeded` with `{ result }`. A result may be journaled as `failed` (a nested run that failed). */
+  ended?(result: T): { event: 'succeeded' | 'failed'; data: Record<string, unknown> };
+  /** The data of the `failed` event for an error; by default `{ error: <its message> }`. Called before that event is written, so a caller may note the failure in its own records first. */
+  failed?(err: unknown): Record<string, unknown>;
+}
+
+/**
+ * The journal's step protocol, for work that runs outside the step runner
+ * (a game day's faults, undos and responses): an `intent` written, and
+ * fsync'd, before `act` starts, then its outcome, `succeeded` or `failed`.
+ * As in the step runner, a failure to journal the outcome is a failure of
+ * the work. The outcome is returned, never thrown; a journal that cannot
+ * take the intent or the `failed` record throws JOURNAL_WRITE_FAILED.
+ */
+export async function journaled<T>(journal: JournalWriter, stepId: string, intent: Record<string, unknown>, act: () => Promise<T>, records: JournaledRecords<T> = {}): Promise<JournaledOutcome<T>> {
+  journal.write(stepId, 'intent', intent);
+  try {
+    const result = await act();
+    const end = records.ended?.(result) ?? { event: 'succeeded' as const, data: { result } };
+    journal.write(stepId, end.event, end.data);
+    return { ok: true, result };
+  } catch (err) {
+    journal.write(stepId, 'failed', records.failed?.(err) ?? { error: (err as Error).message });
+    return { ok: false, error: err };
+  }
+}

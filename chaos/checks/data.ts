@@ -1,5 +1,4 @@
-import type { CheckResult } from '../report/types.js';
-import { endOf, result, seconds, type GameDayRecord } from '../record.js';
+import { endOf, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 
 /**
  * No acknowledged write lost: every create the load got a 201 for is in

@@ -1,6 +1,5 @@
-import type { CheckResult } from '../report/types.js';
 import { takesTraffic } from '../probes/fleetSampler.js';
-import { endOf, poolsOf, result, seconds, type FaultRecord, type GameDayRecord } from '../record.js';
+import { endOf, poolsOf, result, seconds, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
 
 /** Faults that make a server unable to serve its pools. */
 function takesServersDown(f: FaultRecord): boolean {

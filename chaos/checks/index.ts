@@ -1,6 +1,5 @@
 import type { ChecksSpec } from '../scenario/schema.js';
-import type { CheckResult } from '../report/types.js';
-import type { GameDayRecord } from '../record.js';
+import type { GameDayRecord, CheckResult } from '../record.js';
 import { leavePools, redisFailover } from './failover.js';
 import { readsResume, writesResume } from './resume.js';
 import { noStaleReads, oneWritablePrimary } from './invariants.js';

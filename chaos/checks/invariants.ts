@@ -1,9 +1,8 @@
-import type { CheckResult } from '../report/types.js';
 import { takesTraffic, type FleetSample } from '../probes/fleetSampler.js';
+import { iso, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 
 /** How long a replica past its lag limit may still take reads: HAProxy's db_read checks every 250 ms and needs two failures. */
 export const READ_POOL_DETECTION_MS = 500;
-import { iso, result, seconds, type GameDayRecord } from '../record.js';
 
 const writableDb = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly && !d.replicating).map(([name]) => name);
 
@@ -22,8 +21,11 @@ export function oneWritablePrimary(rec: GameDayRecord): CheckResult {
 /**
  * No stale read: a replica whose heartbeat lag is over `maxLagMs` while a
  * writable primary is alive (so the lag is real) takes no read traffic on
- * any proxy. One sampling interval of slack: the pool and the lag are seen
- * in the same sample, but HAProxy can only act on what its last check saw.
+ * any proxy. The slack is HAProxy's time to take a replica out once it is
+ * past the limit (READ_POOL_DETECTION_MS, 500 ms: two failed db_read checks
+ * 250 ms apart), or one sampling interval if the samples are further apart:
+ * a replica counts as a stale read only while its lag is over `maxLagMs`
+ * plus that slack and a proxy still gives it traffic.
  */
 export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult | undefined {
   const readPools = rec.inventory.pools.filter((p) => /read/i.test(p.name) && p.servers.some((s) => rec.inventory.hosts.find((h) => h.name === s && 'mysql' in h.services)));

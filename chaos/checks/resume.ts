@@ -1,6 +1,5 @@
 import type { RequestKind } from '../load/targets.js';
-import type { CheckResult } from '../report/types.js';
-import { endOf, nextChangeAfter, result, seconds, type GameDayRecord } from '../record.js';
+import { endOf, nextChangeAfter, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 
 /**
  * After each fault, requests of these kinds work again within `withinMs`:

@@ -55,6 +55,26 @@ export interface LoopReport {
   samples: LoopSample[];
 }
 
+/** One request of the loop, before it is sent. */
+interface LoopRequest {
+  kind: RequestKind;
+  path: string;
+  method: string;
+  body?: string;
+  userId: number;
+  id?: number;
+}
+
+/** What the frontends answered to one request, after every attempt it took. */
+interface Answered {
+  status: number;
+  answer?: { id?: number };
+  frontend?: string;
+  servedBy?: string;
+  readSource?: string;
+  error?: string;
+}
+
 /**
  * A load loop that runs until stopped: a steady stream of reads and writes
  * against the app, failing over to the next frontend when one does not
@@ -73,63 +93,14 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   // have: a dark proxy then costs one connect timeout, not the answer timeout of a kept-alive socket.
   const agent = new Agent({ connect: { timeout: o.connectTimeoutMs ?? 250 }, pipelining: 0 });
 
-  function request(i: number): { kind: RequestKind; path: string; method: string; body?: string; userId: number; id?: number } {
-    const roll = (i * 37) % 100; // a permutation of 0..99 in every 100 requests: the kinds interleave
-    const userId = 1 + ((i * 7919) % o.users);
-    if (roll < o.createPercent) {
-      return { kind: 'create', method: 'POST', path: `/users/${userId}/notifications`, body: JSON.stringify({ title: `loop ${i}`, body: 'load loop' }), userId };
-    }
-    if (roll < o.createPercent + (o.markReadPercent ?? 0)) {
-      // One of our own unread notifications, picked at random, else a seeded one (ids u, u + users, ...).
-      const own = unreadOfOurs.length > 0 ? unreadOfOurs.splice((i * 31) % unreadOfOurs.length, 1)[0] : undefined;
-      const target = own ?? { userId, id: userId };
-      return { kind: 'mark-read', method: 'POST', path: `/users/${target.userId}/notifications/${target.id}/read`, userId: target.userId, id: target.id };
-    }
-    return { kind: 'read', method: 'GET', path: `/users/${userId}/notifications?limit=10`, userId };
-  }
-
   async function once(i: number): Promise<void> {
-    const r = request(i);
+    const r = requestOf(i, o, unreadOfOurs);
     const t0 = Date.now();
-    let status = 0;
-    let answer: { id?: number } | undefined;
-    let frontend: string | undefined;
-    let servedBy: string | undefined;
-    let readSource: string | undefined;
-    let error: string | undefined;
     // The same key on a retry through the other proxy: the app creates the notification once.
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (r.kind === 'create') headers['idempotency-key'] = `${runKey}-${i}`;
     // The first frontend is chosen when the request starts: a success meanwhile must not send the retry back to the dark one.
-    const first = preferred;
-    const attempts: string[] = [];
-    for (let attempt = 0; attempt < o.frontends.length; attempt++) {
-      const f = o.frontends[(first + attempt) % o.frontends.length];
-      frontend = f.address;
-      try {
-        const res = await httpRequest(`http://${f.address}:${f.port}${r.path}`, {
-          dispatcher: agent,
-          method: r.method as 'GET' | 'POST',
-          headers,
-          body: r.body,
-          signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
-        });
-        const text = await res.body.text();
-        status = res.statusCode;
-        servedBy = header(res.headers['x-served-by']);
-        readSource = header(res.headers['x-read-source']);
-        if (status >= 200 && status < 300 && r.kind !== 'read') answer = JSON.parse(text) as { id?: number };
-        if (status < 200 || status >= 300) error = `HTTP ${status}`;
-        preferred = (first + attempt) % o.frontends.length;
-        break;
-      } catch (err) {
-        status = 0; // no answer from this frontend: try the next
-        error = failureOf(err);
-      }
-      attempts.push(`${f.address}: ${error ?? `HTTP ${status}`}`);
-    }
-    // A failure names every attempt: "127.20.1.31: timeout; 127.20.3.31: HTTP 503".
-    if (error !== undefined && attempts.length > 1) error = attempts.join('; ');
+    const { status, answer, frontend, servedBy, readSource, error } = await send(r, headers, o, agent, preferred, (n) => (preferred = n));
     const ok = status >= 200 && status < 300;
     samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0, frontend, servedBy, readSource, ...(ok ? {} : { error }) });
     if (ok && r.kind === 'create' && typeof answer?.id === 'number') {
@@ -162,6 +133,64 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
       return { ...report(samples, started), acked, samples };
     },
   };
+}
+
+/** The i-th request of the loop; a mark-read takes (and removes) one of `unreadOfOurs` when there is one. */
+function requestOf(i: number, o: LoopOptions, unreadOfOurs: AckedWrite[]): LoopRequest {
+  const roll = (i * 37) % 100; // a permutation of 0..99 in every 100 requests: the kinds interleave
+  const userId = 1 + ((i * 7919) % o.users);
+  if (roll < o.createPercent) {
+    return { kind: 'create', method: 'POST', path: `/users/${userId}/notifications`, body: JSON.stringify({ title: `loop ${i}`, body: 'load loop' }), userId };
+  }
+  if (roll < o.createPercent + (o.markReadPercent ?? 0)) {
+    // One of our own unread notifications, picked at random, else a seeded one (ids u, u + users, ...).
+    const own = unreadOfOurs.length > 0 ? unreadOfOurs.splice((i * 31) % unreadOfOurs.length, 1)[0] : undefined;
+    const target = own ?? { userId, id: userId };
+    return { kind: 'mark-read', method: 'POST', path: `/users/${target.userId}/notifications/${target.id}/read`, userId: target.userId, id: target.id };
+  }
+  return { kind: 'read', method: 'GET', path: `/users/${userId}/notifications?limit=10`, userId };
+}
+
+/**
+ * Sends one request, from frontend `first` on, to the next when one gives no
+ * answer; `prefer` is told the frontend that answered, as soon as it has.
+ */
+async function send(r: LoopRequest, headers: Record<string, string>, o: LoopOptions, agent: Agent, first: number, prefer: (frontend: number) => void): Promise<Answered> {
+  let status = 0;
+  let answer: { id?: number } | undefined;
+  let frontend: string | undefined;
+  let servedBy: string | undefined;
+  let readSource: string | undefined;
+  let error: string | undefined;
+  const attempts: string[] = [];
+  for (let attempt = 0; attempt < o.frontends.length; attempt++) {
+    const f = o.frontends[(first + attempt) % o.frontends.length];
+    frontend = f.address;
+    try {
+      const res = await httpRequest(`http://${f.address}:${f.port}${r.path}`, {
+        dispatcher: agent,
+        method: r.method as 'GET' | 'POST',
+        headers,
+        body: r.body,
+        signal: AbortSignal.timeout(o.timeoutMs ?? 3000),
+      });
+      const text = await res.body.text();
+      status = res.statusCode;
+      servedBy = header(res.headers['x-served-by']);
+      readSource = header(res.headers['x-read-source']);
+      if (status >= 200 && status < 300 && r.kind !== 'read') answer = JSON.parse(text) as { id?: number };
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      prefer((first + attempt) % o.frontends.length);
+      break;
+    } catch (err) {
+      status = 0; // no answer from this frontend: try the next
+      error = failureOf(err);
+    }
+    attempts.push(`${f.address}: ${error ?? `HTTP ${status}`}`);
+  }
+  // A failure names every attempt: "127.20.1.31: timeout; 127.20.3.31: HTTP 503".
+  if (error !== undefined && attempts.length > 1) error = attempts.join('; ');
+  return { status, answer, frontend, servedBy, readSource, error };
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -1,6 +1,5 @@
 import type { RequestKind } from '../load/targets.js';
-import type { GameDayRecord } from '../checks/index.js';
-import { endOf, iso } from '../record.js';
+import { endOf, iso, type GameDayRecord } from '../record.js';
 import type { CheckResult, GameDayReport, LoadTotals, Preflight, TimelineEvent, TimelineSecond } from './types.js';
 
 const KINDS: RequestKind[] = ['read', 'create', 'mark-read'];

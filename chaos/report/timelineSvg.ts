@@ -77,40 +77,84 @@ function timeLabel(s: number, span: number): string {
 const sumKinds = (r: Record<RequestKind, number>) => REQUEST_KINDS.reduce((n, k) => n + (r[k] ?? 0), 0);
 const fmt = (n: number) => Number(n.toFixed(1)).toString();
 
+interface PlacedEvent {
+  e: TimelineEvent;
+  style: MarkerStyle;
+  label: string;
+  /** x of the marker. */
+  at: number;
+  lane: number;
+  /** The label is drawn to the left of its marker (it would run off the right edge). */
+  leftwards: boolean;
+}
+
+/** Where everything goes: the time axis, the event lanes above the plot, the request and latency scales. */
+interface Layout {
+  timeline: TimelineSecond[];
+  events: TimelineEvent[];
+  loadSeconds: number;
+  x0: number;
+  x1: number;
+  span: number;
+  x: (s: number) => number;
+  placed: PlacedEvent[];
+  top: number;
+  plotHeight: number;
+  bottom: number;
+  yStep: number;
+  yTicks: number;
+  y: (v: number) => number;
+  latencies: number[];
+  lo: number;
+  hi: number;
+  yLat: (v: number) => number;
+}
+
 /**
  * The chart as an <svg id="timeline"> element for inline use in HTML (no
  * xmlns needed there). `data-seconds` is the seconds of load drawn as bars.
  */
 export function renderTimelineSvg(r: GameDayReport): string {
+  const l = layout(r);
+  const { timeline, events, loadSeconds, top, plotHeight, bottom } = l;
+  const failedTotal = timeline.reduce((n, t) => n + sumKinds(t.failed), 0);
+  const barWidth = plotWidth / l.span;
+  const thin = barWidth <= 3;
+  const time = timeAxis(l);
+  const out: string[] = [...requestAxis(l), ...time.svg, ...bars(l, barWidth, thin), ...latencyLines(l, thin)];
+  if (!timeline.length) {
+    out.push(`<text x="${LEFT + plotWidth / 2}" y="${top + plotHeight / 2}" text-anchor="middle" class="empty">no load recorded</text>`);
+  }
+  out.push(`<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#c4c8cc"/>`);
+  out.push(...eventMarkers(l));
+
+  const legend = renderLegend(time.drawn ? bottom + 52 : bottom + 10, timeline.length > 0, failedTotal > 0, l.latencies.length > 0, l.placed.map((p) => p.style));
+  const height = legend.bottom + 8;
+  return (
+    `<svg id="timeline" data-seconds="${loadSeconds}" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" ` +
+    `aria-label="Requests per second and latency over ${loadSeconds} s of load, with ${events.length} events" ` +
+    `style="font-family:${esc(FONT)};font-size:11px;fill:#333">` +
+    `<style>.axis-title{font-size:12px;fill:#555}.event-label{font-size:11px;font-weight:600}.empty{font-size:18px;fill:#888}</style>` +
+    out.join('') +
+    legend.svg +
+    '</svg>'
+  );
+}
+
+function layout(r: GameDayReport): Layout {
   const timeline = [...r.timeline].sort((a, b) => a.second - b.second);
   const events = [...r.events].filter((e) => Number.isFinite(e.second)).sort((a, b) => a.second - b.second);
   const first = timeline.length ? timeline[0].second : 0;
   const last = timeline.length ? timeline[timeline.length - 1].second + 1 : 0;
-  const loadSeconds = last - first;
 
   // The time axis spans the load and every event (a fault may come before the load, a check after it).
-  let x0 = Math.min(first, ...events.map((e) => Math.floor(e.second)));
+  const x0 = Math.min(first, ...events.map((e) => Math.floor(e.second)));
   let x1 = Math.max(last, ...events.map((e) => Math.ceil(e.second)));
   if (x1 <= x0) x1 = x0 + 10;
   const span = x1 - x0;
   const x = (s: number) => LEFT + ((s - x0) / span) * plotWidth;
 
-  // Event labels sit in lanes above the plot; each goes into the first lane where it does not overlap.
-  const laneEnds: number[] = [];
-  const placed = events.map((e) => {
-    const style = markerStyle(e);
-    const mark = e.kind === 'check' ? (e.passed === false ? '✗ ' : '✓ ') : '';
-    const label = mark + (e.label.length > 34 ? `${e.label.slice(0, 33)}…` : e.label);
-    const at = x(e.second);
-    const w = textWidth(label) + 8;
-    const leftwards = at + w > WIDTH - 4;
-    const from = leftwards ? at - w : at;
-    let lane = laneEnds.findIndex((end) => end < from);
-    if (lane === -1) lane = laneEnds.length < MAX_LANES ? laneEnds.length : MAX_LANES - 1;
-    laneEnds[lane] = Math.max(laneEnds[lane] ?? -Infinity, from + w);
-    return { e, style, label, at, lane, leftwards };
-  });
-  const lanes = Math.max(1, laneEnds.length);
+  const { placed, lanes } = placeLabels(events, x);
   const top = 14 + lanes * LANE_HEIGHT;
   const plotHeight = timeline.length ? PLOT_HEIGHT : EMPTY_PLOT_HEIGHT;
   const bottom = top + plotHeight;
@@ -129,11 +173,31 @@ export function renderTimelineSvg(r: GameDayReport): string {
   if (hi <= lo) hi = lo * 10;
   const yLat = (v: number) => bottom - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotHeight;
 
-  const out: string[] = [];
-  const failedTotal = timeline.reduce((n, t) => n + sumKinds(t.failed), 0);
+  return { timeline, events, loadSeconds: last - first, x0, x1, span, x, placed, top, plotHeight, bottom, yStep, yTicks, y, latencies, lo, hi, yLat };
+}
 
-  // Grid and left axis.
-  out.push('<g class="axis axis-requests">');
+/** Event labels sit in lanes above the plot; each goes into the first lane where it does not overlap. */
+function placeLabels(events: TimelineEvent[], x: (s: number) => number): { placed: PlacedEvent[]; lanes: number } {
+  const laneEnds: number[] = [];
+  const placed = events.map((e) => {
+    const style = markerStyle(e);
+    const mark = e.kind === 'check' ? (e.passed === false ? '✗ ' : '✓ ') : '';
+    const label = mark + (e.label.length > 34 ? `${e.label.slice(0, 33)}…` : e.label);
+    const at = x(e.second);
+    const w = textWidth(label) + 8;
+    const leftwards = at + w > WIDTH - 4;
+    const from = leftwards ? at - w : at;
+    let lane = laneEnds.findIndex((end) => end < from);
+    if (lane === -1) lane = laneEnds.length < MAX_LANES ? laneEnds.length : MAX_LANES - 1;
+    laneEnds[lane] = Math.max(laneEnds[lane] ?? -Infinity, from + w);
+    return { e, style, label, at, lane, leftwards };
+  });
+  return { placed, lanes: Math.max(1, laneEnds.length) };
+}
+
+/** Grid and left axis. */
+function requestAxis({ timeline, yStep, yTicks, y, top, plotHeight }: Layout): string[] {
+  const out = ['<g class="axis axis-requests">'];
   if (timeline.length) {
     for (let i = 0; i <= yTicks; i++) {
       const v = yStep * i;
@@ -143,26 +207,32 @@ export function renderTimelineSvg(r: GameDayReport): string {
     out.push(`<text transform="translate(16 ${fmt(top + plotHeight / 2)}) rotate(-90)" text-anchor="middle" class="axis-title">requests / s</text>`);
   }
   out.push('</g>');
+  return out;
+}
 
-  // Time axis (none when there is nothing to place on it).
+/** Time axis (none when there is nothing to place on it). */
+function timeAxis({ timeline, events, x0, x1, span, x, top, bottom }: Layout): { svg: string[]; drawn: boolean } {
   const step = timeStep(span);
-  const drawTime = timeline.length > 0 || events.length > 0;
-  out.push('<g class="axis axis-time">');
-  for (let s = Math.ceil(x0 / step) * step; drawTime && s <= x1; s += step) {
+  const drawn = timeline.length > 0 || events.length > 0;
+  const out = ['<g class="axis axis-time">'];
+  for (let s = Math.ceil(x0 / step) * step; drawn && s <= x1; s += step) {
     out.push(`<line x1="${fmt(x(s))}" x2="${fmt(x(s))}" y1="${top}" y2="${bottom + 5}" stroke="#eef0f2"/>`);
     out.push(`<line x1="${fmt(x(s))}" x2="${fmt(x(s))}" y1="${bottom}" y2="${bottom + 5}" stroke="#9aa0a6"/>`);
     out.push(`<text x="${fmt(x(s))}" y="${bottom + 18}" text-anchor="middle">${timeLabel(s, span)}</text>`);
   }
-  if (drawTime) out.push(`<text x="${LEFT + plotWidth / 2}" y="${bottom + 36}" text-anchor="middle" class="axis-title">seconds since the load began</text>`);
+  if (drawn) out.push(`<text x="${LEFT + plotWidth / 2}" y="${bottom + 36}" text-anchor="middle" class="axis-title">seconds since the load began</text>`);
   out.push('</g>');
+  return { svg: out, drawn };
+}
 
-  // Bars: per second, successful requests by kind, failed ones stacked on top in red.
-  // Wide bars get a gap and crisp edges; thin ones (long runs) overlap a hair
-  // instead, because snapping 1.6 px bars to pixels leaves white seams.
-  const barWidth = plotWidth / span;
-  const thin = barWidth <= 3;
+/**
+ * Bars: per second, successful requests by kind, failed ones stacked on top in red.
+ * Wide bars get a gap and crisp edges; thin ones (long runs) overlap a hair
+ * instead, because snapping 1.6 px bars to pixels leaves white seams.
+ */
+function bars({ timeline, x, y }: Layout, barWidth: number, thin: boolean): string[] {
   const gap = barWidth > 6 ? 1.2 : thin ? -0.4 : 0.5;
-  out.push(`<g class="bars"${thin ? '' : ' shape-rendering="crispEdges"'}>`);
+  const out = [`<g class="bars"${thin ? '' : ' shape-rendering="crispEdges"'}>`];
   for (const t of timeline) {
     let stacked = 0;
     const rects: string[] = [];
@@ -177,51 +247,51 @@ export function renderTimelineSvg(r: GameDayReport): string {
     if (rects.length) out.push(`<g><title>${esc(secondTitle(t))}</title>${rects.join('')}</g>`);
   }
   out.push('</g>');
+  return out;
+}
 
-  // Latency lines on the right axis; a second without requests breaks the line.
-  if (latencies.length) {
-    out.push('<g class="axis axis-latency">');
-    for (let d = lo; d <= hi * 1.0001; d *= 10) {
-      const marks = hi / lo <= 100 ? [1, 2, 5] : [1];
-      for (const m of marks) {
-        const v = d * m;
-        if (v > hi * 1.0001) break;
-        out.push(`<line x1="${LEFT + plotWidth}" x2="${LEFT + plotWidth + 5}" y1="${fmt(yLat(v))}" y2="${fmt(yLat(v))}" stroke="#9aa0a6"/>`);
-        out.push(`<text x="${LEFT + plotWidth + 8}" y="${fmt(yLat(v) + 4)}">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
-      }
+/** Latency lines on the right axis; a second without requests breaks the line. */
+function latencyLines({ timeline, x, latencies, lo, hi, yLat, top, bottom, plotHeight }: Layout, thin: boolean): string[] {
+  if (!latencies.length) return [];
+  const out = ['<g class="axis axis-latency">'];
+  for (let d = lo; d <= hi * 1.0001; d *= 10) {
+    const marks = hi / lo <= 100 ? [1, 2, 5] : [1];
+    for (const m of marks) {
+      const v = d * m;
+      if (v > hi * 1.0001) break;
+      out.push(`<line x1="${LEFT + plotWidth}" x2="${LEFT + plotWidth + 5}" y1="${fmt(yLat(v))}" y2="${fmt(yLat(v))}" stroke="#9aa0a6"/>`);
+      out.push(`<text x="${LEFT + plotWidth + 8}" y="${fmt(yLat(v) + 4)}">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
     }
-    out.push(`<line x1="${LEFT + plotWidth}" x2="${LEFT + plotWidth}" y1="${top}" y2="${bottom}" stroke="#9aa0a6"/>`);
-    out.push(`<text transform="translate(${WIDTH - 10} ${fmt(top + plotHeight / 2)}) rotate(90)" text-anchor="middle" class="axis-title">latency (log scale)</text>`);
-    out.push('</g>');
-    const path = (pick: (t: TimelineSecond) => number) => {
-      let d = '';
-      let pen = false;
-      for (const t of timeline) {
-        const v = pick(t);
-        if (!(v > 0)) {
-          pen = false;
-          continue;
-        }
-        d += `${pen ? 'L' : 'M'}${fmt(x(t.second + 0.5))} ${fmt(yLat(v))}`;
-        pen = true;
+  }
+  out.push(`<line x1="${LEFT + plotWidth}" x2="${LEFT + plotWidth}" y1="${top}" y2="${bottom}" stroke="#9aa0a6"/>`);
+  out.push(`<text transform="translate(${WIDTH - 10} ${fmt(top + plotHeight / 2)}) rotate(90)" text-anchor="middle" class="axis-title">latency (log scale)</text>`);
+  out.push('</g>');
+  const path = (pick: (t: TimelineSecond) => number) => {
+    let d = '';
+    let pen = false;
+    for (const t of timeline) {
+      const v = pick(t);
+      if (!(v > 0)) {
+        pen = false;
+        continue;
       }
-      return d;
-    };
-    // A white halo under each line keeps it readable where it crosses the bars.
-    const halo = (d: string) => `<path d="${d}" fill="none" stroke="#fff" stroke-opacity="${thin ? 0.6 : 0.85}" stroke-width="${thin ? 3 : 4.5}" stroke-linejoin="round"/>`;
-    const p50 = path((t) => t.p50Ms);
-    const p99 = path((t) => t.p99Ms);
-    out.push(halo(p50), `<path class="line-p50" d="${p50}" fill="none" stroke="${CHART_COLOURS.p50}" stroke-width="1.5" stroke-linejoin="round"/>`);
-    out.push(halo(p99), `<path class="line-p99" d="${p99}" fill="none" stroke="${CHART_COLOURS.p99}" stroke-width="1.8" stroke-linejoin="round"/>`);
-  }
+      d += `${pen ? 'L' : 'M'}${fmt(x(t.second + 0.5))} ${fmt(yLat(v))}`;
+      pen = true;
+    }
+    return d;
+  };
+  // A white halo under each line keeps it readable where it crosses the bars.
+  const halo = (d: string) => `<path d="${d}" fill="none" stroke="#fff" stroke-opacity="${thin ? 0.6 : 0.85}" stroke-width="${thin ? 3 : 4.5}" stroke-linejoin="round"/>`;
+  const p50 = path((t) => t.p50Ms);
+  const p99 = path((t) => t.p99Ms);
+  out.push(halo(p50), `<path class="line-p50" d="${p50}" fill="none" stroke="${CHART_COLOURS.p50}" stroke-width="1.5" stroke-linejoin="round"/>`);
+  out.push(halo(p99), `<path class="line-p99" d="${p99}" fill="none" stroke="${CHART_COLOURS.p99}" stroke-width="1.8" stroke-linejoin="round"/>`);
+  return out;
+}
 
-  if (!timeline.length) {
-    out.push(`<text x="${LEFT + plotWidth / 2}" y="${top + plotHeight / 2}" text-anchor="middle" class="empty">no load recorded</text>`);
-  }
-  out.push(`<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#c4c8cc"/>`);
-
-  // Event markers: a line through the plot up to its label's lane.
-  out.push('<g class="events">');
+/** Event markers: a line through the plot up to its label's lane. */
+function eventMarkers({ placed, bottom }: Layout): string[] {
+  const out = ['<g class="events">'];
   for (const p of placed) {
     const laneY = 12 + p.lane * LANE_HEIGHT + 10;
     const { colour, dash, width } = p.style;
@@ -233,18 +303,7 @@ export function renderTimelineSvg(r: GameDayReport): string {
     );
   }
   out.push('</g>');
-
-  const legend = renderLegend(drawTime ? bottom + 52 : bottom + 10, timeline.length > 0, failedTotal > 0, latencies.length > 0, placed.map((p) => p.style));
-  const height = legend.bottom + 8;
-  return (
-    `<svg id="timeline" data-seconds="${loadSeconds}" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" ` +
-    `aria-label="Requests per second and latency over ${loadSeconds} s of load, with ${events.length} events" ` +
-    `style="font-family:${esc(FONT)};font-size:11px;fill:#333">` +
-    `<style>.axis-title{font-size:12px;fill:#555}.event-label{font-size:11px;font-weight:600}.empty{font-size:18px;fill:#888}</style>` +
-    out.join('') +
-    legend.svg +
-    '</svg>'
-  );
+  return out;
 }
 
 function secondTitle(t: TimelineSecond): string {

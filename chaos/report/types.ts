@@ -1,4 +1,8 @@
 import type { RequestKind } from '../load/targets.js';
+import type { CheckResult } from '../record.js';
+
+/** A check's verdict is part of the record (chaos/record.ts), which the checks import without the report. */
+export type { CheckResult };
 
 /**
  * A game day's report: what `report.json` holds, and what report.md,
@@ -59,20 +63,6 @@ export interface TimelineSecond {
   failed: Record<RequestKind, number>;
   p50Ms: number;
   p99Ms: number;
-}
-
-export interface CheckResult {
-  /** Stable id, e.g. "dead-servers-leave-pools". */
-  id: string;
-  /** What it asserts, in words. */
-  title: string;
-  passed: boolean;
-  /** What it measured, in words: "db-2 left db-read on proxy-1 after 2.1 s (limit 5 s)". */
-  detail: string;
-  /** Named figures, in ms where a time: detectedMs, failedOverMs, recoveredMs, limitMs, ... */
-  measured: Record<string, number | string | null>;
-  /** When the check reached its verdict. */
-  at: string;
 }
 
 export interface LoadTotals {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { preflight } from '../../../chaos/preflight.js';
-import { assertPreflight, faultDetected, planGameDay } from '../../../chaos/gameDay.js';
+import { assertPreflight, faultDetected, planGameDay } from '../../../chaos/gameDay/run.js';
 import { listScenarios, loadScenario, parseScenario, type LoadedScenario } from '../../../chaos/scenario/load.js';
 import type { ResolvedFault } from '../../../drivers/faults/types.js';
 import type { FleetSample } from '../../../chaos/probes/fleetSampler.js';

@@ -6,7 +6,7 @@ import { BUILT_IN_DIR, listScenarios, loadScenario, parseScenario } from '../../
 import { resolveFaults } from '../../../chaos/faults/resolve.js';
 import type { FaultSpec } from '../../../chaos/scenario/schema.js';
 import { labInventory } from '../../../lab/layout.js';
-import { withLostPrimary, writablePrimaryAmong } from '../../../chaos/gameDay.js';
+import { withLostPrimary, writablePrimaryAmong } from '../../../chaos/gameDay/run.js';
 import { GamedayError } from '../../../core/errors.js';
 
 const spread = labInventory(20);

@@ -1,0 +1,61 @@
+import type { LoopSample } from '../load/loop.js';
+import type { FleetSample } from '../probes/fleetSampler.js';
+import type { CheckResult } from '../record.js';
+import type { GameDayReport } from '../report/types.js';
+
+export interface SteadyState {
+  ok: boolean;
+  detail: string;
+}
+
+/** The steady state before the warm-up has been judged. */
+export const NOT_MEASURED: SteadyState = { ok: false, detail: 'not measured' };
+
+/** How the live part of a game day (warm-up, faults, load) ended, before any check. */
+export type LiveEnd =
+  /** The load ran to its end: the checks decide. */
+  | { kind: 'completed' }
+  /** The steady state did not hold: nothing was injected. */
+  | { kind: 'refused'; steady: SteadyState }
+  /** Stopped by a signal, for `reason`. */
+  | { kind: 'stopped'; reason: string }
+  /** An error ended it (a fault that could not be injected or undone, a journal that took no more). */
+  | { kind: 'failed'; error: unknown };
+
+export interface Verdict {
+  verdict: GameDayReport['verdict'];
+  verdictReason: string;
+}
+
+/** Steady state: the warm-up's requests met the error budget, and the fleet had one writable MariaDB primary. */
+export function steadyState(requests: LoopSample[], fleet: FleetSample | undefined): SteadyState {
+  const failed = requests.filter((r) => !r.ok).length;
+  if (requests.length === 0) return { ok: false, detail: 'no request answered during the warm-up' };
+  if (failed > 0) return { ok: false, detail: `${failed} of ${requests.length} warm-up requests failed: the fleet is not healthy, no fault was injected` };
+  const writable = fleet ? Object.entries(fleet.db).filter(([, d]) => d && !d.readOnly && !d.replicating).length : 0;
+  if (writable !== 1) return { ok: false, detail: `${writable} writable MariaDB primaries before any fault: no fault was injected` };
+  return { ok: true, detail: `${requests.length} warm-up requests, none failed; one writable MariaDB primary` };
+}
+
+/** The verdict and its reason: from how the live part ended, and, when it ran to its end, from the checks. */
+export function verdictOf(end: LiveEnd, checks: CheckResult[]): Verdict {
+  switch (end.kind) {
+    case 'refused':
+      return { verdict: 'refused', verdictReason: `steady state did not hold before the first fault: ${end.steady.detail}` };
+    case 'stopped':
+      return { verdict: 'aborted', verdictReason: `stopped: ${end.reason}; every fault was undone` };
+    case 'failed':
+      return { verdict: 'aborted', verdictReason: `the game day failed: ${(end.error as Error).message}` };
+    case 'completed': {
+      const failed = checks.filter((c) => !c.passed);
+      return failed.length
+        ? { verdict: 'failed', verdictReason: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => c.id).join(', ')}` }
+        : { verdict: 'passed', verdictReason: `all ${checks.length} checks held` };
+    }
+  }
+}
+
+/** The run's end state in the journal's `finished` record, for a verdict. */
+export function endState(verdict: GameDayReport['verdict']): 'succeeded' | 'stopped' | 'failed' {
+  return verdict === 'passed' ? 'succeeded' : verdict === 'aborted' ? 'stopped' : 'failed';
+}

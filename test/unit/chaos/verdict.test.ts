@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { endState, steadyState, verdictOf } from '../../../chaos/gameDay/verdict.js';
+import type { CheckResult } from '../../../chaos/record.js';
+import type { LoopSample } from '../../../chaos/load/loop.js';
+import type { FleetSample } from '../../../chaos/probes/fleetSampler.js';
+
+const check = (id: string, passed: boolean): CheckResult => ({ id, title: id, passed, detail: '', measured: {}, at: new Date(0).toISOString() });
+const request = (ok: boolean): LoopSample => ({ at: 0, kind: 'read', ok, status: ok ? 200 : 503, ms: 3 });
+const db = (readOnly: boolean, replicating: boolean) => ({ readOnly, replicating, ioRunning: replicating, sqlRunning: replicating, lagMs: 0 });
+const fleet = (dbs: FleetSample['db']): FleetSample => ({ at: 0, proxies: {}, db: dbs, sentinels: {}, ms: 1 });
+
+describe('the verdict of a game day', () => {
+  it('a run that reached its end passes when every check held, fails naming the checks that did not', () => {
+    expect(verdictOf({ kind: 'completed' }, [check('a', true), check('b', true)])).toEqual({ verdict: 'passed', verdictReason: 'all 2 checks held' });
+    expect(verdictOf({ kind: 'completed' }, [check('a', false), check('b', true), check('c', false)])).toEqual({ verdict: 'failed', verdictReason: '2 of 3 checks failed: a, c' });
+  });
+
+  it('a stop or an error aborts it whatever the checks say; a steady state that did not hold refuses it', () => {
+    expect(verdictOf({ kind: 'stopped', reason: 'SIGINT' }, [check('a', false)])).toEqual({ verdict: 'aborted', verdictReason: 'stopped: SIGINT; every fault was undone' });
+    expect(verdictOf({ kind: 'failed', error: new Error('could not inject power-off host db-1: no route') }, [])).toEqual({ verdict: 'aborted', verdictReason: 'the game day failed: could not inject power-off host db-1: no route' });
+    expect(verdictOf({ kind: 'refused', steady: { ok: false, detail: '3 of 40 warm-up requests failed' } }, [])).toEqual({ verdict: 'refused', verdictReason: 'steady state did not hold before the first fault: 3 of 40 warm-up requests failed' });
+  });
+
+  it('the journal\'s end state follows the verdict', () => {
+    expect([endState('passed'), endState('failed'), endState('aborted'), endState('refused')]).toEqual(['succeeded', 'failed', 'stopped', 'failed']);
+  });
+});
+
+describe('the steady state before the first fault', () => {
+  const primaryAndReplica = fleet({ 'db-1': db(false, false), 'db-2': db(true, true) });
+
+  it('holds with every warm-up request answered and one writable MariaDB primary', () => {
+    expect(steadyState([request(true), request(true)], primaryAndReplica)).toEqual({ ok: true, detail: '2 warm-up requests, none failed; one writable MariaDB primary' });
+  });
+
+  it('does not hold without requests, with a failed one, or without exactly one writable primary', () => {
+    expect(steadyState([], primaryAndReplica).ok).toBe(false);
+    expect(steadyState([request(true), request(false)], primaryAndReplica).detail).toBe('1 of 2 warm-up requests failed: the fleet is not healthy, no fault was injected');
+    expect(steadyState([request(true)], fleet({ 'db-1': db(false, false), 'db-2': db(false, false) })).detail).toBe('2 writable MariaDB primaries before any fault: no fault was injected');
+    expect(steadyState([request(true)], undefined).detail).toBe('0 writable MariaDB primaries before any fault: no fault was injected');
+  });
+});
