@@ -10,6 +10,9 @@ export interface FaultRecord extends ResolvedFault {
   injectedAt?: number;
   /** The writable MariaDB primary among the fault's hosts when it was injected. */
   lostPrimary?: string;
+  /** When its undo began: the power (or the process, or the link) is back from here on, though the undo may still wait for its slowest host. */
+  undoStartedAt?: number;
+  /** When its undo returned. */
   undoneAt?: number;
   error?: string;
 }
@@ -71,8 +74,13 @@ export function poolsOf(inv: Inventory, host: string): Array<{ pool: string; bac
   return inv.pools.filter((p) => p.servers.includes(host)).map((p) => ({ pool: p.name, backend: p.backend ?? p.name, proxies: p.proxies }));
 }
 
+/** When a fault stopped acting on the fleet: the start of its undo (not its end: an undo that waits for its slowest host has already brought the others back). */
+export function faultEndOf(f: FaultRecord): number | undefined {
+  return f.undoStartedAt ?? f.undoneAt;
+}
+
 /** The next fault or undo after `t` (when the world changes again), or the end of the load. */
 export function nextChangeAfter(rec: GameDayRecord, t: number): number {
-  const times = rec.faults.flatMap((f) => [f.injectedAt, f.undoneAt]).filter((x): x is number => x !== undefined && x > t);
+  const times = rec.faults.flatMap((f) => [f.injectedAt, faultEndOf(f)]).filter((x): x is number => x !== undefined && x > t);
   return Math.min(rec.loadEndedAt, ...times);
 }

@@ -1,5 +1,5 @@
 import { takesTraffic } from '../probes/fleetSampler.js';
-import { endOf, poolsOf, result, seconds, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
+import { endOf, faultEndOf, poolsOf, result, seconds, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
 
 /** Faults that make a server unable to serve its pools. */
 function takesServersDown(f: FaultRecord): boolean {
@@ -15,7 +15,8 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
   let lateServed = 0;
   for (const f of rec.faults.filter((x) => takesServersDown(x) && x.injectedAt !== undefined)) {
     const from = f.injectedAt!;
-    const until = f.undoneAt ?? rec.loadEndedAt;
+    // The window ends when the undo begins: from then on a host the fault took may answer again.
+    const until = faultEndOf(f) ?? rec.loadEndedAt;
     for (const host of f.hosts) {
       for (const m of poolsOf(rec.inventory, host)) {
         const liveProxies = m.proxies.filter((p) => !f.hosts.includes(p));

@@ -75,6 +75,7 @@ export async function inject(ctx: TimelineContext, f: FaultRecord): Promise<void
 export async function undo(ctx: Pick<TimelineContext, 'env' | 'journal' | 'runId' | 'faultsFrom' | 'progress'>, f: FaultRecord): Promise<void> {
   if (f.injectedAt === undefined || f.undoneAt !== undefined) return;
   const undone = await journaled(ctx.journal, `undo/${f.id}`, { kind: 'action' }, async () => {
+    f.undoStartedAt ??= Date.now();
     const detail = await ctx.env.faults.undo(f);
     f.undoneAt = Date.now();
     return detail;

@@ -59,7 +59,10 @@ export function eventsOf(rec: GameDayRecord, checks: CheckResult[]): TimelineEve
   const out: TimelineEvent[] = [ev(rec.faultsFrom, 'note', 'warm-up over', 'steady state held')];
   for (const f of rec.faults) {
     if (f.injectedAt) out.push(ev(f.injectedAt, 'fault', `${f.type} ${f.label}`, f.error));
-    if (f.undoneAt) out.push(ev(f.undoneAt, 'undo', `undo ${f.type} ${f.label}`));
+    // The undo's marker sits where the fault stopped acting (its start); how long it waited for its slowest host is its detail.
+    const undoAt = f.undoStartedAt ?? f.undoneAt;
+    const took = f.undoStartedAt !== undefined && f.undoneAt !== undefined ? `back in ${((f.undoneAt - f.undoStartedAt) / 1000).toFixed(1)} s` : undefined;
+    if (undoAt) out.push(ev(undoAt, 'undo', `undo ${f.type} ${f.label}`, took));
   }
   for (const r of rec.responses) {
     if (r.state !== 'skipped') out.push(ev(r.startedAt, 'response', `${r.runbook} started`, r.runId));

@@ -156,6 +156,21 @@ describe('leavePools: dead servers leave every pool', () => {
     expect(clean.passed).toBe(true);
   });
 
+  it('ends its window when the undo begins: an app answering while the undo waits for its slowest host is back, not dead', () => {
+    // app-1 is powered off with db-1; the undo powers both on at UNDO, app-1 is back at once, db-1 keeps the undo waiting 3 s more.
+    const view = (t: number) => ({ proxies: onBoth({ 'web/app-1': t >= F + 2000 && t < UNDO + 1000 ? 'DOWN' : 'UP' }) });
+    const slowUndo = fault(['app-1', 'db-1'], { undoStartedAt: UNDO, undoneAt: UNDO + 3000 });
+    const servedByTheNewApp1 = [req(UNDO + 1500, 'read', true, { servedBy: 'app-1' }), req(UNDO + 2500, 'create', true, { servedBy: 'app-1' })];
+    const held = leavePools(record({ faults: [slowUndo], fleet: fleet(view), requests: servedByTheNewApp1 }), 5000)!;
+    expect(held.measured).toMatchObject({ servedByDeadAfter: 0 });
+    expect(held.passed).toBe(true);
+    // The same answers before the undo began came from an instance that was powered off: the check fails.
+    const beforeUndo = [req(UNDO - 1500, 'read', true, { servedBy: 'app-1' })];
+    const failed = leavePools(record({ faults: [slowUndo], fleet: fleet(view), requests: beforeUndo }), 5000)!;
+    expect(failed.passed).toBe(false);
+    expect(failed.measured).toMatchObject({ servedByDeadAfter: 1 });
+  });
+
   it('does not apply to faults that take no pool server down', () => {
     expect(leavePools(record({ faults: [fault(['sentinel-1'])], fleet: fleet(() => ({})) }), 5000)).toBeUndefined();
     expect(leavePools(record({ faults: [fault(['db-2'], { type: 'kill-process', service: 'sentinel' })], fleet: fleet(() => ({})) }), 5000)).toBeUndefined();
