@@ -11,7 +11,7 @@ import { watchRedisPrimaries } from '../probes/redisPrimaries.js';
 import { checkAckedWrites } from '../load/ackedWrites.js';
 import { evaluateChecks } from '../checks/index.js';
 import { buildReport } from '../report/build.js';
-import { writeReport } from '../report/write.js';
+import { writeReport, writeRequests } from '../report/write.js';
 import type { FaultRecord, GameDayRecord, ResponseRecord } from '../record.js';
 import type { GameDayEnv, GameDayOptions, GameDayOutcome } from './types.js';
 import { assertPreflight, planGameDay } from './plan.js';
@@ -81,7 +81,9 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
   } finally {
     // Whatever happened: every fault injected is undone before anything else.
     for (const f of faults) await undo(ctx, f).catch((err) => log.error({ err, fault: f.id }, 'undo failed'));
-    loopReport = await bounded('stopping the load', load.stop(), 5_000, { ...loadReportSoFar(load.peek(), loadStartedAt), samples: load.peek(), acked: load.peekAcked() }, log);
+    // A load that does not stop in time is reported as it stands, its unanswered requests counted as failed.
+    const cutShort = () => [...load.peek(), ...load.peekInFlight()].sort((x, y) => x.at - y.at);
+    loopReport = await bounded('stopping the load', load.stop(), 5_000, { ...loadReportSoFar(cutShort(), loadStartedAt), samples: cutShort(), acked: load.peekAcked() }, log);
     opts.signal.removeEventListener('abort', onAbort);
   }
 
@@ -103,6 +105,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     verdict,
     verdictReason,
   );
+  writeRequests(dir, record.requests);
   const files = writeReport(dir, report);
   journal.write('run', 'note', { type: 'finished', state: endState(verdict), verdict, verdictReason });
   journal.close();
@@ -201,7 +204,7 @@ async function measure(
 ): Promise<GameDayRecord> {
   if (live.end.kind === 'completed') await sleep(settleMs ?? 3000);
   const fleetSamples = await bounded('stopping the fleet probes', m.fleet.stop(), 5_000, m.fleet.samples, log);
-  const redisReport = await bounded('stopping the Redis probes', m.redis.stop(), 5_000, { samples: 0, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: [] }, log);
+  const redisReport = await bounded('stopping the Redis probes', m.redis.stop(), 5_000, { samples: m.redis.samples.length, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: m.redis.samples }, log);
   const loadEndedAt = Date.now();
 
   const record: GameDayRecord = {

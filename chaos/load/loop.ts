@@ -55,6 +55,9 @@ export interface LoopReport {
   samples: LoopSample[];
 }
 
+/** The error of a request that had no answer yet when the load was stopped. */
+export const IN_FLIGHT = 'in flight when the load stopped';
+
 /** One request of the loop, before it is sent. */
 interface LoopRequest {
   kind: RequestKind;
@@ -81,7 +84,7 @@ interface Answered {
  * answer (as the app's own clients do). For long operations whose end is
  * not known in advance (a reboot cycle), where a fixed-duration tool won't do.
  */
-export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>; peek: () => LoopSample[]; peekAcked: () => LoopReport['acked'] } {
+export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>; peek: () => LoopSample[]; peekInFlight: () => LoopSample[]; peekAcked: () => LoopReport['acked'] } {
   const samples: LoopSample[] = [];
   const acked: LoopReport['acked'] = { created: [], markedRead: [] };
   const unreadOfOurs: AckedWrite[] = [];
@@ -93,15 +96,20 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   // have: a dark proxy then costs one connect timeout, not the answer timeout of a kept-alive socket.
   const agent = new Agent({ connect: { timeout: o.connectTimeoutMs ?? 250 }, pipelining: 0 });
 
+  // Requests sent and not answered yet, by their number: if the load is cut short they count as failed, never dropped.
+  const pending = new Map<number, { at: number; kind: RequestKind }>();
+
   async function once(i: number): Promise<void> {
     const r = requestOf(i, o, unreadOfOurs);
     const t0 = Date.now();
+    pending.set(i, { at: t0, kind: r.kind });
     // The same key on a retry through the other proxy: the app creates the notification once.
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (r.kind === 'create') headers['idempotency-key'] = `${runKey}-${i}`;
     // The first frontend is chosen when the request starts: a success meanwhile must not send the retry back to the dark one.
     const { status, answer, frontend, servedBy, readSource, error } = await send(r, headers, o, agent, preferred, (n) => (preferred = n));
     const ok = status >= 200 && status < 300;
+    pending.delete(i);
     samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0, frontend, servedBy, readSource, ...(ok ? {} : { error }) });
     if (ok && r.kind === 'create' && typeof answer?.id === 'number') {
       const w = { userId: r.userId, id: answer.id, at: Date.now() };
@@ -124,6 +132,8 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   return {
     /** The outcomes so far (requests still in flight are not in it yet). */
     peek: () => samples.slice(),
+    /** The requests still waiting for an answer, as failures ("in flight when the load stopped"): what a report cut short must count. */
+    peekInFlight: () => [...pending.values()].map((p) => ({ at: p.at, kind: p.kind, ok: false, status: 0, ms: Date.now() - p.at, error: IN_FLIGHT })),
     /** The writes acknowledged so far. */
     peekAcked: () => ({ created: acked.created.slice(), markedRead: acked.markedRead.slice() }),
     async stop() {

@@ -65,7 +65,7 @@ async function probeOnce(r: Redis): Promise<{ master: boolean; writable: boolean
  * taking writes in one sample is the split brain that loses acknowledged
  * writes. The probe key lives outside the application's key space.
  */
-export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: string }>, intervalMs = 100, probeTimeoutMs = 80): { stop: () => Promise<RedisPrimariesReport> } {
+export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: string }>, intervalMs = 100, probeTimeoutMs = 80): { stop: () => Promise<RedisPrimariesReport>; samples: RedisPrimarySample[] } {
   const samples: RedisPrimarySample[] = [];
   let running = true;
   const loop = (async () => {
@@ -81,6 +81,8 @@ export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: strin
     }
   })();
   return {
+    /** The samples so far (the same array: what a stop that hangs still has). */
+    samples,
     async stop() {
       running = false;
       await loop;

@@ -4,6 +4,7 @@ import { GamedayError } from '../../core/errors.js';
 import { renderReportHtml } from './html.js';
 import { renderReportMarkdown } from './markdown.js';
 import type { GameDayReport } from './types.js';
+import type { LoopSample } from '../load/loop.js';
 
 const NO_REPORT_HINT = 'the run has no report yet: it is still running or was killed; "gameday chaos status" shows it';
 
@@ -12,6 +13,18 @@ function writeWhole(path: string, text: string): void {
   const partial = `${path}.partial`;
   writeFileSync(partial, text, { mode: 0o600 });
   renameSync(partial, path);
+}
+
+/**
+ * requests.jsonl: one line per request of the load (start, end, kind, the
+ * frontend and the app instance that answered, status, error), so a verdict
+ * can be derived again, and a failed check explained, after the fact.
+ */
+export function writeRequests(runFolder: string, requests: LoopSample[]): string {
+  const path = join(runFolder, 'requests.jsonl');
+  const line = (r: LoopSample) => JSON.stringify({ start: new Date(r.at).toISOString(), end: new Date(r.at + r.ms).toISOString(), kind: r.kind, frontend: r.frontend ?? null, servedBy: r.servedBy ?? null, readSource: r.readSource ?? null, status: r.status, ok: r.ok, error: r.error ?? null });
+  writeWhole(path, requests.map((r) => `${line(r)}\n`).join(''));
+  return path;
 }
 
 /** Writes report.json, report.md and report.html into the run's folder (which exists) and returns their paths. */
