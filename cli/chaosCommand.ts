@@ -11,6 +11,7 @@ import { readReport } from '../chaos/report/write.js';
 import { renderReportMarkdown } from '../chaos/report/markdown.js';
 import { compareJson, renderCompare } from '../chaos/report/compare.js';
 import type { GameDayReport } from '../chaos/report/types.js';
+import { statusOf } from '../chaos/report/format.js';
 import { faultDriverFor, gameDayEnv, gameDayEnvironment, gameDayInventory } from './wiring/gameDayEnv.js';
 import { withOptions } from './options.js';
 import { action } from './run.js';
@@ -56,7 +57,8 @@ async function confirmFleet(flags: EnvFlags, what: string): Promise<void> {
 function summaryLines(r: GameDayReport, files?: { html: string }): string {
   const lines = [
     `${r.scenario.name}${r.target.layout ? ` on the ${r.target.layout} layout` : ''}: ${r.verdict.toUpperCase()} (${r.verdictReason})`,
-    ...r.checks.map((c) => `  ${c.passed ? 'held  ' : 'FAILED'} ${c.id}: ${c.detail}`),
+    ...r.checks.map((c) => `  ${{ held: 'held  ', failed: 'FAILED', inconclusive: 'UNSURE' }[statusOf(c)]} ${c.id}: ${c.detail}`),
+    ...(r.checksNotApplicable ?? []).map((n) => `  n/a    ${n.id}: ${n.why}`),
     `  load: ${r.load.requests} requests, ${r.load.failed} failed (read ${r.load.byKind.read.failed}, create ${r.load.byKind.create.failed}, mark-read ${r.load.byKind['mark-read'].failed}); error window ${(r.load.errorWindowMs / 1000).toFixed(1)} s; p99 ${Math.max(r.load.byKind.read.p99Ms, r.load.byKind.create.p99Ms)} ms`,
   ];
   if (files) lines.push(`  report: ${files.html}`);

@@ -67,6 +67,7 @@ export function judge(report: Pick<GameDayReport, 'verdict' | 'checks'>, e: Expe
 function summary(r: GameDayReport, layout: string): string[] {
   const lines = [`${r.scenario.name} on the ${layout} layout: ${r.verdict.toUpperCase()} (${r.verdictReason})`];
   for (const c of r.checks as Check[]) lines.push(`  ${{ held: 'held  ', failed: 'FAILED', inconclusive: 'UNSURE' }[checkState(c)]} ${c.id}: ${c.detail}`);
+  for (const n of r.checksNotApplicable ?? []) lines.push(`  n/a    ${n.id}: ${n.why}`);
   const k = r.load.byKind;
   lines.push(`  load: ${r.load.requests} requests, ${r.load.failed} failed (read ${k.read.failed}, create ${k.create.failed}, mark-read ${k['mark-read'].failed}), error window ${(r.load.errorWindowMs / 1000).toFixed(1)} s`);
   return lines;

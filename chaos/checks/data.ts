@@ -1,4 +1,4 @@
-import { endOf, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
+import { endOf, inconclusive, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 
 /**
  * No acknowledged write lost: every create the load got a 201 for is in
@@ -7,8 +7,9 @@ import { endOf, result, seconds, type GameDayRecord, type CheckResult } from '..
  */
 export function noLostWrites(rec: GameDayRecord): CheckResult {
   const c = rec.ackedWrites;
-  if (!c) return result('no-lost-writes', 'no acknowledged write lost', false, 'the stores were not checked', {}, rec.loadEndedAt);
-  if ('error' in c) return result('no-lost-writes', 'no acknowledged write lost', false, `could not read the stores at the end: ${c.error}`, {}, rec.loadEndedAt);
+  if (!c) return inconclusive('no-lost-writes', 'no acknowledged write lost', 'the stores were not checked', rec.loadEndedAt);
+  if ('error' in c) return inconclusive('no-lost-writes', 'no acknowledged write lost', `could not read the stores at the end: ${c.error}`, rec.loadEndedAt);
+  if (c.created + c.markedRead === 0) return inconclusive('no-lost-writes', 'no acknowledged write lost', 'no write was acknowledged during the run: there was nothing to lose, so nothing was shown kept', rec.loadEndedAt);
   const lostDb = c.createsLostInDb.length + c.readsLostInDb.length;
   const lostRedis = c.createsLostInRedis.length + c.readsLostInRedis.length;
   const redisLossExpected = rec.faults.some((f) => f.type === 'redis-data-loss');
@@ -23,6 +24,7 @@ export function noLostWrites(rec: GameDayRecord): CheckResult {
 /** The run's error budget: failed requests, p99 latency, and optionally the error window. */
 export function errorBudget(rec: GameDayRecord, b: { maxFailedPercent: number; maxP99Ms: number; maxErrorWindow?: number }): CheckResult {
   const all = rec.requests.filter((r) => r.at >= rec.faultsFrom);
+  if (all.length === 0) return inconclusive('error-budget', 'the error budget holds (failed requests, p99, error window)', 'no request was sent after the warm-up', rec.loadEndedAt);
   const failed = all.filter((r) => !r.ok);
   const pct = all.length ? (failed.length / all.length) * 100 : 0;
   const sorted = all.map((r) => r.ms).sort((x, y) => x - y);

@@ -1,5 +1,6 @@
 import { takesTraffic } from '../probes/fleetSampler.js';
-import { endOf, faultEndOf, poolsOf, result, seconds, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
+import { appInstances } from '../probes/appStats.js';
+import { endOf, faultEndOf, inconclusive, MIN_COVERAGE, poolsOf, result, samplesNeeded, seconds, type Coverage, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
 
 /** Faults that make a server unable to serve its pools. */
 function takesServersDown(f: FaultRecord): boolean {
@@ -13,6 +14,8 @@ function takesServersDown(f: FaultRecord): boolean {
 export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | undefined {
   const measured: Array<{ what: string; ms: number | null }> = [];
   let lateServed = 0;
+  // Coverage: over each membership's window (until it is seen gone, at most the limit), the samples in which every live proxy answered.
+  const coverage: Coverage = { needed: 0, got: 0, of: 'fleet samples with every live proxy answering' };
   for (const f of rec.faults.filter((x) => takesServersDown(x) && x.injectedAt !== undefined)) {
     const from = f.injectedAt!;
     // The window ends when the undo begins: from then on a host the fault took may answer again.
@@ -23,6 +26,9 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
         if (liveProxies.length === 0) continue; // nothing left to route: the pool-holds check of the pre-flight says so
         const left = rec.fleet.find((s) => s.at >= from && s.at <= until && liveProxies.every((p) => s.proxies[p] != null && !takesTraffic(s.proxies[p]![`${m.backend}/${host}`])));
         measured.push({ what: `${host} from ${m.pool}`, ms: left ? left.at - from : null });
+        const windowEnd = Math.min(until, left ? left.at : from + withinMs);
+        coverage.needed += samplesNeeded(windowEnd - from, rec.fleetIntervalMs);
+        coverage.got += rec.fleet.filter((s) => s.at >= from && s.at <= windowEnd && liveProxies.every((p) => s.proxies[p] != null)).length;
         if (left && rec.inventory.hosts.find((h) => h.name === host && 'http' in h.services)) {
           lateServed += rec.requests.filter((r) => r.servedBy === host && r.at > left.at && endOf(r) < until).length;
         }
@@ -31,39 +37,95 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
   }
   if (measured.length === 0) return undefined;
   const worst = Math.max(...measured.map((m) => m.ms ?? Infinity));
-  const passed = Number.isFinite(worst) && worst <= withinMs && lateServed === 0;
+  // A membership never seen gone while the proxies did not answer is not seen at all: inconclusive, not failed.
+  const thin = coverage.got < MIN_COVERAGE * coverage.needed;
+  const observedLate = measured.some((m) => m.ms !== null && m.ms > withinMs) || lateServed > 0;
+  const passed = (Number.isFinite(worst) && worst <= withinMs && lateServed === 0) || (thin && !observedLate);
   const slowest = measured.reduce((a, b) => ((a.ms ?? Infinity) >= (b.ms ?? Infinity) ? a : b));
   const never = measured.filter((m) => m.ms === null).map((m) => m.what);
   const detail = never.length
     ? `never left while the fault lasted: ${never.join(', ')} (limit ${seconds(withinMs)})`
     : `${measured.length} pool memberships left; the slowest, ${slowest.what}, after ${seconds(slowest.ms!)} (limit ${seconds(withinMs)})${lateServed ? `; ${lateServed} requests served by a dead instance after that` : ''}`;
-  return result('dead-servers-leave-pools', 'dead servers leave every pool', passed, detail, { detectedMs: Number.isFinite(worst) ? worst : null, limitMs: withinMs, memberships: measured.length, servedByDeadAfter: lateServed }, rec.fleet.at(-1)?.at ?? rec.loadEndedAt);
+  return result('dead-servers-leave-pools', 'dead servers leave every pool', passed, detail, { detectedMs: Number.isFinite(worst) ? worst : null, limitMs: withinMs, memberships: measured.length, servedByDeadAfter: lateServed }, rec.fleet.at(-1)?.at ?? rec.loadEndedAt, coverage);
+}
+
+/** How far back before a fault the Redis samples are read for who was primary. */
+const ROLE_LOOKBACK_MS = 2000;
+
+/** Why a check does not apply to this run (decided from the faults' hosts and their roles before injection). */
+export interface NotApplicableResult {
+  notApplicable: string;
 }
 
 /**
- * When a fault takes the Redis primary: another server becomes the writable
- * primary within `withinMs`, and every app instance still alive writes
- * again (a create served by it succeeds) without a restart.
+ * When a fault takes the Redis primary (as the Redis samples named it just
+ * before the fault): another server becomes the writable primary within
+ * `withinMs`, and every app instance still alive writes to it again without
+ * a restart, as its own counters show (GET /monitor/stats: writes that
+ * reached Redis rise after the promotion, and none is left queued at the
+ * end). An HTTP 201 proves nothing here: the app answers it when the write
+ * was only queued.
  */
-export function redisFailover(rec: GameDayRecord, withinMs: number): CheckResult | undefined {
-  for (const f of rec.faults.filter((x) => x.injectedAt !== undefined && (x.type === 'power-off' || (x.type === 'kill-process' && x.service === 'redis')))) {
-    const before = rec.redis.filter((s) => s.at < f.injectedAt!).at(-1);
-    const oldPrimary = before?.writable[0];
+export function redisFailover(rec: GameDayRecord, withinMs: number): CheckResult | NotApplicableResult {
+  const id = 'redis-failover';
+  const title = 'a new Redis primary is elected and the app writes to it without a restart';
+  const candidates = rec.faults.filter((x) => x.injectedAt !== undefined && (x.type === 'power-off' || (x.type === 'kill-process' && x.service === 'redis')));
+  const seenPrimaries: string[] = [];
+  for (const f of candidates) {
+    const answered = rec.redis.filter((s) => s.at < f.injectedAt! && s.at >= f.injectedAt! - ROLE_LOOKBACK_MS && (s.unknown ?? []).length === 0);
+    const before = answered.at(-1);
+    if (!before) {
+      if (f.hosts.some((h) => rec.redis.some((s) => s.masters.includes(h) || (s.unknown ?? []).includes(h)))) {
+        return inconclusive(id, title, `no Redis sample with every server answering in the ${seconds(ROLE_LOOKBACK_MS)} before ${f.label}: whether it took the Redis primary is unknown`, f.injectedAt!);
+      }
+      continue;
+    }
+    const oldPrimary = before.writable[0] ?? before.masters[0];
+    if (oldPrimary) seenPrimaries.push(oldPrimary);
     if (!oldPrimary || !f.hosts.includes(oldPrimary)) continue;
-    const promoted = rec.redis.find((s) => s.at > f.injectedAt! && s.writable.length > 0 && !s.writable.includes(oldPrimary));
-    const failedOverMs = promoted ? promoted.at - f.injectedAt! : null;
-    // App instances: hosts with an http service that are not proxies (a proxy's http is its frontend, it never writes to Redis).
-    const isProxy = (name: string) => rec.inventory.pools.some((p) => p.proxies.includes(name));
-    const apps = rec.inventory.hosts.filter((h) => 'http' in h.services && !isProxy(h.name) && !rec.faults.some((x) => x.type === 'power-off' && x.hosts.includes(h.name))).map((h) => h.name);
-    const sawServedBy = rec.requests.some((r) => r.servedBy);
-    const writesAfter = promoted ? rec.requests.filter((r) => r.kind !== 'read' && r.ok && r.at >= promoted.at) : [];
-    const silentApps = sawServedBy ? apps.filter((a) => !writesAfter.some((r) => r.servedBy === a)) : writesAfter.length ? [] : apps;
-    const passed = failedOverMs !== null && failedOverMs <= withinMs && silentApps.length === 0;
-    const detail = failedOverMs === null
-      ? `no other Redis became a writable primary after ${oldPrimary} was lost`
-      : `${promoted!.writable[0]} took writes ${seconds(failedOverMs)} after ${oldPrimary} was lost (limit ${seconds(withinMs)})` +
-        (silentApps.length ? `; no successful write after that through ${silentApps.join(', ')} (a dead Redis client?)` : `; every live app instance wrote to it again`);
-    return result('redis-failover', 'a new Redis primary is elected and the app writes to it without a restart', passed, detail, { failedOverMs, limitMs: withinMs, newPrimary: promoted?.writable[0] ?? null, appsNotWriting: silentApps.join(',') || null }, promoted?.at ?? rec.loadEndedAt);
+    return failedOver(rec, f, oldPrimary, withinMs);
   }
-  return undefined;
+  const who = [...new Set(seenPrimaries)];
+  return { notApplicable: candidates.length === 0 ? 'no fault takes a Redis server down' : `no fault took the Redis primary (it was ${who.join(', ') || 'none'} just before the fault)` };
+}
+
+function failedOver(rec: GameDayRecord, f: FaultRecord, oldPrimary: string, withinMs: number): CheckResult {
+  const id = 'redis-failover';
+  const title = 'a new Redis primary is elected and the app writes to it without a restart';
+  const promoted = rec.redis.find((s) => s.at > f.injectedAt! && s.writable.length > 0 && !s.writable.includes(oldPrimary));
+  const failedOverMs = promoted ? promoted.at - f.injectedAt! : null;
+  const down = (name: string) => rec.faults.some((x) => x.injectedAt !== undefined && (x.type === 'power-off' || (x.type === 'kill-process' && x.service === 'http')) && x.hosts.includes(name));
+  const apps = appInstances(rec.inventory).map((a) => a.name).filter((a) => !down(a));
+  if (!promoted) {
+    return result(id, title, false, `no other Redis became a writable primary after ${oldPrimary} was lost`, { failedOverMs: null, limitMs: withinMs, newPrimary: null, appsNotWriting: null }, rec.loadEndedAt);
+  }
+  // Per live app: its counters before the promotion, after it, and at the end.
+  const samples = rec.apps ?? [];
+  const notWriting: string[] = [];
+  const stillQueued: string[] = [];
+  const unseen: string[] = [];
+  for (const app of apps) {
+    const seen = samples.filter((s) => s.apps[app] != null);
+    const base = seen.filter((s) => s.at <= promoted.at).at(-1)?.apps[app];
+    const after = seen.filter((s) => s.at > promoted.at);
+    const last = after.at(-1)?.apps[app];
+    if (!base || !last) {
+      unseen.push(app);
+      continue;
+    }
+    if (last.landed <= base.landed) notWriting.push(app);
+    if (last.pending > 0) stillQueued.push(`${app} (${last.pending})`);
+  }
+  const inTime = failedOverMs! <= withinMs;
+  const observedBroken = !inTime || notWriting.length > 0 || stillQueued.length > 0;
+  const head = `${promoted.writable[0]} took writes ${seconds(failedOverMs!)} after ${oldPrimary} was lost (limit ${seconds(withinMs)})`;
+  const measured = { failedOverMs, limitMs: withinMs, newPrimary: promoted.writable[0], appsNotWriting: notWriting.join(',') || null, appsStillQueued: stillQueued.join(',') || null };
+  if (!observedBroken && unseen.length) {
+    return inconclusive(id, title, `${head}; the Redis write counters (GET /monitor/stats) of ${unseen.join(', ')} were not read before and after the promotion: whether they write to it is unknown`, promoted.at);
+  }
+  const detail = head +
+    (notWriting.length ? `; no write reached Redis after that through ${notWriting.join(', ')} (a dead Redis client?)` : '') +
+    (stillQueued.length ? `; writes still queued for Redis at the end: ${stillQueued.join(', ')}` : '') +
+    (!notWriting.length && !stillQueued.length ? `; every live app instance's writes reached it (${apps.join(', ')}), none left queued` : '');
+  return result(id, title, !observedBroken, detail, measured, promoted.at);
 }

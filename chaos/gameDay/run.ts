@@ -7,9 +7,10 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import { report as loadReportSoFar, startLoadLoop, type LoopReport } from '../load/loop.js';
 import { startFleetSampler } from '../probes/fleetSampler.js';
+import { watchAppStats } from '../probes/appStats.js';
 import { watchRedisPrimaries } from '../probes/redisPrimaries.js';
 import { checkAckedWrites } from '../load/ackedWrites.js';
-import { evaluateChecks } from '../checks/index.js';
+import { evaluate } from '../checks/index.js';
 import { buildReport } from '../report/build.js';
 import { writeReport, writeRequests } from '../report/write.js';
 import type { FaultRecord, GameDayRecord, ResponseRecord } from '../record.js';
@@ -26,6 +27,8 @@ export { faultDetected, withLostPrimary, writablePrimaryAmong } from './timeline
 // MariaDB writability, replication and HAProxy's view every 100 ms, as Redis roles: one writable primary is checked at every sample.
 const FLEET_INTERVAL_MS = 100;
 const REDIS_INTERVAL_MS = 100;
+/** How often each app instance's Redis write counters are read (what redis-failover judges by). */
+const APP_STATS_INTERVAL_MS = 500;
 
 type Plan = ReturnType<typeof planGameDay>;
 type Load = ReturnType<typeof startLoadLoop>;
@@ -58,6 +61,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
   const onAbort = () => stop.abort(opts.signal.reason);
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const fleet = startFleetSampler(env.inventory, env.probes, FLEET_INTERVAL_MS);
+  const apps = watchAppStats(env.inventory, APP_STATS_INTERVAL_MS);
   const redis = watchRedisPrimaries(env.redisServers, REDIS_INTERVAL_MS);
   const loadStartedAt = Date.now();
   const load = startLoad(env, scenario);
@@ -87,8 +91,8 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     opts.signal.removeEventListener('abort', onAbort);
   }
 
-  const record = await measure(env, live, { fleet, redis, loopReport, loadStartedAt, faultsFrom, faults }, opts.settleMs, log);
-  const checks = live.end.kind === 'refused' ? [] : evaluateChecks(record, scenario.checks);
+  const record = await measure(env, live, { fleet, redis, apps, loopReport, loadStartedAt, faultsFrom, faults }, opts.settleMs, log);
+  const { checks, notApplicable } = live.end.kind === 'refused' ? { checks: [], notApplicable: [] } : evaluate(record, scenario.checks);
   const { verdict, verdictReason } = verdictOf(live.end, checks);
   const report = buildReport(
     {
@@ -104,6 +108,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     checks,
     verdict,
     verdictReason,
+    notApplicable,
   );
   writeRequests(dir, record.requests);
   const files = writeReport(dir, report);
@@ -198,13 +203,14 @@ async function playLive(ctx: TimelineContext, faults: FaultRecord[], load: Load,
 async function measure(
   env: GameDayEnv,
   live: Live,
-  m: { fleet: FleetSampler; redis: RedisWatcher; loopReport: LoopReport; loadStartedAt: number; faultsFrom: number; faults: FaultRecord[] },
+  m: { fleet: FleetSampler; redis: RedisWatcher; apps: ReturnType<typeof watchAppStats>; loopReport: LoopReport; loadStartedAt: number; faultsFrom: number; faults: FaultRecord[] },
   settleMs: number | undefined,
   log: Logger,
 ): Promise<GameDayRecord> {
   if (live.end.kind === 'completed') await sleep(settleMs ?? 3000);
   const fleetSamples = await bounded('stopping the fleet probes', m.fleet.stop(), 5_000, m.fleet.samples, log);
   const redisReport = await bounded('stopping the Redis probes', m.redis.stop(), 5_000, { samples: m.redis.samples.length, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: m.redis.samples }, log);
+  const appSamples = await bounded('stopping the app probes', m.apps.stop(), 5_000, m.apps.samples, log);
   const loadEndedAt = Date.now();
 
   const record: GameDayRecord = {
@@ -218,6 +224,8 @@ async function measure(
     fleet: fleetSamples,
     redis: redisReport.all,
     fleetIntervalMs: FLEET_INTERVAL_MS,
+    redisIntervalMs: REDIS_INTERVAL_MS,
+    apps: appSamples,
   };
   if (live.end.kind !== 'refused') record.ackedWrites = await bounded('looking up the acknowledged writes', lookUpAckedWrites(env, m.loopReport.acked), 30_000, { error: 'the stores did not answer within 30 s' }, log);
   return record;

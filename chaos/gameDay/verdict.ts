@@ -46,13 +46,29 @@ export function verdictOf(end: LiveEnd, checks: CheckResult[]): Verdict {
       return { verdict: 'aborted', verdictReason: `stopped: ${end.reason}; every fault was undone` };
     case 'failed':
       return { verdict: 'aborted', verdictReason: `the game day failed: ${(end.error as Error).message}` };
-    case 'completed': {
-      const failed = checks.filter((c) => !c.passed);
-      return failed.length
-        ? { verdict: 'failed', verdictReason: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => c.id).join(', ')}` }
-        : { verdict: 'passed', verdictReason: `all ${checks.length} checks held` };
-    }
+    case 'completed':
+      return verdictOfChecks(checks);
   }
+}
+
+/**
+ * A game day that ran to its end passes only when every check held, or was
+ * inconclusive and marked optional; an inconclusive check fails it, with its
+ * reason, as a failed one does. The reason counts held, failed and
+ * inconclusive checks.
+ */
+export function verdictOfChecks(checks: CheckResult[]): Verdict {
+  const held = checks.filter((c) => c.status === 'held');
+  const failed = checks.filter((c) => c.status === 'failed');
+  const unsure = checks.filter((c) => c.status === 'inconclusive');
+  const blocking = unsure.filter((c) => !c.optional);
+  const counts = `${held.length} held, ${failed.length} failed, ${unsure.length} inconclusive${unsure.length > blocking.length ? ` (${unsure.length - blocking.length} optional)` : ''}`;
+  if (checks.length === 0) return { verdict: 'failed', verdictReason: 'no check ran: nothing was observed to hold' };
+  if (failed.length || blocking.length) {
+    const why = [...failed.map((c) => `${c.id} failed`), ...blocking.map((c) => `${c.id} inconclusive (${c.detail})`)];
+    return { verdict: 'failed', verdictReason: `${counts}: ${why.join('; ')}` };
+  }
+  return { verdict: 'passed', verdictReason: `${counts}${held.length === checks.length ? `: all ${checks.length} checks held` : ''}` };
 }
 
 /** The run's end state in the journal's `finished` record, for a verdict. */

@@ -8,6 +8,8 @@ export interface RedisPrimarySample {
   masters: string[];
   /** Of those, the ones that took a probe write within the probe's timeout. */
   writable: string[];
+  /** Servers that did not answer at all: unknown, neither master nor replica (a check counts them against its coverage). */
+  unknown?: string[];
 }
 
 export interface RedisPrimariesReport {
@@ -32,11 +34,13 @@ const PROBE_KEY = 'gameday:probe:writable';
  * torn down: left alone, that socket connected later and kept the process
  * alive after the game day had ended.
  */
-async function probe(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boolean; writable: boolean }> {
+type Probed = { master: boolean; writable: boolean; answered: boolean };
+
+async function probe(e: RedisEndpoint, timeoutMs: number): Promise<Probed> {
   const r = new Redis({ host: e.host, port: e.port, password: e.password, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
   r.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<{ master: boolean; writable: boolean }>((resolve) => (timer = setTimeout(() => resolve({ master: false, writable: false }), timeoutMs * 4)));
+  const deadline = new Promise<Probed>((resolve) => (timer = setTimeout(() => resolve({ master: false, writable: false, answered: false }), timeoutMs * 4)));
   try {
     return await Promise.race([probeOnce(r), deadline]);
   } finally {
@@ -46,16 +50,21 @@ async function probe(e: RedisEndpoint, timeoutMs: number): Promise<{ master: boo
   }
 }
 
-async function probeOnce(r: Redis): Promise<{ master: boolean; writable: boolean }> {
+async function probeOnce(r: Redis): Promise<Probed> {
+  let role: string | undefined;
   try {
     await r.connect();
-    const role = (await r.info('replication')).match(/role:(\w+)/)?.[1];
-    if (role !== 'master') return { master: false, writable: false };
+    role = (await r.info('replication')).match(/role:(\w+)/)?.[1];
+  } catch {
+    return { master: false, writable: false, answered: false };
+  }
+  try {
+    if (role !== 'master') return { master: false, writable: false, answered: role !== undefined };
     // A paused primary (CLIENT PAUSE WRITE) holds this back: it is a master that takes no writes.
     const ok = await r.set(PROBE_KEY, String(Date.now()), 'PX', 60_000).then(() => true, () => false);
-    return { master: true, writable: ok };
+    return { master: true, writable: ok, answered: true };
   } catch {
-    return { master: false, writable: false };
+    return { master: true, writable: false, answered: true };
   }
 }
 
@@ -76,6 +85,7 @@ export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: strin
         at,
         masters: servers.filter((_, i) => results[i].master).map((s) => s.name),
         writable: servers.filter((_, i) => results[i].writable).map((s) => s.name),
+        unknown: servers.filter((_, i) => !results[i].answered).map((s) => s.name),
       });
       await sleep(Math.max(0, intervalMs - (Date.now() - at)));
     }

@@ -1,5 +1,5 @@
 import type { RequestKind } from '../load/targets.js';
-import { endOf, iso, type GameDayRecord } from '../record.js';
+import { endOf, iso, type GameDayRecord, type NotApplicable } from '../record.js';
 import type { CheckResult, GameDayReport, LoadTotals, Preflight, TimelineEvent, TimelineSecond } from './types.js';
 
 const KINDS: RequestKind[] = ['read', 'create', 'mark-read'];
@@ -95,7 +95,7 @@ export function eventsOf(rec: GameDayRecord, checks: CheckResult[]): TimelineEve
       redisPrimary = s.writable[0];
     }
   }
-  for (const c of checks) out.push(ev(Date.parse(c.at), 'check', `${c.id} ${c.passed ? 'held' : 'FAILED'}`, c.detail, c.passed));
+  for (const c of checks) out.push(ev(Date.parse(c.at), 'check', `${c.id} ${c.status === 'held' ? 'held' : c.status === 'failed' ? 'FAILED' : 'INCONCLUSIVE'}`, c.detail, c.passed));
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
 
@@ -119,7 +119,7 @@ export interface ReportHeader {
   redisIntervalMs: number;
 }
 
-export function buildReport(h: ReportHeader, rec: GameDayRecord, checks: CheckResult[], verdict: GameDayReport['verdict'], verdictReason: string): GameDayReport {
+export function buildReport(h: ReportHeader, rec: GameDayRecord, checks: CheckResult[], verdict: GameDayReport['verdict'], verdictReason: string, notApplicable: NotApplicable[] = []): GameDayReport {
   return {
     runId: h.runId,
     scenario: h.scenario,
@@ -132,6 +132,7 @@ export function buildReport(h: ReportHeader, rec: GameDayRecord, checks: CheckRe
     events: eventsOf(rec, checks),
     timeline: timelineOf(rec),
     checks,
+    checksNotApplicable: notApplicable,
     load: loadTotals(rec, h.ratePerS),
     probes: probeCosts(rec, h.redisIntervalMs),
   };

@@ -90,3 +90,8 @@ export function percent(part: number, whole: number): string {
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
+
+/** A check's status; a report written before checks had one says only passed or not. */
+export function statusOf(c: { status?: 'held' | 'failed' | 'inconclusive'; passed: boolean }): 'held' | 'failed' | 'inconclusive' {
+  return c.status ?? (c.passed ? 'held' : 'failed');
+}

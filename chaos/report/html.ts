@@ -10,6 +10,7 @@ import {
   runDurationS,
   sinceLoadStart,
   targetLabel,
+  statusOf,
 } from './format.js';
 import { renderTimelineSvg } from './timelineSvg.js';
 import type { GameDayReport } from './types.js';
@@ -47,6 +48,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:700;white-space:nowrap}
 .pill.pass{background:#dff3e4;color:#0d652d}.pill.fail{background:#d93025;color:#fff}
 .pill.short{background:#fde2e1;color:#a50e0e}
+.pill.unsure{background:#fef7e0;color:#8a5300}
 .kind{font-size:12px;font-weight:600;white-space:nowrap}
 .kind-fault{color:#b00020}.kind-undo{color:#1b8a5a}.kind-failover{color:#d9730d}.kind-response{color:#6b4fbb}.kind-check{color:#333}.kind-note{color:#8a8a8a}
 .measured{margin:0;padding:0;list-style:none;white-space:nowrap}.measured li{font-variant-numeric:tabular-nums}.measured span{color:#6a737d}
@@ -64,6 +66,8 @@ footer{color:#6a737d;font-size:12px;text-align:center}
 const VERDICT_WORD: Record<GameDayReport['verdict'], string> = { passed: 'PASSED', failed: 'FAILED', aborted: 'ABORTED', refused: 'REFUSED' };
 
 const pill = (ok: boolean, yes = 'pass', no = 'FAIL') => `<span class="pill ${ok ? 'pass' : 'fail'}">${ok ? yes : no}</span>`;
+/** A check's result: pass, FAIL, or inconclusive (it saw too little to say). */
+const statusPill = (c: GameDayReport['checks'][number]) => (statusOf(c) === 'inconclusive' ? '<span class="pill unsure">inconclusive</span>' : pill(statusOf(c) === 'held'));
 
 function header(r: GameDayReport): string {
   const meta: Array<[string, string]> = [
@@ -80,11 +84,19 @@ function header(r: GameDayReport): string {
 }
 
 function verdictBanner(r: GameDayReport): string {
-  const held = r.checks.filter((c) => c.passed).length;
-  const sums = [`${held} of ${r.checks.length} checks held`, r.load.requests ? `${r.load.failed} of ${r.load.requests} requests failed` : 'no load ran'];
+  const held = r.checks.filter((c) => statusOf(c) === 'held').length;
+  const unsure = r.checks.filter((c) => statusOf(c) === 'inconclusive').length;
+  const sums = [`${held} of ${r.checks.length} checks held${unsure ? `, ${unsure} inconclusive` : ''}`, r.load.requests ? `${r.load.failed} of ${r.load.requests} requests failed` : 'no load ran'];
   if (r.load.failed > 0) sums.push(`error window ${formatSeconds(r.load.errorWindowMs)}`);
   return `<div class="verdict verdict-${r.verdict}" role="status"><div class="word">${VERDICT_WORD[r.verdict]}</div>
 <div><div class="reason">${esc(r.verdictReason)}</div><div class="sums">${sums.join(' · ')}</div></div></div>`;
+}
+
+/** The checks asked for that do not apply to this run, and why: none is left out without a word. */
+function notApplicableList(r: GameDayReport): string {
+  const na = r.checksNotApplicable ?? [];
+  if (na.length === 0) return '';
+  return `<p class="muted">Not applicable to this run: ${na.map((n) => `<code>${esc(n.id)}</code> (${esc(n.why)})`).join('; ')}.</p>`;
 }
 
 function timelineSection(r: GameDayReport): string {
@@ -97,12 +109,12 @@ function checksSection(r: GameDayReport): string {
     const figures = Object.entries(c.measured)
       .map(([k, v]) => `<li><span>${esc(measuredLabel(k))}</span> ${esc(formatMeasured(k, v))}</li>`)
       .join('');
-    return `<tr class="${c.passed ? 'passed' : 'failed'}"><td>${pill(c.passed)}</td>
+    return `<tr class="${c.passed ? 'passed' : 'failed'}"><td>${statusPill(c)}</td>
 <td><strong>${esc(c.title)}</strong><br><code class="muted">${esc(c.id)}</code></td>
 <td>${esc(c.detail)}</td><td><ul class="measured">${figures || '<li>-</li>'}</ul></td><td class="num">${esc(sinceLoadStart(r, c.at))}</td></tr>`;
   });
   return `<section><h2>Checks</h2><table><thead><tr><th>result</th><th>check</th><th>detail</th><th>measured</th><th class="num">at</th></tr></thead>
-<tbody>${rows.join('')}</tbody></table></section>`;
+<tbody>${rows.join('')}</tbody></table>${notApplicableList(r)}</section>`;
 }
 
 function preflightSection(r: GameDayReport): string {
@@ -138,7 +150,7 @@ function loadSection(r: GameDayReport): string {
     return `<tr><td>${k}</td><td class="num">${s.requests}</td><td class="num">${s.failed} (${percent(s.failed, s.requests)})</td><td class="num">${formatMs(s.p50Ms)}</td><td class="num">${formatMs(s.p99Ms)}</td></tr>`;
   });
   return `<section><h2>Load</h2><div class="stats">${stats.map((s) => `<div class="stat${s.bad ? ' bad' : ''}"><div class="v">${esc(s.v)}</div><div class="l">${esc(s.l)}</div></div>`).join('')}</div>
-<table class="compact"><thead><tr><th>kind</th><th class="num">requests</th><th class="num">failed</th><th class="num">p50</th><th class="num">p99</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+<table class="compact"><thead><tr><th>kind</th><th class="num">requests</th><th class="num">failed</th><th class="num">p50</th><th class="num">p99</th></tr></thead><tbody>${rows.join('')}</tbody></table>${notApplicableList(r)}</section>`;
 }
 
 function eventsSection(r: GameDayReport): string {
@@ -158,7 +170,7 @@ function probesSection(r: GameDayReport): string {
   const rows = r.probes.map(
     (p) => `<tr><td>${esc(p.name)}</td><td class="num">${formatMs(p.intervalMs)}</td><td class="num">${p.samples}</td><td class="num">${formatMs(p.meanMs)}</td><td class="num">${p.failedSamples}</td></tr>`,
   );
-  return `<section><h2>Probe costs</h2><table class="compact"><thead><tr><th>probe</th><th class="num">every</th><th class="num">samples</th><th class="num">mean</th><th class="num">failed samples</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+  return `<section><h2>Probe costs</h2><table class="compact"><thead><tr><th>probe</th><th class="num">every</th><th class="num">samples</th><th class="num">mean</th><th class="num">failed samples</th></tr></thead><tbody>${rows.join('')}</tbody></table>${notApplicableList(r)}</section>`;
 }
 
 export function renderReportHtml(r: GameDayReport): string {

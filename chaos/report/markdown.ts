@@ -8,6 +8,7 @@ import {
   runDurationS,
   sinceLoadStart,
   targetLabel,
+  statusOf,
 } from './format.js';
 import type { GameDayReport } from './types.js';
 
@@ -44,12 +45,13 @@ function checksSection(r: GameDayReport): string[] {
   if (r.checks.length === 0) return ['_No check reached a verdict._'];
   const rows = r.checks.map((c) => [
     `**${md(c.title)}**<br>${code(c.id)}`,
-    c.passed ? '✅ pass' : '❌ **FAIL**',
+    statusOf(c) === 'held' ? '✅ pass' : statusOf(c) === 'failed' ? '❌ **FAIL**' : '❔ **inconclusive**',
     md(c.detail),
     measuredList(c).map(md).join('<br>') || '-',
     sinceLoadStart(r, c.at),
   ]);
-  return table(['check', 'result', 'detail', 'measured', 'at'], rows);
+  const na = (r.checksNotApplicable ?? []).map((n) => `${code(n.id)} (${md(n.why)})`);
+  return [...table(['check', 'result', 'detail', 'measured', 'at'], rows), ...(na.length ? ['', `Not applicable to this run: ${na.join('; ')}.`] : [])];
 }
 
 function preflightSection(r: GameDayReport): string[] {

@@ -1,5 +1,5 @@
 import type { RequestKind } from '../load/targets.js';
-import type { CheckResult } from '../record.js';
+import type { CheckResult, NotApplicable } from '../record.js';
 
 /** A check's verdict is part of the record (chaos/record.ts), which the checks import without the report. */
 export type { CheckResult };
@@ -26,6 +26,8 @@ export interface GameDayReport {
   /** Requests per second since the load began. */
   timeline: TimelineSecond[];
   checks: CheckResult[];
+  /** The checks the scenario asks for that do not apply to this run, and why (an old report has none). */
+  checksNotApplicable?: NotApplicable[];
   load: LoadTotals;
   /** What the checks' own sampling cost: samples taken and their mean duration, per probe. */
   probes: Array<{ name: string; intervalMs: number; samples: number; meanMs: number; failedSamples: number }>;

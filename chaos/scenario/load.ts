@@ -63,6 +63,15 @@ function consistencyProblems(s: Scenario): string[] {
     const end = f.at + (f.for ?? 0);
     if (end > s.load.duration) problems.push(`faults[${i}]: ends at ${end / 1000} s, after the load (load.duration ${s.load.duration / 1000} s)`);
   });
+  // A resume limit as long as the fault passes on the undo alone: recovery must be shown while the fault lasts.
+  for (const [key, name] of [['writesResume', 'writes-resume'], ['readsResume', 'reads-resume']] as const) {
+    const spec = s.checks[key];
+    // Only a limit the scenario sets: the 5 s default is shorter than any fault that stops writes.
+    const within = spec ? spec.within : undefined;
+    s.faults.forEach((f, i) => {
+      if (within !== undefined && f.for !== undefined && within >= f.for) problems.push(`checks.${key}.within: ${within / 1000} s is not shorter than faults[${i}] (for ${f.for / 1000} s): ${name} would hold on the undo alone; give it less than the fault lasts`);
+    });
+  }
   s.responses.forEach((r, i) => {
     if (!ids.includes(r.after)) problems.push(`responses[${i}].after: no fault has id "${r.after}" (ids: ${ids.join(', ')})`);
   });

@@ -79,19 +79,23 @@ export type ResponseSpec = z.infer<typeof responseSchema>;
 
 const optional = <T extends z.ZodType>(schema: T) => z.union([z.literal(false), schema]).optional();
 
+/** `optional: true`: the check may be inconclusive (too little observed) without failing the game day; a failed check still fails it. */
+const optionalFlag = z.boolean().optional();
+
 /** The checks a game day asserts; each has defaults, `false` turns one off. */
 export const checksSchema = z.object({
-  leavePools: optional(z.object({ within: duration.prefault('5s') }).strict()),
-  redisFailover: optional(z.object({ within: duration.prefault('15s') }).strict()),
-  writesResume: optional(z.object({ within: duration.prefault('5s') }).strict()),
-  readsResume: optional(z.object({ within: duration.prefault('5s') }).strict()),
-  oneWritablePrimary: optional(z.object({}).strict()),
-  noStaleReads: optional(z.object({ maxLagMs: z.number().int().min(0).default(3000) }).strict()),
-  noLostWrites: optional(z.object({}).strict()),
+  leavePools: optional(z.object({ within: duration.prefault('5s'), optional: optionalFlag }).strict()),
+  redisFailover: optional(z.object({ within: duration.prefault('15s'), optional: optionalFlag }).strict()),
+  writesResume: optional(z.object({ within: duration.prefault('5s'), optional: optionalFlag }).strict()),
+  readsResume: optional(z.object({ within: duration.prefault('5s'), optional: optionalFlag }).strict()),
+  oneWritablePrimary: optional(z.object({ optional: optionalFlag }).strict()),
+  noStaleReads: optional(z.object({ maxLagMs: z.number().int().min(0).default(3000), optional: optionalFlag }).strict()),
+  noLostWrites: optional(z.object({ optional: optionalFlag }).strict()),
   errorBudget: optional(z.object({
     maxFailedPercent: z.number().min(0).max(100).default(0.1),
     maxP99Ms: z.number().int().min(1).default(2000),
     maxErrorWindow: duration.optional(),
+    optional: optionalFlag,
   }).strict()),
 }).strict().default({});
 export type ChecksSpec = z.infer<typeof checksSchema>;

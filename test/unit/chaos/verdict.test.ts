@@ -4,15 +4,22 @@ import type { CheckResult } from '../../../chaos/record.js';
 import type { LoopSample } from '../../../chaos/load/loop.js';
 import type { FleetSample } from '../../../chaos/probes/fleetSampler.js';
 
-const check = (id: string, passed: boolean): CheckResult => ({ id, title: id, passed, detail: '', measured: {}, at: new Date(0).toISOString() });
+const check = (id: string, passed: boolean): CheckResult => ({ id, title: id, status: passed ? 'held' : 'failed', passed, detail: '', measured: {}, at: new Date(0).toISOString() });
+const unsure = (id: string, optional = false): CheckResult => ({ id, title: id, status: 'inconclusive', passed: false, detail: 'saw 3 of the 50 fleet samples it needed', measured: {}, at: new Date(0).toISOString(), ...(optional ? { optional } : {}) });
 const request = (ok: boolean): LoopSample => ({ at: 0, kind: 'read', ok, status: ok ? 200 : 503, ms: 3 });
 const db = (readOnly: boolean, replicating: boolean) => ({ readOnly, replicating, ioRunning: replicating, sqlRunning: replicating, lagMs: 0 });
 const fleet = (dbs: FleetSample['db']): FleetSample => ({ at: 0, proxies: {}, db: dbs, sentinels: {}, ms: 1 });
 
 describe('the verdict of a game day', () => {
   it('a run that reached its end passes when every check held, fails naming the checks that did not', () => {
-    expect(verdictOf({ kind: 'completed' }, [check('a', true), check('b', true)])).toEqual({ verdict: 'passed', verdictReason: 'all 2 checks held' });
-    expect(verdictOf({ kind: 'completed' }, [check('a', false), check('b', true), check('c', false)])).toEqual({ verdict: 'failed', verdictReason: '2 of 3 checks failed: a, c' });
+    expect(verdictOf({ kind: 'completed' }, [check('a', true), check('b', true)])).toEqual({ verdict: 'passed', verdictReason: '2 held, 0 failed, 0 inconclusive: all 2 checks held' });
+    expect(verdictOf({ kind: 'completed' }, [check('a', false), check('b', true), check('c', false)])).toEqual({ verdict: 'failed', verdictReason: '1 held, 2 failed, 0 inconclusive: a failed; c failed' });
+  });
+
+  it('an inconclusive check fails the game day with its reason, unless the scenario marks it optional; no check at all is no pass', () => {
+    expect(verdictOf({ kind: 'completed' }, [check('a', true), unsure('b')])).toEqual({ verdict: 'failed', verdictReason: '1 held, 0 failed, 1 inconclusive: b inconclusive (saw 3 of the 50 fleet samples it needed)' });
+    expect(verdictOf({ kind: 'completed' }, [check('a', true), unsure('b', true)])).toEqual({ verdict: 'passed', verdictReason: '1 held, 0 failed, 1 inconclusive (1 optional)' });
+    expect(verdictOf({ kind: 'completed' }, [])).toEqual({ verdict: 'failed', verdictReason: 'no check ran: nothing was observed to hold' });
   });
 
   it('a stop or an error aborts it whatever the checks say; a steady state that did not hold refuses it', () => {

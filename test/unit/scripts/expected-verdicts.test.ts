@@ -8,7 +8,7 @@ import { sampleReport } from '../../fixtures/gameday-report.js';
 import { repoRoot } from '../../fixtures/runbooks/helpers.js';
 import type { GameDayReport } from '../../../chaos/report/types.js';
 
-const check = (id: string, passed: boolean) => ({ id, title: id, passed, detail: `${id} ${passed ? 'held' : 'failed'}`, measured: {}, at: '2025-05-14T10:01:00.000Z' });
+const check = (id: string, passed: boolean) => ({ id, title: id, status: (passed ? 'held' : 'failed') as 'held' | 'failed' | 'inconclusive', passed, detail: `${id} ${passed ? 'held' : 'failed'}`, measured: {}, at: '2025-05-14T10:01:00.000Z' });
 const report = (name: string, verdict: GameDayReport['verdict'], checks: ReturnType<typeof check>[]) => {
   const r = sampleReport({ verdict, checks });
   return { ...r, scenario: { ...r.scenario, name } };
@@ -36,7 +36,7 @@ describe('the main job\'s expected verdicts', () => {
   });
 
   it('does not take an inconclusive check as held', () => {
-    const r = report('rack-b1', 'passed', [{ ...check('no-stale-reads', true), status: 'inconclusive' } as ReturnType<typeof check>]);
+    const r = report('rack-b1', 'passed', [{ ...check('no-stale-reads', true), status: 'inconclusive' as const }]);
     expect(judge(r, expectationFor('rack-b1', 'spread')!).reasons).toEqual(['no-stale-reads inconclusive: no-stale-reads held']);
   });
 
