@@ -116,6 +116,25 @@ export function inconclusive(id: string, title: string, why: string, at: number,
 
 export const percentOf = (c: Coverage) => `${c.needed ? Math.floor((c.got / c.needed) * 100) : 0} %`;
 
+/**
+ * How much of [from, to] complete samples saw, in sampling intervals: each
+ * complete sample covers the time until the next sample (at most three
+ * intervals), so a sampler that runs a little late loses nothing, and a
+ * sample in which a server did not answer covers nothing.
+ */
+export function coverageOf<S extends { at: number }>(samples: S[], complete: (s: S) => boolean, from: number, to: number, intervalMs: number, of: string): Coverage {
+  const inWindow = samples.filter((s) => s.at >= from && s.at <= to);
+  let coveredMs = 0;
+  inWindow.forEach((s, i) => {
+    if (!complete(s)) return;
+    const next = inWindow[i + 1]?.at ?? to;
+    coveredMs += Math.max(0, Math.min(next, s.at + 3 * intervalMs, to) - s.at);
+  });
+  const needed = samplesNeeded(to - from, intervalMs);
+  // The last sample of a window covers its own interval too.
+  return { needed, got: Math.min(needed, Math.round(coveredMs / intervalMs) + (inWindow.length && complete(inWindow.at(-1)!) ? 1 : 0)), of };
+}
+
 /** Samples a window of `ms` needs at one every `intervalMs` (at least one). */
 export const samplesNeeded = (ms: number, intervalMs: number) => Math.max(1, Math.floor(ms / intervalMs));
 

@@ -1,6 +1,6 @@
 import { takesTraffic } from '../probes/fleetSampler.js';
 import { appInstances } from '../probes/appStats.js';
-import { endOf, faultEndOf, inconclusive, MIN_COVERAGE, poolsOf, result, samplesNeeded, seconds, type Coverage, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
+import { coverageOf, endOf, faultEndOf, inconclusive, MIN_COVERAGE, poolsOf, result, seconds, type Coverage, type FaultRecord, type GameDayRecord, type CheckResult } from '../record.js';
 
 /** Faults that make a server unable to serve its pools. */
 function takesServersDown(f: FaultRecord): boolean {
@@ -27,8 +27,9 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
         const left = rec.fleet.find((s) => s.at >= from && s.at <= until && liveProxies.every((p) => s.proxies[p] != null && !takesTraffic(s.proxies[p]![`${m.backend}/${host}`])));
         measured.push({ what: `${host} from ${m.pool}`, ms: left ? left.at - from : null });
         const windowEnd = Math.min(until, left ? left.at : from + withinMs);
-        coverage.needed += samplesNeeded(windowEnd - from, rec.fleetIntervalMs);
-        coverage.got += rec.fleet.filter((s) => s.at >= from && s.at <= windowEnd && liveProxies.every((p) => s.proxies[p] != null)).length;
+        const seen = coverageOf(rec.fleet, (s) => liveProxies.every((p) => s.proxies[p] != null), from, windowEnd, rec.fleetIntervalMs, coverage.of);
+        coverage.needed += seen.needed;
+        coverage.got += seen.got;
         if (left && rec.inventory.hosts.find((h) => h.name === host && 'http' in h.services)) {
           lateServed += rec.requests.filter((r) => r.servedBy === host && r.at > left.at && endOf(r) < until).length;
         }

@@ -1,5 +1,5 @@
 import { takesTraffic, type FleetSample } from '../probes/fleetSampler.js';
-import { iso, poweredOffAt, result, samplesNeeded, seconds, type Coverage, type GameDayRecord, type CheckResult } from '../record.js';
+import { coverageOf, iso, poweredOffAt, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 import type { RedisPrimarySample } from '../probes/redisPrimaries.js';
 
 /** The Redis probes' interval when a record does not say. */
@@ -27,17 +27,18 @@ export function oneWritablePrimary(rec: GameDayRecord): CheckResult {
   const dbSplit = rec.fleet.filter((s) => dbWriters(s).length > 1);
   const redisSplit = rec.redis.filter((s) => s.writable.length > 1);
   const passed = dbSplit.length === 0 && redisSplit.length === 0;
-  const durationMs = rec.loadEndedAt - rec.loadStartedAt;
-  const db: Coverage = { needed: samplesNeeded(durationMs, rec.fleetIntervalMs), got: rec.fleet.filter((s) => unknownDb(rec, s).length === 0).length, of: 'MariaDB samples with every live server answering' };
-  const redis: Coverage = { needed: samplesNeeded(durationMs, rec.redisIntervalMs ?? REDIS_INTERVAL_MS), got: rec.redis.filter((s) => unknownRedis(rec, s).length === 0).length, of: 'Redis samples with every live server answering' };
+  const db = coverageOf(rec.fleet, (s) => unknownDb(rec, s).length === 0, rec.loadStartedAt, rec.loadEndedAt, rec.fleetIntervalMs, 'MariaDB samples with every live server answering');
+  const redis = coverageOf(rec.redis, (s) => unknownRedis(rec, s).length === 0, rec.loadStartedAt, rec.loadEndedAt, rec.redisIntervalMs ?? REDIS_INTERVAL_MS, 'Redis samples with every live server answering');
   const hasRedis = rec.inventory.hosts.some((h) => 'redis' in h.services);
-  const ratio = (c: Coverage) => c.got / c.needed;
+  const ratio = (c: { got: number; needed: number }) => c.got / c.needed;
+  const dbComplete = rec.fleet.filter((s) => unknownDb(rec, s).length === 0).length;
+  const redisComplete = rec.redis.filter((s) => unknownRedis(rec, s).length === 0).length;
   const coverage = hasRedis && ratio(redis) < ratio(db) ? redis : db;
   const parts = [
-    dbSplit.length ? `MariaDB: ${dbSplit.length} samples with two servers taking writes, first at ${iso(dbSplit[0].at)} (${dbWriters(dbSplit[0]).join(', ')})` : `MariaDB: one server taking writes at most in all ${db.got} samples where every live server answered`,
-    redisSplit.length ? `Redis: ${redisSplit.length} samples with two writable primaries, first at ${iso(redisSplit[0].at)} (${redisSplit[0].writable.join(', ')})` : `Redis: one writable primary at most in all ${redis.got} samples where every live server answered`,
+    dbSplit.length ? `MariaDB: ${dbSplit.length} samples with two servers taking writes, first at ${iso(dbSplit[0].at)} (${dbWriters(dbSplit[0]).join(', ')})` : `MariaDB: one server taking writes at most in all ${dbComplete} samples where every live server answered`,
+    redisSplit.length ? `Redis: ${redisSplit.length} samples with two writable primaries, first at ${iso(redisSplit[0].at)} (${redisSplit[0].writable.join(', ')})` : `Redis: one writable primary at most in all ${redisComplete} samples where every live server answered`,
   ];
-  return result('one-writable-primary', 'never two writable primaries (MariaDB, Redis)', passed, parts.join('; '), { dbSamples: rec.fleet.length, dbCompleteSamples: db.got, dbSplitSamples: dbSplit.length, redisSamples: rec.redis.length, redisCompleteSamples: redis.got, redisSplitSamples: redisSplit.length }, rec.loadEndedAt, coverage);
+  return result('one-writable-primary', 'never two writable primaries (MariaDB, Redis)', passed, parts.join('; '), { dbSamples: rec.fleet.length, dbCompleteSamples: dbComplete, dbSplitSamples: dbSplit.length, redisSamples: rec.redis.length, redisCompleteSamples: redisComplete, redisSplitSamples: redisSplit.length }, rec.loadEndedAt, coverage);
 }
 
 /**
@@ -54,13 +55,10 @@ export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult 
   if (readPools.length === 0) return undefined;
   const violations: Array<{ at: number; host: string; lagMs: number; proxy: string }> = [];
   let staleSamples = 0;
-  let seenSamples = 0;
   let primary: { name: string; since: number } | undefined;
   const replicasOfReadPools = [...new Set(readPools.flatMap((p) => p.servers))].filter((h) => rec.inventory.hosts.some((x) => x.name === h && 'mysql' in x.services));
   for (const s of rec.fleet) {
-    // A sample sees the replicas when each one the power did not take answered with its lag (or is no replica now).
-    const down = poweredOffAt(rec, s.at);
-    if (replicasOfReadPools.every((h) => down.has(h) || (s.db[h] != null && (!s.db[h]!.replicating || s.db[h]!.lagMs !== null)))) seenSamples += 1;
+
     const writable = writableDb(s);
     if (writable.length === 0) continue; // no primary: nothing newer exists to be stale against
     if (primary?.name !== writable[0]) primary = { name: writable[0], since: s.at };
@@ -86,6 +84,11 @@ export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult 
     : staleSamples
       ? `replicas lagged past ${maxLagMs} ms in ${staleSamples} samples and were out of the read pools each time`
       : `no replica lagged past ${maxLagMs} ms`;
-  const coverage: Coverage = { needed: samplesNeeded(rec.loadEndedAt - rec.loadStartedAt, rec.fleetIntervalMs), got: seenSamples, of: 'fleet samples with every live replica\'s lag' };
+  // A sample sees the replicas when each one the power did not take answered with its lag (or is no replica now).
+  const seesReplicas = (s: FleetSample) => {
+    const down = poweredOffAt(rec, s.at);
+    return replicasOfReadPools.every((h) => down.has(h) || (s.db[h] != null && (!s.db[h]!.replicating || s.db[h]!.lagMs !== null)));
+  };
+  const coverage = coverageOf(rec.fleet, seesReplicas, rec.loadStartedAt, rec.loadEndedAt, rec.fleetIntervalMs, 'fleet samples with every live replica\'s lag');
   return result('no-stale-reads', 'no read from a replica past its lag limit', violations.length === 0, detail, { maxLagMs, staleSamples, violations: violations.length, staleInPoolMs: spanMs }, rec.loadEndedAt, coverage);
 }

@@ -29,8 +29,10 @@ async function statsOf(app: { address: string; port: number }, timeoutMs: number
       await res.body.dump();
       return null;
     }
-    const s = (await res.body.json()) as { applied?: number; retried?: number; repaired?: number; pending?: number };
-    if (typeof s.applied !== 'number' || typeof s.pending !== 'number') return null;
+    // The reference app answers { instance, redisWrites: { applied, retried, queued, repaired, pending }, redisClient }.
+    const body = (await res.body.json()) as { redisWrites?: { applied?: number; retried?: number; repaired?: number; pending?: number } };
+    const s = body.redisWrites;
+    if (!s || typeof s.applied !== 'number' || typeof s.pending !== 'number') return null;
     return { landed: s.applied + (s.retried ?? 0) + (s.repaired ?? 0), pending: s.pending };
   } catch {
     return null;

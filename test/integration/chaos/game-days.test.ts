@@ -126,9 +126,13 @@ checks: { errorBudget: { maxFailedPercent: 2, maxP99Ms: 5000 } }
     expect(ids).toEqual(expect.arrayContaining(['dead-servers-leave-pools', 'writes-resume', 'one-writable-primary', 'no-lost-writes', 'error-budget']));
     const leave = report.checks.find((c: { id: string }) => c.id === 'dead-servers-leave-pools');
     expect(leave.measured.detectedMs).toBeGreaterThan(0);
+    // Every check saw enough to judge: held, with its coverage, none inconclusive.
+    for (const c of report.checks) expect(c.status, `${c.id}: ${c.detail}`).toBe('held');
     expect(report.load.acked.created).toBeGreaterThan(10);
     const folder = join(stateDir, 'runs', report.runId);
-    for (const f of ['report.json', 'report.md', 'report.html', 'journal.jsonl']) expect(existsSync(join(folder, f)), f).toBe(true);
+    for (const f of ['report.json', 'report.md', 'report.html', 'journal.jsonl', 'requests.jsonl']) expect(existsSync(join(folder, f)), f).toBe(true);
+    // requests.jsonl holds every request of the load, one line each.
+    expect(readFileSync(join(folder, 'requests.jsonl'), 'utf8').trim().split('\n').length).toBe(report.load.requests);
     expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain('dead-servers-leave-pools');
     // The real run's HTML, as a reader opens it: the timeline drawn, with its fault and undo.
     assertChromium();

@@ -11,7 +11,7 @@ import type { DbSample, FleetSample } from '../../../chaos/probes/fleetSampler.j
 import type { RedisPrimarySample } from '../../../chaos/probes/redisPrimaries.js';
 import type { AckedWritesCheck } from '../../../chaos/load/ackedWrites.js';
 import type { AppStatsSample } from '../../../chaos/probes/appStats.js';
-import type { CheckResult } from '../../../chaos/record.js';
+import { coverageOf, type CheckResult } from '../../../chaos/record.js';
 import type { RequestKind } from '../../../chaos/load/targets.js';
 
 const inv = labInventory(22);
@@ -566,5 +566,21 @@ describe('evaluateChecks', () => {
     const ids = evaluateChecks(r, checksSchema.parse({ redisFailover: { within: '5s' } })).map((c) => [c.id, c.passed]);
     expect(ids).toContainEqual(['redis-failover', false]);
     expect(ids).not.toContainEqual(['dead-servers-leave-pools', expect.anything()]);
+  });
+});
+
+describe('coverage of a check\'s window', () => {
+  const samples = (step: number, answered: (t: number) => boolean = () => true) => {
+    const out: Array<{ at: number; ok: boolean }> = [];
+    for (let t = T0; t <= T0 + 10_000; t += step) out.push({ at: t, ok: answered(t) });
+    return out;
+  };
+  it('counts the time complete samples saw, so a sampler a little late loses nothing and silence loses its share', () => {
+    expect(coverageOf(samples(100), (s) => s.ok, T0, T0 + 10_000, 100, 'x')).toEqual({ needed: 100, got: 100, of: 'x' });
+    expect(coverageOf(samples(130), (s) => s.ok, T0, T0 + 10_000, 100, 'x').got).toBeGreaterThanOrEqual(99);
+    // No answer for the second half: half of it seen.
+    expect(coverageOf(samples(100, (t) => t < T0 + 5000), (s) => s.ok, T0, T0 + 10_000, 100, 'x').got).toBe(50);
+    // A sampler that stalls: a sample covers three intervals at most (3 + 3, and the last its own).
+    expect(coverageOf([{ at: T0, ok: true }, { at: T0 + 9000, ok: true }], (s) => s.ok, T0, T0 + 10_000, 100, 'x').got).toBe(7);
   });
 });
