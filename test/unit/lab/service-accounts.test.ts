@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runsWhen } from '../../fixtures/requirements.js';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ describe('lab services run as their packages\' accounts where they can reach the
     expect(firstBlockingFolder(join(deep, 'lab'), nobody)).toBeUndefined();
   });
 
-  it.runIf(process.getuid?.() === 0)('falls back to root with a reason and a fix, per service', () => {
+  it.runIf(runsWhen(process.getuid?.() === 0))('falls back to root with a reason and a fix, per service', () => {
     const base = mkdtempSync(join(tmpdir(), 'gameday-choose-'));
     chmodSync(base, 0o700);
     const lookup = (name: string) => (name === 'haproxy' ? undefined : { ...nobody, name });
