@@ -19,11 +19,11 @@ export interface AckedWritesCheck {
 /** Every write the load got an acknowledgement for, looked up in MariaDB (the primary) and in the Redis primary. */
 export async function checkAckedWrites(acked: LoopReport['acked'], db: Connection, redis: Redis): Promise<AckedWritesCheck> {
   const all = [...acked.created, ...acked.markedRead];
-  const rows = new Map<number, { user_id: number; read_at: Date | null }>();
+  const rows = new Map<number, { user_id: number; title: string; read_at: Date | null }>();
   for (let i = 0; i < all.length; i += 1000) {
     const ids = all.slice(i, i + 1000).map((w) => w.id);
-    const [found] = await db.query<RowDataPacket[]>(`SELECT id, user_id, read_at FROM ${NOTIFICATIONS_DB}.notifications WHERE id IN (?)`, [ids]);
-    for (const r of found) rows.set(Number(r.id), { user_id: Number(r.user_id), read_at: r.read_at });
+    const [found] = await db.query<RowDataPacket[]>(`SELECT id, user_id, title, read_at FROM ${NOTIFICATIONS_DB}.notifications WHERE id IN (?)`, [ids]);
+    for (const r of found) rows.set(Number(r.id), { user_id: Number(r.user_id), title: String(r.title), read_at: r.read_at });
   }
   const payloads = new Map<number, Notification | null>();
   for (let i = 0; i < all.length; i += 1000) {
@@ -43,8 +43,9 @@ export async function checkAckedWrites(acked: LoopReport['acked'], db: Connectio
   return {
     created: acked.created.length,
     markedRead: acked.markedRead.length,
-    createsLostInDb: acked.created.filter((w) => rows.get(w.id)?.user_id !== w.userId),
-    createsLostInRedis: acked.created.filter((w) => !payloads.get(w.id)),
+    // The row must be the one the create made: its user and, where the load knows it, its title (an id reused by another insert is no proof).
+    createsLostInDb: acked.created.filter((w) => rows.get(w.id)?.user_id !== w.userId || (w.title !== undefined && rows.get(w.id)?.title !== w.title)),
+    createsLostInRedis: acked.created.filter((w) => !payloads.get(w.id) || (w.title !== undefined && payloads.get(w.id)?.title !== w.title)),
     readsLostInDb: acked.markedRead.filter((w) => !rows.get(w.id)?.read_at),
     readsLostInRedis: acked.markedRead.filter((w) => !payloads.get(w.id)?.readAt),
   };

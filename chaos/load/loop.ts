@@ -22,6 +22,8 @@ export interface AckedWrite {
   userId: number;
   id: number;
   at: number;
+  /** A create's title, unique to this loop and request: what tells the row it created from a row that reuses its id. */
+  title?: string;
 }
 
 export interface LoopSample {
@@ -66,6 +68,8 @@ interface LoopRequest {
   body?: string;
   userId: number;
   id?: number;
+  /** A create's title. */
+  title?: string;
 }
 
 /** What the frontends answered to one request, after every attempt it took. */
@@ -100,7 +104,7 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
   const pending = new Map<number, { at: number; kind: RequestKind }>();
 
   async function once(i: number): Promise<void> {
-    const r = requestOf(i, o, unreadOfOurs);
+    const r = requestOf(i, o, unreadOfOurs, runKey);
     const t0 = Date.now();
     pending.set(i, { at: t0, kind: r.kind });
     // The same key on a retry through the other proxy: the app creates the notification once.
@@ -112,7 +116,7 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
     pending.delete(i);
     samples.push({ at: t0, kind: r.kind, ok, status, ms: Date.now() - t0, frontend, servedBy, readSource, ...(ok ? {} : { error }) });
     if (ok && r.kind === 'create' && typeof answer?.id === 'number') {
-      const w = { userId: r.userId, id: answer.id, at: Date.now() };
+      const w = { userId: r.userId, id: answer.id, at: Date.now(), title: r.title };
       acked.created.push(w);
       unreadOfOurs.push(w);
     }
@@ -146,11 +150,11 @@ export function startLoadLoop(o: LoopOptions): { stop: () => Promise<LoopReport>
 }
 
 /** The i-th request of the loop; a mark-read takes (and removes) one of `unreadOfOurs` when there is one. */
-function requestOf(i: number, o: LoopOptions, unreadOfOurs: AckedWrite[]): LoopRequest {
+function requestOf(i: number, o: LoopOptions, unreadOfOurs: AckedWrite[], runKey: string): LoopRequest {
   const roll = (i * 37) % 100; // a permutation of 0..99 in every 100 requests: the kinds interleave
   const userId = 1 + ((i * 7919) % o.users);
   if (roll < o.createPercent) {
-    return { kind: 'create', method: 'POST', path: `/users/${userId}/notifications`, body: JSON.stringify({ title: `loop ${i}`, body: 'load loop' }), userId };
+    return { kind: 'create', method: 'POST', path: `/users/${userId}/notifications`, title: `loop ${runKey} ${i}`, body: JSON.stringify({ title: `loop ${runKey} ${i}`, body: 'load loop' }), userId };
   }
   if (roll < o.createPercent + (o.markReadPercent ?? 0)) {
     // One of our own unread notifications, picked at random, else a seeded one (ids u, u + users, ...).
