@@ -14,6 +14,7 @@ function takesServersDown(f: FaultRecord): boolean {
 export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | undefined {
   const measured: Array<{ what: string; ms: number | null }> = [];
   let lateServed = 0;
+  const unlisted: string[] = [];
   // Coverage: over each membership's window (until it is seen gone, at most the limit), the samples in which every live proxy answered.
   const coverage: Coverage = { needed: 0, got: 0, of: 'fleet samples with every live proxy answering' };
   for (const f of rec.faults.filter((x) => takesServersDown(x) && x.injectedAt !== undefined)) {
@@ -24,6 +25,12 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
       for (const m of poolsOf(rec.inventory, host)) {
         const liveProxies = m.proxies.filter((p) => !f.hosts.includes(p));
         if (liveProxies.length === 0) continue; // nothing left to route: the pool-holds check of the pre-flight says so
+        // A server no live proxy listed before the fault cannot be seen leaving: its absence is no departure.
+        const listedBefore = rec.fleet.filter((s) => s.at < from && liveProxies.every((p) => s.proxies[p] != null)).at(-1);
+        if (!listedBefore || liveProxies.some((p) => listedBefore.proxies[p]![`${m.backend}/${host}`] === undefined)) {
+          unlisted.push(`${host} in ${m.backend}`);
+          continue;
+        }
         const left = rec.fleet.find((s) => s.at >= from && s.at <= until && liveProxies.every((p) => s.proxies[p] != null && !takesTraffic(s.proxies[p]![`${m.backend}/${host}`])));
         measured.push({ what: `${host} from ${m.pool}`, ms: left ? left.at - from : null });
         const windowEnd = Math.min(until, left ? left.at : from + withinMs);
@@ -36,7 +43,10 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
       }
     }
   }
-  if (measured.length === 0) return undefined;
+  if (measured.length === 0 && unlisted.length === 0) return undefined;
+  if (unlisted.length && !measured.some((m) => m.ms !== null && m.ms > withinMs) && lateServed === 0) {
+    return inconclusive('dead-servers-leave-pools', 'dead servers leave every pool', `no live proxy listed ${unlisted.join(', ')} just before the fault (HAProxy's runtime API): its leaving cannot be seen`, rec.loadEndedAt);
+  }
   const worst = Math.max(...measured.map((m) => m.ms ?? Infinity));
   // A membership never seen gone while the proxies did not answer is not seen at all: inconclusive, not failed.
   const thin = coverage.got < MIN_COVERAGE * coverage.needed;

@@ -160,7 +160,8 @@ describe('leavePools: dead servers leave every pool', () => {
 
   it('ends its window when the undo begins: an app answering while the undo waits for its slowest host is back, not dead', () => {
     // app-1 is powered off with db-1; the undo powers both on at UNDO, app-1 is back at once, db-1 keeps the undo waiting 3 s more.
-    const view = (t: number) => ({ proxies: onBoth({ 'web/app-1': t >= F + 2000 && t < UNDO + 1000 ? 'DOWN' : 'UP' }) });
+    const out = (t: number) => (t >= F + 2000 && t < UNDO + 1000 ? 'DOWN' : 'UP');
+    const view = (t: number) => ({ proxies: onBoth({ 'web/app-1': out(t), 'db_write/db-1': out(t), 'db_read/db-1': out(t) }) });
     const slowUndo = fault(['app-1', 'db-1'], { undoStartedAt: UNDO, undoneAt: UNDO + 3000 });
     const servedByTheNewApp1 = [req(UNDO + 1500, 'read', true, { servedBy: 'app-1' }), req(UNDO + 2500, 'create', true, { servedBy: 'app-1' })];
     const held = leavePools(record({ faults: [slowUndo], fleet: fleet(view), requests: servedByTheNewApp1 }), 5000)!;
@@ -175,10 +176,16 @@ describe('leavePools: dead servers leave every pool', () => {
 
   it('is inconclusive, not held nor failed, when the live proxies did not answer while the server should have left', () => {
     // proxy-1 and proxy-2 answer nothing from the fault on: db-2 is never seen gone, and never seen staying.
-    const view = (t: number) => ({ proxies: t >= F ? { 'proxy-1': null, 'proxy-2': null } : onBoth({ 'db_read/db-2': 'UP' }) });
+    const view = (t: number) => ({ proxies: t >= F ? { 'proxy-1': null, 'proxy-2': null } : onBoth({ 'db_read/db-2': 'UP', 'db_write/db-2': 'UP' }) });
     const c = leavePools(record({ faults: [fault(['db-2'])], fleet: fleet(view) }), 5000)!;
     expect(c.status).toBe('inconclusive');
     expect(c.coverage).toMatchObject({ got: 0, of: 'fleet samples with every live proxy answering' });
+  });
+
+  it('is inconclusive for a server no proxy listed before the fault: a name HAProxy does not know never counts as gone', () => {
+    const c = leavePools(record({ faults: [fault(['db-2'])], fleet: fleet(() => ({ proxies: onBoth({ 'db_read/db-3': 'UP' }) })) }), 5000)!;
+    expect(c.status).toBe('inconclusive');
+    expect(c.detail).toContain('db-2 in db_read');
   });
 
   it('does not apply to faults that take no pool server down', () => {
