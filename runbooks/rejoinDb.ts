@@ -225,12 +225,14 @@ function readOnlyStep(plan: RejoinDbPlan): ActionStep {
     title: `make ${host} refuse writes (read_only, client sessions ended, heartbeat event off, no replication from elsewhere)`,
     describe: () => ({ target: host, consequence: `${host} takes no more writes of its own, and receives nothing from a server other than ${newPrimary}` }),
     async run(ctx): Promise<MadeReadOnly> {
-      const pos = await onHost(fleet(ctx.env), host, async (c) => {
+      const f = fleet(ctx.env);
+      const replicationUser = replicationLoginOf(f, hostByName(ctx.inventory, host)).user;
+      const pos = await onHost(f, host, async (c) => {
         const v = await replicationView(c);
         // A replica that was dark may be back on the old primary's stream: cut it.
         const source = v.replica ? dbHostAt(ctx.inventory, v.replica.masterHost, v.replica.masterPort)?.name : undefined;
         if (v.replica && source !== newPrimary) await stopReplication(c);
-        return makeReadOnly(c);
+        return makeReadOnly(c, replicationUser);
       });
       if (pos instanceof Error) throw new Error(`${host}: ${pos.message}`);
       return { gtidBinlogPos: pos };

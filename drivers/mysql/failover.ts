@@ -157,9 +157,10 @@ export async function stopReplication(conn: Connection): Promise<void> {
  * every beat would be one more transaction the new primary lacks.
  * Returns its binlog position afterwards.
  */
-export async function makeReadOnly(conn: Connection): Promise<string> {
+export async function makeReadOnly(conn: Connection, replicationUser: string): Promise<string> {
   await conn.query('SET GLOBAL read_only = ON');
-  const [procs] = await conn.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user NOT IN ('root', 'system user', 'event_scheduler', 'repl') AND id <> CONNECTION_ID()");
+  // Client sessions end; the replicas' dump threads (the replication user's) do not.
+  const [procs] = await conn.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user NOT IN ('root', 'system user', 'event_scheduler', ?) AND id <> CONNECTION_ID()", [replicationUser]);
   for (const p of procs) await conn.query(`KILL CONNECTION ${Number(p.id)}`).catch(() => undefined);
   await stopHeartbeat(conn);
   const [[row]] = await conn.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');

@@ -1,4 +1,4 @@
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
 import { stopHeartbeat } from './failover.js';
 
@@ -30,30 +30,43 @@ const CHANGE_MASTER = `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER
  * 4. the old primary rejoins as a replica of the new one.
  * Writes are refused between 1 and 2 only. Nothing on the old primary is
  * binlogged after step 1, so it can rejoin without errant transactions.
+ *
+ * Any failure before the new primary was told to take writes is rolled
+ * back: the old primary takes writes again (read_only off, its heartbeat
+ * on) and the new one replicates again, so a failed hand-off costs the GTID
+ * wait, never a day of refused writes. A failure once that command was sent
+ * is not rolled back (the new primary may be taking writes: two writers
+ * would lose some); the error says so.
  */
 export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, catchUpTimeoutS = 30): Promise<SwitchoverResult> {
   const refusedAt = Date.now();
   const gtid = await withConnection(connect, t.oldPrimary, async (c) => {
     await c.query('SET GLOBAL read_only = ON');
-    // Connections opened before read_only could still be mid-transaction: end them.
-    const [procs] = await c.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user NOT IN ('root', 'system user', 'event_scheduler', 'repl') AND id <> CONNECTION_ID()");
-    for (const p of procs) await c.query(`KILL CONNECTION ${Number(p.id)}`).catch(() => undefined);
+    // Connections opened before read_only could still be mid-transaction: end them (not the replicas' dump threads).
+    await killClientSessions(c, t.replicationUser.user);
     // Disable the heartbeat and end a run of it already under way: a late beat would be binlogged after the position taken below.
     await stopHeartbeat(c);
     const [[row]] = await c.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
     return String(row.pos);
+  }).catch(async (err: unknown) => {
+    throw await rolledBack(connect, t, err, false);
   });
 
-  await withConnection(connect, t.newPrimary, async (c) => {
-    if (!(await waitForGtid(c, gtid, catchUpTimeoutS))) {
-      throw new Error(`${t.newPrimary} did not reach ${gtid} in ${catchUpTimeoutS} s; ${t.oldPrimary} is left read-only`);
-    }
-    await c.query('STOP SLAVE');
-    await c.query('RESET SLAVE ALL');
-    await c.query('SET SESSION sql_log_bin = 0');
-    await c.query('ALTER EVENT gameday.heartbeat_tick ENABLE').catch(() => undefined);
-    await c.query('SET GLOBAL read_only = OFF');
-  });
+  let promoteSent = false;
+  try {
+    await withConnection(connect, t.newPrimary, async (c) => {
+      if (!(await waitForGtid(c, gtid, catchUpTimeoutS))) throw new Error(`${t.newPrimary} did not reach ${gtid} in ${catchUpTimeoutS} s`);
+      await c.query('STOP SLAVE');
+      promoteSent = true;
+      await c.query('SET GLOBAL read_only = OFF');
+      await c.query('SET SESSION sql_log_bin = 0');
+      await c.query('ALTER EVENT gameday.heartbeat_tick ENABLE').catch(() => undefined);
+      await c.query('RESET SLAVE ALL');
+    });
+  } catch (err) {
+    if (promoteSent) throw new Error(`${(err as Error).message}; ${t.newPrimary} was told to take writes, so ${t.oldPrimary} is left read-only (not rolled back: two writers would lose writes); check which of them is writable, then repoint the pools`);
+    throw await rolledBack(connect, t, err, true);
+  }
   const writesRefusedMs = Date.now() - refusedAt;
 
   const { host, port } = t.newPrimaryAddress;
@@ -73,6 +86,33 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     await c.query('START SLAVE');
   });
   return { gtid, writesRefusedMs };
+}
+
+/** Ends every client session but gameday's own, the server's threads and the replicas' (the replication user's dump threads). */
+export async function killClientSessions(c: Connection, replicationUser: string): Promise<void> {
+  const [procs] = await c.query<RowDataPacket[]>("SELECT id FROM information_schema.processlist WHERE user NOT IN ('root', 'system user', 'event_scheduler', ?) AND id <> CONNECTION_ID()", [replicationUser]);
+  for (const p of procs) await c.query(`KILL CONNECTION ${Number(p.id)}`).catch(() => undefined);
+}
+
+/**
+ * Undoes a switchover that failed before the new primary took writes: the
+ * old primary writable again with its heartbeat, the new one replicating
+ * again (when its replication was stopped). Returns the error to throw,
+ * which says what was rolled back, or what could not be.
+ */
+async function rolledBack(connect: MysqlConnector, t: SwitchoverTarget, cause: unknown, newPrimaryTouched: boolean): Promise<Error> {
+  const why = (cause as Error).message;
+  try {
+    await withConnection(connect, t.oldPrimary, async (c) => {
+      await c.query('SET SESSION sql_log_bin = 0');
+      await c.query('ALTER EVENT gameday.heartbeat_tick ENABLE').catch(() => undefined);
+      await c.query('SET GLOBAL read_only = OFF');
+    });
+  } catch (err) {
+    return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed (${why}) and its rollback too (${(err as Error).message}): ${t.oldPrimary} may be left read-only; make it writable (SET GLOBAL read_only = OFF) once you know ${t.newPrimary} is not`);
+  }
+  if (newPrimaryTouched) await withConnection(connect, t.newPrimary, (c) => c.query('START SLAVE')).catch(() => undefined);
+  return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed before ${t.newPrimary} took writes (${why}); rolled back: ${t.oldPrimary} takes writes again`);
 }
 
 /** True when this server is the writable primary (not read-only, not replicating). */

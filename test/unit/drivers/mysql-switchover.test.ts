@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { Connection } from 'mysql2/promise';
+import { switchover, type SwitchoverTarget } from '../../../drivers/mysql/switchover.js';
+
+/** Fake MariaDB servers: each records the statements it was sent; `answer` scripts what a statement returns or throws. */
+function fleetOf(answer: (host: string, sql: string) => unknown) {
+  const sent: Array<[string, string, unknown[] | undefined]> = [];
+  const connect = async (host: string) =>
+    ({
+      async query(sql: string, params?: unknown[]) {
+        sent.push([host, sql.trim().split('\n')[0], params]);
+        const a = answer(host, sql);
+        if (a instanceof Error) throw a;
+        return a ?? [[]];
+      },
+      end: async () => undefined,
+      destroy: () => undefined,
+    }) as unknown as Connection;
+  return { connect, sent, on: (host: string) => sent.filter(([h]) => h === host).map(([, q]) => q) };
+}
+
+const target: SwitchoverTarget = {
+  oldPrimary: 'db-1',
+  newPrimary: 'db-2',
+  otherReplicas: ['db-3'],
+  newPrimaryAddress: { host: '127.22.2.11', port: 3306 },
+  replicationUser: { user: 'replicator', password: 'x' },
+};
+const position = (sql: string) => (sql.includes('@@gtid_binlog_pos AS pos') ? [[{ pos: '0-1-100' }]] : undefined);
+
+describe('a MariaDB switchover that fails', () => {
+  it('rolls back when the new primary does not catch up: the old primary takes writes again and the new one replicates again', async () => {
+    const f = fleetOf((host, sql) => position(sql) ?? (sql.includes('MASTER_GTID_WAIT') ? [[{ r: -1 }]] : undefined));
+    const err = await switchover(f.connect, target, 2).catch((e: Error) => e);
+    expect((err as Error).message).toBe('switchover from db-1 to db-2 failed before db-2 took writes (db-2 did not reach 0-1-100 in 2 s); rolled back: db-1 takes writes again');
+    const onOld = f.on('db-1');
+    expect(onOld[0]).toBe('SET GLOBAL read_only = ON');
+    expect(onOld.at(-1)).toBe('SET GLOBAL read_only = OFF');
+    expect(onOld).toContain('ALTER EVENT gameday.heartbeat_tick ENABLE');
+    expect(f.on('db-2')).not.toContain('SET GLOBAL read_only = OFF');
+    expect(f.on('db-2')).toContain('START SLAVE');
+    expect(f.on('db-3')).toEqual([]);
+  });
+
+  it('rolls back when the new primary cannot be reached at all (frozen replicas)', async () => {
+    const f = fleetOf((host, sql) => position(sql));
+    const connect = async (host: string) => (host === 'db-2' ? Promise.reject(new Error('connect ETIMEDOUT')) : f.connect(host));
+    const err = await switchover(connect, target, 2).catch((e: Error) => e);
+    expect((err as Error).message).toContain('failed before db-2 took writes (connect ETIMEDOUT); rolled back: db-1 takes writes again');
+    expect(f.on('db-1').at(-1)).toBe('SET GLOBAL read_only = OFF');
+  });
+
+  it('does not roll back once the new primary was told to take writes: two writers would lose writes', async () => {
+    const f = fleetOf((host, sql) => position(sql) ?? (sql.includes('MASTER_GTID_WAIT') ? [[{ r: 0 }]] : host === 'db-2' && sql.includes('read_only = OFF') ? new Error('Lost connection to server during query') : undefined));
+    const err = await switchover(f.connect, target, 2).catch((e: Error) => e);
+    expect((err as Error).message).toContain('db-2 was told to take writes, so db-1 is left read-only (not rolled back');
+    expect(f.on('db-1')).not.toContain('SET GLOBAL read_only = OFF');
+  });
+
+  it('ends client sessions on the old primary but never the replicas\' dump threads, whatever the replication user is called', async () => {
+    const f = fleetOf((host, sql) => position(sql) ?? (sql.includes('MASTER_GTID_WAIT') ? [[{ r: 0 }]] : undefined));
+    await switchover(f.connect, target, 2);
+    const sweep = f.sent.find(([h, q]) => h === 'db-1' && q.includes('information_schema.processlist') && q.includes("'event_scheduler', ?"));
+    expect(sweep?.[2]).toEqual(['replicator']);
+  });
+});
