@@ -59,6 +59,8 @@ export interface RebootStalePlan {
   stale: string[];
   waves: Wave[];
   refused: Array<{ host: string; reason: string }>;
+  /** Hosts whose uptime could not be read, and why: not rebooted this run, named so someone looks (plans made before this have none). */
+  unreadable?: Array<{ host: string; reason: string }>;
   /** Hosts that serve in a load-balancer pool (they get a weight ramp). */
   pooled: string[];
   /** What warms on each host before its weight comes back (plans made before the warm-up existed have none). */
@@ -144,16 +146,23 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     const byName = new Map(inventory.hosts.map((h) => [h.name, h]));
     // Asked UPTIME_QUERIES at a time: one after another, 10,000 ssh or AWS calls take hours.
     const uptimes: Record<string, number> = {};
+    // One host that does not answer (dead, an empty Auto Scaling slot) must not stop every other reboot, every day.
+    const unreadable: Array<{ host: string; reason: string }> = [];
     const queue = [...wanted];
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const host = byName.get(name)!;
-        uptimes[name] = Math.round(uptimeWithLedger(name, await f.power(host).uptimeSeconds(host), f.reboots));
+        try {
+          uptimes[name] = Math.round(uptimeWithLedger(name, await f.power(host).uptimeSeconds(host), f.reboots));
+        } catch (err) {
+          unreadable.push({ host: name, reason: (err as Error).message });
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(UPTIME_QUERIES, queue.length) }, worker));
     // Durations are milliseconds; uptimes are seconds.
-    const stale = wanted.filter((n) => uptimes[n] * 1000 >= params.maxUptime - params.margin);
+    const stale = wanted.filter((n) => uptimes[n] !== undefined && uptimes[n] * 1000 >= params.maxUptime - params.margin);
+    unreadable.sort((a, b) => wanted.indexOf(a.host) - wanted.indexOf(b.host));
     const { waves, refused, limits, maxPerWave } = planWaves(inventory, stale, { maxPerWave: params.maxPerWave });
     // A pool server (what membershipsOf finds) gets a ramp: one set of them, not a look through every pool per host.
     const servers = new Set(inventory.pools.flatMap((p) => p.servers));
@@ -167,7 +176,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       return h ? [[n, h.title]] : [];
     }));
     const proxies = stale.filter((n) => kindOf(inventory, hostByName(inventory, n)) === 'haproxy');
-    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), proxies, uptimes, stale, waves, refused, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
+    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), proxies, uptimes, stale, waves, refused, unreadable, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -179,10 +188,11 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     // From the waves and the parameters, not plan.estimate: a plan journaled before the estimate existed gets one too.
     const estimate = estimateOf(plan.waves, params);
     const refused = plan.refused.length ? `; ${plan.refused.length} refused (${plan.refused.slice(0, 3).map((r) => r.host).join(', ')}${plan.refused.length > 3 ? ', …' : ''})` : '';
+    const unknown = plan.unreadable?.length ? `; uptime unknown for ${plan.unreadable.length} (${plan.unreadable.slice(0, 3).map((r) => r.host).join(', ')}${plan.unreadable.length > 3 ? ', …' : ''}): not rebooted` : '';
     steps.push({
       id: 'estimate',
       kind: 'probe',
-      title: `cycle estimate: ${formatCycleEstimate(estimate, { oneByOneNow: true })}${refused}`,
+      title: `cycle estimate: ${formatCycleEstimate(estimate, { oneByOneNow: true })}${refused}${unknown}`,
       async run() {
         return estimate;
       },

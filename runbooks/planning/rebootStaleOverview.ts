@@ -17,6 +17,7 @@ export interface OverviewPlan {
   stale: string[];
   waves: Wave[];
   refused: Array<{ host: string; reason: string }>;
+  unreadable?: Array<{ host: string; reason: string }>;
   estimate?: CycleEstimate;
   handOffs?: Record<string, string>;
   outsideWindow?: string;
@@ -52,8 +53,14 @@ function leaves(hosts: string[], inv: Inventory): string {
 
 export function rebootStaleOverview(plan: OverviewPlan, inv: Inventory, maxUptimeMs: number): string[] {
   const lines: string[] = [];
-  const checked = Object.keys(plan.uptimes).length;
+  const checked = Object.keys(plan.uptimes).length + (plan.unreadable?.length ?? 0);
   lines.push(`${checked} hosts checked: ${plan.stale.length} up ${short(maxUptimeMs)} or longer, ${plan.stale.length - plan.refused.length} to reboot in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'} (one zone at a time), ${plan.refused.length} refused`);
+  const unreadable = plan.unreadable ?? [];
+  if (unreadable.length) {
+    lines.push(`UPTIME UNKNOWN for ${unreadable.length} host${unreadable.length === 1 ? '' : 's'}: not rebooted by this run, the others go on; look at ${unreadable.length === 1 ? 'it' : 'them'} (the waves do not count ${unreadable.length === 1 ? 'it' : 'them'} as down: if ${unreadable.length === 1 ? 'it is' : 'they are'}, a wave may leave ${unreadable.length === 1 ? 'its' : 'their'} tier short):`);
+    for (const u of unreadable.slice(0, MAX_ROWS)) lines.push(`  ${u.host}: ${u.reason}`);
+    if (unreadable.length > MAX_ROWS) lines.push(`  … ${unreadable.length - MAX_ROWS} more`);
+  }
   if (plan.outsideWindow) lines.push(`not now: ${plan.outsideWindow}; a run started now would refuse (exit 2) and act only inside the window`);
   if (plan.estimate) lines.push(`estimate: ${formatCycleEstimate(plan.estimate, { oneByOneNow: true })}`);
   if (plan.waves.length) {
