@@ -148,12 +148,15 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     const uptimes: Record<string, number> = {};
     // One host that does not answer (dead, an empty Auto Scaling slot) must not stop every other reboot, every day.
     const unreadable: Array<{ host: string; reason: string }> = [];
+    // A reboot ledger that cannot be read stops the plan here, whole, rather than as one "unreadable uptime" per host.
+    if (wanted.length) f.reboots?.last(wanted[0]);
     const queue = [...wanted];
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const host = byName.get(name)!;
         try {
-          uptimes[name] = Math.round(uptimeWithLedger(name, await f.power(host).uptimeSeconds(host), f.reboots));
+          const power = f.power(host);
+          uptimes[name] = Math.round(uptimeWithLedger(name, await power.uptimeSeconds(host), f.reboots, Date.now(), power.kind === 'ssh'));
         } catch (err) {
           unreadable.push({ host: name, reason: (err as Error).message });
         }

@@ -242,7 +242,7 @@ export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: nu
         const host = hostByName(ctx.inventory, hostName);
         const since = new Date();
         await envOf(ctx).power(host).reboot(host);
-        envOf(ctx).reboots?.record(hostName, since);
+        // Recorded in the ledger only once `back` confirms the host booted: a request that never took is no reboot.
         return { requestedAt: since.toISOString() };
       },
     },
@@ -259,6 +259,7 @@ export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: nu
         const since = requested ? new Date(requested) : new Date(0);
         try {
           await envOf(ctx).power(host).waitUntilBack(host, since, 1500);
+          envOf(ctx).reboots?.record(hostName, since);
           return { ok: true, detail: 'back' };
         } catch (err) {
           return { ok: false, detail: (err as Error).message };
