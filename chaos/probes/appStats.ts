@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Inventory } from '../../topology/index.js';
+import { sampleEvery } from './sampleLoop.js';
 
 /** One app instance's Redis write counters (GET /monitor/stats), or null when it did not answer. */
 export interface AppStatsSample {
@@ -47,22 +47,8 @@ async function statsOf(app: { address: string; port: number }, timeoutMs: number
  */
 export function watchAppStats(inv: Inventory, intervalMs = 500): { samples: AppStatsSample[]; stop(): Promise<AppStatsSample[]> } {
   const apps = appInstances(inv);
-  const samples: AppStatsSample[] = [];
-  let running = apps.length > 0;
-  const loop = (async () => {
-    while (running) {
-      const at = Date.now();
-      const got = await Promise.all(apps.map((a) => statsOf(a, Math.floor(intervalMs * 0.8))));
-      samples.push({ at, apps: Object.fromEntries(apps.map((a, i) => [a.name, got[i]])) });
-      await sleep(Math.max(0, intervalMs - (Date.now() - at)));
-    }
-  })();
-  return {
-    samples,
-    async stop() {
-      running = false;
-      await loop;
-      return samples;
-    },
-  };
+  return sampleEvery(intervalMs, async (at) => {
+    const got = await Promise.all(apps.map((a) => statsOf(a, Math.floor(intervalMs * 0.8))));
+    return { at, apps: Object.fromEntries(apps.map((a, i) => [a.name, got[i]])) };
+  }, apps.length > 0);
 }

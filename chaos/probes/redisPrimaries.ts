@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { RedisEndpoint } from '../../drivers/redis/readiness.js';
+import { sampleEvery } from './sampleLoop.js';
 
 export interface RedisPrimarySample {
   at: number;
@@ -75,27 +75,21 @@ async function probeOnce(r: Redis): Promise<Probed> {
  * writes. The probe key lives outside the application's key space.
  */
 export function watchRedisPrimaries(servers: Array<RedisEndpoint & { name: string }>, intervalMs = 100, probeTimeoutMs = 80): { stop: () => Promise<RedisPrimariesReport>; samples: RedisPrimarySample[] } {
-  const samples: RedisPrimarySample[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const at = Date.now();
-      const results = await Promise.all(servers.map((s) => probe(s, probeTimeoutMs)));
-      samples.push({
-        at,
-        masters: servers.filter((_, i) => results[i].master).map((s) => s.name),
-        writable: servers.filter((_, i) => results[i].writable).map((s) => s.name),
-        unknown: servers.filter((_, i) => !results[i].answered).map((s) => s.name),
-      });
-      await sleep(Math.max(0, intervalMs - (Date.now() - at)));
-    }
-  })();
+  const sampler = sampleEvery<RedisPrimarySample>(intervalMs, async (at) => {
+    const results = await Promise.all(servers.map((s) => probe(s, probeTimeoutMs)));
+    return {
+      at,
+      masters: servers.filter((_, i) => results[i].master).map((s) => s.name),
+      writable: servers.filter((_, i) => results[i].writable).map((s) => s.name),
+      unknown: servers.filter((_, i) => !results[i].answered).map((s) => s.name),
+    };
+  });
+  const samples = sampler.samples;
   return {
     /** The samples so far (the same array: what a stop that hangs still has). */
     samples,
     async stop() {
-      running = false;
-      await loop;
+      await sampler.stop();
       let longest = 0;
       let since: number | undefined;
       for (const s of samples) {
