@@ -25,8 +25,8 @@ export { assertPreflight, planGameDay } from './plan.js';
 export { faultDetected, withLostPrimary, writablePrimaryAmong } from './timeline.js';
 
 // MariaDB writability, replication and HAProxy's view every 100 ms, as Redis roles: one writable primary is checked at every sample.
-const FLEET_INTERVAL_MS = 100;
-const REDIS_INTERVAL_MS = 100;
+export const FLEET_INTERVAL_MS = 100;
+export const REDIS_INTERVAL_MS = 100;
 /** How often each app instance's Redis write counters are read (what redis-failover judges by). */
 const APP_STATS_INTERVAL_MS = 500;
 
