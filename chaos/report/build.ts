@@ -104,8 +104,8 @@ export function probeCosts(rec: GameDayRecord, redisIntervalMs: number): GameDay
   const mean = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : 0);
   const redisGaps = rec.redis.slice(1).map((s, i) => s.at - rec.redis[i].at);
   return [
-    { name: 'haproxy + mariadb', intervalMs: rec.fleetIntervalMs, samples: rec.fleet.length, meanMs: mean(fleetMs), failedSamples: rec.fleet.filter((s) => Object.values(s.proxies).some((p) => p === null)).length },
-    { name: 'redis roles', intervalMs: redisIntervalMs, samples: rec.redis.length, meanMs: Math.max(0, mean(redisGaps) - redisIntervalMs), failedSamples: rec.redis.filter((s) => s.masters.length === 0).length },
+    { name: 'haproxy + mariadb', intervalMs: rec.fleetIntervalMs, samples: rec.fleet.length, meanMs: mean(fleetMs), failedSamples: rec.fleet.filter((s) => Object.values(s.proxies).some((p) => p === null) || Object.values(s.db).some((d) => d === null)).length },
+    { name: 'redis roles', intervalMs: redisIntervalMs, samples: rec.redis.length, meanMs: Math.round(Math.max(0, mean(redisGaps) - redisIntervalMs) * 10) / 10, failedSamples: rec.redis.filter((s) => s.masters.length === 0 || (s.unknown ?? []).length > 0).length },
   ];
 }
 
