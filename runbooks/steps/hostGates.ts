@@ -1,11 +1,41 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kindOf, type Host, type Inventory } from '../../topology/index.js';
+import { clusterPeers, kindOf, type Host, type Inventory } from '../../topology/index.js';
 import { showServers } from '../../drivers/haproxy/runtime.js';
 import { mysqlReadiness, replicaReady, withConnection } from '../../drivers/mysql/readiness.js';
-import { redisReadiness, redisReplicaReady, sentinelPrimary, withRedis } from '../../drivers/redis/readiness.js';
-import { mastersWatchedBy, membershipsOf, reachableAddress, redisEndpoint, sentinelEndpoint, type FleetEnv } from './fleet.js';
+import { redisReadiness, redisReplicaReady, sentinelMajorityPrimary, sentinelPrimary, withRedis } from '../../drivers/redis/readiness.js';
+import { mastersWatchedBy, membershipsOf, reachableAddress, redisEndpoint, sentinelEndpoint, sentinelEndpoints, sentinelMasterOf, type FleetEnv } from './fleet.js';
 
 export type GateResult = { ok: boolean; detail: string };
+
+/**
+ * A MariaDB host is ready as a caught-up read-only replica, or as the one
+ * writable server of its cluster: a writable replica takes any write sent
+ * to it, and a second writable server (a former primary that restarted from
+ * a writable my.cnf) would be put back in the write pool beside the new one.
+ * A peer that does not answer is a doubt, and a doubt is not ready.
+ */
+async function mariadbReady(f: FleetEnv, inv: Inventory, host: Host, maxLagMs: number): Promise<GateResult> {
+  const r = await withConnection(f.mysql, host.name, mysqlReadiness);
+  if (r.replicating && !r.readOnly) return { ok: false, detail: 'a replica with read_only off: it takes any write sent to it (SET GLOBAL read_only = ON, or rejoin-db)' };
+  if (r.replicating || r.readOnly) return replicaReady(r, maxLagMs);
+  for (const peer of clusterPeers(inv, host)) {
+    const p = await withConnection(f.mysql, peer.name, mysqlReadiness).catch((err: Error) => err);
+    if (p instanceof Error) return { ok: false, detail: `writable, and whether ${peer.name} is writable too is unknown (${p.message})` };
+    if (!p.readOnly) return { ok: false, detail: `writable beside ${peer.name}: two writable servers in one cluster lose writes; make ${host.name} a replica (rejoin-db) or read-only` };
+  }
+  return { ok: true, detail: 'the one writable primary of its cluster' };
+}
+
+/** A Redis host is ready as a synced replica, or as the primary a majority of its Sentinels names: a master they do not name is a second primary. */
+async function redisReady(f: FleetEnv, inv: Inventory, host: Host): Promise<GateResult> {
+  const r = await redisReadiness(redisEndpoint(f, host));
+  if (r.role !== 'master') return redisReplicaReady(r);
+  const named = await sentinelMajorityPrimary(sentinelEndpoints(f, inv, host), sentinelMasterOf(f, inv, host)).catch(() => undefined);
+  const self = redisEndpoint(f, host);
+  if (!named) return { ok: false, detail: 'answers as a master, and no majority of its Sentinels names a primary: not ready until they agree' };
+  if (named.host !== self.host || named.port !== self.port) return { ok: false, detail: `answers as a master while its Sentinels name ${named.host}:${named.port}: a second primary; it must be a replica (REPLICAOF, or the boot guard)` };
+  return { ok: true, detail: 'the primary its Sentinels name' };
+}
 
 /**
  * Is the host ready to take traffic again? Each kind of tier has its own test:
@@ -15,13 +45,10 @@ export type GateResult = { ok: boolean; detail: string };
  */
 export async function hostReady(f: FleetEnv, inv: Inventory, host: Host, maxLagMs: number): Promise<GateResult> {
   switch (kindOf(inv, host)) {
-    case 'mariadb': {
-      const r = await withConnection(f.mysql, host.name, mysqlReadiness);
-      if (!r.readOnly && !r.replicating) return { ok: true, detail: 'writable primary' };
-      return replicaReady(r, maxLagMs);
-    }
+    case 'mariadb':
+      return mariadbReady(f, inv, host, maxLagMs);
     case 'redis':
-      return redisReplicaReady(await redisReadiness(redisEndpoint(f, host)));
+      return redisReady(f, inv, host);
     case 'sentinel': {
       // A Sentinel is ready once it knows every primary it watches and has its quorum for each.
       const details: string[] = [];
