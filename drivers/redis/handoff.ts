@@ -79,9 +79,13 @@ export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?
       const newPrimary = await waitForPromotion(caughtUp, 10_000);
       const promotionMs = Date.now() - askedAt;
       await old.call('REPLICAOF', newPrimary.host, String(newPrimary.port));
-      await old.call('CONFIG', 'REWRITE').catch(() => undefined); // a server started without a config file cannot rewrite it
+      // Kept in its config, or a restart (the reboot that follows) brings it back as a master beside the new one.
+      const rewrite = await old.call('CONFIG', 'REWRITE').then(() => undefined, (e: Error) => e);
       await old.call('CLIENT', 'KILL', 'TYPE', 'normal');
       await old.call('CLIENT', 'UNPAUSE');
+      if (rewrite) {
+        throw new Error(`${t.oldPrimary.host}:${t.oldPrimary.port} is a replica of ${newPrimary.host}:${newPrimary.port} now, but CONFIG REWRITE failed (${rewrite.message}): a restart would bring it back as a master, so it is not rebooted; give it a config file it can write (or the boot guard), then resume`);
+      }
       const writePauseMs = Date.now() - pausedAt;
       await waitForSentinels(t, newPrimary, o.sentinelsTimeoutMs ?? 30_000);
       return { newPrimary, offset, writePauseMs, catchUpMs, promotionMs, sentinelsAgreeMs: Date.now() - askedAt };
