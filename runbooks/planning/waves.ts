@@ -184,6 +184,22 @@ interface WaveRules {
   pools: PoolIndex;
   /** Members of a replication cluster that spans several tiers: the cluster's key and its limit per wave. */
   spreadCluster: Map<string, { key: string; limit: number }>;
+  /** For a Redis host, the Sentinels that watch its cluster; for a Sentinel, the Redis hosts it watches: never in one wave. */
+  watchPairs: Map<string, Set<string>>;
+}
+
+/** Redis hosts and the Sentinels that watch them, both ways: a wave with both could reboot the Sentinel asked to fail over. */
+function watchPairs(inv: Inventory): WaveRules['watchPairs'] {
+  const pairs = new Map<string, Set<string>>();
+  const link = (a: string, b: string) => pairs.set(a, (pairs.get(a) ?? new Set()).add(b));
+  for (const c of replicationClusters(inv)) {
+    if (c.kind !== 'redis') continue;
+    for (const r of c.hosts) for (const sentinel of c.sentinels) {
+      link(r.name, sentinel.name);
+      link(sentinel.name, r.name);
+    }
+  }
+  return pairs;
 }
 
 /**
@@ -220,9 +236,11 @@ function whyAlone(rules: WaveRules, h: Host): string {
   return why.join('; ');
 }
 
-/** Whether the wave may take the host too: room left, its cluster's and tier's limits kept, a replica left for a primary down, a server and a proxy left in each of its pools. */
+/** Whether the wave may take the host too: room left, no Redis with a Sentinel that watches it, its cluster's and tier's limits kept, a replica left for a primary down, a server and a proxy left in each of its pools. */
 function fits(rules: WaveRules, w: WaveState, h: Host): boolean {
   if (w.hosts.length >= rules.maxPerWave) return false;
+  const watch = rules.watchPairs.get(h.name);
+  if (watch && w.hosts.some((x) => watch.has(x.name))) return false;
   const c = rules.spreadCluster.get(h.name);
   if (c && (w.clusterLost.get(c.key) ?? 0) + 1 > c.limit) return false;
   const t = rules.tiers.get(h.tier);
@@ -362,7 +380,7 @@ export function planWaves(inv: Inventory, hostNames: string[], opts: PlanWavesOp
   const wanted = new Set(hostNames);
   const hosts = inv.hosts.filter((h) => wanted.has(h.name));
   const tiers = tierStates(inv, maxPerWave);
-  const rules: WaveRules = { inv, maxPerWave, tiers, pools: poolIndex(inv), spreadCluster: spreadClusters(inv, tiers) };
+  const rules: WaveRules = { inv, maxPerWave, tiers, pools: poolIndex(inv), spreadCluster: spreadClusters(inv, tiers), watchPairs: watchPairs(inv) };
 
   const refused: WavePlan['refused'] = [];
   const byZone = new Map<string, Host[]>();

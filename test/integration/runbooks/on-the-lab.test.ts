@@ -40,7 +40,7 @@ describe('runbooks on the real lab', () => {
     const r = await gameday(['runbook', 'plan', 'reboot-stale', '--max-uptime', '1s', '--all-steps']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('dry run: nothing was changed');
-    expect(r.stdout).toContain('13 hosts checked: 13 up 1s or longer, 13 to reboot in 3 waves');
+    expect(r.stdout).toContain('13 hosts checked: 13 up 1s or longer, 13 to reboot in 5 waves');
     expect(r.stdout).toMatch(/db-1: switch db's MariaDB primary away from db-1 if it is the primary then/);
     expect(r.stdout).toMatch(/reboot db-1[\s\S]*consequence: while db-1 is down: db 2\/3 \(primary db-1 lost: promote db-2 or db-3\)/);
     const after = { haproxy: await Promise.all(sockets.map(showServers)), pids: JSON.stringify(sharedLab().state.processes) };

@@ -61,10 +61,17 @@ describe('reboot wave planning', () => {
     }
   });
 
-  it('puts primaries last in their zone', () => {
+  it('puts primaries last in their wave', () => {
     const { waves } = planWaves(lab, lab.hosts.map((h) => h.name));
-    const zoneA = waves.filter((w) => w.zone === 'az-a').flatMap((w) => w.hosts);
-    expect(zoneA.slice(-2)).toEqual(['redis-1', 'db-1']);
+    const firstOfA = waves.find((w) => w.zone === 'az-a')!;
+    expect(firstOfA.hosts.slice(-2)).toEqual(['redis-1', 'db-1']);
+  });
+
+  it('never puts a Sentinel in a wave with a Redis it watches: its lane could reboot the Sentinel asked to fail over', () => {
+    // The lab tempts it: each zone holds a Redis or a Sentinel of the same cluster, and both tiers go one at a time.
+    const { waves } = planWaves(lab, lab.hosts.map((h) => h.name));
+    for (const w of waves) expect(w.hosts.some((h) => h.startsWith('sentinel-')) && w.hosts.some((h) => h.startsWith('redis-')), w.hosts.join(' ')).toBe(false);
+    expect(waves.flatMap((w) => w.hosts).sort()).toEqual(lab.hosts.map((h) => h.name).sort());
   });
 
   it('refuses a host whose loss alone breaks a tier, and splits waves that would break one together', () => {
