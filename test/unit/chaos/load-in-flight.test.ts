@@ -31,9 +31,9 @@ describe('requests still in flight when a game day\'s load is cut short', () => 
     const inFlight = load.peekInFlight();
     expect(answered.length).toBeGreaterThan(0);
     expect(answered.every((s) => s.kind === 'read' && s.ok)).toBe(true);
-    // Every write is still waiting: each is there, as a failure that says why.
-    expect(inFlight.length).toBeGreaterThan(5);
-    expect(inFlight.every((s) => s.kind === 'create' && !s.ok && s.error === IN_FLIGHT && s.ms >= 0)).toBe(true);
+    // Every write is still waiting: each is there, as a failure that says why (a read may be caught in flight too).
+    expect(inFlight.filter((s) => s.kind === 'create').length).toBeGreaterThan(5);
+    expect(inFlight.every((s) => !s.ok && s.error === IN_FLIGHT && s.ms >= 0)).toBe(true);
     server!.closeAllConnections();
     await load.stop();
   });
