@@ -188,7 +188,8 @@ export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
         const unfinished = unfinishedRun(resolveStateDir(flags.stateDir), entry.runbook.name);
         if (unfinished) {
           out(`resuming ${unfinished.runId} (${unfinished.state}${unfinished.failedStep ? ` at ${unfinished.failedStep.id}` : ''}): the last run of ${entry.runbook.name} did not finish; its plan stands, the parameters given now are not used`);
-          return withEngine(flags, (opts) => resumeRun(unfinished.runId, findRunbook, opts));
+          // As "runbook resume" does: the run's inventory, lab and driver flags, unless given again now.
+          return withEngine(withStoredEnvironment(resolveStateDir(flags.stateDir), unfinished.runId, flags), (opts) => resumeRun(unfinished.runId, findRunbook, opts));
         }
       }
       return withEngine(flags, (opts) => startRun(entry, raw, opts));
@@ -206,6 +207,18 @@ export function runsRunbook(cmd: Command, entry: RegisteredRunbook): Command {
 function unfinishedRun(stateDir: string, runbook: string) {
   const last = listRuns(stateDir).runs.filter((r) => r.start.runbook === runbook).at(-1);
   return last && last.state !== 'succeeded' && last.state !== 'waiting-approval' ? last : undefined;
+}
+
+/** The flags a resume acts with: the run's stored inventory, lab folder and driver flags, each unless given again now. */
+function withStoredEnvironment<F extends RunFlags>(stateDir: string, runId: string, flags: F): F {
+  const stored = loadRun(stateDir, runId).start.environment ?? {};
+  return {
+    ...flags,
+    inventory: flags.inventory ?? (typeof stored.inventoryFile === 'string' ? stored.inventoryFile : undefined),
+    labDir: flags.labDir ?? (typeof stored.labDir === 'string' ? stored.labDir : undefined),
+    ...storedDriverFlags(stored.drivers),
+    ...driverFlagsOf(flags),
+  };
 }
 
 /** Driver flags from a start record, only the known ones, only strings. */
@@ -300,16 +313,7 @@ function registerResume(rb: Command): void {
   withOptions(resume, ...ENV_OPTIONS, ...RUN_OPTIONS);
   addOptions(resume, RESUME_OPTIONS, ['allowChanged', 'assumeDone', 'retry']).action(
     action(async (runId: string, flags: ResumeFlags) => {
-      const stateDir = resolveStateDir(flags.stateDir);
-      const stored = loadRun(stateDir, runId).start.environment ?? {};
-      const merged: ResumeFlags = {
-        ...flags,
-        inventory: flags.inventory ?? (typeof stored.inventoryFile === 'string' ? stored.inventoryFile : undefined),
-        labDir: flags.labDir ?? (typeof stored.labDir === 'string' ? stored.labDir : undefined),
-        // The run's driver flags, unless given again now.
-        ...storedDriverFlags(stored.drivers),
-        ...driverFlagsOf(flags),
-      };
+      const merged = withStoredEnvironment(resolveStateDir(flags.stateDir), runId, flags);
       return withEngine(merged, (opts) =>
         resumeRun(runId, findRunbook, { ...opts, allowChanged: flags.allowChanged, assumeDone: flags.assumeDone, retry: flags.retry }),
       );

@@ -103,4 +103,22 @@ describe('driver flags of a run', () => {
     const again = await cli(stateDir, ['resume', runId, '--yes', '--ssh-port', '22']);
     expect(again.code, again.stderr).toBe(0);
   }, 60_000);
+
+  it('are used again by --resume-unfinished (the daily job\'s resume) too, unless given again', async () => {
+    const stateDir = tmp.make();
+    const demo = join(tmp.make(), 'demo');
+    const labDir = join(tmp.make(), 'no-lab');
+    const failed = await cli(stateDir, ['run', 'demo-counter', '--dir', demo, '--increments', '2', '--fail-at', '2', '--yes', '--lab-dir', labDir, '--ssh-port', '2222']);
+    expect(failed.code, failed.stderr).toBe(1);
+    const runId = readdirSync(join(stateDir, 'runs'))[0];
+    const journal = join(stateDir, 'runs', runId, 'journal.jsonl');
+    const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines.find((e) => e.data?.type === 'started').data.environment.drivers.sshPort = 'x';
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(journal, lines.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    // The next day's task: no driver flag given, so the stored one is used, and named when it is bad.
+    const resumed = await cli(stateDir, ['run', 'demo-counter', '--dir', demo, '--resume-unfinished', '--yes']);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain('--ssh-port');
+  }, 60_000);
 });
