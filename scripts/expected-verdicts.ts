@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { GameDayReport } from '../chaos/report/types.js';
+import { statusOf } from '../chaos/report/format.js';
 
 export interface Expectation {
   scenario: string;
@@ -37,11 +38,9 @@ export const MAIN_JOB_EXPECTATIONS: Expectation[] = [
   },
 ];
 
-type Check = GameDayReport['checks'][number] & { status?: 'held' | 'failed' | 'inconclusive' };
-/** A check's state, from the report: held only when it observed its invariant hold. */
-export function checkState(c: Check): 'held' | 'failed' | 'inconclusive' {
-  return c.status ?? (c.passed ? 'held' : 'failed');
-}
+type Check = GameDayReport['checks'][number];
+/** A check's state, from the report: held only when it observed its invariant hold (an old report says only passed or not). */
+const checkState = (c: Check) => statusOf(c);
 
 export function expectationFor(scenario: string, layout: string): Expectation | undefined {
   return MAIN_JOB_EXPECTATIONS.find((e) => e.scenario === scenario && e.layout === layout);
@@ -50,7 +49,7 @@ export function expectationFor(scenario: string, layout: string): Expectation | 
 /** Whether a report shows what its expectation says; the reasons when it does not. */
 export function judge(report: Pick<GameDayReport, 'verdict' | 'checks'>, e: Expectation): { asExpected: boolean; reasons: string[] } {
   const reasons: string[] = [];
-  const checks = report.checks as Check[];
+  const checks = report.checks;
   if (report.verdict !== e.verdict) reasons.push(`the verdict is ${report.verdict}, expected ${e.verdict}`);
   if (e.verdict === 'passed') {
     for (const c of checks) if (checkState(c) !== 'held') reasons.push(`${c.id} ${checkState(c)}: ${c.detail}`);
@@ -66,7 +65,7 @@ export function judge(report: Pick<GameDayReport, 'verdict' | 'checks'>, e: Expe
 
 function summary(r: GameDayReport, layout: string): string[] {
   const lines = [`${r.scenario.name} on the ${layout} layout: ${r.verdict.toUpperCase()} (${r.verdictReason})`];
-  for (const c of r.checks as Check[]) lines.push(`  ${{ held: 'held  ', failed: 'FAILED', inconclusive: 'UNSURE' }[checkState(c)]} ${c.id}: ${c.detail}`);
+  for (const c of r.checks) lines.push(`  ${{ held: 'held  ', failed: 'FAILED', inconclusive: 'UNSURE' }[checkState(c)]} ${c.id}: ${c.detail}`);
   for (const n of r.checksNotApplicable ?? []) lines.push(`  n/a    ${n.id}: ${n.why}`);
   const k = r.load.byKind;
   lines.push(`  load: ${r.load.requests} requests, ${r.load.failed} failed (read ${k.read.failed}, create ${k.create.failed}, mark-read ${k['mark-read'].failed}), error window ${(r.load.errorWindowMs / 1000).toFixed(1)} s`);

@@ -60,6 +60,9 @@ export function leavePools(rec: GameDayRecord, withinMs: number): CheckResult | 
   return result('dead-servers-leave-pools', 'dead servers leave every pool', passed, detail, { detectedMs: Number.isFinite(worst) ? worst : null, limitMs: withinMs, memberships: measured.length, servedByDeadAfter: lateServed }, rec.fleet.at(-1)?.at ?? rec.loadEndedAt, coverage);
 }
 
+const REDIS_FAILOVER = 'redis-failover';
+const REDIS_FAILOVER_TITLE = 'a new Redis primary is elected and the app writes to it without a restart';
+
 /** How far back before a fault the Redis samples are read for who was primary. */
 const ROLE_LOOKBACK_MS = 2000;
 
@@ -78,8 +81,6 @@ export interface NotApplicableResult {
  * was only queued.
  */
 export function redisFailover(rec: GameDayRecord, withinMs: number): CheckResult | NotApplicableResult {
-  const id = 'redis-failover';
-  const title = 'a new Redis primary is elected and the app writes to it without a restart';
   const candidates = rec.faults.filter((x) => x.injectedAt !== undefined && (x.type === 'power-off' || (x.type === 'kill-process' && x.service === 'redis')));
   const seenPrimaries: string[] = [];
   for (const f of candidates) {
@@ -87,7 +88,7 @@ export function redisFailover(rec: GameDayRecord, withinMs: number): CheckResult
     const before = answered.at(-1);
     if (!before) {
       if (f.hosts.some((h) => rec.redis.some((s) => s.masters.includes(h) || (s.unknown ?? []).includes(h)))) {
-        return inconclusive(id, title, `no Redis sample with every server answering in the ${seconds(ROLE_LOOKBACK_MS)} before ${f.label}: whether it took the Redis primary is unknown`, f.injectedAt!);
+        return inconclusive(REDIS_FAILOVER, REDIS_FAILOVER_TITLE, `no Redis sample with every server answering in the ${seconds(ROLE_LOOKBACK_MS)} before ${f.label}: whether it took the Redis primary is unknown`, f.injectedAt!);
       }
       continue;
     }
@@ -101,14 +102,12 @@ export function redisFailover(rec: GameDayRecord, withinMs: number): CheckResult
 }
 
 function failedOver(rec: GameDayRecord, f: FaultRecord, oldPrimary: string, withinMs: number): CheckResult {
-  const id = 'redis-failover';
-  const title = 'a new Redis primary is elected and the app writes to it without a restart';
   const promoted = rec.redis.find((s) => s.at > f.injectedAt! && s.writable.length > 0 && !s.writable.includes(oldPrimary));
   const failedOverMs = promoted ? promoted.at - f.injectedAt! : null;
   const down = (name: string) => rec.faults.some((x) => x.injectedAt !== undefined && (x.type === 'power-off' || (x.type === 'kill-process' && x.service === 'http')) && x.hosts.includes(name));
   const apps = appInstances(rec.inventory).map((a) => a.name).filter((a) => !down(a));
   if (!promoted) {
-    return result(id, title, false, `no other Redis became a writable primary after ${oldPrimary} was lost`, { failedOverMs: null, limitMs: withinMs, newPrimary: null, appsNotWriting: null }, rec.loadEndedAt);
+    return result(REDIS_FAILOVER, REDIS_FAILOVER_TITLE, false, `no other Redis became a writable primary after ${oldPrimary} was lost`, { failedOverMs: null, limitMs: withinMs, newPrimary: null, appsNotWriting: null }, rec.loadEndedAt);
   }
   // Per live app: its counters before the promotion, after it, and at the end.
   const samples = rec.apps ?? [];
@@ -132,11 +131,11 @@ function failedOver(rec: GameDayRecord, f: FaultRecord, oldPrimary: string, with
   const head = `${promoted.writable[0]} took writes ${seconds(failedOverMs!)} after ${oldPrimary} was lost (limit ${seconds(withinMs)})`;
   const measured = { failedOverMs, limitMs: withinMs, newPrimary: promoted.writable[0], appsNotWriting: notWriting.join(',') || null, appsStillQueued: stillQueued.join(',') || null };
   if (!observedBroken && unseen.length) {
-    return inconclusive(id, title, `${head}; the Redis write counters (GET /monitor/stats) of ${unseen.join(', ')} were not read before and after the promotion: whether they write to it is unknown`, promoted.at);
+    return inconclusive(REDIS_FAILOVER, REDIS_FAILOVER_TITLE, `${head}; the Redis write counters (GET /monitor/stats) of ${unseen.join(', ')} were not read before and after the promotion: whether they write to it is unknown`, promoted.at);
   }
   const detail = head +
     (notWriting.length ? `; no write reached Redis after that through ${notWriting.join(', ')} (a dead Redis client?)` : '') +
     (stillQueued.length ? `; writes still queued for Redis at the end: ${stillQueued.join(', ')}` : '') +
     (!notWriting.length && !stillQueued.length ? `; every live app instance's writes reached it (${apps.join(', ')}), none left queued` : '');
-  return result(id, title, !observedBroken, detail, measured, promoted.at);
+  return result(REDIS_FAILOVER, REDIS_FAILOVER_TITLE, !observedBroken, detail, measured, promoted.at);
 }
