@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const OWN_LAB_FILES = [
   'lab/app-redis-loss',
   'chaos/game-days',
+  'chaos/false-passes',
   'runbooks/failover-db',
   'drivers/faults-ssh',
   'lab/layout',

@@ -4,6 +4,7 @@ import type { LoopSample } from './load/loop.js';
 import type { FleetSample } from './probes/fleetSampler.js';
 import type { RedisPrimarySample } from './probes/redisPrimaries.js';
 import type { AppStatsSample } from './probes/appStats.js';
+import type { ReadMarkerRecord } from './probes/readMarkers.js';
 import type { AckedWritesCheck } from './load/ackedWrites.js';
 
 /** A fault as it happened: when it was injected and undone (epoch ms). */
@@ -90,6 +91,8 @@ export interface GameDayRecord {
   apps?: AppStatsSample[];
   /** How often the Redis probes sampled (100 ms when not given). */
   redisIntervalMs?: number;
+  /** The read-marker probe's writes and reads (no-stale-reads); absent when it could not run. */
+  markers?: ReadMarkerRecord;
   /** The acknowledged writes looked up at the end; an error text when the stores could not be read. */
   ackedWrites?: AckedWritesCheck | { error: string };
 }

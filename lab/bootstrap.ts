@@ -74,6 +74,13 @@ const HEARTBEAT_SQL = [
        ON DUPLICATE KEY UPDATE ts = VALUES(ts), server_id = VALUES(server_id);
        IF beat < ${1000 / HEARTBEAT_EVERY_MS} THEN DO SLEEP(${HEARTBEAT_EVERY_MS / 1000}); END IF;
      END FOR`,
+  // The game days' read markers (chaos/probes/readMarkers.ts): written through the write pool, read through the read pool.
+  `CREATE TABLE IF NOT EXISTS gameday.read_markers (
+     run VARCHAR(64) NOT NULL,
+     seq INT NOT NULL,
+     at DATETIME(6) NOT NULL,
+     PRIMARY KEY (run, seq)
+   ) ENGINE=InnoDB`,
 ];
 
 /**
@@ -105,7 +112,7 @@ export function seedSql(seed: SeedSize): string[] {
 export async function bootstrapDatabases(lab: LabContext): Promise<void> {
   const primary = lab.initialDbPrimary;
   const replicas = lab.hostsOf('db').filter((h) => h !== primary);
-  const { appDbPassword, replPassword } = lab.state.secrets;
+  const { appDbPassword, replPassword, probePassword } = lab.state.secrets;
 
   const p = await rootConnection(lab, primary);
   try {
@@ -118,6 +125,10 @@ export async function bootstrapDatabases(lab: LabContext): Promise<void> {
       IDEMPOTENCY_SCHEMA_SQL,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON ${NOTIFICATIONS_DB}.* TO 'app'@'127.%'`,
       ...HEARTBEAT_SQL,
+      // The read-marker probe may touch its own table only.
+      ...(probePassword
+        ? [`CREATE USER IF NOT EXISTS 'gameday_probe'@'127.%' IDENTIFIED BY '${probePassword}'`, `GRANT SELECT, INSERT, DELETE ON gameday.read_markers TO 'gameday_probe'@'127.%'`]
+        : []),
     ]) {
       await p.query(sql);
     }

@@ -37,6 +37,8 @@ const stateSchema = z.object({
     /** requirepass of the Redis servers, and of the Sentinels (likewise optional). */
     redisPassword: z.string().optional(),
     sentinelPassword: z.string().optional(),
+    /** The game days' read-marker probe's MariaDB login, through the proxies (labs made before it existed have none). */
+    probePassword: z.string().optional(),
   }),
   processes: z.record(z.string(), processRecordSchema),
   /** The unprivileged account each service runs as (lab/serviceAccounts.ts), chosen when the lab is made; missing means root. */
@@ -158,7 +160,7 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     createdAt: new Date().toISOString(),
     seed,
     seeded: false,
-    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret(), dbRootPassword: secret(), redisPassword: secret(), sentinelPassword: secret() },
+    secrets: { appDbPassword: secret(), replPassword: secret(), l7checkToken: secret(), dbRootPassword: secret(), redisPassword: secret(), sentinelPassword: secret(), probePassword: secret() },
     processes: {},
     serviceAccounts: {},
     poweredOff: [],

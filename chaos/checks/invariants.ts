@@ -1,5 +1,6 @@
-import { takesTraffic, type FleetSample } from '../probes/fleetSampler.js';
-import { coverageOf, iso, poweredOffAt, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
+import type { FleetSample } from '../probes/fleetSampler.js';
+import type { MarkerSample } from '../probes/readMarkers.js';
+import { coverageOf, inconclusive, iso, poweredOffAt, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 import type { RedisPrimarySample } from '../probes/redisPrimaries.js';
 
 /** The Redis probes' interval when a record does not say. */
@@ -8,8 +9,6 @@ const REDIS_INTERVAL_MS = 100;
 /** How long a replica past its lag limit may still take reads: HAProxy's db_read checks every 250 ms and needs two failures. */
 export const READ_POOL_DETECTION_MS = 500;
 
-/** The writable primary of a sample: writable and replicating from no one (what stale reads are measured against). */
-const writableDb = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly && !d.replicating).map(([name]) => name);
 /** Every server that takes writes: read_only off, replicating or not (a replica with read_only off takes any write sent to it). */
 const dbWriters = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly).map(([name]) => name);
 
@@ -42,53 +41,64 @@ export function oneWritablePrimary(rec: GameDayRecord): CheckResult {
 }
 
 /**
- * No stale read: a replica whose heartbeat lag is over `maxLagMs` while a
- * writable primary is alive (so the lag is real) takes no read traffic on
- * any proxy. The slack is HAProxy's time to take a replica out once it is
- * past the limit (READ_POOL_DETECTION_MS, 500 ms: two failed db_read checks
- * 250 ms apart), or one sampling interval if the samples are further apart:
- * a replica counts as a stale read only while its lag is over `maxLagMs`
- * plus that slack and a proxy still gives it traffic.
+ * No stale read, as observed by the read-marker probe: every read through a
+ * proxy's read pool must return a marker at least as new as the newest one
+ * the write pool acknowledged `maxLagMs` (the pool's lag limit) plus
+ * READ_POOL_DETECTION_MS (HAProxy's time to take a replica out) before the
+ * read began. Markers the writable primary no longer holds at the end were
+ * lost with a primary (no-lost-writes judges that), so they do not count:
+ * a replica cannot be behind data that no longer exists.
  */
 export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult | undefined {
+  const id = 'no-stale-reads';
+  const title = 'no read from a replica past its lag limit';
   const readPools = rec.inventory.pools.filter((p) => /read/i.test(p.name) && p.servers.some((s) => rec.inventory.hosts.find((h) => h.name === s && 'mysql' in h.services)));
   if (readPools.length === 0) return undefined;
-  const violations: Array<{ at: number; host: string; lagMs: number; proxy: string }> = [];
-  let staleSamples = 0;
-  let primary: { name: string; since: number } | undefined;
-  const replicasOfReadPools = [...new Set(readPools.flatMap((p) => p.servers))].filter((h) => rec.inventory.hosts.some((x) => x.name === h && 'mysql' in x.services));
-  for (const s of rec.fleet) {
-
-    const writable = writableDb(s);
-    if (writable.length === 0) continue; // no primary: nothing newer exists to be stale against
-    if (primary?.name !== writable[0]) primary = { name: writable[0], since: s.at };
-    for (const [host, d] of Object.entries(s.db)) {
-      // A replica cannot miss more than what the current primary wrote since it took writes
-      // (just after a failover, the heartbeat it holds is the lost primary's last one).
-      const lagMs = d?.lagMs == null ? null : Math.min(d.lagMs, s.at - primary.since);
-      if (!d || !d.replicating || lagMs === null || lagMs <= maxLagMs) continue;
-      staleSamples += 1;
-      // Lag grows while the health agent and HAProxy take the replica out: up to two 250 ms checks of db_read.
-      if (lagMs <= maxLagMs + Math.max(rec.fleetIntervalMs, READ_POOL_DETECTION_MS)) continue;
-      for (const pool of readPools.filter((p) => p.servers.includes(host))) {
-        for (const proxy of pool.proxies) {
-          if (takesTraffic(s.proxies[proxy]?.[`${pool.backend ?? pool.name}/${host}`])) violations.push({ at: s.at, host, lagMs, proxy });
-        }
-      }
+  const m = rec.markers;
+  if (!m) return inconclusive(id, title, 'no read-marker probe ran (no proxy with mysql-write and mysql-read frontends, or no way to log in through them): no read was observed', rec.loadEndedAt);
+  if (m.survived === null) return inconclusive(id, title, `the markers could not be read back from the writable primary (${m.error ?? 'no answer'}), so no read can be judged`, rec.loadEndedAt);
+  const survived = new Set(m.survived);
+  const kept = m.writes.filter((w) => w.ackedAt !== undefined && survived.has(w.seq)).sort((a, b) => a.ackedAt! - b.ackedAt!);
+  if (kept.length === 0) return inconclusive(id, title, `no marker was acknowledged through the write pool and kept${m.error ? ` (${m.error})` : ''}, so no read can be judged`, rec.loadEndedAt);
+  const slackMs = maxLagMs + Math.max(m.intervalMs, READ_POOL_DETECTION_MS);
+  // The newest kept marker acknowledged at or before t: a running maximum over ack times, found by binary search.
+  const runningMax: number[] = [];
+  kept.forEach((w, i) => (runningMax[i] = Math.max(w.seq, runningMax[i - 1] ?? 0)));
+  const expectedBy = (t: number) => {
+    let lo = 0;
+    let hi = kept.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid].ackedAt! <= t) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return at < 0 ? 0 : runningMax[at];
+  };
+  const stale: Array<{ at: number; proxy: string; server: string; seq: number; expected: number }> = [];
+  let reads = 0;
+  for (const s of m.samples) {
+    for (const [proxy, r] of Object.entries(s.reads)) {
+      if (r.outcome !== 'read') continue;
+      reads += 1;
+      const expected = expectedBy(s.at - slackMs);
+      if (r.seq < expected) stale.push({ at: s.at, proxy, server: r.server, seq: r.seq, expected });
     }
   }
-  const first = violations[0];
-  const spanMs = violations.length ? violations.at(-1)!.at - first.at + rec.fleetIntervalMs : 0;
-  const detail = violations.length
-    ? `${first.host} stayed in the read pool on ${first.proxy} with ${Math.round(first.lagMs)} ms of lag (limit ${maxLagMs} ms) from ${iso(first.at)}, for about ${seconds(spanMs)}`
-    : staleSamples
-      ? `replicas lagged past ${maxLagMs} ms in ${staleSamples} samples and were out of the read pools each time`
-      : `no replica lagged past ${maxLagMs} ms`;
-  // A sample sees the replicas when each one the power did not take answered with its lag (or is no replica now).
-  const seesReplicas = (s: FleetSample) => {
+  const servers = [...new Set(stale.map((x) => x.server))];
+  const first = stale[0];
+  const ackOf = (seq: number) => kept.find((w) => w.seq === seq)!.ackedAt!;
+  const detail = first
+    ? `${stale.length} of ${reads} reads through the read pools were stale, from ${servers.join(', ')}; the first at ${iso(first.at)} through ${first.proxy}: ${first.server} returned marker ${first.seq} when marker ${first.expected} had been acknowledged ${seconds(first.at - ackOf(first.expected))} before (limit ${maxLagMs} ms)`
+    : `all ${reads} reads through the read pools returned a marker no older than the lag limit (${maxLagMs} ms) allows`;
+  // A round saw the read pools when every proxy that the power did not take answered: with a marker, or that it has no server.
+  const seesPools = (s: MarkerSample) => {
     const down = poweredOffAt(rec, s.at);
-    return replicasOfReadPools.every((h) => down.has(h) || (s.db[h] != null && (!s.db[h]!.replicating || s.db[h]!.lagMs !== null)));
+    return Object.entries(s.reads).every(([proxy, r]) => r.outcome !== 'unknown' || down.has(proxy));
   };
-  const coverage = coverageOf(rec.fleet, seesReplicas, rec.loadStartedAt, rec.loadEndedAt, rec.fleetIntervalMs, 'fleet samples with every live replica\'s lag');
-  return result('no-stale-reads', 'no read from a replica past its lag limit', violations.length === 0, detail, { maxLagMs, staleSamples, violations: violations.length, staleInPoolMs: spanMs }, rec.loadEndedAt, coverage);
+  const coverage = coverageOf(m.samples, seesPools, rec.loadStartedAt, rec.loadEndedAt, m.intervalMs, 'read-marker rounds with every live proxy answering');
+  const lost = m.writes.filter((w) => w.ackedAt !== undefined && !survived.has(w.seq)).length;
+  return result(id, title, stale.length === 0, detail, { maxLagMs, reads, staleReads: stale.length, markersKept: kept.length, markersLost: lost, staleServers: servers.join(', ') || null }, rec.loadEndedAt, coverage);
 }

@@ -9,6 +9,7 @@ import { report as loadReportSoFar, startLoadLoop, type LoopReport } from '../lo
 import { startFleetSampler } from '../probes/fleetSampler.js';
 import { watchAppStats } from '../probes/appStats.js';
 import { watchRedisPrimaries } from '../probes/redisPrimaries.js';
+import { startReadMarkers } from '../probes/readMarkers.js';
 import { checkAckedWrites } from '../load/ackedWrites.js';
 import { evaluate } from '../checks/index.js';
 import { buildReport } from '../report/build.js';
@@ -34,6 +35,7 @@ type Plan = ReturnType<typeof planGameDay>;
 type Load = ReturnType<typeof startLoadLoop>;
 type FleetSampler = ReturnType<typeof startFleetSampler>;
 type RedisWatcher = ReturnType<typeof watchRedisPrimaries>;
+type Markers = Awaited<ReturnType<typeof startReadMarkers>>;
 
 /** What the live part of a game day leaves: how it ended, the steady state it measured, the responses it ran. */
 interface Live {
@@ -63,6 +65,8 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
   const fleet = startFleetSampler(env.inventory, env.probes, FLEET_INTERVAL_MS);
   const apps = watchAppStats(env.inventory, APP_STATS_INTERVAL_MS);
   const redis = watchRedisPrimaries(env.redisServers, REDIS_INTERVAL_MS);
+  // Reads observed through the read pools (no-stale-reads): a marker written every 100 ms through the write pool, read back through every read pool.
+  const markers = env.probes.pools ? await startReadMarkers(env.inventory, env.probes.pools, env.probes.mysql, runId, FLEET_INTERVAL_MS) : undefined;
   const loadStartedAt = Date.now();
   const load = startLoad(env, scenario);
   const faultsFrom = loadStartedAt + scenario.load.warmup;
@@ -91,7 +95,7 @@ export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: 
     opts.signal.removeEventListener('abort', onAbort);
   }
 
-  const record = await measure(env, live, { fleet, redis, apps, loopReport, loadStartedAt, faultsFrom, faults }, opts.settleMs, log);
+  const record = await measure(env, live, { fleet, redis, apps, markers, loopReport, loadStartedAt, faultsFrom, faults }, opts.settleMs, log);
   const { checks, notApplicable } = live.end.kind === 'refused' ? { checks: [], notApplicable: [] } : evaluate(record, scenario.checks);
   const { verdict, verdictReason } = verdictOf(live.end, checks);
   const report = buildReport(
@@ -203,7 +207,7 @@ async function playLive(ctx: TimelineContext, faults: FaultRecord[], load: Load,
 async function measure(
   env: GameDayEnv,
   live: Live,
-  m: { fleet: FleetSampler; redis: RedisWatcher; apps: ReturnType<typeof watchAppStats>; loopReport: LoopReport; loadStartedAt: number; faultsFrom: number; faults: FaultRecord[] },
+  m: { fleet: FleetSampler; redis: RedisWatcher; apps: ReturnType<typeof watchAppStats>; markers: Markers | undefined; loopReport: LoopReport; loadStartedAt: number; faultsFrom: number; faults: FaultRecord[] },
   settleMs: number | undefined,
   log: Logger,
 ): Promise<GameDayRecord> {
@@ -211,6 +215,7 @@ async function measure(
   const fleetSamples = await bounded('stopping the fleet probes', m.fleet.stop(), 5_000, m.fleet.samples, log);
   const redisReport = await bounded('stopping the Redis probes', m.redis.stop(), 5_000, { samples: m.redis.samples.length, twoWritable: [], noneWritable: 0, longestUnwritableMs: 0, all: m.redis.samples }, log);
   const appSamples = await bounded('stopping the app probes', m.apps.stop(), 5_000, m.apps.samples, log);
+  const markers = m.markers ? await bounded('stopping the read-marker probe', m.markers.stop(), 10_000, undefined, log) : undefined;
   const loadEndedAt = Date.now();
 
   const record: GameDayRecord = {
@@ -226,6 +231,7 @@ async function measure(
     fleetIntervalMs: FLEET_INTERVAL_MS,
     redisIntervalMs: REDIS_INTERVAL_MS,
     apps: appSamples,
+    ...(markers ? { markers } : {}),
   };
   if (live.end.kind !== 'refused') record.ackedWrites = await bounded('looking up the acknowledged writes', lookUpAckedWrites(env, m.loopReport.acked), 30_000, { error: 'the stores did not answer within 30 s' }, log);
   return record;

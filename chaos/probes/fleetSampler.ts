@@ -4,6 +4,7 @@ import type { Host, Inventory } from '../../topology/index.js';
 import { showServers, type RuntimeEndpoint } from '../../drivers/haproxy/runtime.js';
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';
 import { sentinelPrimary, type RedisEndpoint } from '../../drivers/redis/readiness.js';
+import type { PoolConnector } from './readMarkers.js';
 
 /** What the sampler needs of a fleet's drivers (the runbooks' FleetEnv has it). */
 export interface ProbeAccess {
@@ -11,6 +12,8 @@ export interface ProbeAccess {
   mysql: MysqlConnector;
   /** The Sentinels to ask which Redis is primary, and the master name they watch (optional). */
   sentinels?: { endpoints: Array<RedisEndpoint & { name: string }>; masterName: string };
+  /** Client connections through the proxies' MariaDB frontends (the read-marker probe); without it no-stale-reads is inconclusive. */
+  pools?: PoolConnector;
 }
 
 export interface DbSample {

@@ -12,7 +12,9 @@ import type { FleetEnv } from '../../runbooks/steps/fleet.js';
  * { file }), else the fleet's defaults come from the environment:
  * GAMEDAY_MYSQL_USER / GAMEDAY_MYSQL_PASSWORD (admin),
  * GAMEDAY_REPL_USER / GAMEDAY_REPL_PASSWORD, GAMEDAY_SENTINEL_MASTER,
- * GAMEDAY_L7CHECK_TOKEN, GAMEDAY_REDIS_PASSWORD, GAMEDAY_SENTINEL_PASSWORD.
+ * GAMEDAY_L7CHECK_TOKEN, GAMEDAY_REDIS_PASSWORD, GAMEDAY_SENTINEL_PASSWORD,
+ * GAMEDAY_PROBE_USER / GAMEDAY_PROBE_PASSWORD (the game days' read-marker
+ * probe, through the proxies' mysql-write and mysql-read frontends).
  * A proxy's runtime API is its `haproxy-admin` service (TCP).
  * Secrets are read when first needed, and never printed: errors name the
  * variable or file, not the value.
@@ -42,6 +44,21 @@ export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = pr
         port: host.services.mysql ?? 3306,
         user: admin?.user ?? (env.GAMEDAY_MYSQL_USER || 'root'),
         password: admin?.password ? secret(admin.password, `tiers.${host.tier}.admin.password`) : env.GAMEDAY_MYSQL_PASSWORD,
+        connectTimeout: 3000,
+      });
+    },
+    // The read-marker probe logs in through the proxies as a client would: GAMEDAY_PROBE_USER, else the first db tier's admin login.
+    mysqlThroughProxy: (proxy, service) => {
+      const dbHost = inv.hosts.find((h) => 'mysql' in h.services);
+      const admin = dbHost ? login(dbHost, 'admin') : undefined;
+      const port = proxy.services[service];
+      if (port === undefined) throw new GamedayError('NO_POOL_FRONTEND', `proxy ${proxy.name} has no ${service} service`, `hosts.${proxy.name}.services`, `add ${service}: <port> (the HAProxy frontend of that pool)`);
+      return createConnection({
+        host: proxy.address,
+        port,
+        user: env.GAMEDAY_PROBE_USER || admin?.user || env.GAMEDAY_MYSQL_USER || 'root',
+        password: env.GAMEDAY_PROBE_USER ? env.GAMEDAY_PROBE_PASSWORD : admin?.password ? secret(admin.password, `tiers.${dbHost!.tier}.admin.password`) : env.GAMEDAY_MYSQL_PASSWORD,
+        database: 'gameday',
         connectTimeout: 3000,
       });
     },

@@ -69,6 +69,7 @@ export function gameDayEnv(environ: RunbookEnvironment, target: GameDayTarget, s
     probes: {
       haproxyEndpoint: f.haproxyEndpoint,
       mysql: f.mysql,
+      ...(f.mysqlThroughProxy ? { pools: f.mysqlThroughProxy } : {}),
       sentinels: { endpoints: inv.hosts.filter((h) => 'sentinel' in h.services).map((h) => ({ name: h.name, ...sentinelEndpoint(f, h) })), masterName: notificationMasterOf(f, inv) },
     },
     redisServers: inv.hosts.filter((h) => 'redis' in h.services).map((h) => ({ name: h.name, ...redisEndpoint(f, h) })),

@@ -1,3 +1,4 @@
+import { createConnection } from 'mysql2/promise';
 import type { FleetEnv } from '../../runbooks/steps/fleet.js';
 import { chown, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ function labPoolListWriter(lab: LabContext, host: Host): PoolListWriter {
 export function labFleetEnv(labDir: string): FleetEnv {
   const lab = requireLab(labDir);
   const power = labPowerDriver(labDir);
+  const { probePassword } = lab.state.secrets;
   return {
     power: () => power,
     haproxyEndpoint: (proxy) => haproxyPaths(lab, proxy).socket,
@@ -36,5 +38,6 @@ export function labFleetEnv(labDir: string): FleetEnv {
     l7checkToken: lab.state.secrets.l7checkToken,
     redisPassword: lab.state.secrets.redisPassword,
     sentinelPassword: lab.state.secrets.sentinelPassword,
+    ...(probePassword ? { mysqlThroughProxy: (proxy: Host, service: 'mysql-write' | 'mysql-read') => createConnection({ host: proxy.address, port: proxy.services[service], user: 'gameday_probe', password: probePassword, database: 'gameday', connectTimeout: 3000 }) } : {}),
   };
 }

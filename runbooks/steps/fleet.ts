@@ -2,6 +2,7 @@ import { clusterOf, hostsOfKind, replicationClusters, type Host, type Inventory 
 import { GamedayError } from '../../core/errors.js';
 import type { PowerDriver } from '../../drivers/power/types.js';
 import type { RuntimeEndpoint } from '../../drivers/haproxy/runtime.js';
+import type { Connection } from 'mysql2/promise';
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';
 import type { PoolListWriter } from '../../drivers/mysql/bufferPool.js';
 import type { RedisEndpoint } from '../../drivers/redis/readiness.js';
@@ -37,6 +38,8 @@ export interface FleetEnv {
   reboots?: RebootLedger;
   /** Bearer token of the app's PUT /monitor/l7check, when the fleet has one. */
   l7checkToken?: string;
+  /** A client connection through a proxy's MariaDB frontend (mysql-write or mysql-read), as the app connects: the game days' read-marker probe. */
+  mysqlThroughProxy?(proxy: Host, service: 'mysql-write' | 'mysql-read'): Promise<Connection>;
 }
 
 export function fleet(env: Record<string, unknown>): FleetEnv {

@@ -11,6 +11,7 @@ import type { DbSample, FleetSample } from '../../../chaos/probes/fleetSampler.j
 import type { RedisPrimarySample } from '../../../chaos/probes/redisPrimaries.js';
 import type { AckedWritesCheck } from '../../../chaos/load/ackedWrites.js';
 import type { AppStatsSample } from '../../../chaos/probes/appStats.js';
+import type { MarkerRead, MarkerSample, MarkerWrite, ReadMarkerRecord } from '../../../chaos/probes/readMarkers.js';
 import { coverageOf, type CheckResult } from '../../../chaos/record.js';
 import type { RequestKind } from '../../../chaos/load/targets.js';
 
@@ -394,58 +395,82 @@ describe('oneWritablePrimary', () => {
   });
 });
 
-describe('noStaleReads', () => {
-  // db-2 lags 5 s for 3 s after F (samples at F .. F + 2500).
-  const lagging = (inReadPool: boolean, primaryAlive = true) =>
-    fleet((t) => {
-      const lag = t >= F && t < F + 3000;
-      return {
-        db: { 'db-1': primaryAlive || !lag ? primary : null, 'db-2': replica(lag ? 5000 : 50), 'db-3': replica() },
-        proxies: {
-          'proxy-1': { 'db_read/db-2': lag && !inReadPool ? 'DOWN' : 'UP', 'db_read/db-3': 'UP' },
-          'proxy-2': { 'db_read/db-2': lag ? 'DOWN' : 'UP', 'db_read/db-3': 'UP' },
-        },
-      };
-    });
+/** A marker written every 100 ms from T0 (seq 1 at T0), acknowledged 5 ms later. */
+const seqAt = (t: number) => Math.floor((t - T0) / 100) + 1;
+const writes = (): MarkerWrite[] => {
+  const out: MarkerWrite[] = [];
+  for (let t = T0; t <= END; t += 100) out.push({ seq: seqAt(t), sentAt: t, ackedAt: t + 5, via: 'proxy-1' });
+  return out;
+};
+/** Fresh reads: each returns the marker acknowledged just before it (db-2 through proxy-1, db-3 through proxy-2), unless `read` says otherwise. */
+function markers(read: (t: number, proxy: string) => MarkerRead | undefined = () => undefined, over: Partial<ReadMarkerRecord> = {}): ReadMarkerRecord {
+  const samples: MarkerSample[] = [];
+  for (let t = T0; t <= END; t += 100) {
+    const fresh = (proxy: string, server: string): MarkerRead => read(t, proxy) ?? { outcome: 'read', seq: seqAt(t - 100), server, ms: 3 };
+    samples.push({ at: t, reads: { 'proxy-1': fresh('proxy-1', 'db-2'), 'proxy-2': fresh('proxy-2', 'db-3') } });
+  }
+  const w = writes();
+  return { run: 'r1', intervalMs: 100, writes: w, samples, survived: w.map((x) => x.seq), ...over };
+}
+describe('noStaleReads: reads observed through the read pools', () => {
+  /** db-2 (through proxy-1) returns what it held `behindMs` before, from F for 5 s. */
+  const behind = (behindMs: number) => (t: number, proxy: string): MarkerRead | undefined =>
+    proxy === 'proxy-1' && t >= F && t < F + 5000 ? { outcome: 'read', seq: seqAt(t - behindMs), server: 'db-2', ms: 3 } : undefined;
 
-  it('fails when a lagging replica stays UP in a read pool while a writable primary is alive', () => {
-    const c = noStaleReads(record({ fleet: lagging(true) }), 1000)!;
+  it('fails on a replica that serves reads older than the lag limit, and names it', () => {
+    const c = noStaleReads(record({ markers: markers(behind(5000)) }), 1000)!;
     expect(c.id).toBe('no-stale-reads');
-    expect(c.passed).toBe(false);
-    expect(c.measured).toMatchObject({ maxLagMs: 1000, staleSamples: 6, violations: 6, staleInPoolMs: 3000 });
-    expect(c.detail).toBe(`db-2 stayed in the read pool on proxy-1 with 5000 ms of lag (limit 1000 ms) from ${iso(F)}, for about 3.0 s`);
+    expect(c.status).toBe('failed');
+    expect(c.measured).toMatchObject({ maxLagMs: 1000, staleReads: 50, staleServers: 'db-2' });
+    expect(c.detail).toMatch(new RegExp(`^50 of \\d+ reads through the read pools were stale, from db-2; the first at ${iso(F)} through proxy-1: db-2 returned marker \\d+ when marker \\d+ had been acknowledged 1\\.\\d s before \\(limit 1000 ms\\)$`));
   });
 
-  it('passes when the lagging replica was out of the read pools, and says so', () => {
-    const c = noStaleReads(record({ fleet: lagging(false) }), 1000)!;
-    expect(c.passed).toBe(true);
-    expect(c.measured).toMatchObject({ staleSamples: 6, violations: 0 });
-    expect(c.detail).toBe('replicas lagged past 1000 ms in 6 samples and were out of the read pools each time');
+  it("holds when every read is within the limit plus HAProxy's time to take a replica out (two 250 ms checks), and fails just past it", () => {
+    const ok = noStaleReads(record({ markers: markers(behind(1400)) }), 1000)!;
+    expect(ok.status).toBe('held');
+    expect(ok.detail).toMatch(/^all \d+ reads through the read pools returned a marker no older than the lag limit \(1000 ms\) allows$/);
+    expect(noStaleReads(record({ markers: markers(behind(1700)) }), 1000)!.status).toBe('failed');
   });
 
-  it('is inconclusive when the replicas\' lag was not seen for most of the run (no answer, or no heartbeat)', () => {
-    const dark = fleet((t) => ({ db: { 'db-1': primary, 'db-2': t > T0 + 5000 ? null : replica(), 'db-3': { ...replica(), lagMs: null } } }));
-    const c = noStaleReads(record({ fleet: dark }), 1000)!;
+  it('does not count markers that a lost primary took with it: a replica cannot be behind data that no longer exists', () => {
+    // The primary acknowledged F-2 s .. F and died; the new one never had those markers, and serves the one before until writes resume at F + 5 s.
+    const lostFrom = seqAt(F - 2000);
+    const w = writes();
+    const survived = w.map((x) => x.seq).filter((q) => q < lostFrom || q >= seqAt(F + 5000));
+    const old = (t: number): MarkerRead | undefined => (t >= F && t < F + 5500 ? { outcome: 'read', seq: lostFrom - 1, server: 'db-3', ms: 3 } : undefined);
+    const c = noStaleReads(record({ markers: markers(old, { survived }) }), 1000)!;
+    expect(c.status).toBe('held');
+    expect(c.measured.markersLost).toBe(survived.length ? w.length - survived.length : 0);
+    // The same reads with every marker kept were stale.
+    expect(noStaleReads(record({ markers: markers(old) }), 1000)!.status).toBe('failed');
+  });
+
+  it('is inconclusive without the probe, when the markers could not be read back, or when none was acknowledged', () => {
+    const none = noStaleReads(record(), 1000)!;
+    expect(none.status).toBe('inconclusive');
+    expect(none.detail).toContain('no read-marker probe ran');
+    const lostBack = noStaleReads(record({ markers: markers(undefined, { survived: null, error: 'no answer in 1000 ms' }) }), 1000)!;
+    expect(lostBack.status).toBe('inconclusive');
+    expect(lostBack.detail).toContain('could not be read back');
+    const unacked = noStaleReads(record({ markers: markers(undefined, { writes: writes().map((w) => ({ ...w, ackedAt: undefined })), error: "marker write: Table 'gameday.read_markers' doesn't exist" }) }), 1000)!;
+    expect(unacked.status).toBe('inconclusive');
+    expect(unacked.detail).toContain("no marker was acknowledged through the write pool and kept (marker write: Table 'gameday.read_markers' doesn't exist)");
+  });
+
+  it('is inconclusive when the reads went unanswered for most of the run; a proxy that had no server to send a read to was observed', () => {
+    const dark = (t: number): MarkerRead | undefined => (t > T0 + 5000 ? { outcome: 'unknown', ms: 250, error: 'no answer in 250 ms' } : undefined);
+    const c = noStaleReads(record({ markers: markers(dark) }), 1000)!;
     expect(c.status).toBe('inconclusive');
-    expect(c.detail).toContain('fleet samples with every live replica\'s lag');
+    expect(c.detail).toContain('read-marker rounds with every live proxy answering');
+    const empty = (t: number): MarkerRead | undefined => (t > T0 + 5000 ? { outcome: 'refused', ms: 2, error: 'Connection lost' } : undefined);
+    expect(noStaleReads(record({ markers: markers(empty) }), 1000)!.status).toBe('held');
   });
 
-  it('lag while no writable primary is alive is not stale', () => {
-    const c = noStaleReads(record({ fleet: lagging(true, false) }), 1000)!;
-    expect(c.passed).toBe(true);
-    expect(c.detail).toBe('no replica lagged past 1000 ms');
-  });
-
-  it("allows HAProxy's time to take a replica out (two 250 ms checks) over the limit, however often the fleet is sampled", () => {
-    const within = fleet(() => ({ db: { 'db-1': primary, 'db-2': replica(1400), 'db-3': replica() }, proxies: onBoth({ 'db_read/db-2': 'UP' }) }));
-    const within100 = fleet(() => ({ db: { 'db-1': primary, 'db-2': replica(1400), 'db-3': replica() }, proxies: onBoth({ 'db_read/db-2': 'UP' }) }), T0, END, 100);
-    for (const [fleetIntervalMs, samples] of [[500, within], [100, within100]] as const) {
-      const c = noStaleReads(record({ fleet: samples, fleetIntervalMs }), 1000)!;
-      expect(c.passed).toBe(true);
-      expect(c.measured.violations).toBe(0);
-    }
-    const past = fleet(() => ({ db: { 'db-1': primary, 'db-2': replica(1600), 'db-3': replica() }, proxies: onBoth({ 'db_read/db-2': 'UP' }) }), T0, END, 100);
-    expect(noStaleReads(record({ fleet: past, fleetIntervalMs: 100 }), 1000)!.passed).toBe(false);
+  it('a powered-off proxy that does not answer is not missing data', () => {
+    const off = (t: number, proxy: string): MarkerRead | undefined => (proxy === 'proxy-2' && t >= F && t < UNDO ? { outcome: 'unknown', ms: 250, error: 'no answer' } : undefined);
+    const c = noStaleReads(record({ faults: [fault(['proxy-2'])], markers: markers(off) }), 1000)!;
+    expect(c.status).toBe('held');
+    expect(noStaleReads(record({ markers: markers(off) }), 1000)!.status).toBe('inconclusive');
   });
 });
 
@@ -540,7 +565,7 @@ describe('evaluateChecks', () => {
     proxies: onBoth({ 'db_write/db-2': 'DOWN', 'db_read/db-2': t >= F && t < F + 3500 ? 'UP' : t >= F && t < UNDO + 2000 ? 'DOWN' : 'UP', 'web/app-1': 'UP' }),
     db: { 'db-1': primary, 'db-2': t >= F && t < UNDO ? null : replica(), 'db-3': replica() },
   });
-  const rec = () => record({ faults: [fault(['db-2'], { label: 'rack b1' })], fleet: fleet(view), redis: redisSamples(() => ['redis-1']), requests: load(), ackedWrites: acked() });
+  const rec = () => record({ faults: [fault(['db-2'], { label: 'rack b1' })], fleet: fleet(view), redis: redisSamples(() => ['redis-1']), requests: load(), ackedWrites: acked(), markers: markers() });
 
   it('runs every check that applies, in a fixed order, with the defaults', () => {
     const checks = evaluateChecks(rec(), checksSchema.parse({}));
