@@ -32,8 +32,13 @@ export function steadyState(requests: LoopSample[], fleet: FleetSample | undefin
   const failed = requests.filter((r) => !r.ok).length;
   if (requests.length === 0) return { ok: false, detail: 'no request answered during the warm-up' };
   if (failed > 0) return { ok: false, detail: `${failed} of ${requests.length} warm-up requests failed: the fleet is not healthy, no fault was injected` };
-  const writable = fleet ? Object.entries(fleet.db).filter(([, d]) => d && !d.readOnly && !d.replicating).length : 0;
-  if (writable !== 1) return { ok: false, detail: `${writable} writable MariaDB primaries before any fault: no fault was injected` };
+  if (!fleet) return { ok: false, detail: 'the fleet was not sampled before the first fault: no fault was injected' };
+  const silent = Object.entries(fleet.db).filter(([, d]) => d === null).map(([name]) => name);
+  if (silent.length) return { ok: false, detail: `${silent.join(', ')} did not answer before the first fault: whether one MariaDB server takes writes is unknown, no fault was injected` };
+  // Every server with read_only off takes writes, replicating or not.
+  const writers = Object.entries(fleet.db).filter(([, d]) => d && !d.readOnly).map(([name]) => name);
+  if (writers.length !== 1) return { ok: false, detail: `${writers.length} MariaDB servers take writes before any fault${writers.length ? ` (${writers.join(', ')})` : ''}: no fault was injected` };
+  if (fleet.db[writers[0]]!.replicating) return { ok: false, detail: `${writers[0]} takes writes while it replicates from another server: no fault was injected` };
   return { ok: true, detail: `${requests.length} warm-up requests, none failed; one writable MariaDB primary` };
 }
 

@@ -43,7 +43,14 @@ describe('the steady state before the first fault', () => {
   it('does not hold without requests, with a failed one, or without exactly one writable primary', () => {
     expect(steadyState([], primaryAndReplica).ok).toBe(false);
     expect(steadyState([request(true), request(false)], primaryAndReplica).detail).toBe('1 of 2 warm-up requests failed: the fleet is not healthy, no fault was injected');
-    expect(steadyState([request(true)], fleet({ 'db-1': db(false, false), 'db-2': db(false, false) })).detail).toBe('2 writable MariaDB primaries before any fault: no fault was injected');
-    expect(steadyState([request(true)], undefined).detail).toBe('0 writable MariaDB primaries before any fault: no fault was injected');
+    expect(steadyState([request(true)], fleet({ 'db-1': db(false, false), 'db-2': db(false, false) })).detail).toBe('2 MariaDB servers take writes before any fault (db-1, db-2): no fault was injected');
+    expect(steadyState([request(true)], fleet({ 'db-1': db(true, true), 'db-2': db(true, true) })).detail).toBe('0 MariaDB servers take writes before any fault: no fault was injected');
+    expect(steadyState([request(true)], undefined).detail).toBe('the fleet was not sampled before the first fault: no fault was injected');
+  });
+
+  it('does not hold with a replica that takes writes (read_only off), nor with a server that did not answer', () => {
+    expect(steadyState([request(true)], fleet({ 'db-1': db(false, false), 'db-2': db(false, true) })).detail).toBe('2 MariaDB servers take writes before any fault (db-1, db-2): no fault was injected');
+    expect(steadyState([request(true)], fleet({ 'db-1': db(false, true), 'db-2': db(true, true) })).detail).toBe('db-1 takes writes while it replicates from another server: no fault was injected');
+    expect(steadyState([request(true)], fleet({ 'db-1': db(false, false), 'db-2': null })).detail).toBe('db-2 did not answer before the first fault: whether one MariaDB server takes writes is unknown, no fault was injected');
   });
 });
