@@ -8,8 +8,35 @@ function zonesOf(inv: Inventory): string[] {
   return [...new Set(inv.hosts.map((h) => h.zone))].sort();
 }
 
-/** The hosts a target names in this inventory; a random target is drawn here, once. */
-export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: string, pick: (n: number) => number = randomInt): { label: string; hosts: string[] } {
+/**
+ * The live primary of each tier that a `{ primary: <tier> }` target names,
+ * looked up just before the game day (chaos/probes/livePrimaries.ts), or why
+ * it is not known.
+ */
+export type LivePrimaries = Record<string, { host: string } | { unknown: string }>;
+
+/** A `{ primary: <tier> }` target: the live primary; without a live view (a plan made offline), the inventory's, and the label says so. */
+function primaryTarget(inv: Inventory, tier: string, input: string, live: LivePrimaries | undefined): { label: string; hosts: string[] } {
+  const kind = inv.tiers[tier]?.kind;
+  if (kind !== 'mariadb' && kind !== 'redis') {
+    const tiers = Object.entries(inv.tiers).filter(([, t]) => t.kind === 'mariadb' || t.kind === 'redis').map(([n]) => n);
+    throw new GamedayError('SCENARIO_TARGET', `tier "${tier}" ${kind ? `is ${kind}, which has no primary` : `is not in inventory ${inv.name}`}`, input, `tiers with a primary: ${tiers.join(', ') || 'none'}`);
+  }
+  if (!live) {
+    const named = inv.hosts.find((h) => h.tier === tier && h.role === 'primary');
+    if (!named) throw new GamedayError('SCENARIO_TARGET', `no host of tier "${tier}" has role primary in inventory ${inv.name}, and the live primary is looked up only when the game day runs`, input, 'run the game day, or give the primary a role in the inventory');
+    return { label: `${named.name} (the ${tier} primary in the inventory; the live one is looked up when the game day runs)`, hosts: [named.name] };
+  }
+  const found = live[tier];
+  if (!found || 'unknown' in found) {
+    throw new GamedayError('SCENARIO_TARGET', `the live primary of tier ${tier} is not known: ${found ? found.unknown : 'it was not looked up'}; nothing was touched`, input, 'look at the fleet (gameday lab status), let it settle, and run the game day again');
+  }
+  return { label: `${found.host} (the live primary of ${tier})`, hosts: [found.host] };
+}
+
+/** The hosts a target names in this inventory; a random target is drawn here, once; a primary is the live one when `live` is given. */
+export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: string, pick: (n: number) => number = randomInt, live?: LivePrimaries): { label: string; hosts: string[] } {
+  if ('primary' in target) return primaryTarget(inv, target.primary, input, live);
   if ('random' in target) {
     const { tier, role } = target.random;
     const members = inv.hosts.filter((h) => h.tier === tier && (role === undefined || h.role === role));
@@ -29,22 +56,25 @@ export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: str
   return { label: `${kind} ${name}`, hosts: domain.hosts };
 }
 
-/** Every fault of a scenario against one inventory: hosts known, random targets drawn. */
-export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: number) => number): ResolvedFault[] {
+/** The tiers whose live primary a scenario's faults target (`{ primary: <tier> }`): what to look up before planning. */
+export const primaryTiersOf = (faults: FaultSpec[]) => [...new Set(faults.flatMap((f) => ('target' in f && 'primary' in f.target ? [f.target.primary] : [])))];
+
+/** Every fault of a scenario against one inventory: hosts known, random targets drawn, primaries the live ones when `live` is given. */
+export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: number) => number, live?: LivePrimaries): ResolvedFault[] {
   return faults.map((f, i) => {
     const input = `faults[${i}] (${f.id})`;
     const base = { id: f.id!, type: f.type, atMs: f.at, forMs: f.for };
     switch (f.type) {
       case 'power-off':
-        return { ...base, ...resolveTarget(inv, f.target, input, pick) };
+        return { ...base, ...resolveTarget(inv, f.target, input, pick, live) };
       case 'kill-process': {
-        const t = resolveTarget(inv, f.target, input, pick);
+        const t = resolveTarget(inv, f.target, input, pick, live);
         const missing = t.hosts.filter((h) => !(f.service in inv.hosts.find((x) => x.name === h)!.services));
         if (missing.length) throw new GamedayError('SCENARIO_TARGET', `${missing.join(', ')} run no service "${f.service}"`, `${input}.service`, 'name a service of the target host in the inventory');
         return { ...base, ...t, label: `${f.service} on ${t.label}`, service: f.service };
       }
       case 'stop-replication': {
-        const t = resolveTarget(inv, f.target, input, pick);
+        const t = resolveTarget(inv, f.target, input, pick, live);
         const notDb = t.hosts.filter((h) => !('mysql' in inv.hosts.find((x) => x.name === h)!.services));
         if (notDb.length) throw new GamedayError('SCENARIO_TARGET', `${notDb.join(', ')} run no MariaDB`, `${input}.target`, 'stop replication on a db replica');
         return { ...base, ...t, label: `${f.thread} thread of ${t.label}`, thread: f.thread };

@@ -2,16 +2,16 @@ import type { Inventory } from '../../topology/index.js';
 import { GamedayError } from '../../core/errors.js';
 import type { FaultDriver, ResolvedFault } from '../../drivers/faults/types.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { resolveFaults } from '../faults/resolve.js';
+import { resolveFaults, type LivePrimaries } from '../faults/resolve.js';
 import { preflight } from '../preflight.js';
 import type { Preflight } from '../report/types.js';
 
-/** The plan of a game day, before anything is touched: the faults resolved and their blast radius. */
-export function planGameDay(inv: Inventory, loaded: LoadedScenario, driver: Pick<FaultDriver, 'supports' | 'kind' | 'check'> | undefined, pick?: (n: number) => number): { faults: ResolvedFault[]; preflight: Omit<Preflight, 'steadyState'> } {
+/** The plan of a game day, before anything is touched: the faults resolved (`{ primary }` targets against `live`, when given) and their blast radius. */
+export function planGameDay(inv: Inventory, loaded: LoadedScenario, driver: Pick<FaultDriver, 'supports' | 'kind' | 'check'> | undefined, pick?: (n: number) => number, live?: LivePrimaries): { faults: ResolvedFault[]; preflight: Omit<Preflight, 'steadyState'> } {
   const { scenario, file } = loaded;
   let faults: ResolvedFault[];
   try {
-    faults = resolveFaults(inv, scenario.faults, pick);
+    faults = resolveFaults(inv, scenario.faults, pick, live);
   } catch (err) {
     if (err instanceof GamedayError) throw new GamedayError(err.code, err.message, `${file}: ${err.input}`, err.hint);
     throw err;

@@ -10,6 +10,8 @@ import { startFleetSampler } from '../probes/fleetSampler.js';
 import { watchAppStats } from '../probes/appStats.js';
 import { watchRedisPrimaries } from '../probes/redisPrimaries.js';
 import { startReadMarkers } from '../probes/readMarkers.js';
+import { livePrimaries } from '../probes/livePrimaries.js';
+import { primaryTiersOf } from '../faults/resolve.js';
 import { checkAckedWrites } from '../load/ackedWrites.js';
 import { evaluate } from '../checks/index.js';
 import { buildReport } from '../report/build.js';
@@ -51,7 +53,10 @@ interface Live {
  */
 export async function runGameDay(env: GameDayEnv, loaded: LoadedScenario, opts: GameDayOptions): Promise<GameDayOutcome> {
   const { scenario, file } = loaded;
-  const plan = planGameDay(env.inventory, loaded, env.faults, opts.pick);
+  // A { primary: <tier> } target is the primary the fleet names now, not the inventory's role (a failover moves it).
+  const tiers = primaryTiersOf(scenario.faults);
+  const primaries = tiers.length ? await livePrimaries(env.inventory, tiers, env.probes) : undefined;
+  const plan = planGameDay(env.inventory, loaded, env.faults, opts.pick, primaries);
   assertPreflight(plan.preflight, file);
   assertWritableStateDir(opts.stateDir);
   const { runId, log, locks, journal } = await openRun(env, loaded, plan, opts);

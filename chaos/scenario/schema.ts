@@ -13,15 +13,17 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 
 /**
  * What a fault hits: a host, a rack, a zone (names as in the inventory), or
- * one member of a tier picked at random when the run starts (recorded in the
- * run, so a resume or abort undoes the same host).
+ * one member of a tier picked at random when the run starts, or a tier's live
+ * primary (both recorded in the run, so a resume or abort undoes the same host).
  */
 export const targetSchema = z.union([
   z.object({ host: z.string().min(1) }).strict(),
   z.object({ rack: z.string().min(1) }).strict(),
   z.object({ zone: z.string().min(1) }).strict(),
   z.object({ random: z.object({ tier: z.string().min(1), role: z.enum(['primary', 'replica']).optional() }).strict() }).strict(),
-], { error: 'a target is one of { host: <name> }, { rack: <name> }, { zone: <name> } or { random: { tier: <tier>, role?: primary|replica } }' });
+  /** The tier's primary as the fleet names it when the run starts (MariaDB: the one writable server; Redis: its Sentinels' majority), not the inventory's role. */
+  z.object({ primary: z.string().min(1) }).strict(),
+], { error: 'a target is one of { host: <name> }, { rack: <name> }, { zone: <name> }, { primary: <tier> } or { random: { tier: <tier>, role?: primary|replica } }' });
 export type ScenarioTarget = z.infer<typeof targetSchema>;
 
 const faultId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes, e.g. "rack-loss"');

@@ -174,6 +174,19 @@ describe('resolveFaults', () => {
     return e;
   };
 
+  it('a { primary: <tier> } target is the live primary, wherever a failover left it; unknown is refused, never guessed', () => {
+    const faults = specs({ type: 'power-off', target: { primary: 'redis' } }, { type: 'power-off', target: { primary: 'db' } });
+    const [redis, db] = resolveFaults(spread, faults, undefined, { redis: { host: 'redis-2' }, db: { host: 'db-3' } });
+    expect(redis).toMatchObject({ label: 'redis-2 (the live primary of redis)', hosts: ['redis-2'] });
+    expect(db).toMatchObject({ label: 'db-3 (the live primary of db)', hosts: ['db-3'] });
+    const e = failure(() => resolveFaults(spread, faults, undefined, { redis: { unknown: 'no majority of the 3 Sentinels names one redis server (redis-1: 1, redis-2: 1)' }, db: { host: 'db-1' } }));
+    expect(e.code).toBe('SCENARIO_TARGET');
+    expect(e.message).toBe('the live primary of tier redis is not known: no majority of the 3 Sentinels names one redis server (redis-1: 1, redis-2: 1); nothing was touched');
+    // A plan made offline shows the inventory's primary and says the live one is looked up at run time.
+    expect(resolveFaults(spread, faults)[0].label).toBe('redis-1 (the redis primary in the inventory; the live one is looked up when the game day runs)');
+    expect(targetError(specs({ type: 'power-off', target: { primary: 'app' } })).message).toBe('tier "app" is http, which has no primary');
+  });
+
   it('resolves hosts, racks (short or zone/rack) and zones to their hosts', () => {
     const [host, rack, rackLong, zone] = resolveFaults(spread, specs({ type: 'power-off', target: { host: 'db-2' } }, { type: 'power-off', target: { rack: 'c1' } }, { type: 'power-off', target: { rack: 'az-c/c1' } }, { type: 'power-off', target: { zone: 'az-b' } }));
     expect(host).toMatchObject({ id: 'fault-1', label: 'host db-2', hosts: ['db-2'] });

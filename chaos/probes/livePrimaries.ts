@@ -1,0 +1,65 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Inventory } from '../../topology/index.js';
+import { sentinelPrimary } from '../../drivers/redis/readiness.js';
+import type { LivePrimaries } from '../faults/resolve.js';
+import type { ProbeAccess } from './fleetSampler.js';
+
+const TIMEOUT_MS = 3000;
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** The one server of a MariaDB tier that takes writes and replicates from no one; unknown when a server is silent or there is not exactly one. */
+async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess): Promise<LivePrimaries[string]> {
+  const hosts = inv.hosts.filter((h) => h.tier === tier && 'mysql' in h.services);
+  const seen = await Promise.all(
+    hosts.map(async (h) => {
+      try {
+        const c = await within(access.mysql(h.name), TIMEOUT_MS);
+        try {
+          const [[v]] = await within(c.query<RowDataPacket[]>('SELECT @@read_only AS ro'), TIMEOUT_MS);
+          const [slave] = await within(c.query<RowDataPacket[]>('SHOW SLAVE STATUS'), TIMEOUT_MS);
+          return { name: h.name, writer: Number(v.ro) === 0, replicating: slave.length > 0 };
+        } finally {
+          c.destroy();
+        }
+      } catch {
+        return { name: h.name, silent: true };
+      }
+    }),
+  );
+  const silent = seen.filter((s) => 'silent' in s).map((s) => s.name);
+  if (silent.length) return { unknown: `${silent.join(', ')} did not answer, so which server takes writes is not known` };
+  const writers = seen.filter((s) => 'writer' in s && s.writer);
+  if (writers.length !== 1) return { unknown: `${writers.length} servers take writes (${writers.map((w) => w.name).join(', ') || 'none'})` };
+  if ('replicating' in writers[0] && writers[0].replicating) return { unknown: `${writers[0].name} takes writes but replicates from another server` };
+  return { host: writers[0].name };
+}
+
+/** The Redis primary a majority of the Sentinels names; unknown without a majority. */
+async function redisPrimary(inv: Inventory, tier: string, access: ProbeAccess): Promise<LivePrimaries[string]> {
+  const sentinels = access.sentinels;
+  if (!sentinels || sentinels.endpoints.length === 0) return { unknown: 'no Sentinel to ask' };
+  const named = await Promise.all(sentinels.endpoints.map((e) => within(sentinelPrimary(e, sentinels.masterName), TIMEOUT_MS).catch(() => null)));
+  const hostOf = (a: { host: string; port: number }) => inv.hosts.find((h) => h.tier === tier && h.address === a.host && h.services.redis === a.port)?.name;
+  const votes = new Map<string, number>();
+  for (const a of named) {
+    const name = a ? hostOf(a) : undefined;
+    if (name) votes.set(name, (votes.get(name) ?? 0) + 1);
+  }
+  const majority = Math.floor(sentinels.endpoints.length / 2) + 1;
+  const winner = [...votes].find(([, n]) => n >= majority);
+  return winner ? { host: winner[0] } : { unknown: `no majority of the ${sentinels.endpoints.length} Sentinels names one ${tier} server (${[...votes].map(([h, n]) => `${h}: ${n}`).join(', ') || 'none answered'})` };
+}
+
+/** The live primary of each tier named, as the fleet says it now: MariaDB's read_only, Redis by its Sentinels. */
+export async function livePrimaries(inv: Inventory, tiers: string[], access: ProbeAccess): Promise<LivePrimaries> {
+  const out: LivePrimaries = {};
+  for (const tier of tiers) {
+    const kind = inv.tiers[tier]?.kind;
+    out[tier] = kind === 'mariadb' ? await mariadbPrimary(inv, tier, access) : kind === 'redis' ? await redisPrimary(inv, tier, access) : { unknown: `tier ${tier} is ${kind ?? 'not in the inventory'}: only mariadb and redis tiers have a primary` };
+  }
+  return out;
+}
