@@ -12,6 +12,7 @@ import { renderReportMarkdown } from '../chaos/report/markdown.js';
 import { compareJson, renderCompare } from '../chaos/report/compare.js';
 import type { GameDayReport } from '../chaos/report/types.js';
 import { statusOf } from '../chaos/report/format.js';
+import { plannedChecks, type PlannedCheck } from '../chaos/checks/applicability.js';
 import { faultDriverFor, gameDayEnv, gameDayEnvironment, gameDayInventory } from './wiring/gameDayEnv.js';
 import { withOptions } from './options.js';
 import { action } from './run.js';
@@ -66,7 +67,7 @@ function summaryLines(r: GameDayReport, files?: { html: string }): string {
 }
 
 /** The pre-flight as text: the scenario, its faults' timeline and responses, the blast radius and the verdict. */
-function planLines(loaded: LoadedScenario, plan: ReturnType<typeof planGameDay>): string[] {
+function planLines(loaded: LoadedScenario, plan: ReturnType<typeof planGameDay>, checks: PlannedCheck[]): string[] {
   const s = loaded.scenario;
   const lines = [
     `${s.name}: ${s.description}`,
@@ -80,6 +81,8 @@ function planLines(loaded: LoadedScenario, plan: ReturnType<typeof planGameDay>)
     for (const b of f.blastRadius) lines.push(`    ${b.ok ? 'ok   ' : 'BREAKS'} ${b.what} (${b.left} left, needs ${b.needed})`);
     if (f.blastRadius.length === 0) lines.push('    no tier or pool loses a member');
   }
+  lines.push('checks:');
+  for (const c of checks) lines.push(`  ${{ yes: 'applies', if: 'if     ', no: 'n/a    ', off: 'off    ' }[c.applies]} ${c.id}: ${c.why}`);
   lines.push(plan.preflight.safe ? 'pre-flight: every tier and pool keeps enough members' : plan.preflight.expectBreaks ? 'pre-flight: breaks the fleet, as the scenario expects' : 'pre-flight: REFUSED: the faults break the fleet and the scenario does not say "expect: breaks"');
   return lines;
 }
@@ -114,9 +117,11 @@ function registerPlan(chaos: Command): void {
   withOptions(addTargetOptions(plan), 'json').action(
     action(async (name: string, flags: EnvFlags) => {
       const loaded = loadScenario(name);
-      const view = planGameDay(await gameDayInventory(flags), loaded, undefined);
-      if (flags.json) return out(JSON.stringify({ scenario: loaded.scenario, ...view }, null, 2));
-      for (const line of planLines(loaded, view)) out(line);
+      const inv = await gameDayInventory(flags);
+      const view = planGameDay(inv, loaded, undefined);
+      const checks = plannedChecks(inv, view.faults, loaded.scenario.checks);
+      if (flags.json) return out(JSON.stringify({ scenario: loaded.scenario, ...view, checks }, null, 2));
+      for (const line of planLines(loaded, view, checks)) out(line);
       return view.preflight.safe || view.preflight.expectBreaks ? 0 : 2;
     }),
   );

@@ -16,7 +16,7 @@ function zonesOf(inv: Inventory): string[] {
 export type LivePrimaries = Record<string, { host: string } | { unknown: string }>;
 
 /** A `{ primary: <tier> }` target: the live primary; without a live view (a plan made offline), the inventory's, and the label says so. */
-function primaryTarget(inv: Inventory, tier: string, input: string, live: LivePrimaries | undefined): { label: string; hosts: string[] } {
+function primaryTarget(inv: Inventory, tier: string, input: string, live: LivePrimaries | undefined): { label: string; hosts: string[]; livePrimaryOf?: string } {
   const kind = inv.tiers[tier]?.kind;
   if (kind !== 'mariadb' && kind !== 'redis') {
     const tiers = Object.entries(inv.tiers).filter(([, t]) => t.kind === 'mariadb' || t.kind === 'redis').map(([n]) => n);
@@ -25,17 +25,17 @@ function primaryTarget(inv: Inventory, tier: string, input: string, live: LivePr
   if (!live) {
     const named = inv.hosts.find((h) => h.tier === tier && h.role === 'primary');
     if (!named) throw new GamedayError('SCENARIO_TARGET', `no host of tier "${tier}" has role primary in inventory ${inv.name}, and the live primary is looked up only when the game day runs`, input, 'run the game day, or give the primary a role in the inventory');
-    return { label: `${named.name} (the ${tier} primary in the inventory; the live one is looked up when the game day runs)`, hosts: [named.name] };
+    return { label: `${named.name} (the ${tier} primary in the inventory; the live one is looked up when the game day runs)`, hosts: [named.name], livePrimaryOf: tier };
   }
   const found = live[tier];
   if (!found || 'unknown' in found) {
     throw new GamedayError('SCENARIO_TARGET', `the live primary of tier ${tier} is not known: ${found ? found.unknown : 'it was not looked up'}; nothing was touched`, input, 'look at the fleet (gameday lab status), let it settle, and run the game day again');
   }
-  return { label: `${found.host} (the live primary of ${tier})`, hosts: [found.host] };
+  return { label: `${found.host} (the live primary of ${tier})`, hosts: [found.host], livePrimaryOf: tier };
 }
 
 /** The hosts a target names in this inventory; a random target is drawn here, once; a primary is the live one when `live` is given. */
-export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: string, pick: (n: number) => number = randomInt, live?: LivePrimaries): { label: string; hosts: string[] } {
+export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: string, pick: (n: number) => number = randomInt, live?: LivePrimaries): { label: string; hosts: string[]; livePrimaryOf?: string } {
   if ('primary' in target) return primaryTarget(inv, target.primary, input, live);
   if ('random' in target) {
     const { tier, role } = target.random;

@@ -18,6 +18,8 @@ export interface ResolvedFault {
   service?: string;
   /** stop-replication: which thread stops. */
   thread?: 'sql' | 'io';
+  /** A { primary: <tier> } target: the tier whose live primary it takes (a plan made offline shows the inventory's). */
+  livePrimaryOf?: string;
   /** partition: the hosts of each side. */
   sides?: [string[], string[]];
 }
