@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { findDomain, type Inventory } from '../../topology/index.js';
+import { findDomain, type Host, type Inventory } from '../../topology/index.js';
 import { GamedayError } from '../../core/errors.js';
 import type { ResolvedFault } from '../../drivers/faults/types.js';
 import type { FaultSpec, ScenarioTarget } from '../scenario/schema.js';
@@ -39,7 +39,13 @@ export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: str
   if ('primary' in target) return primaryTarget(inv, target.primary, input, live);
   if ('random' in target) {
     const { tier, role } = target.random;
-    const members = inv.hosts.filter((h) => h.tier === tier && (role === undefined || h.role === role));
+    // A role is the live one when the fleet was asked (a failover moves the primary); else the inventory's.
+    const known = role && live ? live[tier] : undefined;
+    if (known && 'unknown' in known) {
+      throw new GamedayError('SCENARIO_TARGET', `the live primary of tier ${tier} is not known: ${known.unknown}, so its ${role}s are not known either; nothing was touched`, input, 'look at the fleet (gameday lab status), let it settle, and run the game day again');
+    }
+    const hasRole = (h: Host) => (role === undefined ? true : known ? (h.name === known.host) === (role === 'primary') : h.role === role);
+    const members = inv.hosts.filter((h) => h.tier === tier && hasRole(h));
     if (members.length === 0) {
       const tiers = Object.keys(inv.tiers).join(', ');
       throw new GamedayError('SCENARIO_TARGET', `no host of tier "${tier}"${role ? ` with role ${role}` : ''} in inventory ${inv.name}`, input, `tiers: ${tiers}`);
@@ -56,8 +62,9 @@ export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: str
   return { label: `${kind} ${name}`, hosts: domain.hosts };
 }
 
-/** The tiers whose live primary a scenario's faults target (`{ primary: <tier> }`): what to look up before planning. */
-export const primaryTiersOf = (faults: FaultSpec[]) => [...new Set(faults.flatMap((f) => ('target' in f && 'primary' in f.target ? [f.target.primary] : [])))];
+/** The tiers whose live primary a scenario's faults depend on (`{ primary: <tier> }`, or a random member by role): what to look up before planning. */
+export const primaryTiersOf = (faults: FaultSpec[]) =>
+  [...new Set(faults.flatMap((f) => (!('target' in f) ? [] : 'primary' in f.target ? [f.target.primary] : 'random' in f.target && f.target.random.role ? [f.target.random.tier] : [])))];
 
 /** Every fault of a scenario against one inventory: hosts known, random targets drawn, primaries the live ones when `live` is given. */
 export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: number) => number, live?: LivePrimaries): ResolvedFault[] {

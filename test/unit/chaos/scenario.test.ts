@@ -187,6 +187,13 @@ describe('resolveFaults', () => {
     expect(targetError(specs({ type: 'power-off', target: { primary: 'app' } })).message).toBe('tier "app" is http, which has no primary');
   });
 
+  it('a random member by role takes the live role when the fleet was asked: a replica is never the live primary', () => {
+    const faults = specs({ type: 'power-off', target: { random: { tier: 'db', role: 'replica' } } });
+    const drawn = [0, 1].map((k) => resolveFaults(spread, faults, (n) => Math.min(k, n - 1), { db: { host: 'db-2' } })[0].hosts[0]);
+    expect(drawn.sort()).toEqual(['db-1', 'db-3']);
+    expect(failure(() => resolveFaults(spread, faults, undefined, { db: { unknown: 'db-3 did not answer' } })).message).toContain('the live primary of tier db is not known: db-3 did not answer');
+  });
+
   it('resolves hosts, racks (short or zone/rack) and zones to their hosts', () => {
     const [host, rack, rackLong, zone] = resolveFaults(spread, specs({ type: 'power-off', target: { host: 'db-2' } }, { type: 'power-off', target: { rack: 'c1' } }, { type: 'power-off', target: { rack: 'az-c/c1' } }, { type: 'power-off', target: { zone: 'az-b' } }));
     expect(host).toMatchObject({ id: 'fault-1', label: 'host db-2', hosts: ['db-2'] });
