@@ -2,6 +2,7 @@ import type { Inventory } from '../../topology/index.js';
 import type { ResolvedFault } from '../../drivers/faults/types.js';
 import type { ChecksSpec } from '../scenario/schema.js';
 import { poolsOf } from '../record.js';
+import { readProxies, writeProxies } from '../probes/readMarkers.js';
 
 /** Whether a check will judge this game day, decided from the plan: the faults' hosts and their roles. */
 export interface PlannedCheck {
@@ -34,7 +35,7 @@ export function plannedChecks(inv: Inventory, faults: ResolvedFault[], spec: Che
       return left.length ? { applies: 'yes', why: `must leave: ${left.join(', ')}` } : { applies: 'no', why: 'no fault takes down a server of a pool that a live proxy still serves' };
     },
     'redis-failover': () => {
-      const live = faults.find((f) => downsRedis(f) && f.livePrimaryOf !== undefined && f.hosts.some(hasRedis));
+      const live = faults.find((f) => downsRedis(f) && f.livePrimaryOf !== undefined && inv.tiers[f.livePrimaryOf]?.kind === 'redis');
       if (live) return { applies: 'yes', why: 'the fault takes the Redis primary the Sentinels name when the run starts' };
       const redis = [...new Set(faults.filter(downsRedis).flatMap((f) => f.hosts.filter(hasRedis)))];
       return redis.length ? { applies: 'if', why: `if ${redis.join(' or ')} is the Redis primary when the fault lands (read from the Redis samples of the 2 s before)` } : { applies: 'no', why: 'no fault takes a Redis server down' };
@@ -44,7 +45,11 @@ export function plannedChecks(inv: Inventory, faults: ResolvedFault[], spec: Che
     'one-writable-primary': () => ({ applies: 'yes', why: 'every sample of the run' }),
     'no-stale-reads': () => {
       const readPool = inv.pools.some((p) => /read/i.test(p.name) && p.servers.some((s) => 'mysql' in (inv.hosts.find((h) => h.name === s)?.services ?? {})));
-      return readPool ? { applies: 'yes', why: 'every read-marker read of the run' } : { applies: 'no', why: 'no read pool of MariaDB replicas in the inventory' };
+      if (!readPool) return { applies: 'no', why: 'no read pool of MariaDB replicas in the inventory' };
+      const blind = readProxies(inv).filter((p) => p.services['mysql-read'] === undefined).map((p) => p.name);
+      const noWrite = writeProxies(inv).length === 0;
+      if (blind.length || noWrite) return { applies: 'yes', why: `but it will be inconclusive: ${[blind.length ? `${blind.join(', ')} ${blind.length > 1 ? 'have' : 'has'} no mysql-read service to read through` : '', noWrite ? 'no proxy has a mysql-write service to write markers through' : ''].filter(Boolean).join('; ')}` };
+      return { applies: 'yes', why: 'every read-marker read of the run' };
     },
     'no-lost-writes': () => ({ applies: 'yes', why: 'every acknowledged write, looked up at the end' }),
     'error-budget': () => ({ applies: 'yes', why: 'every request after the warm-up' }),

@@ -47,8 +47,8 @@ export function evaluate(rec: GameDayRecord, spec: ChecksSpec): Evaluation {
   const op = opts(spec.oneWritablePrimary, {} as { optional?: boolean });
   if (op) add('one-writable-primary', op.optional, oneWritablePrimary(rec));
   // The lab's read pools drop a replica past 3 s of lag (READ_POOL_MAX_LAG_MS): the check holds them to the same limit.
-  const sr = opts(spec.noStaleReads, { maxLagMs: 3000 });
-  if (sr) add('no-stale-reads', sr.optional, noStaleReads(rec, sr.maxLagMs));
+  const sr = opts(spec.noStaleReads, { maxLagMs: 3000, detection: 1000 });
+  if (sr) add('no-stale-reads', sr.optional, noStaleReads(rec, sr.maxLagMs, sr.detection));
   const lw = opts(spec.noLostWrites, {} as { optional?: boolean });
   if (lw) add('no-lost-writes', lw.optional, noLostWrites(rec));
   const eb = opts(spec.errorBudget, { maxFailedPercent: 0.1, maxP99Ms: 2000 });

@@ -6,8 +6,13 @@ import type { RedisPrimarySample } from '../probes/redisPrimaries.js';
 /** The Redis probes' interval when a record does not say. */
 const REDIS_INTERVAL_MS = 100;
 
-/** How long a replica past its lag limit may still take reads: HAProxy's db_read checks every 250 ms and needs two failures. */
-export const READ_POOL_DETECTION_MS = 500;
+/**
+ * How long a replica past its lag limit may still take reads, by default:
+ * the lab's db_read checks every 250 ms and needs two failures, each agent
+ * answer taking up to 300 ms, so about 0.8 s at worst. A fleet with other
+ * check timings sets the scenario's `noStaleReads.detection`.
+ */
+export const READ_POOL_DETECTION_MS = 1000;
 
 /** Every server that takes writes: read_only off, replicating or not (a replica with read_only off takes any write sent to it). */
 const dbWriters = (s: FleetSample) => Object.entries(s.db).filter(([, d]) => d && !d.readOnly).map(([name]) => name);
@@ -44,12 +49,12 @@ export function oneWritablePrimary(rec: GameDayRecord): CheckResult {
  * No stale read, as observed by the read-marker probe: every read through a
  * proxy's read pool must return a marker at least as new as the newest one
  * the write pool acknowledged `maxLagMs` (the pool's lag limit) plus
- * READ_POOL_DETECTION_MS (HAProxy's time to take a replica out) before the
+ * `detectionMs` (the read pool's time to take a replica out) before the
  * read began. Markers the writable primary no longer holds at the end were
  * lost with a primary (no-lost-writes judges that), so they do not count:
  * a replica cannot be behind data that no longer exists.
  */
-export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult | undefined {
+export function noStaleReads(rec: GameDayRecord, maxLagMs: number, detectionMs = READ_POOL_DETECTION_MS): CheckResult | undefined {
   const id = 'no-stale-reads';
   const title = 'no read from a replica past its lag limit';
   const readPools = rec.inventory.pools.filter((p) => /read/i.test(p.name) && p.servers.some((s) => rec.inventory.hosts.find((h) => h.name === s && 'mysql' in h.services)));
@@ -60,7 +65,7 @@ export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult 
   const survived = new Set(m.survived);
   const kept = m.writes.filter((w) => w.ackedAt !== undefined && survived.has(w.seq)).sort((a, b) => a.ackedAt! - b.ackedAt!);
   if (kept.length === 0) return inconclusive(id, title, `no marker was acknowledged through the write pool and kept${m.error ? ` (${m.error})` : ''}, so no read can be judged`, rec.loadEndedAt);
-  const slackMs = maxLagMs + Math.max(m.intervalMs, READ_POOL_DETECTION_MS);
+  const slackMs = maxLagMs + Math.max(m.intervalMs, detectionMs);
   // The newest kept marker acknowledged at or before t: a running maximum over ack times, found by binary search.
   const runningMax: number[] = [];
   kept.forEach((w, i) => (runningMax[i] = Math.max(w.seq, runningMax[i - 1] ?? 0)));
@@ -87,6 +92,7 @@ export function noStaleReads(rec: GameDayRecord, maxLagMs: number): CheckResult 
       if (r.seq < expected) stale.push({ at: s.at, proxy, server: r.server, seq: r.seq, expected });
     }
   }
+  if (reads === 0) return inconclusive(id, title, `no read through the read pools answered with a marker${m.error ? ` (${m.error})` : ''}: no read was observed`, rec.loadEndedAt);
   const servers = [...new Set(stale.map((x) => x.server))];
   const first = stale[0];
   const ackOf = (seq: number) => kept.find((w) => w.seq === seq)!.ackedAt!;

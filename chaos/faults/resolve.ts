@@ -13,7 +13,7 @@ function zonesOf(inv: Inventory): string[] {
  * looked up just before the game day (chaos/probes/livePrimaries.ts), or why
  * it is not known.
  */
-export type LivePrimaries = Record<string, { host: string } | { unknown: string }>;
+export type LivePrimaries = Record<string, { host: string; /** The servers that replicate now (MariaDB), when known. */ replicas?: string[] } | { unknown: string }>;
 
 /** A `{ primary: <tier> }` target: the live primary; without a live view (a plan made offline), the inventory's, and the label says so. */
 function primaryTarget(inv: Inventory, tier: string, input: string, live: LivePrimaries | undefined): { label: string; hosts: string[]; livePrimaryOf?: string } {
@@ -44,7 +44,8 @@ export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: str
     if (known && 'unknown' in known) {
       throw new GamedayError('SCENARIO_TARGET', `the live primary of tier ${tier} is not known: ${known.unknown}, so its ${role}s are not known either; nothing was touched`, input, 'look at the fleet (gameday lab status), let it settle, and run the game day again');
     }
-    const hasRole = (h: Host) => (role === undefined ? true : known ? (h.name === known.host) === (role === 'primary') : h.role === role);
+    const liveRole = (h: Host, k: { host: string; replicas?: string[] }) => (role === 'primary' ? h.name === k.host : h.name !== k.host && (k.replicas?.includes(h.name) ?? true));
+    const hasRole = (h: Host) => (role === undefined ? true : known ? liveRole(h, known) : h.role === role);
     const members = inv.hosts.filter((h) => h.tier === tier && hasRole(h));
     if (members.length === 0) {
       const tiers = Object.keys(inv.tiers).join(', ');

@@ -1,3 +1,5 @@
+import { livePrimaries } from '../probes/livePrimaries.js';
+import { GamedayError } from '../../core/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Inventory } from '../../topology/index.js';
 import type { ResolvedFault } from '../../drivers/faults/types.js';
@@ -10,7 +12,7 @@ import { clock, until } from './waits.js';
 
 /** What the fault timeline works with: given once, never changed while it plays. */
 export interface TimelineContext {
-  env: Pick<GameDayEnv, 'inventory' | 'faults' | 'runResponse'>;
+  env: Pick<GameDayEnv, 'inventory' | 'faults' | 'runResponse' | 'probes'>;
   /** The scenario's responses. */
   responses: Scenario['responses'];
   journal: JournalWriter;
@@ -62,6 +64,7 @@ async function playFault(ctx: TimelineContext, f: FaultRecord, responses: Respon
 
 /** Injects the fault (intent first): from the intent on, the fault may be in place, so `injectedAt` is set and it is undone whatever happens. */
 export async function inject(ctx: TimelineContext, f: FaultRecord): Promise<void> {
+  await assertStillPrimary(ctx, f);
   f.lostPrimary = writablePrimaryAmong(ctx.latest(), f.hosts);
   const injected = await journaled(ctx.journal, `fault/${f.id}`, { kind: 'action', fault: f }, () => {
     f.injectedAt = Date.now();
@@ -69,6 +72,19 @@ export async function inject(ctx: TimelineContext, f: FaultRecord): Promise<void
   }, { failed: (err) => ({ error: (f.error = (err as Error).message) }) });
   if (!injected.ok) throw new Error(`could not inject ${f.type} ${f.label}: ${f.error}`);
   ctx.progress(`  ${clock(f.injectedAt! - ctx.faultsFrom)} fault: ${f.type} ${f.label} (${f.hosts.join(', ')})`);
+}
+
+/**
+ * A fault that targets a tier's live primary still takes it: the primary was
+ * looked up before the warm-up, and a failover since then would make the
+ * fault miss it (and the checks of a primary's loss would not apply).
+ */
+async function assertStillPrimary(ctx: TimelineContext, f: FaultRecord): Promise<void> {
+  if (f.livePrimaryOf === undefined) return;
+  const now = (await livePrimaries(ctx.env.inventory, [f.livePrimaryOf], ctx.env.probes))[f.livePrimaryOf];
+  if ('host' in now && f.hosts.includes(now.host)) return;
+  const moved = 'host' in now ? `is now ${now.host}` : `is not known (${now.unknown})`;
+  throw new GamedayError('PRIMARY_MOVED', `the live primary of ${f.livePrimaryOf} ${moved}; it was ${f.hosts.join(', ')} when the run started, so ${f.type} would miss it: nothing was injected`, `fault ${f.id}`, 'let the fleet settle and run the game day again');
 }
 
 /** Undoes a fault that was injected and not undone yet; throws when the undo failed ("gameday chaos abort" tries again). */

@@ -17,7 +17,12 @@ async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess)
   const seen = await Promise.all(
     hosts.map(async (h) => {
       try {
-        const c = await within(access.mysql(h.name), TIMEOUT_MS);
+        const connecting = access.mysql(h.name);
+        // A connect that misses the deadline may open later: close it then.
+        const c = await within(connecting, TIMEOUT_MS).catch((err: unknown) => {
+          void connecting.then((late) => late.destroy(), () => undefined);
+          throw err;
+        });
         try {
           const [[v]] = await within(c.query<RowDataPacket[]>('SELECT @@read_only AS ro'), TIMEOUT_MS);
           const [slave] = await within(c.query<RowDataPacket[]>('SHOW SLAVE STATUS'), TIMEOUT_MS);
@@ -35,7 +40,9 @@ async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess)
   const writers = seen.filter((s) => 'writer' in s && s.writer);
   if (writers.length !== 1) return { unknown: `${writers.length} servers take writes (${writers.map((w) => w.name).join(', ') || 'none'})` };
   if ('replicating' in writers[0] && writers[0].replicating) return { unknown: `${writers[0].name} takes writes but replicates from another server` };
-  return { host: writers[0].name };
+  // A replica is read-only and replicates (a read-only server with no replication is no replica: a stop-replication on it does nothing).
+  const replicas = seen.filter((s) => 'writer' in s && !s.writer && s.replicating).map((s) => s.name);
+  return { host: writers[0].name, replicas };
 }
 
 /** The Redis primary a majority of the Sentinels names; unknown without a majority. */

@@ -55,9 +55,15 @@ export interface ReadMarkerRecord {
   error?: string;
 }
 
-/** Proxies with both MariaDB frontends: the ones the probe writes and reads through. */
-export function markerProxies(inv: Inventory): Host[] {
-  return inv.hosts.filter((h) => h.services['mysql-write'] !== undefined && h.services['mysql-read'] !== undefined);
+/** The proxies of the MariaDB read pools: each one's read frontend (mysql-read) is read through; a proxy without one is never read, so the check cannot see it. */
+export function readProxies(inv: Inventory): Host[] {
+  const names = new Set(inv.pools.filter((p) => /read/i.test(p.name)).flatMap((p) => p.proxies));
+  return inv.hosts.filter((h) => names.has(h.name));
+}
+
+/** Proxies with a write frontend (mysql-write): the markers go through them. */
+export function writeProxies(inv: Inventory): Host[] {
+  return inv.hosts.filter((h) => h.services['mysql-write'] !== undefined);
 }
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -75,11 +81,12 @@ async function connectWithin(connect: () => Promise<Connection>, ms: number): Pr
 }
 
 /**
- * A proxy that closes the connection before MariaDB's greeting has no
- * server for it (HAProxy in TCP mode with an empty pool): an observation,
- * unlike a timeout.
+ * A proxy that accepts the connection and closes it before MariaDB's
+ * greeting has no server for it (HAProxy in TCP mode with an empty pool):
+ * an observation, unlike a timeout. A refused connect is not: nothing
+ * listens there (a dead proxy, a wrong port), so nothing was observed.
  */
-const isRefusal = (err: unknown) => /ECONNRESET|ECONNREFUSED|PROTOCOL_CONNECTION_LOST|Connection lost|closed/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message ?? ''}`);
+const isRefusal = (err: unknown) => /ECONNRESET|PROTOCOL_CONNECTION_LOST|Connection lost/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message ?? ''}`);
 
 /** server_id -> host name of every db host that answers (the read says which server served it). */
 async function serverIds(inv: Inventory, admin: MysqlConnector): Promise<Map<number, string>> {
@@ -91,7 +98,7 @@ async function serverIds(inv: Inventory, admin: MysqlConnector): Promise<Map<num
         try {
           const c = await connectWithin(() => admin(h.name), 3000);
           try {
-            const [[row]] = await c.query<RowDataPacket[]>('SELECT @@server_id AS id');
+            const [[row]] = await within(c.query<RowDataPacket[]>('SELECT @@server_id AS id'), 3000);
             ids.set(Number(row.id), h.name);
           } finally {
             c.destroy();
@@ -110,7 +117,8 @@ async function serverIds(inv: Inventory, admin: MysqlConnector): Promise<Map<num
  * run's markers.
  */
 export async function startReadMarkers(inv: Inventory, pools: PoolConnector, admin: MysqlConnector, run: string, intervalMs = 100): Promise<{ stop(): Promise<ReadMarkerRecord> }> {
-  const proxies = markerProxies(inv);
+  const proxies = readProxies(inv);
+  const writers = writeProxies(inv);
   const names = await serverIds(inv, admin);
   const timeoutMs = Math.max(250, Math.floor(intervalMs * 0.8));
   const writes: MarkerWrite[] = [];
@@ -125,7 +133,8 @@ export async function startReadMarkers(inv: Inventory, pools: PoolConnector, adm
     writes.push(w);
     try {
       if (!writer) {
-        const proxy = proxies[nextProxy++ % proxies.length];
+        if (writers.length === 0) throw new Error('no proxy has a mysql-write frontend');
+        const proxy = writers[nextProxy++ % writers.length];
         writer = { conn: await connectWithin(() => pools(proxy, 'mysql-write'), timeoutMs), via: proxy.name };
       }
       w.via = writer.via;
@@ -142,6 +151,7 @@ export async function startReadMarkers(inv: Inventory, pools: PoolConnector, adm
     const t0 = Date.now();
     let conn: Connection | undefined;
     try {
+      if (proxy.services['mysql-read'] === undefined) throw new Error(`${proxy.name} has no mysql-read service in the inventory`);
       conn = await connectWithin(() => pools(proxy, 'mysql-read'), timeoutMs);
       const [[row]] = await within(conn.query<RowDataPacket[]>(`SELECT COALESCE(MAX(seq), 0) AS seq, @@server_id AS sid FROM ${READ_MARKERS_TABLE} WHERE run = ?`, [run]), timeoutMs);
       const sid = Number(row.sid);
@@ -167,7 +177,7 @@ export async function startReadMarkers(inv: Inventory, pools: PoolConnector, adm
     async stop() {
       const samples = await loop.stop();
       writer?.conn.destroy();
-      const back = await readBack(proxies, pools, run, timeoutMs * 4);
+      const back = await readBack(writers, pools, run, timeoutMs * 4);
       return { run, intervalMs, writes, samples, survived: back.survived, ...(back.error ?? error ? { error: back.error ?? error } : {}) };
     },
   };

@@ -91,7 +91,8 @@ export const checksSchema = z.object({
   writesResume: optional(z.object({ within: duration.prefault('5s'), optional: optionalFlag }).strict()),
   readsResume: optional(z.object({ within: duration.prefault('5s'), optional: optionalFlag }).strict()),
   oneWritablePrimary: optional(z.object({ optional: optionalFlag }).strict()),
-  noStaleReads: optional(z.object({ maxLagMs: z.number().int().min(0).default(3000), optional: optionalFlag }).strict()),
+  /** detection: how long the read pool may take to drop a replica past maxLagMs (the lab's: two 250 ms checks, each answered within 300 ms). */
+  noStaleReads: optional(z.object({ maxLagMs: z.number().int().min(0).default(3000), detection: duration.prefault('1s'), optional: optionalFlag }).strict()),
   noLostWrites: optional(z.object({ optional: optionalFlag }).strict()),
   errorBudget: optional(z.object({
     maxFailedPercent: z.number().min(0).max(100).default(0.1),

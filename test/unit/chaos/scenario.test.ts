@@ -192,6 +192,8 @@ describe('resolveFaults', () => {
     const drawn = [0, 1].map((k) => resolveFaults(spread, faults, (n) => Math.min(k, n - 1), { db: { host: 'db-2' } })[0].hosts[0]);
     expect(drawn.sort()).toEqual(['db-1', 'db-3']);
     expect(failure(() => resolveFaults(spread, faults, undefined, { db: { unknown: 'db-3 did not answer' } })).message).toContain('the live primary of tier db is not known: db-3 did not answer');
+    // A read-only server that replicates from no one (an old primary not rejoined yet) is no replica.
+    expect([0, 1].map((k) => resolveFaults(spread, faults, (n) => Math.min(k, n - 1), { db: { host: 'db-2', replicas: ['db-3'] } })[0].hosts[0])).toEqual(['db-3', 'db-3']);
   });
 
   it('resolves hosts, racks (short or zone/rack) and zones to their hosts', () => {
