@@ -57,7 +57,7 @@ describe('shellQuote', () => {
       for (const arg of HOSTILE) expect(await argvSeenBy(shell, [arg])).toEqual([arg]);
     }
     expect(existsSync(canary)).toBe(false);
-  });
+  }, 20_000); // some forty shells, one after another: seconds on a busy machine
 
   it('writes a single quote as close-escape-reopen and refuses NUL bytes and empty commands', () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
