@@ -16,6 +16,10 @@ export interface SwitchoverResult {
   gtid: string;
   /** How long writes were refused: from read_only on the old primary to writable on the new one. */
   writesRefusedMs: number;
+  /** Other replicas that had not applied the old primary's last write in time: repointed all the same (by GTID they go on from their own position), but behind. */
+  replicasBehind: string[];
+  /** Other replicas that could not be repointed at the new primary, with why: they still follow the old one (left degraded). */
+  replicasNotRepointed: Array<{ host: string; error: string }>;
 }
 
 const CHANGE_MASTER = `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?,
@@ -71,13 +75,16 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
 
   const { host, port } = t.newPrimaryAddress;
   const { user, password } = t.replicationUser;
+  // The new primary takes writes now: a replica that fails here must not stop the others, nor the old primary's rejoin.
+  const replicasBehind: string[] = [];
+  const replicasNotRepointed: SwitchoverResult['replicasNotRepointed'] = [];
   for (const replica of t.otherReplicas) {
     await withConnection(connect, replica, async (c) => {
-      await waitForGtid(c, gtid, catchUpTimeoutS);
+      if (!(await waitForGtid(c, gtid, catchUpTimeoutS))) replicasBehind.push(replica);
       await c.query('STOP SLAVE');
       await c.query(CHANGE_MASTER, [host, port, user, password]);
       await c.query('START SLAVE');
-    });
+    }).catch((err: unknown) => replicasNotRepointed.push({ host: replica, error: (err as Error).message }));
   }
 
   await withConnection(connect, t.oldPrimary, async (c) => {
@@ -85,7 +92,7 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     await c.query(CHANGE_MASTER, [host, port, user, password]);
     await c.query('START SLAVE');
   });
-  return { gtid, writesRefusedMs };
+  return { gtid, writesRefusedMs, replicasBehind, replicasNotRepointed };
 }
 
 /** Ends every client session but gameday's own, the server's threads and the replicas' (the replication user's dump threads). */

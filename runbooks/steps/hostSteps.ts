@@ -169,7 +169,9 @@ export function handOffStep(id: string, hostName: string, title = `hand off ${ho
           await forceHealthUp(endpoint, backend, candidate.name);
           await setServerState(endpoint, backend, host.name, 'drain');
         }
-        await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms`, { newPrimary: candidate.name, ...result });
+        const behind = result.replicasBehind.length ? `; behind when repointed: ${result.replicasBehind.join(', ')}` : '';
+        const stuck = result.replicasNotRepointed.length ? `; LEFT DEGRADED: ${result.replicasNotRepointed.map((r) => `${r.host} still follows ${host.name} (${r.error})`).join(', ')}` : '';
+        await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms${behind}${stuck}`, { newPrimary: candidate.name, ...result });
         return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
       }
       if (kind === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {

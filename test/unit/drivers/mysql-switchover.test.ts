@@ -63,4 +63,17 @@ describe('a MariaDB switchover that fails', () => {
     const sweep = f.sent.find(([h, q]) => h === 'db-1' && q.includes('information_schema.processlist') && q.includes("'event_scheduler', ?"));
     expect(sweep?.[2]).toEqual(['replicator']);
   });
+
+  it('repoints a replica that lags, and says so; one it cannot reach is reported, and the old primary still rejoins', async () => {
+    const f = fleetOf((host, sql) => position(sql) ?? (sql.includes('MASTER_GTID_WAIT') ? [[{ r: host === 'db-3' ? -1 : 0 }]] : undefined));
+    const lagging = await switchover(f.connect, target, 2);
+    expect(lagging.replicasBehind).toEqual(['db-3']);
+    expect(f.on('db-3')).toContain('START SLAVE');
+    const g = fleetOf((host, sql) => position(sql) ?? (sql.includes('MASTER_GTID_WAIT') ? [[{ r: 0 }]] : undefined));
+    const connect = async (host: string) => (host === 'db-3' ? Promise.reject(new Error('connect ETIMEDOUT')) : g.connect(host));
+    const unreachable = await switchover(connect, { ...target, otherReplicas: ['db-3', 'db-4'] }, 2);
+    expect(unreachable.replicasNotRepointed).toEqual([{ host: 'db-3', error: 'connect ETIMEDOUT' }]);
+    expect(g.on('db-4')).toContain('START SLAVE');
+    expect(g.on('db-1')).toContain('START SLAVE');
+  });
 });
