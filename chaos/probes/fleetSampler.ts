@@ -5,6 +5,7 @@ import { showServers, type RuntimeEndpoint } from '../../drivers/haproxy/runtime
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';
 import { sentinelPrimary, type RedisEndpoint } from '../../drivers/redis/readiness.js';
 import type { PoolConnector } from './readMarkers.js';
+import { connectWithin, within } from './deadline.js';
 
 /** What the sampler needs of a fleet's drivers (the runbooks' FleetEnv has it). */
 export interface ProbeAccess {
@@ -38,11 +39,6 @@ export interface FleetSample {
   ms: number;
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
-}
-
 /** Keeps one admin connection per db host; a failed one is dropped and opened again at the next sample. */
 class DbProbe {
   private conn: Connection | undefined;
@@ -50,15 +46,7 @@ class DbProbe {
 
   async sample(): Promise<DbSample | null> {
     try {
-      if (!this.conn) {
-        const connecting = this.connect(this.host);
-        // A connect that misses the deadline may still succeed later (a host powered on again while its SYN
-        // was being retried): close it then, or its socket outlives the game day.
-        this.conn = await within(connecting, this.timeoutMs, `connect ${this.host}`).catch((err: unknown) => {
-          void connecting.then((late) => late.destroy(), () => undefined);
-          throw err;
-        });
-      }
+      if (!this.conn) this.conn = await connectWithin(() => this.connect(this.host), this.timeoutMs, `connect ${this.host}`);
       const c = this.conn;
       const [[v]] = await within(c.query<RowDataPacket[]>('SELECT @@read_only AS ro'), this.timeoutMs, this.host);
       const [slave] = await within(c.query<RowDataPacket[]>('SHOW SLAVE STATUS'), this.timeoutMs, this.host);

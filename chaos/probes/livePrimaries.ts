@@ -3,13 +3,9 @@ import type { Inventory } from '../../topology/index.js';
 import { sentinelPrimary } from '../../drivers/redis/readiness.js';
 import type { LivePrimaries } from '../faults/resolve.js';
 import type { ProbeAccess } from './fleetSampler.js';
+import { connectWithin, within } from './deadline.js';
 
 const TIMEOUT_MS = 3000;
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
-}
 
 /** The one server of a MariaDB tier that takes writes and replicates from no one; unknown when a server is silent or there is not exactly one. */
 async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess): Promise<LivePrimaries[string]> {
@@ -17,12 +13,7 @@ async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess)
   const seen = await Promise.all(
     hosts.map(async (h) => {
       try {
-        const connecting = access.mysql(h.name);
-        // A connect that misses the deadline may open later: close it then.
-        const c = await within(connecting, TIMEOUT_MS).catch((err: unknown) => {
-          void connecting.then((late) => late.destroy(), () => undefined);
-          throw err;
-        });
+        const c = await connectWithin(() => access.mysql(h.name), TIMEOUT_MS);
         try {
           const [[v]] = await within(c.query<RowDataPacket[]>('SELECT @@read_only AS ro'), TIMEOUT_MS);
           const [slave] = await within(c.query<RowDataPacket[]>('SHOW SLAVE STATUS'), TIMEOUT_MS);

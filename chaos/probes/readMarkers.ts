@@ -2,6 +2,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { Host, Inventory } from '../../topology/index.js';
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';
 import { sampleEvery } from './sampleLoop.js';
+import { connectWithin, within } from './deadline.js';
 
 /**
  * The read-marker probe behind no-stale-reads: every interval it writes a
@@ -64,20 +65,6 @@ export function readProxies(inv: Inventory): Host[] {
 /** Proxies with a write frontend (mysql-write): the markers go through them. */
 export function writeProxies(inv: Inventory): Host[] {
   return inv.hosts.filter((h) => h.services['mysql-write'] !== undefined);
-}
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
-}
-
-/** A connection that misses its deadline may still open later: close it then, or its socket outlives the game day. */
-async function connectWithin(connect: () => Promise<Connection>, ms: number): Promise<Connection> {
-  const connecting = connect();
-  return within(connecting, ms).catch((err: unknown) => {
-    void connecting.then((late) => late.destroy(), () => undefined);
-    throw err;
-  });
 }
 
 /**
