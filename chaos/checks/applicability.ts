@@ -2,7 +2,7 @@ import type { Inventory } from '../../topology/index.js';
 import type { ResolvedFault } from '../../drivers/faults/types.js';
 import type { ChecksSpec } from '../scenario/schema.js';
 import { poolsOf } from '../record.js';
-import { readProxies, writeProxies } from '../probes/readMarkers.js';
+import { mariadbReadPools, readProxies, writeProxies } from '../probes/readMarkers.js';
 
 /** Whether a check will judge this game day, decided from the plan: the faults' hosts and their roles. */
 export interface PlannedCheck {
@@ -44,8 +44,7 @@ export function plannedChecks(inv: Inventory, faults: ResolvedFault[], spec: Che
     'reads-resume': () => (faults.length ? { applies: 'yes', why: 'after each fault' } : { applies: 'no', why: 'no fault' }),
     'one-writable-primary': () => ({ applies: 'yes', why: 'every sample of the run' }),
     'no-stale-reads': () => {
-      const readPool = inv.pools.some((p) => /read/i.test(p.name) && p.servers.some((s) => 'mysql' in (inv.hosts.find((h) => h.name === s)?.services ?? {})));
-      if (!readPool) return { applies: 'no', why: 'no read pool of MariaDB replicas in the inventory' };
+      if (mariadbReadPools(inv).length === 0) return { applies: 'no', why: 'no read pool of MariaDB replicas in the inventory' };
       const blind = readProxies(inv).filter((p) => p.services['mysql-read'] === undefined).map((p) => p.name);
       const noWrite = writeProxies(inv).length === 0;
       if (blind.length || noWrite) return { applies: 'yes', why: `but it will be inconclusive: ${[blind.length ? `${blind.join(', ')} ${blind.length > 1 ? 'have' : 'has'} no mysql-read service to read through` : '', noWrite ? 'no proxy has a mysql-write service to write markers through' : ''].filter(Boolean).join('; ')}` };

@@ -1,5 +1,5 @@
 import type { FleetSample } from '../probes/fleetSampler.js';
-import type { MarkerSample } from '../probes/readMarkers.js';
+import { mariadbReadPools, type MarkerSample } from '../probes/readMarkers.js';
 import { coverageOf, inconclusive, iso, poweredOffAt, result, seconds, type GameDayRecord, type CheckResult } from '../record.js';
 import type { RedisPrimarySample } from '../probes/redisPrimaries.js';
 
@@ -57,8 +57,7 @@ export function oneWritablePrimary(rec: GameDayRecord): CheckResult {
 export function noStaleReads(rec: GameDayRecord, maxLagMs: number, detectionMs = READ_POOL_DETECTION_MS): CheckResult | undefined {
   const id = 'no-stale-reads';
   const title = 'no read from a replica past its lag limit';
-  const readPools = rec.inventory.pools.filter((p) => /read/i.test(p.name) && p.servers.some((s) => rec.inventory.hosts.find((h) => h.name === s && 'mysql' in h.services)));
-  if (readPools.length === 0) return undefined;
+  if (mariadbReadPools(rec.inventory).length === 0) return undefined;
   const m = rec.markers;
   if (!m) return inconclusive(id, title, 'no read-marker probe ran (no proxy with mysql-write and mysql-read frontends, or no way to log in through them): no read was observed', rec.loadEndedAt);
   if (m.survived === null) return inconclusive(id, title, `the markers could not be read back from the writable primary (${m.error ?? 'no answer'}), so no read can be judged`, rec.loadEndedAt);

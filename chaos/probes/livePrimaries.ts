@@ -1,6 +1,6 @@
-import type { RowDataPacket } from 'mysql2/promise';
 import type { Inventory } from '../../topology/index.js';
-import { sentinelPrimary } from '../../drivers/redis/readiness.js';
+import { sentinelMajorityPrimary } from '../../drivers/redis/readiness.js';
+import { mysqlReadiness } from '../../drivers/mysql/readiness.js';
 import type { LivePrimaries } from '../faults/resolve.js';
 import type { ProbeAccess } from './fleetSampler.js';
 import { connectWithin, within } from './deadline.js';
@@ -15,9 +15,8 @@ async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess)
       try {
         const c = await connectWithin(() => access.mysql(h.name), TIMEOUT_MS);
         try {
-          const [[v]] = await within(c.query<RowDataPacket[]>('SELECT @@read_only AS ro'), TIMEOUT_MS);
-          const [slave] = await within(c.query<RowDataPacket[]>('SHOW SLAVE STATUS'), TIMEOUT_MS);
-          return { name: h.name, writer: Number(v.ro) === 0, replicating: slave.length > 0 };
+          const r = await within(mysqlReadiness(c), TIMEOUT_MS);
+          return { name: h.name, writer: !r.readOnly, replicating: r.replicating };
         } finally {
           c.destroy();
         }
@@ -40,16 +39,9 @@ async function mariadbPrimary(inv: Inventory, tier: string, access: ProbeAccess)
 async function redisPrimary(inv: Inventory, tier: string, access: ProbeAccess): Promise<LivePrimaries[string]> {
   const sentinels = access.sentinels;
   if (!sentinels || sentinels.endpoints.length === 0) return { unknown: 'no Sentinel to ask' };
-  const named = await Promise.all(sentinels.endpoints.map((e) => within(sentinelPrimary(e, sentinels.masterName), TIMEOUT_MS).catch(() => null)));
-  const hostOf = (a: { host: string; port: number }) => inv.hosts.find((h) => h.tier === tier && h.address === a.host && h.services.redis === a.port)?.name;
-  const votes = new Map<string, number>();
-  for (const a of named) {
-    const name = a ? hostOf(a) : undefined;
-    if (name) votes.set(name, (votes.get(name) ?? 0) + 1);
-  }
-  const majority = Math.floor(sentinels.endpoints.length / 2) + 1;
-  const winner = [...votes].find(([, n]) => n >= majority);
-  return winner ? { host: winner[0] } : { unknown: `no majority of the ${sentinels.endpoints.length} Sentinels names one ${tier} server (${[...votes].map(([h, n]) => `${h}: ${n}`).join(', ') || 'none answered'})` };
+  const named = await within(sentinelMajorityPrimary(sentinels.endpoints, sentinels.masterName), TIMEOUT_MS).catch(() => undefined);
+  const host = named && inv.hosts.find((h) => h.tier === tier && h.address === named.host && h.services.redis === named.port)?.name;
+  return host ? { host } : { unknown: named ? `the Sentinels' majority names ${named.host}:${named.port}, which is no ${tier} host` : `no majority of the ${sentinels.endpoints.length} Sentinels names one ${tier} server` };
 }
 
 /** The live primary of each tier named, as the fleet says it now: MariaDB's read_only, Redis by its Sentinels. */

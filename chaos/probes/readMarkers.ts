@@ -1,5 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import type { Host, Inventory } from '../../topology/index.js';
+import type { Host, Inventory, Pool } from '../../topology/index.js';
 import type { MysqlConnector } from '../../drivers/mysql/readiness.js';
 import { sampleEvery } from './sampleLoop.js';
 import { connectWithin, within } from './deadline.js';
@@ -56,9 +56,14 @@ export interface ReadMarkerRecord {
   error?: string;
 }
 
+/** The read pools of MariaDB replicas: pools named for reads that list a db host. */
+export function mariadbReadPools(inv: Inventory): Pool[] {
+  return inv.pools.filter((p) => /read/i.test(p.name) && p.servers.some((s) => inv.hosts.some((h) => h.name === s && 'mysql' in h.services)));
+}
+
 /** The proxies of the MariaDB read pools: each one's read frontend (mysql-read) is read through; a proxy without one is never read, so the check cannot see it. */
 export function readProxies(inv: Inventory): Host[] {
-  const names = new Set(inv.pools.filter((p) => /read/i.test(p.name)).flatMap((p) => p.proxies));
+  const names = new Set(mariadbReadPools(inv).flatMap((p) => p.proxies));
   return inv.hosts.filter((h) => names.has(h.name));
 }
 
