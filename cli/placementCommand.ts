@@ -20,10 +20,14 @@ export function renderPlacementCheck(check: PlacementCheck, withHosts: boolean):
   return lines.join('\n');
 }
 
-/** The inventory named on the command line, or the lab's own when none is given. */
-export function inventoryFrom(file: string | undefined): Inventory {
-  // Without a file: the running lab's inventory (its layout), else the default lab layout.
-  return file ? loadInventory(file) : (openLab(defaultLabDir())?.inventory ?? labInventory());
+/** The inventory named on the command line, or the lab's own when none is given, and where it came from. */
+export function inventoryFrom(file: string | undefined): { inventory: Inventory; source: string } {
+  if (file !== undefined) return { inventory: loadInventory(file), source: file };
+  const labDir = defaultLabDir();
+  const lab = openLab(labDir);
+  return lab
+    ? { inventory: lab.inventory, source: `the running lab's inventory (${labDir})` }
+    : { inventory: labInventory(), source: "the default lab layout (no file given and no lab is up)" };
 }
 
 export function registerPlacement(program: Command): void {
@@ -37,7 +41,10 @@ export function registerPlacement(program: Command): void {
     .option('--survivors', 'with --json: name the hosts each tier and pool keeps (by default, counts: the lists are the size of the fleet for every domain)')
     .action(
       action(async (file: string | undefined, opts: { json?: boolean; hosts?: boolean; survivors?: boolean }) => {
-        const check = placementCheck(inventoryFrom(file), { survivors: opts.survivors });
+        const { inventory, source } = inventoryFrom(file);
+        const check = placementCheck(inventory, { survivors: opts.survivors });
+        // Say which inventory was checked when none was named: a CI job with an unset variable must not pass on the lab's.
+        if (file === undefined) process.stderr.write(`checking ${source}\n`);
         process.stdout.write(opts.json ? `${JSON.stringify(check, null, 2)}\n` : `${renderPlacementCheck(check, !!opts.hosts)}\n`);
         return check.ok ? 0 : 1;
       }),

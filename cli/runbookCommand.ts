@@ -140,7 +140,8 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
   const lockTtlMs = lockTtl === undefined ? undefined : checkLockTtl(lockTtl);
   const webhook = webhookFrom(flags);
   const parentRunId = parentRunFromEnv(stateDir);
-  const inventoryFile = flags.inventory ? resolve(flags.inventory) : undefined;
+  // '' stays '' so that loadInventory refuses it (an unset variable), not the lab's inventory.
+  const inventoryFile = flags.inventory === undefined || flags.inventory === '' ? flags.inventory : resolve(flags.inventory);
   const drivers = driverFlagsOf(flags);
   const environ = await createEnvironment({ inventoryFile, labDir: flags.labDir, drivers, stateDir });
   const stop = stopOnSignals({ exitCode: EXIT.stopped });
@@ -159,7 +160,7 @@ async function withEngine(flags: RunFlags, go: (opts: RunOptions) => Promise<Run
       progress: lineProgress(),
       signal: stop.signal,
       // Where the run acts, kept in its start record so that a resume acts on the same fleet the same way (no secret here).
-      environment: { ...(inventoryFile ? { inventoryFile } : {}), ...(flags.labDir ? { labDir: resolve(flags.labDir) } : {}), ...(Object.keys(drivers).length ? { drivers } : {}) },
+      environment: { ...(inventoryFile !== undefined ? { inventoryFile } : {}), ...(flags.labDir ? { labDir: resolve(flags.labDir) } : {}), ...(Object.keys(drivers).length ? { drivers } : {}) },
     });
   } finally {
     stop.dispose();

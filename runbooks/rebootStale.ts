@@ -9,6 +9,7 @@ import { inWindow, maintenanceWindowSchema, windowBlackout, windowDays, windowHo
 import { DEFAULT_MAX_PER_WAVE, planWaves, type TierLimit, type Wave } from './planning/waves.js';
 import { rebootStaleOverview } from './planning/rebootStaleOverview.js';
 import { uptimeWithLedger } from './planning/rebootLedger.js';
+import { readUptimesFile } from './planning/uptimeFile.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './planning/cycleEstimate.js';
 import { consistencyCheckStep, verifyParams } from './steps/consistencyCheck.js';
 import { warmStage, whatWarms, type Warms } from './nested/warmStages.js';
@@ -48,6 +49,8 @@ export const rebootStaleParams = z.object({
     .max(100, 'must be 100 or fewer')
     .default(1)
     .describe("hosts of one wave rebooted at the same time (a wave is planned to be lost whole); 1: one after another"),
+  uptimes: z.string().optional().describe('plan only, a preview without reaching the fleet: host uptimes from this file (JSON {"db-1": "200d"} or CSV host,uptime; seconds or durations)'),
+  assumeUptime: durationParam().optional().describe('plan only, a preview without reaching the fleet: every host (or, with --uptimes, every host the file leaves out) has this uptime, e.g. 200d'),
   warmup: z.enum(['on', 'off']).default('on').describe('warm each host before its weight comes back: a db host\'s buffer pool measured against a warm peer and filled from it (warmup mysql); Redis rebuilt from MariaDB if its data set was lost'),
   ...verifyParams,
 });
@@ -59,6 +62,8 @@ export interface RebootStalePlan {
   stale: string[];
   waves: Wave[];
   refused: Array<{ host: string; reason: string }>;
+  /** Where the uptimes came from when not from the hosts (a preview: --uptimes, --assume-uptime). */
+  uptimeSource?: string;
   /** Hosts whose uptime could not be read, and why: not rebooted this run, named so someone looks (plans made before this have none). */
   unreadable?: Array<{ host: string; reason: string }>;
   /** Hosts that serve in a load-balancer pool (they get a weight ramp). */
@@ -101,6 +106,15 @@ export function estimateOf(waves: Wave[], params: RebootStaleParams): CycleEstim
   return estimateCycle(waves, { hostMs: hostTimeOf(params), window: { days: params.days, hours: params.hours }, concurrency: params.concurrency });
 }
 
+/** The uptimes a preview plans with (--uptimes, --assume-uptime), or undefined when they are read from the hosts. */
+function previewUptimes(params: RebootStaleParams, inventory: { hosts: Array<{ name: string }> }): { source: string; of(host: string): number | undefined } | undefined {
+  if (params.uptimes === undefined && params.assumeUptime === undefined) return undefined;
+  const file = params.uptimes === undefined ? undefined : readUptimesFile(params.uptimes, new Set(inventory.hosts.map((h) => h.name)));
+  const assumed = params.assumeUptime === undefined ? undefined : params.assumeUptime / 1000;
+  const parts = [file ? `${params.uptimes} (${file.size} hosts)` : '', assumed !== undefined ? `${formatDuration(params.assumeUptime!).replace(/^(\d+d)0h$/, '$1')} assumed${file ? ' for the others' : ''}` : ''].filter(Boolean);
+  return { source: parts.join(', '), of: (host) => file?.get(host) ?? assumed };
+}
+
 /** Uptime queries in flight at once while planning. */
 const UPTIME_QUERIES = 16;
 
@@ -140,6 +154,11 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     }
     // A plan made outside the window says so; a run refuses.
     if (!verdict.ok && !dryRun) throw new GamedayError('OUTSIDE_WINDOW', `not acting now: ${verdict.reason}`, '--days/--hours/--blackout', 'run again inside the maintenance window');
+    const preview = previewUptimes(params, inventory);
+    // A run acts on what the hosts say now, never on a file or a guess.
+    if (preview && !dryRun) {
+      throw new GamedayError('PREVIEW_ONLY', 'uptimes from a file or assumed are for a preview only', '--uptimes/--assume-uptime', 'use them with "gameday runbook plan reboot-stale"; "runbook run" reads every uptime from the hosts');
+    }
     const wanted = params.hosts ? params.hosts.split(',').map((h) => hostByName(inventory, h.trim()).name) : inventory.hosts.map((h) => h.name);
     const f = fleet(env);
     // By name once: hostByName looks through the fleet, once per host that is quadratic at 10,000 hosts.
@@ -154,6 +173,12 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
     const worker = async () => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const host = byName.get(name)!;
+        if (preview) {
+          const given = preview.of(name);
+          if (given === undefined) unreadable.push({ host: name, reason: 'not in the --uptimes file (give --assume-uptime for the hosts it leaves out)' });
+          else uptimes[name] = Math.round(given);
+          continue;
+        }
         try {
           const power = f.power(host);
           uptimes[name] = Math.round(uptimeWithLedger(name, await power.uptimeSeconds(host), f.reboots, Date.now(), power.kind === 'ssh'));
@@ -179,7 +204,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       return h ? [[n, h.title]] : [];
     }));
     const proxies = stale.filter((n) => kindOf(inventory, hostByName(inventory, n)) === 'haproxy');
-    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), proxies, uptimes, stale, waves, refused, unreadable, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
+    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), ...(preview ? { uptimeSource: preview.source } : {}), proxies, uptimes, stale, waves, refused, unreadable, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
   },
 
   locks: () => ['runbook:reboot-stale'],

@@ -52,6 +52,10 @@ export function parseInventory(data: unknown, source: string): Inventory {
 
 /** Reads and validates an inventory file: YAML, or JSON when its name ends in .json. */
 export function loadInventory(file: string): Inventory {
+  // An empty path is an unset variable in a script, never "the default inventory".
+  if (file.trim() === '') {
+    throw new GamedayError('INVENTORY_PATH_EMPTY', 'the inventory path is empty', 'inventory', 'give the path of an inventory file, or leave the argument out to use the lab\'s');
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

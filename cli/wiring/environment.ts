@@ -36,7 +36,7 @@ export type EnvironmentFactory = (opts: EnvironmentOptions) => Promise<RunbookEn
 
 /** The inventory from --inventory, else the lab's (the one brought up in labDir, else the default lab layout). */
 export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
-  if (opts.inventoryFile) return loadInventory(opts.inventoryFile);
+  if (opts.inventoryFile !== undefined) return loadInventory(opts.inventoryFile);
   return openLab(opts.labDir ?? defaultLabDir())?.inventory ?? labInventory();
 }
 
@@ -48,7 +48,7 @@ export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
 export const createEnvironment: EnvironmentFactory = async (opts) => {
   const inventory = loadRunbookInventory(opts);
   const labDir = opts.labDir ?? defaultLabDir();
-  const fleet = !opts.inventoryFile && openLab(labDir)
+  const fleet = opts.inventoryFile === undefined && openLab(labDir)
     ? labFleetEnv(labDir)
     : { ...fleetFromEnvironment(inventory, process.env, opts.drivers), ...(opts.stateDir ? { reboots: fileRebootLedger(opts.stateDir) } : {}) };
   return { inventory, env: { fleet }, close: async () => {} };

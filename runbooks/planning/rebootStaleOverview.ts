@@ -21,6 +21,7 @@ export interface OverviewPlan {
   estimate?: CycleEstimate;
   handOffs?: Record<string, string>;
   outsideWindow?: string;
+  uptimeSource?: string;
 }
 
 const MAX_ROWS = 20;
@@ -55,6 +56,7 @@ export function rebootStaleOverview(plan: OverviewPlan, inv: Inventory, maxUptim
   const lines: string[] = [];
   const checked = Object.keys(plan.uptimes).length + (plan.unreadable?.length ?? 0);
   lines.push(`${checked} hosts checked: ${plan.stale.length} up ${short(maxUptimeMs)} or longer, ${plan.stale.length - plan.refused.length} to reboot in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'} (one zone at a time), ${plan.refused.length} refused`);
+  if (plan.uptimeSource) lines.push(`PREVIEW: uptimes from ${plan.uptimeSource}, not from the hosts; a run reads them from the hosts and may plan other waves`);
   const unreadable = plan.unreadable ?? [];
   if (unreadable.length) {
     lines.push(`UPTIME UNKNOWN for ${unreadable.length} host${unreadable.length === 1 ? '' : 's'}: not rebooted by this run, the others go on; look at ${unreadable.length === 1 ? 'it' : 'them'} (the waves do not count ${unreadable.length === 1 ? 'it' : 'them'} as down: if ${unreadable.length === 1 ? 'it is' : 'they are'}, a wave may leave ${unreadable.length === 1 ? 'its' : 'their'} tier short):`);

@@ -25,6 +25,17 @@ describe('the gameday command', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ inventory: 'gameday-lab', ok: true, breaks: [] });
   });
 
+  it('refuses an empty inventory path (an unset variable in CI) instead of checking the lab, and says which inventory it checks when none is named', async () => {
+    const empty = await cli(['placement', 'check', '']);
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toContain('error INVENTORY_PATH_EMPTY: inventory: the inventory path is empty');
+    const runbook = await cli(['runbook', 'plan', 'reboot-stale', '--inventory', '', '--max-uptime', '180d', '--assume-uptime', '1d']);
+    expect(runbook.exitCode).toBe(2);
+    expect(runbook.stderr).toContain('INVENTORY_PATH_EMPTY');
+    const unnamed = await cli(['placement', 'check'], { GAMEDAY_LAB_DIR: join(mkdtempSync(join(tmpdir(), 'gameday-nolab-')), 'none') });
+    expect(unnamed.stderr).toContain('checking the default lab layout (no file given and no lab is up)');
+  });
+
   it('rejects a malformed inventory with one clear error naming the file and field', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gameday-cli-')), 'broken.yaml');
     writeFileSync(file, 'name: broken\ntiers: { db: {} }\nhosts:\n  - { name: db-1, tier: db, zone: a, address: 10.0.0.1 }\n');
