@@ -31,6 +31,8 @@ export interface ActiveRun {
   /** Live status of every step (from the journal on resume). */
   status: Map<string, StepStatus>;
   results: Record<string, unknown>;
+  /** Each step's own notes (ctx.note data), earlier attempts' from the journal on resume. */
+  notes: Map<string, Array<Record<string, unknown>>>;
   assumeDone: Set<string>;
   retry: Set<string>;
   resumed: boolean;
@@ -67,8 +69,11 @@ function stepContext(run: ActiveRun, step: Step, signal: AbortSignal = run.contr
     results: run.results,
     previously: run.status.get(step.id) ?? 'pending',
     signal,
+    earlierNotes: [...(run.notes.get(step.id) ?? [])],
     note: async (message, data) => {
-      run.journal.write(step.id, 'note', { ...data, message, type: 'note' });
+      const record = { ...data, message, type: 'note' };
+      run.journal.write(step.id, 'note', record);
+      run.notes.set(step.id, [...(run.notes.get(step.id) ?? []), record]);
       run.progress({ type: 'message', text: `      ${message}` }); // what a long step is doing, as it does it
     },
     runChild: run.runChild,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { log as defaultLog } from '../core/log.js';
 import { GamedayError } from '../core/errors.js';
 import type { Inventory } from '../topology/index.js';
-import type { Notifier, RegisteredRunbook, RunEnvironment, RunOutcome, Step } from './types.js';
+import type { JournalEvent, Notifier, RegisteredRunbook, RunEnvironment, RunOutcome, Step } from './types.js';
 import type { Approver } from './approval.js';
 import { executeSteps, type ActiveRun, type ExecutionEnd } from './execute.js';
 import { formatDuration } from '../core/duration.js';
@@ -135,7 +135,7 @@ export async function startRun(entry: RegisteredRunbook, rawParams: Record<strin
     }
     throw err;
   }
-  return invoke(entry, { runId, params, plan, steps, journal, locks, log, status: new Map(), results: {}, resumed: false }, opts);
+  return invoke(entry, { runId, params, plan, steps, journal, locks, log, status: new Map(), results: {}, notes: new Map(), resumed: false }, opts);
 }
 
 /**
@@ -191,6 +191,55 @@ export async function resumeRun(runId: string, lookup: (name: string) => Registe
   const retry = new Set(opts.retry ?? []);
   checkDecisions(steps, assumeDone, retry);
 
+  // Checked now, so that a refusal comes before any wait for the lock, and again once the lock is held (below).
+  checkUnsure(runId, prior, steps, assumeDone, retry);
+
+  const log = (opts.log ?? defaultLog).child({ runId, runbook: runbook.name });
+  const locks = lockSet(opts, runId, log, prior.start.parentRunId);
+  await locks.acquire(runLockNames(entry, runId, plan, params));
+  // Read the journal again under the lock: another resumer may have run (or finished) the run while this one waited for it.
+  let now: RunState;
+  let events: JournalEvent[];
+  try {
+    events = readJournal(opts.stateDir, runId);
+    now = runStateFromJournal(runId, events);
+    if (now.state === 'succeeded') {
+      throw new GamedayError('RUN_FINISHED', 'this run succeeded while this resume waited for its lock: nothing to resume', runId, `start a new one with "gameday runbook run ${prior.start.runbook}"`);
+    }
+    checkUnsure(runId, now, steps, assumeDone, retry);
+  } catch (err) {
+    locks.releaseAll();
+    throw err;
+  }
+  const journal = JournalWriter.append(opts.stateDir, runId);
+  journal.write('run', 'note', {
+    type: 'resumed',
+    pid: process.pid,
+    hostname: hostname(),
+    runbookVersion: version,
+    ...(changed ? { changed: true, previousVersion: prior.start.runbookVersion } : {}),
+    ...(assumeDone.size ? { assumeDone: [...assumeDone] } : {}),
+    ...(retry.size ? { retry: [...retry] } : {}),
+    locks: locks.names,
+  });
+  const status = new Map<string, StepStatus>(now.steps.map((s) => [s.id, s.status]));
+  const results: Record<string, unknown> = {};
+  for (const s of now.steps) if (s.status === 'succeeded') results[s.id] = s.result;
+  return invoke(entry, { runId, params, plan, steps, journal, locks, log, status, results, notes: stepNotesOf(events), resumed: true, assumeDone, retry }, { ...opts, parentRunId: prior.start.parentRunId });
+}
+
+/** The steps' own notes (ctx.note) in the journal, by step: what a step recorded of its phases in earlier attempts. */
+function stepNotesOf(events: JournalEvent[]): Map<string, Array<Record<string, unknown>>> {
+  const notes = new Map<string, Array<Record<string, unknown>>>();
+  for (const e of events) {
+    if (e.stepId === 'run' || e.event !== 'note' || e.data?.type !== 'note') continue;
+    notes.set(e.stepId, [...(notes.get(e.stepId) ?? []), e.data]);
+  }
+  return notes;
+}
+
+/** Refuses (UNSURE_ACTION) when an at-most-once action of the run has no known outcome and the operator did not decide. */
+function checkUnsure(runId: string, prior: RunState, steps: Step[], assumeDone: Set<string>, retry: Set<string>): void {
   const status = new Map<string, StepStatus>(prior.steps.map((s) => [s.id, s.status]));
   const unsure = steps.filter(
     (s) => s.kind === 'action' && s.semantics === 'at-most-once' && ['running', 'interrupted', 'failed'].includes(status.get(s.id) ?? '') && !assumeDone.has(s.id) && !retry.has(s.id),
@@ -206,24 +255,6 @@ export async function resumeRun(runId: string, lookup: (name: string) => Registe
       `check by hand whether it took effect, then resume with --assume-done ${s.id} (it did: skip it) or --retry ${s.id} (it did not: run it again)`,
     );
   }
-
-  const log = (opts.log ?? defaultLog).child({ runId, runbook: runbook.name });
-  const locks = lockSet(opts, runId, log, prior.start.parentRunId);
-  await locks.acquire(runLockNames(entry, runId, plan, params));
-  const journal = JournalWriter.append(opts.stateDir, runId);
-  journal.write('run', 'note', {
-    type: 'resumed',
-    pid: process.pid,
-    hostname: hostname(),
-    runbookVersion: version,
-    ...(changed ? { changed: true, previousVersion: prior.start.runbookVersion } : {}),
-    ...(assumeDone.size ? { assumeDone: [...assumeDone] } : {}),
-    ...(retry.size ? { retry: [...retry] } : {}),
-    locks: locks.names,
-  });
-  const results: Record<string, unknown> = {};
-  for (const s of prior.steps) if (s.status === 'succeeded') results[s.id] = s.result;
-  return invoke(entry, { runId, params, plan, steps, journal, locks, log, status, results, resumed: true, assumeDone, retry }, { ...opts, parentRunId: prior.start.parentRunId });
 }
 
 function checkDecisions(steps: Step[], assumeDone: Set<string>, retry: Set<string>): void {
@@ -249,7 +280,7 @@ function lockSet(opts: RunOptions, runId: string, log: Logger, parentRunId = opt
   });
 }
 
-type Invocation = Pick<ActiveRun, 'runId' | 'params' | 'plan' | 'steps' | 'journal' | 'locks' | 'log' | 'status' | 'results' | 'resumed'> &
+type Invocation = Pick<ActiveRun, 'runId' | 'params' | 'plan' | 'steps' | 'journal' | 'locks' | 'log' | 'status' | 'results' | 'notes' | 'resumed'> &
   Partial<Pick<ActiveRun, 'assumeDone' | 'retry'>>;
 
 /** A journal write at the end of a run that must not hide the error that ended it. */

@@ -85,6 +85,12 @@ export interface StepContext<P = any, Plan = any> {
    * The data key `type` is reserved for the engine.
    */
   note(message: string, data?: Record<string, unknown>): Promise<void>;
+  /**
+   * This step's notes from its earlier attempts in this run (a resume reads
+   * them from the journal), oldest first: how a step that records its phases
+   * with `note` finds where a crashed attempt stopped.
+   */
+  earlierNotes?: ReadonlyArray<Record<string, unknown>>;
   /** Results of steps that already succeeded in this run (also after resume), by step id. */
   results: Record<string, unknown>;
   /** This step's state before this attempt: "failed" when an earlier attempt of this run failed (a resume). */

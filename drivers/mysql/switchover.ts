@@ -1,6 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
-import { stopHeartbeat } from './failover.js';
+import { replicationView, stopHeartbeat } from './failover.js';
+import { errantCount, errantGtids, formatErrant, parseGtidPosition } from './gtid.js';
 
 export interface SwitchoverTarget {
   /** db host names */
@@ -20,6 +21,24 @@ export interface SwitchoverResult {
   replicasBehind: string[];
   /** Other replicas that could not be repointed at the new primary, with why: they still follow the old one (left degraded). */
   replicasNotRepointed: Array<{ host: string; error: string }>;
+  /**
+   * Why the old primary did not rejoin, when it did not: it binlogged writes
+   * after it turned read-only (a user with SUPER or READ ONLY ADMIN), which
+   * the new primary never got. Adopting them (gtid_slave_pos) would hide
+   * them; it is left read-only and out of replication for a person to look at.
+   */
+  oldPrimaryNotRejoined?: string;
+}
+
+/** What the rest of a switchover does once the new primary takes writes. */
+export type SwitchoverCompletion = Omit<SwitchoverResult, 'gtid' | 'writesRefusedMs'>;
+
+/** Called between the phases, awaited: where the caller journals the phase, so that a resume can finish a half-done switchover. */
+export interface SwitchoverPhases {
+  /** The old primary refuses writes and `gtid` is its last position; the new primary is promoted next. A throw here is rolled back. */
+  readOnly?(gtid: string): Promise<void>;
+  /** The new primary was told to take writes. */
+  promoted?(gtid: string): Promise<void>;
 }
 
 const CHANGE_MASTER = `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?,
@@ -42,7 +61,7 @@ const CHANGE_MASTER = `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER
  * is not rolled back (the new primary may be taking writes: two writers
  * would lose some); the error says so.
  */
-export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, catchUpTimeoutS = 30): Promise<SwitchoverResult> {
+export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, catchUpTimeoutS = 30, phases: SwitchoverPhases = {}): Promise<SwitchoverResult> {
   const refusedAt = Date.now();
   const gtid = await withConnection(connect, t.oldPrimary, async (c) => {
     await c.query('SET GLOBAL read_only = ON');
@@ -52,6 +71,9 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     await stopHeartbeat(c);
     const [[row]] = await c.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
     return String(row.pos);
+  }).then(async (pos) => {
+    await phases.readOnly?.(pos);
+    return pos;
   }).catch(async (err: unknown) => {
     throw await rolledBack(connect, t, err, false);
   });
@@ -72,14 +94,31 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     throw await rolledBack(connect, t, err, true);
   }
   const writesRefusedMs = Date.now() - refusedAt;
+  // The new primary takes writes whatever happens to this record: the rest of the switchover must run.
+  await phases.promoted?.(gtid).catch(() => undefined);
+  return { gtid, writesRefusedMs, ...(await completeSwitchover(connect, t, gtid, catchUpTimeoutS)) };
+}
 
+/**
+ * Steps 3 and 4 of a switchover, once the new primary takes writes: the
+ * other replicas follow it, and the old primary rejoins as its replica
+ * unless it binlogged anything past `gtid` (the position taken when it
+ * turned read-only). Safe to run again (a resume of a half-done hand-off):
+ * a server that already follows the new primary is left as it is.
+ */
+export async function completeSwitchover(connect: MysqlConnector, t: SwitchoverTarget, gtid: string, catchUpTimeoutS = 30): Promise<SwitchoverCompletion> {
   const { host, port } = t.newPrimaryAddress;
   const { user, password } = t.replicationUser;
+  const followsNewPrimary = async (c: Connection) => {
+    const r = (await replicationView(c)).replica;
+    return r !== undefined && r.masterHost === host && r.masterPort === port;
+  };
   // The new primary takes writes now: a replica that fails here must not stop the others, nor the old primary's rejoin.
   const replicasBehind: string[] = [];
   const replicasNotRepointed: SwitchoverResult['replicasNotRepointed'] = [];
   for (const replica of t.otherReplicas) {
     await withConnection(connect, replica, async (c) => {
+      if (await followsNewPrimary(c)) return;
       if (!(await waitForGtid(c, gtid, catchUpTimeoutS))) replicasBehind.push(replica);
       await c.query('STOP SLAVE');
       await c.query(CHANGE_MASTER, [host, port, user, password]);
@@ -87,12 +126,20 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     }).catch((err: unknown) => replicasNotRepointed.push({ host: replica, error: (err as Error).message }));
   }
 
-  await withConnection(connect, t.oldPrimary, async (c) => {
+  const oldPrimaryNotRejoined = await withConnection(connect, t.oldPrimary, async (c): Promise<string | undefined> => {
+    if (await followsNewPrimary(c)) return undefined;
+    // read_only does not stop a user with SUPER or READ ONLY ADMIN: what it wrote after `gtid` is on no other server.
+    const binlogPos = (await replicationView(c)).gtidBinlogPos;
+    const errant = errantGtids(parseGtidPosition(binlogPos, `${t.oldPrimary} @@gtid_binlog_pos`), parseGtidPosition(gtid, 'the switchover position'));
+    if (errant.length > 0) {
+      return `${t.oldPrimary} binlogged ${errantCount(errant)} transaction(s) after it turned read-only at ${gtid} (${formatErrant(errant)}: a user with SUPER or READ ONLY ADMIN wrote); ${t.newPrimary} never got them, so ${t.oldPrimary} is left read-only and out of replication`;
+    }
     await c.query('SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
     await c.query(CHANGE_MASTER, [host, port, user, password]);
     await c.query('START SLAVE');
+    return undefined;
   });
-  return { gtid, writesRefusedMs, replicasBehind, replicasNotRepointed };
+  return { replicasBehind, replicasNotRepointed, ...(oldPrimaryNotRejoined ? { oldPrimaryNotRejoined } : {}) };
 }
 
 /** Ends every client session but gameday's own, the server's threads and the replicas' (the replication user's dump threads). */

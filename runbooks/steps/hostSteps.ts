@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { blastRadius, clusterOf, clusterPeers, kindOf, poolTouched, type Host, type Inventory } from '../../topology/index.js';
 import { disableFrontend, forceHealthUp, frontendNames, setServerState, showServers, shutdownServerSessions, type ServerAdminState } from '../../drivers/haproxy/runtime.js';
 import { mysqlReadiness, withConnection } from '../../drivers/mysql/readiness.js';
-import { isWritablePrimary, switchover } from '../../drivers/mysql/switchover.js';
+import { completeSwitchover, isWritablePrimary, switchover, type SwitchoverCompletion, type SwitchoverTarget } from '../../drivers/mysql/switchover.js';
 import { redisReadiness } from '../../drivers/redis/readiness.js';
 import { redisHandOff } from '../../drivers/redis/handoff.js';
 import type { ActionStep, Step, StepContext, WaitForStep } from '../../engine/types.js';
@@ -118,6 +118,88 @@ export function handOffPlan(inv: Inventory, host: Host): { title: string; conseq
   return undefined;
 }
 
+/** A switchover's phase as the hand-off journals it (a note's `switchover` data): what a resume finishes from. */
+interface SwitchoverRecord {
+  phase: 'read-only' | 'promoted' | 'done';
+  oldPrimary: string;
+  newPrimary: string;
+  gtid: string;
+}
+
+/** The last phase an earlier attempt of this step journaled for a switchover away from `host`, unless it finished. */
+function halfDoneSwitchover(ctx: StepContext, host: string): SwitchoverRecord | undefined {
+  const records = (ctx.earlierNotes ?? []).map((n) => n.switchover as SwitchoverRecord | undefined).filter((r) => r?.oldPrimary === host);
+  const last = records.at(-1);
+  return last && last.phase !== 'done' ? last : undefined;
+}
+
+/**
+ * The MariaDB hand-off: a GTID switchover when the host is the writable
+ * primary, each phase journaled. When an earlier attempt stopped half-way
+ * (the host read-only, or the new primary already promoted), it finishes
+ * that switchover rather than finding "no primary here" and rebooting a
+ * host whose replicas and pools were never moved. Undefined: nothing to hand off.
+ */
+async function handOffMariadb(ctx: StepContext, f: FleetEnv, host: Host): Promise<Record<string, unknown> | undefined> {
+  const half = halfDoneSwitchover(ctx, host.name);
+  const writable = await isWritablePrimary(f.mysql, host.name);
+  if (!writable && !half) return undefined;
+  const others = clusterPeers(ctx.inventory, host);
+  const targetOf = (candidate: Host): SwitchoverTarget => ({
+    oldPrimary: host.name,
+    newPrimary: candidate.name,
+    otherReplicas: others.filter((o) => o !== candidate).map((o) => o.name),
+    newPrimaryAddress: { host: candidate.address, port: candidate.services.mysql },
+    replicationUser: replicationLoginOf(f, host),
+  });
+  const record = async (phase: SwitchoverRecord['phase'], candidate: Host, gtid: string, message: string, data: Record<string, unknown> = {}) =>
+    ctx.note(message, { ...data, switchover: { phase, oldPrimary: host.name, newPrimary: candidate.name, gtid } satisfies SwitchoverRecord });
+
+  let candidate: Host;
+  let result: SwitchoverCompletion & { writesRefusedMs?: number; gtid: string };
+  let writePools: Awaited<ReturnType<typeof poolsServedBy>>;
+  const promoted = half && !writable ? await withConnection(f.mysql, half.newPrimary, mysqlReadiness).then((r) => !r.readOnly && !r.replicating).catch(() => false) : false;
+  if (half && promoted) {
+    // An earlier attempt promoted the new primary and stopped: finish its steps 3 and 4 from the position it journaled.
+    candidate = hostByName(ctx.inventory, half.newPrimary);
+    await ctx.note(`resuming the switchover from ${host.name} to ${candidate.name} that an earlier attempt left after the promotion`);
+    writePools = await poolsServedBy(f, ctx.inventory, host, candidate);
+    result = { gtid: half.gtid, ...(await completeSwitchover(f.mysql, targetOf(candidate), half.gtid)) };
+  } else {
+    // Fresh, or an earlier attempt left the host read-only before any promotion: switch over (again); read_only on a read-only server changes nothing.
+    const ranked = [];
+    for (const o of others) {
+      const r = await withConnection(f.mysql, o.name, mysqlReadiness).catch(() => undefined);
+      if (r?.ioRunning && r.sqlRunning && r.readOnly) ranked.push({ host: o, lag: r.heartbeatLagMs ?? (r.secondsBehindMaster ?? 1e9) * 1000 });
+    }
+    ranked.sort((a, b) => a.lag - b.lag);
+    const best = ranked[0]?.host;
+    if (!best) throw new Error(`no replica of ${host.name} replicates: cannot switch over${writable ? '' : ` (${host.name} is left read-only by an earlier attempt: make it writable again, SET GLOBAL read_only = OFF, if no other server is)`}`);
+    candidate = best;
+    if (half) await ctx.note(`an earlier attempt left ${host.name} read-only at ${half.gtid} before promoting ${half.newPrimary}: switching over again`);
+    writePools = await poolsServedBy(f, ctx.inventory, host, candidate);
+    result = await switchover(f.mysql, targetOf(candidate), 30, {
+      readOnly: (gtid) => record('read-only', candidate, gtid, `${host.name} refuses writes at ${gtid}; promoting ${candidate.name}`),
+      promoted: (gtid) => record('promoted', candidate, gtid, `${candidate.name} takes writes`),
+    });
+  }
+  // Repoint the write pools now rather than after the health checks' rise and fall.
+  for (const { endpoint, backend } of writePools) {
+    await forceHealthUp(endpoint, backend, candidate.name);
+    await setServerState(endpoint, backend, host.name, 'drain');
+  }
+  const behind = result.replicasBehind.length ? `; behind when repointed: ${result.replicasBehind.join(', ')}` : '';
+  const stuck = result.replicasNotRepointed.length ? `; LEFT DEGRADED: ${result.replicasNotRepointed.map((r) => `${r.host} still follows ${host.name} (${r.error})`).join(', ')}` : '';
+  const refused = result.writesRefusedMs === undefined ? '' : `; writes refused for ${result.writesRefusedMs} ms`;
+  await record('done', candidate, result.gtid, `switched the MariaDB primary from ${host.name} to ${candidate.name}${refused}${behind}${stuck}`, { newPrimary: candidate.name, ...result });
+  if (result.oldPrimaryNotRejoined) {
+    const why = `${result.oldPrimaryNotRejoined}; not rebooted`;
+    await ctx.note(why, { degraded: `${host.name}: ${result.oldPrimaryNotRejoined}`, host: host.name });
+    throw new Error(`${why}: compare its binlog past ${result.gtid} with ${candidate.name} (mariadb-binlog), replay what must be kept, then "gameday runbook run rejoin-db --host ${host.name}"`);
+  }
+  return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
+}
+
 /** The hand-off step of a host, or none when it has no role to hand off (see handOffPlan). */
 export function handOffSteps(inv: Inventory, id: string, hostName: string): ActionStep[] {
   const plan = handOffPlan(inv, hostByName(inv, hostName));
@@ -146,33 +228,9 @@ export function handOffStep(id: string, hostName: string, title = `hand off ${ho
       const f = envOf(ctx);
       const host = hostByName(ctx.inventory, hostName);
       const kind = kindOf(ctx.inventory, host);
-      if (kind === 'mariadb' && (await isWritablePrimary(f.mysql, host.name))) {
-        const others = clusterPeers(ctx.inventory, host);
-        const ranked = [];
-        for (const o of others) {
-          const r = await withConnection(f.mysql, o.name, mysqlReadiness).catch(() => undefined);
-          if (r?.ioRunning && r.sqlRunning) ranked.push({ host: o, lag: r.heartbeatLagMs ?? (r.secondsBehindMaster ?? 1e9) * 1000 });
-        }
-        ranked.sort((a, b) => a.lag - b.lag);
-        const candidate = ranked[0]?.host;
-        if (!candidate) throw new Error(`no replica of ${host.name} replicates: cannot switch over`);
-        const writePools = await poolsServedBy(f, ctx.inventory, host, candidate);
-        const result = await switchover(f.mysql, {
-          oldPrimary: host.name,
-          newPrimary: candidate.name,
-          otherReplicas: others.filter((o) => o !== candidate).map((o) => o.name),
-          newPrimaryAddress: { host: candidate.address, port: candidate.services.mysql },
-          replicationUser: replicationLoginOf(f, host),
-        });
-        // Repoint the write pools now rather than after the health checks' rise and fall.
-        for (const { endpoint, backend } of writePools) {
-          await forceHealthUp(endpoint, backend, candidate.name);
-          await setServerState(endpoint, backend, host.name, 'drain');
-        }
-        const behind = result.replicasBehind.length ? `; behind when repointed: ${result.replicasBehind.join(', ')}` : '';
-        const stuck = result.replicasNotRepointed.length ? `; LEFT DEGRADED: ${result.replicasNotRepointed.map((r) => `${r.host} still follows ${host.name} (${r.error})`).join(', ')}` : '';
-        await ctx.note(`switched the MariaDB primary from ${host.name} to ${candidate.name}; writes refused for ${result.writesRefusedMs} ms${behind}${stuck}`, { newPrimary: candidate.name, ...result });
-        return { handedOff: 'db-primary', newPrimary: candidate.name, writesRefusedMs: result.writesRefusedMs };
+      if (kind === 'mariadb') {
+        const handedOff = await handOffMariadb(ctx, f, host);
+        if (handedOff) return handedOff;
       }
       if (kind === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {
         const r = await redisHandOff({ oldPrimary: redisEndpoint(f, host), sentinels: sentinelEndpoints(f, ctx.inventory, host), masterName: sentinelMasterOf(f, ctx.inventory, host) });

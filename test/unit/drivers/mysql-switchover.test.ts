@@ -26,7 +26,8 @@ const target: SwitchoverTarget = {
   newPrimaryAddress: { host: '127.22.2.11', port: 3306 },
   replicationUser: { user: 'replicator', password: 'x' },
 };
-const position = (sql: string) => (sql.includes('@@gtid_binlog_pos AS pos') ? [[{ pos: '0-1-100' }]] : undefined);
+const position = (sql: string, binlog = '0-1-100') =>
+  sql.includes('@@gtid_binlog_pos AS pos') ? [[{ pos: '0-1-100' }]] : sql.includes('@@gtid_binlog_pos AS binlog') ? [[{ id: 1, ro: 1, binlog, slave: '', cur: binlog }]] : undefined;
 
 describe('a MariaDB switchover that fails', () => {
   it('rolls back when the new primary does not catch up: the old primary takes writes again and the new one replicates again', async () => {

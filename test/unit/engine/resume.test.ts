@@ -176,3 +176,22 @@ describe('failure, compensation and resume', () => {
     expect(existsSync(runDir(stateDir, failed.runId))).toBe(true);
   });
 });
+
+describe('two resumers of one run', () => {
+  it('the one that waited for the lock reads the journal again and does nothing to a run the other finished (before: it ran the steps again)', async () => {
+    const { stateDir, dir, runId } = await killMidAction('idempotent');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Both read the journal while the run is still crashed; the second waits for the first's lock.
+    const first = resumeRun(runId, toyLookup, engineOptions(stateDir, { env: { gates: { 'append-b': gate } } }));
+    const second = resumeRun(runId, toyLookup, engineOptions(stateDir, { lockWaitMs: 10_000, lockPollMs: 20 })).catch((e: unknown) => e);
+    await waitUntil('the first resumer holds append-b', () => events(stateDir, runId, 'append-b').some((e) => e.event === 'intent'));
+    release();
+    expect((await first).state).toBe('succeeded');
+    const err = await second;
+    expect(err).toBeInstanceOf(GamedayError);
+    expect((err as GamedayError).code).toBe('RUN_FINISHED');
+    expect(count(effectsOf(dir), 'ran append-b')).toBe(1);
+    expect(count(effectsOf(dir), 'ran append-c')).toBe(1);
+  }, 30_000);
+});
