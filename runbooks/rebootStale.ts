@@ -258,7 +258,12 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
             },
           },
           // Runs journaled before hand-offs were planned per host hand every host off, as they did.
-          ...(plan.handOffs === undefined ? [handOffStep(`${prefix}/hand-off`, host)] : plan.handOffs[host] ? [handOffStep(`${prefix}/hand-off`, host, plan.handOffs[host])] : []),
+          // The switchover never picks a host of the same wave: it goes down too (side by side with --concurrency, or next).
+          ...(plan.handOffs === undefined
+            ? [handOffStep(`${prefix}/hand-off`, host)]
+            : plan.handOffs[host]
+              ? [handOffStep(`${prefix}/hand-off`, host, plan.handOffs[host], { avoid: wave.hosts.filter((h) => h !== host) })]
+              : []),
           drainStep(`${prefix}/drain`, host, params.drainTimeout / 1000),
           ...rebootSteps(prefix, host, params.rebootTimeout / 1000),
           ...returnSteps(prefix, host, {

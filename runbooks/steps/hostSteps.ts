@@ -140,11 +140,13 @@ function halfDoneSwitchover(ctx: StepContext, host: string): SwitchoverRecord | 
  * that switchover rather than finding "no primary here" and rebooting a
  * host whose replicas and pools were never moved. Undefined: nothing to hand off.
  */
-async function handOffMariadb(ctx: StepContext, f: FleetEnv, host: Host): Promise<Record<string, unknown> | undefined> {
+async function handOffMariadb(ctx: StepContext, f: FleetEnv, host: Host, avoid: ReadonlySet<string>): Promise<Record<string, unknown> | undefined> {
   const half = halfDoneSwitchover(ctx, host.name);
   const writable = await isWritablePrimary(f.mysql, host.name);
   if (!writable && !half) return undefined;
   const others = clusterPeers(ctx.inventory, host);
+  // A peer that goes down in the same wave would need a second switchover while it is down: never the target.
+  const eligible = others.filter((o) => !avoid.has(o.name));
   const targetOf = (candidate: Host): SwitchoverTarget => ({
     oldPrimary: host.name,
     newPrimary: candidate.name,
@@ -168,13 +170,14 @@ async function handOffMariadb(ctx: StepContext, f: FleetEnv, host: Host): Promis
   } else {
     // Fresh, or an earlier attempt left the host read-only before any promotion: switch over (again); read_only on a read-only server changes nothing.
     const ranked = [];
-    for (const o of others) {
+    for (const o of eligible) {
       const r = await withConnection(f.mysql, o.name, mysqlReadiness).catch(() => undefined);
       if (r?.ioRunning && r.sqlRunning && r.readOnly) ranked.push({ host: o, lag: r.heartbeatLagMs ?? (r.secondsBehindMaster ?? 1e9) * 1000 });
     }
     ranked.sort((a, b) => a.lag - b.lag);
     const best = ranked[0]?.host;
-    if (!best) throw new Error(`no replica of ${host.name} replicates: cannot switch over${writable ? '' : ` (${host.name} is left read-only by an earlier attempt: make it writable again, SET GLOBAL read_only = OFF, if no other server is)`}`);
+    const skipped = avoid.size && eligible.length < others.length ? ` outside this wave (${others.filter((o) => avoid.has(o.name)).map((o) => o.name).join(', ')} go down in it too)` : '';
+    if (!best) throw new Error(`no replica of ${host.name}${skipped} replicates: cannot switch over${writable ? '' : ` (${host.name} is left read-only by an earlier attempt: make it writable again, SET GLOBAL read_only = OFF, if no other server is)`}`);
     candidate = best;
     if (half) await ctx.note(`an earlier attempt left ${host.name} read-only at ${half.gtid} before promoting ${half.newPrimary}: switching over again`);
     writePools = await poolsServedBy(f, ctx.inventory, host, candidate);
@@ -213,7 +216,8 @@ export function handOffSteps(inv: Inventory, id: string, hostName: string): Acti
  * move to the other proxy. Runs at execution time against the live roles, so
  * it is idempotent.
  */
-export function handOffStep(id: string, hostName: string, title = `hand off ${hostName}'s role if it has one`): ActionStep {
+export function handOffStep(id: string, hostName: string, title = `hand off ${hostName}'s role if it has one`, opts: { avoid?: readonly string[] } = {}): ActionStep {
+  const avoid = new Set(opts.avoid ?? []);
   return {
     id,
     kind: 'action',
@@ -229,7 +233,7 @@ export function handOffStep(id: string, hostName: string, title = `hand off ${ho
       const host = hostByName(ctx.inventory, hostName);
       const kind = kindOf(ctx.inventory, host);
       if (kind === 'mariadb') {
-        const handedOff = await handOffMariadb(ctx, f, host);
+        const handedOff = await handOffMariadb(ctx, f, host, avoid);
         if (handedOff) return handedOff;
       }
       if (kind === 'redis' && (await redisReadiness(redisEndpoint(f, host))).role === 'master') {

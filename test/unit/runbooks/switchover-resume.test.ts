@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { parseInventory } from '../../../topology/index.js';
 import { handOffStep } from '../../../runbooks/steps/hostSteps.js';
-import type { StepContext } from '../../../engine/types.js';
+import type { ActionStep, StepContext } from '../../../engine/types.js';
+import { planRun } from '../../../engine/index.js';
+import { requireRunbook } from '../../../runbooks/registry.js';
+import { rebootStale, rebootStaleParams } from '../../../runbooks/rebootStale.js';
 
 /*
  * The MariaDB hand-off against fake servers that keep state (read_only, whom
@@ -18,7 +21,7 @@ const inventory = parseInventory(
   'test',
 );
 
-interface Server { readOnly: boolean; master?: string; running: boolean; binlog: string }
+interface Server { readOnly: boolean; master?: string; running: boolean; binlog: string; lagUs?: number }
 
 function fleet(servers: Record<string, Server>, afterPositionTaken: (name: string) => void = () => undefined) {
   const byAddress = (address: string) => `db-${address.split('.').at(-1)}`;
@@ -37,7 +40,7 @@ function fleet(servers: Record<string, Server>, afterPositionTaken: (name: strin
           if (!s.master) return [[]];
           return [[{ Master_Host: servers[s.master] ? `127.0.0.${s.master.slice(3)}` : s.master, Master_Port: 3306, Slave_IO_Running: s.running ? 'Yes' : 'No', Slave_SQL_Running: s.running ? 'Yes' : 'No', Seconds_Behind_Master: 0, Last_IO_Error: '', Last_SQL_Error: '' }]];
         }
-        if (sql.includes('gameday.heartbeat WHERE')) return [[{ us: 1000 }]];
+        if (sql.includes('gameday.heartbeat WHERE')) return [[{ us: s.lagUs ?? 1000 }]];
         if (sql.includes('MASTER_GTID_WAIT')) return [[{ r: 0 }]];
         if (sql === 'SET GLOBAL read_only = ON') s.readOnly = true;
         if (sql === 'SET GLOBAL read_only = OFF') s.readOnly = false;
@@ -107,5 +110,33 @@ describe('writes a SUPER user made after read_only', () => {
     expect(servers['db-1'].readOnly).toBe(true);
     expect(servers['db-1'].master).toBeUndefined();
     expect(notes.some((n) => typeof n.data?.degraded === 'string' && String(n.data.degraded).startsWith('db-1:'))).toBe(true);
+  });
+});
+
+describe('a wave of reboot-stale with two hosts of one MariaDB cluster (maxUnavailable 2)', () => {
+  it('never switches the primary over to a host of the same wave (before: the most caught-up replica, which the next lane then reboots)', async () => {
+    const tempting = parseInventory(
+      {
+        name: 'four-dbs-one-zone',
+        tiers: { db: { kind: 'mariadb', minHealthy: 2, maxUnavailable: 2 } },
+        hosts: [1, 2, 3, 4].map((n) => ({ name: `db-${n}`, tier: 'db', role: n === 1 ? 'primary' : 'replica', zone: 'z1', rack: `r${n}`, address: `127.0.0.${n}`, services: { mysql: 3306 } })),
+      },
+      'test',
+    );
+    const servers: Record<string, Server> = { 'db-1': { readOnly: false, running: false, binlog: '0-1-100' }, 'db-2': replica(), 'db-3': replica(), 'db-4': replica() };
+    const f = { ...fleet(servers), power: () => ({ kind: 'ssh', uptimeSeconds: async () => 200 * 86_400 }) };
+    const view = await planRun(requireRunbook('reboot-stale'), { maxUptime: '180d', concurrency: '2' }, { inventory: tempting, env: { fleet: f } });
+    const plan = view.plan as { waves: Array<{ hosts: string[] }> };
+    const wave = plan.waves.find((w) => w.hosts.includes('db-1'))!;
+    expect(wave.hosts.length).toBe(2);
+    // The wave's other db host is the most caught-up replica: the one a switchover would pick.
+    const peer = wave.hosts.find((h) => h !== 'db-1')!;
+    for (const [name, server] of Object.entries(servers)) if (name !== 'db-1') server.lagUs = name === peer ? 0 : 5_000_000;
+    const steps = rebootStale.steps(view.plan as never, rebootStaleParams.parse({ maxUptime: '180d', concurrency: '2' }));
+    const handOff = steps.find((s) => s.id.endsWith('/db-1/hand-off'))!;
+    const { ctx } = context(f as never);
+    const result = (await (handOff as ActionStep).run({ ...ctx, inventory: tempting } as StepContext)) as { newPrimary: string };
+    expect(wave.hosts).not.toContain(result.newPrimary);
+    expect(servers[result.newPrimary].readOnly).toBe(false);
   });
 });
