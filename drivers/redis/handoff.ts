@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { sentinelFailover, sentinelPrimary, withRedis, type RedisEndpoint } from './readiness.js';
+import { sentinelFailover, sentinelMajorityPrimary, sentinelPrimary, withRedis, type RedisEndpoint } from './readiness.js';
 
 export interface RedisHandOffTarget {
   oldPrimary: RedisEndpoint;
@@ -26,15 +26,21 @@ function field(info: string, name: string): string | undefined {
   return info.split('\r\n').find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1);
 }
 
-/** The replicas linked to a primary (INFO replication, state online); Sentinel promotes one of these. */
+/**
+ * Every replica linked to a primary (INFO replication), whatever its state:
+ * Sentinel may promote one that is still syncing, so the hand-off waits for
+ * every one of them, not only the `online` ones.
+ */
 function replicasOf(info: string): RedisEndpoint[] {
   return info
     .split('\r\n')
     .filter((l) => /^slave\d+:/.test(l))
     .map((l) => Object.fromEntries(l.slice(l.indexOf(':') + 1).split(',').map((kv) => kv.split('=') as [string, string])))
-    .filter((r) => r.state === 'online')
     .map((r) => ({ host: r.ip, port: Number(r.port) }));
 }
+
+/** How long before the pause would end the hand-off renews it or gives up: the slowest single call (a command timeout) fits in it. */
+const PAUSE_MARGIN_MS = 3000;
 
 function withPassword(e: RedisEndpoint, password: string | undefined): RedisEndpoint {
   return password === undefined ? e : { ...e, password };
@@ -59,30 +65,45 @@ async function roleOf(e: RedisEndpoint): Promise<string | undefined> {
  * writes back for longer than `pauseTimeoutMs`. If anything fails before the
  * failover, the pause is lifted and nothing changed.
  */
-export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?: number; pauseTimeoutMs?: number; sentinelsTimeoutMs?: number } = {}): Promise<RedisHandOffResult> {
+export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?: number; pauseTimeoutMs?: number; sentinelsTimeoutMs?: number; promotionTimeoutMs?: number } = {}): Promise<RedisHandOffResult> {
   const catchUpTimeoutMs = o.catchUpTimeoutMs ?? 3000;
   const pauseTimeoutMs = o.pauseTimeoutMs ?? 15_000;
+  const promotionTimeoutMs = o.promotionTimeoutMs ?? 10_000;
   return withRedis(t.oldPrimary, async (old) => {
     const pausedAt = Date.now();
-    await old.call('CLIENT', 'PAUSE', String(pauseTimeoutMs), 'WRITE');
+    // The pause is renewed before each phase, so no phase can outlive it; a crash of this process still lifts it within pauseTimeoutMs.
+    let pauseEndsAt = 0;
+    const renewPause = async () => {
+      const at = Date.now();
+      await old.call('CLIENT', 'PAUSE', String(pauseTimeoutMs), 'WRITE');
+      pauseEndsAt = at + pauseTimeoutMs;
+    };
+    await renewPause();
     let failoverAsked = false;
+    let handedOver = false;
     try {
       const info = await old.info('replication');
       if (field(info, 'role') !== 'master') throw new Error(`${t.oldPrimary.host}:${t.oldPrimary.port} is not a primary any more`);
       const offset = Number(field(info, 'master_repl_offset'));
-      const caughtUp = (await waitForReplicas(old, offset, catchUpTimeoutMs, t.oldPrimary.password)).map((r) => withPassword(r, t.oldPrimary.password));
+      const caughtUp = (await waitForReplicas(old, offset, Math.min(catchUpTimeoutMs, pauseTimeoutMs - PAUSE_MARGIN_MS), t.oldPrimary.password)).map((r) => withPassword(r, t.oldPrimary.password));
       const catchUpMs = Date.now() - pausedAt;
+      await renewPause();
       const sentinel = await firstAnswering(t.sentinels);
+      await renewPause();
       const askedAt = Date.now();
       failoverAsked = true;
       await sentinelFailover(sentinel, t.masterName);
-      const newPrimary = await waitForPromotion(caughtUp, 10_000);
+      const newPrimary = await waitForPromotion(caughtUp, promotionTimeoutMs, async () => {
+        // Writes stay paused on the old primary for as long as a promotion may still come.
+        if (pauseEndsAt - Date.now() < PAUSE_MARGIN_MS) await renewPause();
+      });
       const promotionMs = Date.now() - askedAt;
       await old.call('REPLICAOF', newPrimary.host, String(newPrimary.port));
       // Kept in its config, or a restart (the reboot that follows) brings it back as a master beside the new one.
       const rewrite = await old.call('CONFIG', 'REWRITE').then(() => undefined, (e: Error) => e);
       await old.call('CLIENT', 'KILL', 'TYPE', 'normal');
       await old.call('CLIENT', 'UNPAUSE');
+      handedOver = true;
       if (rewrite) {
         throw new Error(`${t.oldPrimary.host}:${t.oldPrimary.port} is a replica of ${newPrimary.host}:${newPrimary.port} now, but CONFIG REWRITE failed (${rewrite.message}): a restart would bring it back as a master, so it is not rebooted; give it a config file it can write (or the boot guard), then resume`);
       }
@@ -90,12 +111,27 @@ export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?
       await waitForSentinels(t, newPrimary, o.sentinelsTimeoutMs ?? 30_000);
       return { newPrimary, offset, writePauseMs, catchUpMs, promotionMs, sentinelsAgreeMs: Date.now() - askedAt };
     } catch (err) {
-      // Before the failover nothing changed: let writes go on where they were. After it, the old
-      // primary must not take writes again: leave the pause to expire (it will be a replica by then).
-      if (!failoverAsked) await old.call('CLIENT', 'UNPAUSE').catch(() => undefined);
-      throw err;
+      if (handedOver) throw err;
+      // Before the failover nothing changed: let writes go on where they were. After it, lift the pause only
+      // when the failover provably did not happen (a majority of Sentinels still name the old primary and no
+      // replica answers as primary); else the old primary must not take writes again: the pause expires by itself.
+      if (!failoverAsked || (await failoverDidNotHappen(t))) {
+        await old.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+        throw new Error(`${(err as Error).message}; nothing was changed: ${t.oldPrimary.host}:${t.oldPrimary.port} is still the primary and takes writes again`);
+      }
+      throw new Error(`${(err as Error).message}; the failover may have happened: ${t.oldPrimary.host}:${t.oldPrimary.port} is left paused until its pause ends (${Math.max(0, pauseEndsAt - Date.now())} ms), so that it cannot take writes beside a new primary; ask the Sentinels which is the primary`);
     }
   });
+}
+
+/** True when a majority of the Sentinels name the old primary and none of its replicas answers as primary. */
+async function failoverDidNotHappen(t: RedisHandOffTarget): Promise<boolean> {
+  const named = await sentinelMajorityPrimary(t.sentinels, t.masterName).catch(() => undefined);
+  if (!named || named.host !== t.oldPrimary.host || named.port !== t.oldPrimary.port) return false;
+  const replicas = await withRedis(t.oldPrimary, async (r) => replicasOf(await r.info('replication'))).catch(() => undefined);
+  if (!replicas) return false;
+  for (const r of replicas) if ((await roleOf(withPassword(r, t.oldPrimary.password))) !== 'slave') return false;
+  return true;
 }
 
 /**
@@ -111,7 +147,7 @@ async function waitForReplicas(old: Redis, offset: number, timeoutMs: number, pa
     const offsets = await Promise.all(replicas.map((r) => withRedis(withPassword(r, password), async (c) => Number(field(await c.info('replication'), 'slave_repl_offset') ?? -1)).catch(() => -1)));
     if (offsets.every((o) => o >= offset)) return replicas;
     if (Date.now() > deadline) {
-      throw new Error(`the replicas did not reach offset ${offset} in ${timeoutMs} ms (${replicas.map((r, i) => `${r.host}:${r.port} at ${offsets[i]}`).join(', ')}); nothing was changed`);
+      throw new Error(`the replicas did not reach offset ${offset} in ${timeoutMs} ms (${replicas.map((r, i) => `${r.host}:${r.port} at ${offsets[i]}`).join(', ')})`);
     }
     await sleep(10);
   }
@@ -121,14 +157,15 @@ async function firstAnswering(sentinels: RedisEndpoint[]): Promise<RedisEndpoint
   for (const s of sentinels) {
     if (await withRedis(s, (r) => r.ping()).catch(() => undefined)) return s;
   }
-  throw new Error('no Sentinel answers; nothing was changed');
+  throw new Error('no Sentinel answers');
 }
 
-/** The replica that Sentinel promoted: the first of them to answer as primary. */
-async function waitForPromotion(replicas: RedisEndpoint[], timeoutMs: number): Promise<RedisEndpoint> {
+/** The replica that Sentinel promoted: the first of them to answer as primary. `tick` runs between polls (the pause's renewal). */
+async function waitForPromotion(replicas: RedisEndpoint[], timeoutMs: number, tick: () => Promise<void>): Promise<RedisEndpoint> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const r of replicas) if ((await roleOf(r)) === 'master') return { host: r.host, port: r.port };
+    await tick();
     await sleep(20);
   }
   throw new Error(`no replica became primary within ${timeoutMs} ms of SENTINEL FAILOVER`);

@@ -83,6 +83,29 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
     process.stderr.write(`redis hand-offs: writes paused ${pauses.join(', ')} ms; clients' longest write gap ${report.longestWriteGapMs} ms; ${report.writes.total} writes, ${split.samples} role samples\n`);
   }, 120_000);
 
+  it('a failover Sentinel refuses lifts the pause at once and changes nothing (before: writes held until the 15 s pause ran out)', async () => {
+    await replicaOnline();
+    const before = await primaryName();
+    const old = lab.host(before);
+    const replicas = servers().filter((r) => r.name !== before);
+    // replica-priority 0 everywhere: Sentinel answers SENTINEL FAILOVER with NOGOODSLAVE.
+    for (const r of replicas) await withRedis(r, (c) => c.config('SET', 'replica-priority', '0'));
+    try {
+      const err = await redisHandOff({ oldPrimary: lab.redisEndpoint(old), sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toContain('nothing was changed');
+      const started = Date.now();
+      await withRedis(lab.redisEndpoint(old), async (c) => {
+        await c.set('gameday:test:pause-lifted', '1');
+        await c.del('gameday:test:pause-lifted');
+      });
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await primaryName()).toBe(before);
+    } finally {
+      for (const r of replicas) await withRedis(r, (c) => c.config('SET', 'replica-priority', '100'));
+    }
+  }, 60_000);
+
   it('restarts a handed-off primary as a replica: never two writable masters at any 100 ms sample', async () => {
     await replicaOnline();
     const before = await primaryName();
