@@ -4,7 +4,7 @@ import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import { requireLab } from './context.js';
-import { rebootHost } from './power.js';
+import { powerOff, rebootHost } from './power.js';
 import { isRunning } from './supervisor.js';
 
 function answers(address: string, port: number): Promise<boolean> {
@@ -46,6 +46,14 @@ export function labPowerDriver(labDir: string): PowerDriver {
     },
     async reboot(host) {
       await rebootHost(lab(), host.name);
+    },
+    async powerState(host) {
+      // Off only when the lab powered it off and none of its processes runs.
+      const l = lab();
+      return l.state.poweredOff.includes(host.name) && bootTime(host) === undefined ? 'off' : 'on';
+    },
+    async powerOff(host) {
+      await powerOff(lab(), host.name);
     },
     async waitUntilBack(host, since, timeoutMs) {
       const deadline = Date.now() + timeoutMs;

@@ -12,6 +12,8 @@ import {
   dbHostAt,
   dbHosts,
   fenceEverywhere,
+  proveFenced,
+  type FenceProof,
   lossVerdict,
   mysqlAddress,
   observePrimary,
@@ -243,7 +245,13 @@ function approvalSteps(plan: FailoverDbPlan): ApprovalStep[] {
       id: 'approve',
       kind: 'approval',
       title: `approve the failover from ${old}`,
-      prompt: () => `${old} is lost (${plan.evidence.filter((e) => e.opinion === 'lost').map((e) => e.from).join(', ')}). Fence it and promote the most advanced of ${plan.replicas.join(', ')}? Whatever ${old} had that no replica received stays out of the new history.`,
+      prompt: () => {
+        // Every piece of evidence, the doubts too: a person approves what was seen, not a summary of it.
+        const seen = (opinion: string) => plan.evidence.filter((e) => e.opinion === opinion).map((e) => `${e.from}${e.detail ? ` (${e.detail})` : ''}`);
+        const unknown = seen('unknown');
+        const doubts = unknown.length ? ` Unknown: ${unknown.join(', ')}; a proxy that does not answer must be proved powered off, else ${old} is powered off (STONITH) before the promotion.` : '';
+        return `${old} is lost: ${seen('lost').join(', ')}.${doubts} Fence it and promote the most advanced of ${plan.replicas.join(', ')}? Whatever ${old} had that no replica received stays out of the new history.`;
+      },
     },
   ];
 }
@@ -255,11 +263,20 @@ function fenceOldPrimaryStep(old: string): ActionStep {
     semantics: 'idempotent',
     title: `fence ${old} (maint in every pool of every proxy)`,
     describe: () => ({ target: old, consequence: `${old} gets no traffic, even when its power comes back and it restarts writable` }),
-    async run(ctx): Promise<FenceResult> {
-      const r = await fenceEverywhere(fleet(ctx.env), ctx.inventory, old);
+    async run(ctx): Promise<FenceResult & { proof?: FenceProof }> {
+      const f = fleet(ctx.env);
+      const r = await fenceEverywhere(f, ctx.inventory, old);
       await ctx.note(`${old} fenced on ${r.fenced.length} pool(s)`, { degraded: `${old} is lost and fenced (maint): rejoin it with "gameday runbook run rejoin-db --host ${old}" once it is back`, host: old });
-      if (r.unreachable.length) await ctx.note(`not fenced where the proxy does not answer: ${r.unreachable.join(', ')}`, { degraded: `${old} is not fenced on ${r.unreachable.join(', ')}: set it to maint there before that proxy serves`, key: `${old}/unfenced` });
-      return r;
+      if (r.unreachable.length === 0) return r;
+      await ctx.note(`not fenced where the proxy does not answer: ${r.unreachable.join(', ')}`, { degraded: `${old} is not fenced on ${r.unreachable.join(', ')}: set it to maint there before that proxy serves`, key: `${old}/unfenced` });
+      // A proxy that does not answer may still reach the old primary: promote only once that path is provably closed.
+      const proof = await proveFenced(f, ctx.inventory, old, r);
+      const how = [
+        proof.proxiesOff.length ? `${proof.proxiesOff.join(', ')} powered off (their power system says so)` : '',
+        proof.poweredOff ? `${old} powered off (STONITH): a proxy that did not answer could not be proved off` : '',
+      ].filter(Boolean).join('; ');
+      await ctx.note(`the paths the proxies could not close are closed: ${how}`, { proof });
+      return { ...r, proof };
     },
   };
 }

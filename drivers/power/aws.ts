@@ -297,6 +297,26 @@ export class AwsPowerDriver implements PowerDriver {
     await this.call(host, 'EC2 RebootInstances', () => ec2.send(new sdk.ec2.RebootInstancesCommand({ InstanceIds: [id] })));
   }
 
+  /** EC2's instance state: stopped or terminated is off; anything else (running, pending, stopping) still may serve. */
+  async powerState(host: Host): Promise<'on' | 'off'> {
+    const state = (await this.describeInstance(host)).State?.Name;
+    return state === 'stopped' || state === 'terminated' ? 'off' : 'on';
+  }
+
+  /** A forced stop (no shutdown, no flush), then waits for EC2 to say stopped. */
+  async powerOff(host: Host, timeoutMs = 120_000): Promise<void> {
+    const id = instanceIdOf(host);
+    const { ec2, sdk } = await this.clientsFor(host);
+    log.warn({ host: host.name, instanceId: id, region: this.regionFor(host) }, 'cutting power (EC2 StopInstances, Force)');
+    await this.call(host, 'EC2 StopInstances', () => ec2.send(new sdk.ec2.StopInstancesCommand({ InstanceIds: [id], Force: true })));
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.clock.now() < deadline) {
+      if ((await this.powerState(host)) === 'off') return;
+      await this.clock.sleep(2000);
+    }
+    throw new GamedayError('POWER_AWS_NOT_STOPPED', `instance ${id} was asked to stop but is not stopped after ${timeoutMs / 1000} s`, `host ${host.name}`, 'look at the instance in the EC2 console');
+  }
+
   async waitUntilBack(host: Host, since: Date, timeoutMs: number): Promise<void> {
     const id = instanceIdOf(host);
     const { ec2, sdk } = await this.clientsFor(host);

@@ -22,4 +22,16 @@ export interface PowerDriver {
    * address (an Auto Scaling slot): readiness checks connect there.
    */
   reachableAddress?(host: Host): Promise<string>;
+  /**
+   * Whether the host has power now, as the power system itself says (the
+   * lab's state, EC2's instance state): 'off' only when that is known, never
+   * inferred from a host that does not answer. Absent where the driver has
+   * no such view (ssh: a host that does not answer may be running).
+   */
+  powerState?(host: Host): Promise<'on' | 'off'>;
+  /**
+   * Cuts the host's power (a hard stop, not a shutdown): the fence of last
+   * resort before a failover (STONITH), resolved once powerState says 'off'.
+   */
+  powerOff?(host: Host): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { hostsOfKind, kindOf, type Host, type Inventory } from '../../topology/i
 import { GamedayError } from '../../core/errors.js';
 import { setServerState, showServers } from '../../drivers/haproxy/runtime.js';
 import { ioConnected, replicationView, type ReplicationView } from '../../drivers/mysql/failover.js';
-import { membershipsOf, type FleetEnv } from './fleet.js';
+import { hostByName, membershipsOf, type FleetEnv } from './fleet.js';
 
 /**
  * What failover-db and rejoin-db share: which hosts and pools are the
@@ -188,6 +188,8 @@ export async function observePrimary(f: FleetEnv, inv: Inventory, primary: Host)
 export interface FenceResult {
   fenced: string[];
   unreachable: string[];
+  /** The proxies that did not answer, by name (each once). */
+  unansweredProxies?: string[];
 }
 
 /**
@@ -199,6 +201,7 @@ export interface FenceResult {
 export async function fenceEverywhere(f: FleetEnv, inv: Inventory, host: string): Promise<FenceResult> {
   const fenced: string[] = [];
   const unreachable: string[] = [];
+  const unanswered = new Set<string>();
   for (const m of membershipsOf(inv, host)) {
     for (const proxy of m.proxies) {
       try {
@@ -206,10 +209,54 @@ export async function fenceEverywhere(f: FleetEnv, inv: Inventory, host: string)
         fenced.push(`${proxy.name}/${m.backend}`);
       } catch (err) {
         unreachable.push(`${proxy.name}/${m.backend} (${(err as Error).message})`);
+        unanswered.add(proxy.name);
       }
     }
   }
-  return { fenced, unreachable };
+  return { fenced, unreachable, unansweredProxies: [...unanswered] };
+}
+
+/** How the paths to a lost primary that its proxies could not close were closed: proxies known to be off, or the primary itself powered off. */
+export interface FenceProof {
+  /** Proxies that did not answer and whose power system says they are off. */
+  proxiesOff: string[];
+  /** The old primary was powered off (STONITH) because some proxy could not be proved off. */
+  poweredOff: boolean;
+}
+
+/**
+ * Silence is not a fence: a proxy that did not answer may still route to the
+ * old primary (a partition between gameday and that proxy only). Each one
+ * must be known off from its power system; otherwise the old primary itself
+ * is powered off through its power driver and confirmed off. When neither
+ * can be done, FENCE_UNPROVEN: the failover must not promote.
+ */
+export async function proveFenced(f: FleetEnv, inv: Inventory, old: string, r: FenceResult): Promise<FenceProof> {
+  const proxiesOff: string[] = [];
+  const unproven: string[] = [];
+  for (const name of r.unansweredProxies ?? []) {
+    const proxy = hostByName(inv, name);
+    const state = await f.power(proxy).powerState?.(proxy).catch(() => undefined);
+    if (state === 'off') proxiesOff.push(name);
+    else unproven.push(`${name} (${state === 'on' ? 'has power' : 'its power state is unknown'})`);
+  }
+  if (unproven.length === 0) return { proxiesOff, poweredOff: false };
+  const host = hostByName(inv, old);
+  const power = f.power(host);
+  const why = `${unproven.join(', ')} did not answer and may still send writes to ${old}`;
+  if (!power.powerOff || !power.powerState) {
+    throw new GamedayError(
+      'FENCE_UNPROVEN',
+      `${why}, and ${old}'s power driver (${power.kind}) cannot cut its power: not promoting (two primaries would lose writes)`,
+      `host ${old}`,
+      `fence ${old} there by hand (HAProxy: set server <backend>/${old} state maint) or cut its power, then resume the run`,
+    );
+  }
+  await power.powerOff(host);
+  if ((await power.powerState(host)) !== 'off') {
+    throw new GamedayError('FENCE_UNPROVEN', `${why}; ${old} was powered off but its power system does not say it is off: not promoting`, `host ${old}`, `check ${old}'s power, then resume the run`);
+  }
+  return { proxiesOff, poweredOff: true };
 }
 
 export function requireDbHost(inv: Inventory, name: string, flag: string): Host {

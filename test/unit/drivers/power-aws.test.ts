@@ -4,6 +4,7 @@ import {
   EC2Client,
   EC2ServiceException,
   RebootInstancesCommand,
+  StopInstancesCommand,
   type InstanceStateName,
   type SummaryStatus,
 } from '@aws-sdk/client-ec2';
@@ -224,5 +225,30 @@ describe('aws power options', () => {
   it('are checked', () => {
     expect(() => new AwsPowerDriver({ region: 'Paris' })).toThrow(GamedayError);
     expect(() => new AwsPowerDriver({ uptimeSource: 'guess' as never })).toThrow(/uptimeSource/);
+  });
+});
+
+describe('aws power driver: power state and the fence of last resort', () => {
+  it('says off only for stopped or terminated instances: stopping still may serve', async () => {
+    const { d, clock } = driver();
+    for (const [state, power] of [['running', 'on'], ['stopping', 'on'], ['pending', 'on'], ['stopped', 'off'], ['terminated', 'off']] as const) {
+      ec2.on(DescribeInstancesCommand).resolves(instance(state, new Date(clock.t)));
+      expect(await d.powerState(host)).toBe(power);
+    }
+  });
+
+  it('cuts power with a forced StopInstances and resolves once EC2 says stopped', async () => {
+    const { d, clock } = driver();
+    ec2.on(StopInstancesCommand).resolves({});
+    ec2.on(DescribeInstancesCommand).resolvesOnce(instance('stopping', new Date(clock.t))).resolves(instance('stopped', new Date(clock.t)));
+    await d.powerOff(host);
+    expect(ec2.commandCalls(StopInstancesCommand)[0]!.args[0].input).toEqual({ InstanceIds: [ID], Force: true });
+  });
+
+  it('fails when the instance never stops', async () => {
+    const { d, clock } = driver();
+    ec2.on(StopInstancesCommand).resolves({});
+    ec2.on(DescribeInstancesCommand).resolves(instance('stopping', new Date(clock.t)));
+    expect(await caught(d.powerOff(host, 10_000))).toMatchObject({ code: 'POWER_AWS_NOT_STOPPED' });
   });
 });
