@@ -69,7 +69,11 @@ export class JournalWriter {
    * throws JOURNAL_WRITE_FAILED, so the journal never holds a torn line that
    * a later write would bury in the middle of the file.
    */
-  write(stepId: string, event: JournalEvent['event'], data?: Record<string, unknown>): JournalEvent {
+  /** Asked before every append (the run's locks are still its own); throws to refuse the append. */
+  guard: (() => void) | undefined;
+
+  write(stepId: string, event: JournalEvent['event'], data?: Record<string, unknown>, opts: { unguarded?: boolean } = {}): JournalEvent {
+    if (!opts.unguarded) this.guard?.();
     const entry: JournalEvent = { time: new Date().toISOString(), runId: this.runId, stepId, event };
     if (data !== undefined) entry.data = jsonSafe(data) as Record<string, unknown>;
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);

@@ -21,6 +21,10 @@ export interface LockRecord {
   renewedAt: string;
   ttlMs: number;
   expiresAt: string;
+  /** Random per acquisition, kept by renewals: a record with another epoch is someone else's take, even by the same run id and pid. */
+  epoch?: string;
+  /** The holder process's identity beyond its pid (boot id and start time): pid 1 in every container is not one process. */
+  processStart?: string;
   /** Set when the file on disk is not a lock record (damaged, or written by hand): it protects nothing. */
   unreadable?: string;
 }
@@ -35,7 +39,27 @@ const lockRecordSchema = z.object({
   renewedAt: isoTime,
   ttlMs: z.number(),
   expiresAt: isoTime,
+  epoch: z.string().optional(),
+  processStart: z.string().optional(),
 });
+
+/**
+ * A process's identity beyond its pid: this boot's id and the process's start
+ * time in clock ticks since boot (/proc/<pid>/stat, field 22). A pid reused by
+ * another process, or pid 1 of a later container, has another. Undefined
+ * where /proc does not say.
+ */
+export function processStartOf(pid: number): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return `${boot}/${fields[19]}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The bounds of a lock's TTL: long enough to outlive a renewal round, short enough to be a date. */
 export const LOCK_TTL_BOUNDS_MS = { min: 10_000, max: 7 * 86_400_000 };
@@ -107,9 +131,15 @@ export function listLocks(stateDir: string): LockRecord[] {
 export function staleReason(record: LockRecord, now = Date.now()): string | undefined {
   if (record.unreadable) return `the lock file is not a lock record (${record.unreadable}): treated as expired`;
   if (record.hostname === hostname() && !processAlive(record.pid)) return `holder pid ${record.pid} is gone`;
+  if (record.hostname === hostname() && record.processStart && processStartOf(record.pid) !== record.processStart) {
+    return `holder pid ${record.pid} is gone (that pid is another process now)`;
+  }
   if (Date.parse(record.expiresAt) <= now) return `expired at ${record.expiresAt}`;
   return undefined;
 }
+
+/** Told when a lock is lost: taken by `by` (undefined: removed), or, with `why`, a renewal that failed. */
+export type LostLock = (name: string, by: LockRecord | undefined, why?: string) => void;
 
 type Attempt = { ok: true; inherited: boolean } | { ok: false; holder: LockRecord };
 
@@ -183,22 +213,40 @@ export class LockSet {
     );
   }
 
-  private record(name: string, startedAt?: string): LockRecord {
+  private record(name: string, taken?: LockRecord): LockRecord {
     const now = new Date();
+    const start = processStartOf(process.pid);
     return {
       name,
       holder: this.opts.runId,
       pid: process.pid,
       hostname: hostname(),
-      startedAt: startedAt ?? now.toISOString(),
+      startedAt: taken?.startedAt ?? now.toISOString(),
       renewedAt: now.toISOString(),
       ttlMs: this.opts.ttlMs,
       expiresAt: new Date(now.getTime() + this.opts.ttlMs).toISOString(),
+      epoch: taken?.epoch ?? randomBytes(8).toString('hex'),
+      ...(start ? { processStart: start } : {}),
     };
   }
 
   private isMine(r: LockRecord): boolean {
-    return r.holder === this.opts.runId && r.pid === process.pid && r.hostname === hostname();
+    const mine = this.owned.get(r.name);
+    return r.holder === this.opts.runId && r.pid === process.pid && r.hostname === hostname() && (!mine?.epoch || r.epoch === mine.epoch);
+  }
+
+  /**
+   * The first lock this run owns that is not its own on disk any more (taken
+   * over, removed, or renewed by someone else), or undefined: what the
+   * journal asks before every append, so that a run that lost its lock
+   * records nothing more as if it still held it.
+   */
+  lostLock(): string | undefined {
+    for (const name of this.owned.keys()) {
+      const current = readLock(lockFile(this.opts.stateDir, name));
+      if (!current || !this.isMine(current)) return name;
+    }
+    return undefined;
   }
 
   private tryTake(name: string): Attempt {
@@ -270,8 +318,8 @@ export class LockSet {
     }
   }
 
-  /** Renews owned locks every TTL/3; calls onLost when another run took one. */
-  startRenewal(onLost: (name: string, by: LockRecord | undefined) => void): void {
+  /** Renews owned locks every TTL/3; calls onLost when another run took one, or a renewal failed. */
+  startRenewal(onLost: LostLock): void {
     this.stopRenewal();
     this.timer = setInterval(() => this.renew(onLost), Math.max(50, Math.floor(this.opts.ttlMs / 3)));
     this.timer.unref();
@@ -282,7 +330,7 @@ export class LockSet {
     this.timer = undefined;
   }
 
-  renew(onLost: (name: string, by: LockRecord | undefined) => void = () => {}): void {
+  renew(onLost: LostLock = () => {}): void {
     for (const [name, rec] of this.owned) {
       const file = lockFile(this.opts.stateDir, name);
       const current = readLock(file);
@@ -291,13 +339,15 @@ export class LockSet {
         onLost(name, current);
         continue;
       }
-      const next = this.record(name, rec.startedAt);
+      const next = this.record(name, rec);
       try {
         renameSync(this.writeTemporary(next), file);
         this.owned.set(name, next);
       } catch (err) {
-        // A full disk must not crash the run from a timer: the lock stays as it was, until its TTL.
-        this.opts.log.warn({ lock: name, err: (err as Error).message }, `could not renew lock ${name}; it expires at ${rec.expiresAt} unless a later renewal succeeds`);
+        // Not from a timer's throw: the run is told, and stops before its next step rather than act past its lock's TTL.
+        const why = `could not be renewed (${(err as Error).message}); it expires at ${rec.expiresAt}`;
+        this.opts.log.warn({ lock: name, err: (err as Error).message }, `lock ${name} ${why}`);
+        onLost(name, current, why);
       }
     }
   }

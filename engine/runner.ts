@@ -301,10 +301,16 @@ async function invoke(entry: RegisteredRunbook, inv: Invocation, opts: RunOption
   const onAbort = () => controller.abort(opts.signal?.reason ?? 'stop requested');
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  inv.locks.startRenewal((name, by) => {
-    inv.journal.write('run', 'note', { type: 'lock-lost', message: `lock ${name} was taken by ${by?.holder ?? 'nobody (removed)'}`, lock: name });
-    controller.abort(`lock ${name} lost`);
+  inv.locks.startRenewal((name, by, why) => {
+    const message = why ? `lock ${name} ${why}: stopping before the next step` : `lock ${name} was taken by ${by?.holder ?? 'nobody (removed)'}`;
+    tryWrite(() => inv.journal.write('run', 'note', { type: 'lock-lost', message, lock: name }, { unguarded: true }));
+    controller.abort(why ? `lock ${name} could not be renewed` : `lock ${name} lost`);
   });
+  // A run that lost a lock appends nothing more as if it held it (a step's intent, a success).
+  inv.journal.guard = () => {
+    const lost = inv.locks.lostLock();
+    if (lost) throw new GamedayError('LOCK_LOST', `lock ${lost} is no longer this run's: nothing more is recorded or done`, `run ${inv.runId}`, `"gameday runbook status ${inv.runId}" shows where it stopped; resume it once the other holder is done`);
+  };
   const run: ActiveRun = {
     entry,
     ...inv,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../../engine/runner.js';
-import { lockFile, readLock, type LockRecord } from '../../../engine/locks.js';
+import { lockFile, processStartOf, readLock, staleReason, type LockRecord } from '../../../engine/locks.js';
 import { GamedayError } from '../../../core/errors.js';
 import { effectsOf, toyEntry } from '../../fixtures/runbooks/toy.js';
 import { engineOptions, events, tempDirs } from '../../fixtures/runbooks/helpers.js';
@@ -155,3 +155,35 @@ describe('locks', () => {
     expect((await parent).state).toBe('succeeded');
   });
 });
+
+describe('a lock whose holder is not who its record says', () => {
+  it('is stale when its pid now belongs to another process (pid 1 of a later container; before: alive until its TTL)', () => {
+    const now = Date.now();
+    const rec: LockRecord = { name: 'runbook:x', holder: 'r', pid: process.pid, hostname: hostname(), startedAt: new Date(now).toISOString(), renewedAt: new Date(now).toISOString(), ttlMs: 600_000, expiresAt: new Date(now + 600_000).toISOString() };
+    expect(staleReason({ ...rec, processStart: processStartOf(process.pid) })).toBeUndefined();
+    expect(staleReason({ ...rec, processStart: 'another-boot/12345' })).toBe(`holder pid ${process.pid} is gone (that pid is another process now)`);
+  });
+
+  it('a run whose lock was taken over records nothing more: the journal refuses its next append, and the step after it never runs', async () => {
+    const stateDir = tmp.make();
+    const dir = tmp.make();
+    const held = gate();
+    const run = startRun(toyEntry(), { dir }, engineOptions(stateDir, { env: { gates: { 'append-b': held.promise } } }));
+    await waitFor(() => runDirs(stateDir).length === 1 && events(stateDir, runDirs(stateDir)[0], 'append-b').some((e) => e.event === 'intent'));
+    // Another holder's take of the same lock: same run id and pid (as a copy of this process would write), another epoch.
+    const file = lockFile(stateDir, 'runbook:toy');
+    const mine = readLock(file)!;
+    writeFileSync(file, JSON.stringify({ ...mine, epoch: 'someone-else' }));
+    held.open();
+    const outcome = await run.catch((e: unknown) => e);
+    expect(outcome instanceof GamedayError ? outcome.code : (outcome as { state?: string }).state).not.toBe('succeeded');
+    expect(effectsOf(dir)).not.toContain('ran append-c');
+    const after = events(stateDir, runDirs(stateDir)[0]).map((e) => `${e.stepId} ${e.event}`);
+    expect(after).not.toContain('append-b succeeded');
+  });
+});
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await sleep(10);
+  if (!cond()) throw new Error('timed out');
+}
