@@ -314,6 +314,8 @@ export function rebootSteps(prefix: string, hostName: string, rebootTimeoutS: nu
       id: `${prefix}/back`,
       kind: 'wait-for',
       title: `wait for ${hostName} to come back`,
+      // Held while it is down and coming back: a game day must not take the host meanwhile.
+      locks: [`host:${hostName}`],
       what: `${hostName} booted after the reboot and answering on its ports`,
       intervalMs: 1000,
       timeoutMs: rebootTimeoutS * 1000,
@@ -345,6 +347,7 @@ export function returnSteps(prefix: string, hostName: string, o: ReturnOptions):
       id: `${prefix}/ready`,
       kind: 'wait-for',
       title: `wait until ${hostName} is ready`,
+      locks: [`host:${hostName}`],
       what: `${hostName} ready (${o.readySamples} samples in a row)`,
       intervalMs: 1000,
       timeoutMs: o.readyTimeoutS * 1000,

@@ -26,4 +26,9 @@ describe('the reboot ledger', () => {
     expect((await back.check(ctx)).ok).toBe(true);
     expect(recorded).toEqual(['app-1']);
   });
+
+  it('the host lock is held while the host is down and coming back, not only while the reboot is asked (a game day waits for it)', () => {
+    const [reboot, back] = rebootSteps('wave-1/app-1', 'app-1', 10);
+    expect([reboot.locks, back.locks]).toEqual([['host:app-1'], ['host:app-1']]);
+  });
 });
