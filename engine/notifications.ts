@@ -14,5 +14,6 @@ export const notices = {
     })`,
   finished: (runId: string, runbook: string, state: string, duration: string, detail?: string) =>
     `${state === 'succeeded' ? ':white_check_mark:' : state === 'failed' ? ':x:' : ':double_vertical_bar:'} gameday ${runbook} ${state} in ${duration}${detail ? `: ${detail}` : ''} (run ${runId})`,
+  refused: (what: string, error: string) => `:no_entry: gameday ${what} refused, nothing was done: ${error.replace(/\n\s*/g, ' ')}`,
   degraded: (runId: string, runbook: string, items: string[]) => `:warning: gameday ${runbook} left degraded: ${items.join('; ')} (run ${runId})`,
 };

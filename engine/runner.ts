@@ -81,6 +81,24 @@ function runLockNames(entry: RegisteredRunbook, runId: string, plan: unknown, pa
 
 /** Starts a new run: validates the parameters, resolves the plan, takes the locks, journals and executes. */
 export async function startRun(entry: RegisteredRunbook, rawParams: Record<string, unknown>, opts: RunOptions): Promise<RunResult> {
+  return toldOfRefusal(opts, entry.runbook.name, () => startRunNow(entry, rawParams, opts));
+}
+
+/**
+ * A refusal (bad input, a lock held, outside the window, an unsure action, a
+ * changed runbook) is sent to the notifier before it ends the process: an
+ * unattended job that refuses every night must not do so in silence.
+ */
+async function toldOfRefusal<T>(opts: RunOptions, what: string, act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (err) {
+    if (err instanceof GamedayError && opts.notifier) await opts.notifier.send(notices.refused(what, err.describe())).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startRunNow(entry: RegisteredRunbook, rawParams: Record<string, unknown>, opts: RunOptions): Promise<RunResult> {
   const { runbook } = entry;
   const baseLog = opts.log ?? defaultLog;
   const params = parseParams(runbook, rawParams);
@@ -157,6 +175,10 @@ function diedElsewhere(stateDir: string, prior: RunState, now = Date.now()): boo
  * with assumeDone or retry).
  */
 export async function resumeRun(runId: string, lookup: (name: string) => RegisteredRunbook | undefined, opts: ResumeOptions): Promise<RunResult> {
+  return toldOfRefusal(opts, `resume of run ${runId}`, () => resumeRunNow(runId, lookup, opts));
+}
+
+async function resumeRunNow(runId: string, lookup: (name: string) => RegisteredRunbook | undefined, opts: ResumeOptions): Promise<RunResult> {
   assertWritableStateDir(opts.stateDir);
   const prior = runStateFromJournal(runId, readJournal(opts.stateDir, runId));
   if (prior.state === 'succeeded') {

@@ -195,3 +195,15 @@ describe('two resumers of one run', () => {
     expect(count(effectsOf(dir), 'ran append-c')).toBe(1);
   }, 30_000);
 });
+
+describe('a resume that refuses', () => {
+  it('tells the notifier why before it ends (before: the unattended job refused in silence, every night)', async () => {
+    const { stateDir, runId } = await killMidAction('at-most-once');
+    const sent: string[] = [];
+    const err = await resumeRun(runId, toyLookup, engineOptions(stateDir, { notifier: { send: async (t) => void sent.push(t) } })).catch((e: unknown) => e);
+    expect((err as GamedayError).code).toBe('UNSURE_ACTION');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toContain(`gameday resume of run ${runId} refused, nothing was done: error UNSURE_ACTION`);
+    expect(sent[0]).toContain('--assume-done append-a');
+  }, 30_000);
+});
