@@ -34,6 +34,7 @@ export const SHARED_OPTIONS = {
   sshPort: { flags: '--ssh-port <port>', description: 'ssh power driver: port' },
   sshKey: { flags: '--ssh-key <file>', description: 'ssh power driver: private key (ssh -i)' },
   sshJump: { flags: '--ssh-jump <[user@]host[:port]>', description: 'ssh power driver: bastion (ssh -J)' },
+  sshTrustInventory: { flags: '--ssh-trust-inventory', description: "accept the inventory's own ssh rebootCommand, configFile, jumpHost and hostKeyChecking off (each runs or reaches what the inventory chooses); also GAMEDAY_SSH_TRUST_INVENTORY=1" },
   awsRegion: { flags: '--aws-region <region>', description: 'AWS power drivers: region for hosts whose zone is not an AWS zone name' },
   awsUptime: { flags: '--aws-uptime <source>', description: 'AWS power driver: uptime from launch-time (default) or ssm (/proc/uptime through SSM Run Command)' },
   // How a run (a runbook's, or a game day's) behaves.
@@ -51,7 +52,7 @@ export const SHARED_OPTIONS = {
 export type SharedOption = keyof typeof SHARED_OPTIONS;
 
 /** The power driver flags, in their --help order; the keys of DriverFlags (cli/wiring/powerWiring.ts). */
-export const DRIVER_OPTIONS = ['sshUser', 'sshPort', 'sshKey', 'sshJump', 'awsRegion', 'awsUptime'] as const satisfies readonly SharedOption[];
+export const DRIVER_OPTIONS = ['sshUser', 'sshPort', 'sshKey', 'sshJump', 'sshTrustInventory', 'awsRegion', 'awsUptime'] as const satisfies readonly SharedOption[];
 
 /** A commander option for a table entry. */
 export function optionFrom(spec: OptionSpec): Option {

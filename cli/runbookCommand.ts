@@ -86,7 +86,7 @@ const RESUME_OPTIONS = {
 export const RESERVED: ReadonlySet<string> = new Set<string>([...ENV_OPTIONS, ...RUN_OPTIONS, ...PLAN_ONLY, ...START_ONLY, ...Object.keys(RESUME_OPTIONS), 'help']);
 
 /** The driver flags given (only those), e.g. { sshJump: 'ops@bastion' }. */
-const driverFlagsOf = (flags: DriverFlags): DriverFlags => Object.fromEntries(DRIVER_OPTIONS.filter((k) => typeof flags[k] === 'string').map((k) => [k, flags[k]]));
+const driverFlagsOf = (flags: DriverFlags): DriverFlags => Object.fromEntries(DRIVER_OPTIONS.filter((k) => typeof flags[k] === 'string' || flags[k] === true).map((k) => [k, flags[k]]));
 
 /** One commander option per runbook parameter: key maxUptime <-> --max-uptime, description from .describe(). */
 function paramOption(spec: ParamSpec): Option {

@@ -3,6 +3,7 @@ import { createConnection } from 'mysql2/promise';
 import { type Credentials, type Host, type Inventory, type SecretRef } from '../../topology/index.js';
 import { GamedayError } from '../../core/errors.js';
 import { powerDrivers, type DriverFlags } from './powerWiring.js';
+import { checkSecretFile, checkSecretVariable } from './secretPolicy.js';
 import type { FleetEnv } from '../../runbooks/steps/fleet.js';
 
 /**
@@ -80,12 +81,14 @@ export function fleetFromEnvironment(inv: Inventory, env: NodeJS.ProcessEnv = pr
 /** A secret's value, from the environment variable or file the inventory names. */
 export function readSecret(ref: SecretRef, field: string, env: NodeJS.ProcessEnv = process.env): string {
   if ('env' in ref) {
+    checkSecretVariable(ref.env, field, env);
     const value = env[ref.env];
     if (value === undefined || value === '') {
       throw new GamedayError('SECRET_MISSING', `environment variable ${ref.env} is not set`, field, `export ${ref.env}=… in the environment gameday runs in (the inventory references it, never holds it)`);
     }
     return value;
   }
+  checkSecretFile(ref.file, field, env);
   try {
     return readFileSync(ref.file, 'utf8').replace(/\r?\n$/, '');
   } catch (err) {

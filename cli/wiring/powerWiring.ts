@@ -21,6 +21,8 @@ export interface DriverFlags {
   sshPort?: string;
   sshKey?: string;
   sshJump?: string;
+  /** The operator accepts the inventory's own risky ssh options (see RISKY_INVENTORY_SSH). */
+  sshTrustInventory?: boolean;
   awsRegion?: string;
   awsUptime?: string;
 }
@@ -75,6 +77,20 @@ function merged(driver: 'ssh' | 'aws', schema: z.ZodType, layers: Layer[]): Reco
 }
 
 /**
+ * Options an inventory may not set for the operator: each runs a command as
+ * root on every host (rebootCommand), runs or reaches what it names
+ * (configFile: ProxyCommand; jumpHost), or lets any host answer as the
+ * target (hostKeyChecking off). An inventory is shared, generated, imported;
+ * these need --ssh-trust-inventory (or GAMEDAY_SSH_TRUST_INVENTORY=1).
+ */
+const RISKY_INVENTORY_SSH: Record<string, (value: unknown) => boolean> = {
+  rebootCommand: () => true,
+  configFile: () => true,
+  jumpHost: () => true,
+  hostKeyChecking: (v) => v === 'off',
+};
+
+/**
  * One power driver per kind for an inventory (the AWS ones cache their
  * clients, the Auto Scaling one what it resolved), chosen by each host's
  * `power`. Lab hosts are not served here (lab/ has their driver).
@@ -84,6 +100,16 @@ export function powerDrivers(inv: Inventory, env: NodeJS.ProcessEnv = process.en
   // Which program gameday runs is not an inventory's to say (an inventory is shared, generated, imported).
   if ('sshBinary' in inventoryLayer.ssh) {
     throw new GamedayError('BAD_DRIVER_OPTION', 'the ssh program cannot be chosen by an inventory', 'inventory drivers.ssh.sshBinary', 'remove it; gameday runs ssh from PATH');
+  }
+  const trusted = flags.sshTrustInventory === true || env.GAMEDAY_SSH_TRUST_INVENTORY === '1';
+  const risky = Object.keys(inventoryLayer.ssh).filter((k) => RISKY_INVENTORY_SSH[k]?.(inventoryLayer.ssh[k]));
+  if (risky.length && !trusted) {
+    throw new GamedayError(
+      'INVENTORY_NOT_TRUSTED',
+      `the inventory sets ${risky.map((k) => `drivers.ssh.${k}`).join(', ')}: what runs as root on every host, or what ssh runs and reaches, is the operator's to say`,
+      `inventory drivers.ssh.${risky[0]}`,
+      'give it as an environment variable (GAMEDAY_SSH_CONFIG, GAMEDAY_SSH_JUMP_HOST, …) or flag, or accept the inventory\'s with --ssh-trust-inventory (GAMEDAY_SSH_TRUST_INVENTORY=1)',
+    );
   }
   const layers = [inventoryLayer, fromEnv(env), fromFlags(flags)];
   const sshOptions = merged('ssh', sshPowerOptionsSchema, layers);

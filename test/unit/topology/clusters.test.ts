@@ -66,8 +66,9 @@ describe('cluster logins: referenced by environment variable or file, never inli
     try {
       const file = join(dir, 'pub-repl.password');
       writeFileSync(file, 'p-repl\n', { mode: 0o600 });
-      expect(readSecret({ file }, 'tiers.pub-db.replication.password')).toBe('p-repl');
-      const missingFile = errorOf(() => readSecret({ file: join(dir, 'nope') }, 'tiers.pub-db.replication.password'));
+      const allowed = { GAMEDAY_SECRET_DIRS: dir };
+      expect(readSecret({ file }, 'tiers.pub-db.replication.password', allowed)).toBe('p-repl');
+      const missingFile = errorOf(() => readSecret({ file: join(dir, 'nope') }, 'tiers.pub-db.replication.password', allowed));
       expect(missingFile.code).toBe('SECRET_UNREADABLE');
       expect(missingFile.input).toBe('tiers.pub-db.replication.password');
     } finally {
@@ -79,6 +80,23 @@ describe('cluster logins: referenced by environment variable or file, never inli
     expect(missing.message).toBe('environment variable NOTIF_REDIS_PASSWORD is not set');
     expect(missing.input).toBe('tiers.notif-redis.password');
     expect(JSON.stringify(missing)).not.toContain('s-pass');
+  });
+
+  it('takes secrets only from the allow-list: never AWS_* variables, files only in the allowed folders and readable by their owner alone (before: any variable, any file, /proc/self/environ included)', () => {
+    const aws = errorOf(() => readSecret({ env: 'AWS_SECRET_ACCESS_KEY' }, 'tiers.main-db.admin.password', { AWS_SECRET_ACCESS_KEY: 'k' }));
+    expect(aws.code).toBe('SECRET_NOT_ALLOWED');
+    expect(aws.message).toContain('AWS_* is never allowed');
+    expect(errorOf(() => readSecret({ env: 'HOME' }, 'f', { HOME: '/root' })).code).toBe('SECRET_NOT_ALLOWED');
+    expect(readSecret({ env: 'HOME' }, 'f', { HOME: '/root', GAMEDAY_SECRET_ENV: 'HOME' })).toBe('/root');
+    expect(errorOf(() => readSecret({ file: '/proc/self/environ' }, 'f', {})).message).toContain('outside the folders secrets may come from');
+    const dir = mkdtempSync(join(tmpdir(), 'gd-secret-'));
+    try {
+      const loose = join(dir, 'loose.password');
+      writeFileSync(loose, 'x\n', { mode: 0o644 });
+      expect(errorOf(() => readSecret({ file: loose }, 'f', { GAMEDAY_SECRET_DIRS: dir })).message).toContain('readable by others than its owner (mode 644)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a password written inline, saying how to reference it', () => {
