@@ -90,6 +90,9 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of da
 const duration = z.string().regex(/^\d+[dh]$/, 'must be a duration in days or hours, e.g. "180d"');
 
 /** Every key the stack reads, with its default; `undefined` means required. */
+/** The variables the daily task may take from Secrets Manager: its notifier and the fleet's logins (cli/wiring/fleetFromEnv.ts). */
+export const REBOOT_SECRET_VARIABLES = ['GAMEDAY_SLACK_WEBHOOK', 'GAMEDAY_MYSQL_PASSWORD', 'GAMEDAY_REPL_PASSWORD', 'GAMEDAY_REDIS_PASSWORD', 'GAMEDAY_SENTINEL_PASSWORD', 'GAMEDAY_L7CHECK_TOKEN', 'GAMEDAY_PROBE_PASSWORD'] as const;
+
 const rawSchema = z
   .object({
     region: z.string().regex(REGION_RE, 'must be an AWS region such as "us-east-1"').default('us-east-1'),
@@ -121,6 +124,21 @@ const rawSchema = z
     rebootWindowMinutes: wholeNumber(1, 1440).default(120),
     rebootTimezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as "UTC" or "Europe/Paris"').default('UTC'),
     rebootMaxUptime: duration.default('180d'),
+    // What the task reads from Secrets Manager at start (ECS `secrets`): a variable name per secret ARN, never a value.
+    rebootSecrets: z
+      // Pulumi config gives a string: `pulumi config set rebootSecrets '{"GAMEDAY_SLACK_WEBHOOK": "arn:…"}'`.
+      .preprocess((v) => {
+        if (typeof v !== 'string') return v;
+        try {
+          return JSON.parse(v);
+        } catch {
+          return v;
+        }
+      }, z.partialRecord(
+        z.enum(REBOOT_SECRET_VARIABLES),
+        z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret ARN, e.g. arn:aws:secretsmanager:us-east-1:123456789012:secret:gameday/slack-AbCdEf'),
+      ))
+      .default({}),
   })
   .strict();
 
@@ -137,6 +155,7 @@ const VALID: Record<string, string> = {
   allowedHttpCidrs: 'CIDRs allowed to reach the load balancer, e.g. ["0.0.0.0/0"]',
   ami: 'an AMI id (default: the latest Debian 12 image of the region)',
   rebootImage: 'a container image with gameday, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/gameday:1.0',
+  rebootSecrets: `an object of variable name to Secrets Manager ARN, e.g. {"GAMEDAY_SLACK_WEBHOOK": "arn:aws:secretsmanager:…"}; names: ${REBOOT_SECRET_VARIABLES.join(', ')}`,
 };
 
 export interface TierSize {
@@ -159,7 +178,7 @@ export interface StackConfig {
   dbProxy: TierSize & { instanceType: string };
   redis: TierSize & { nodeType: string };
   stopConditions: { http5xxPercent: number; latencyMs: number };
-  reboot: { image: string; windowStart: string; windowMinutes: number; timezone: string; maxUptime: string };
+  reboot: { image: string; windowStart: string; windowMinutes: number; timezone: string; maxUptime: string; secrets: Partial<Record<(typeof REBOOT_SECRET_VARIABLES)[number], string>> };
 }
 
 /** The minHealthy used when a tier's is not configured: what the tier needs to keep serving. */
@@ -268,6 +287,7 @@ export function parseStackConfig(raw: Record<string, unknown>, source = 'stack c
       windowMinutes: c.rebootWindowMinutes,
       timezone: c.rebootTimezone,
       maxUptime: c.rebootMaxUptime,
+      secrets: c.rebootSecrets,
     },
   };
 }

@@ -81,6 +81,10 @@ export function createRebootJob(
               Resource: '*',
             },
             { Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logArn}:*` },
+            // Only the secrets the task is given, by ARN.
+            ...(Object.keys(config.reboot.secrets).length
+              ? [{ Sid: 'ReadItsSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [...new Set(Object.values(config.reboot.secrets))] }]
+              : []),
           ],
         }),
       ),
@@ -195,6 +199,8 @@ export function createRebootJob(
               { name: 'GAMEDAY_INVENTORY', value: JSON.stringify(inv) },
               { name: 'AWS_REGION', value: region },
             ],
+            // Read by ECS from Secrets Manager when the task starts: the notifier and the logins are never in the task definition.
+            secrets: Object.entries(config.reboot.secrets).map(([name, valueFrom]) => ({ name, valueFrom })),
             logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logName, 'awslogs-region': region, 'awslogs-stream-prefix': 'reboot-stale' } },
           },
         ]),

@@ -247,6 +247,20 @@ describe('other configurations (Pulumi mocks)', () => {
     expect(check.breaks).toContain('rack us-east-1a/gameday-one-zone-web-1: tier web: 0 of 6 left, minHealthy is 2');
   });
 
+  it('gives the daily task its webhook and logins from Secrets Manager, readable by its execution role alone (before: none, so the job refused and failed unheard)', async () => {
+    const webhook = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gameday/slack-AbCdEf';
+    const db = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gameday/db-admin-GhIjKl';
+    const run = await runStack(configWith({ rebootSecrets: { GAMEDAY_SLACK_WEBHOOK: webhook, GAMEDAY_MYSQL_PASSWORD: db } }), 'secrets');
+    const [task] = ofType(run, 'aws:ecs/taskDefinition:TaskDefinition');
+    const container = JSON.parse(task!.inputs.containerDefinitions)[0];
+    expect(container.secrets).toEqual([{ name: 'GAMEDAY_SLACK_WEBHOOK', valueFrom: webhook }, { name: 'GAMEDAY_MYSQL_PASSWORD', valueFrom: db }]);
+    expect(JSON.stringify(container.environment)).not.toContain('secretsmanager');
+    const read = policyStatements(run, 'reboot-execution').find((st) => st.Action === 'secretsmanager:GetSecretValue');
+    expect(read?.Resource).toEqual([webhook, db]);
+    expect(() => configWith({ rebootSecrets: { AWS_SECRET_ACCESS_KEY: webhook } })).toThrow(/rebootSecrets/);
+    expect(() => configWith({ rebootSecrets: { GAMEDAY_SLACK_WEBHOOK: 'https://hooks.slack.com/x' } })).toThrow(/Secrets Manager secret ARN/);
+  });
+
   it('opens a second web group and Auto Scaling group past 7 per zone', async () => {
     const run = await runStack(configWith({ zones: 'us-east-1a,us-east-1b', webCount: '17', dbReplicas: '3', redisNodes: '2' }), 'big');
     const asgs = ofType(run, TYPES.autoScalingGroup).map((a) => [a.inputs.name, a.inputs.desiredCapacity, a.inputs.vpcZoneIdentifiers.length]);
