@@ -103,6 +103,14 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
       expect(await primaryName()).toBe(before);
     } finally {
       for (const r of replicas) await withRedis(r, (c) => c.config('SET', 'replica-priority', '100'));
+      // Sentinels learn a replica's priority from its INFO (every 10 s): the next hand-off needs them to see it promotable.
+      await waitFor('every Sentinel to see the replicas promotable again', async () => {
+        for (const s of sentinels()) {
+          const listed = (await withRedis(s, (c) => c.call('SENTINEL', 'REPLICAS', SENTINEL_MASTER_NAME))) as string[][];
+          if (listed.some((fields) => fields[fields.indexOf('slave-priority') + 1] !== '100')) return false;
+        }
+        return true;
+      }, 30_000);
     }
   }, 60_000);
 
