@@ -44,3 +44,16 @@ export function requestHash(title: string, body: string): Buffer {
 
 /** The key was used before for another title or body (HTTP 422). */
 export class IdempotencyKeyReused extends Error {}
+
+/** How long a key is kept: a client retries within minutes; a day (as Stripe's API) covers a retry queue that waited out an outage. */
+export const IDEMPOTENCY_TTL_HOURS = 24;
+
+/**
+ * Deletes keys older than the TTL, a bounded batch at a time (a long DELETE
+ * would hold locks and lag the replicas). Every instance may run it: two at
+ * once delete the same rows, which changes nothing. Returns the rows deleted.
+ */
+export async function pruneIdempotencyKeys(run: (sql: string, values: unknown[]) => Promise<{ affectedRows: number }>, batch = 1000): Promise<number> {
+  const r = await run(`DELETE FROM ${IDEMPOTENCY_TABLE} WHERE created_at < NOW(3) - INTERVAL ? HOUR LIMIT ?`, [IDEMPOTENCY_TTL_HOURS, batch]);
+  return r.affectedRows;
+}

@@ -2,7 +2,9 @@
  * The reference notification center, one instance. Usage: main.ts <config.json>
  * Reaches Redis through Sentinel and MariaDB through the proxies' write and read pools.
  */
+import type { ResultSetHeader } from 'mysql2/promise';
 import { readAppConfig } from './config.js';
+import { pruneIdempotencyKeys } from './idempotency.js';
 import { ProxiedPool } from './proxiedPool.js';
 import { DarkProxies } from './darkProxies.js';
 import { NotificationService } from './notifications.js';
@@ -37,9 +39,17 @@ const server = notificationServer(
 );
 server.listen(config.listen.port, config.listen.host);
 
+// Idempotency keys expire (IDEMPOTENCY_TTL_HOURS): pruned every 10 minutes, a batch at a time; a failure waits for the next round.
+const pruning = setInterval(() => {
+  void pruneIdempotencyKeys((sql, values) => writeDb.query<ResultSetHeader>(sql, values, { safeToRepeat: true })).catch(() => undefined);
+}, 10 * 60_000);
+pruning.unref();
+
 async function shutdown(): Promise<void> {
+  clearInterval(pruning);
   server.close();
-  redisWriter.close();
+  // What is queued for Redis goes there before the instance does (bounded: a Redis that is away keeps it 5 s at most).
+  await redisWriter.close();
   await Promise.allSettled([writeDb.end(), readDb.end()]);
   redis.close();
   process.exit(0);

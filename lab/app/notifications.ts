@@ -130,7 +130,7 @@ export class NotificationService {
     try {
       // Safe to retry whole on another proxy: a lost COMMIT answer makes the retry find the key taken.
       // Held while MariaDB fails over: the key makes every try after the first find the first one's row.
-      const n = await this.heldWhileNoPrimary(() => this.writeDb.transaction((query) => this.insertWithKey(query, userId, title, body, idempotencyKey, hash)));
+      const n = await this.heldWhileNoPrimary(() => this.writeDb.transaction((query) => this.insertWithKey(query, userId, title, body, idempotencyKey, hash), REPEATABLE));
       return this.stored(userId, n, false);
     } catch (err) {
       if ((err as { code?: string }).code !== 'ER_DUP_ENTRY') throw err;

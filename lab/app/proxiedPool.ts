@@ -13,6 +13,13 @@ export function isConnectionError(err: unknown): boolean {
   return code !== undefined && CONNECTION_ERRORS.has(code);
 }
 
+/** Marks an error raised before the statement left (no connection was had): the server never saw it. */
+const NOT_SENT = Symbol('not sent');
+
+function notSent(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[NOT_SENT] === true;
+}
+
 /**
  * The server behind this connection became read-only (a switchover demoted
  * it). The connection stays bound to it through the proxy, so it must be
@@ -83,10 +90,21 @@ export class ProxiedPool {
     options: PoolOptions,
     private readonly dark = new DarkProxies(),
     private readonly queryTimeoutMs = 3000,
+    makePool: (o: PoolOptions) => Pool = createPool,
   ) {
     this.pools = endpoints.map((e) =>
-      createPool({ ...options, host: e.host, port: e.port, connectTimeout: 500, connectionLimit: 10, enableKeepAlive: true }),
+      makePool({ ...options, host: e.host, port: e.port, connectTimeout: 500, connectionLimit: 10, enableKeepAlive: true }),
     );
+  }
+
+  /** A connection, with an error that says so when none could be had (nothing was sent: any statement may go elsewhere). */
+  private async connection(i: number): Promise<PoolConnection> {
+    try {
+      return await this.pools[i].getConnection();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) (err as Record<symbol, unknown>)[NOT_SENT] = true;
+      throw err;
+    }
   }
 
   /** The current proxy, moved past suspected ones while another is not suspected. */
@@ -103,7 +121,7 @@ export class ProxiedPool {
   }
 
   private async queryOn<T>(i: number, sql: string, values: unknown[]): Promise<T> {
-    const conn = await this.pools[i].getConnection();
+    const conn = await this.connection(i);
     try {
       const [rows] = await conn.query({ sql, values, timeout: this.queryTimeoutMs });
       conn.release();
@@ -137,6 +155,8 @@ export class ProxiedPool {
       return this.queryOn<T>(this.current, sql, values);
     }
     if (!isConnectionError(err) || this.pools.length < 2 || outcome.triedAll) throw err;
+    // A statement the server may have run (an INSERT with no key) is not sent twice: the caller gets the error.
+    if (!o.safeToRepeat && !notSent(err)) throw err;
     this.current = this.next(first);
     return this.queryOn<T>(this.current, sql, values);
   }
@@ -144,10 +164,11 @@ export class ProxiedPool {
   /**
    * Runs `work` in one transaction on one connection, committed at the end.
    * Retried whole once, on the next proxy, after a connection error: only
-   * for work that is safe to run twice (an insert guarded by a unique key),
-   * since a lost COMMIT answer leaves unknown whether the first run landed.
+   * for work the caller says is safe to run twice (an insert guarded by a
+   * unique key), since a lost COMMIT answer leaves unknown whether the first
+   * run landed, or when no connection was had at all.
    */
-  async transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (query: TransactionQuery) => Promise<T>, o: QueryOptions = {}): Promise<T> {
     const first = this.pick();
     try {
       return await this.transactionOn(first, work);
@@ -157,6 +178,7 @@ export class ProxiedPool {
         return this.transactionOn(this.current, work);
       }
       if (!isConnectionError(err) || this.pools.length < 2) throw err;
+      if (!o.safeToRepeat && !notSent(err)) throw err;
       this.dark.suspect(this.endpoints[first].host);
       this.current = this.next(first);
       return this.transactionOn(this.current, work);
@@ -164,7 +186,7 @@ export class ProxiedPool {
   }
 
   private async transactionOn<T>(i: number, work: (query: TransactionQuery) => Promise<T>): Promise<T> {
-    const conn: PoolConnection = await this.pools[i].getConnection();
+    const conn: PoolConnection = await this.connection(i);
     const query: TransactionQuery = async <R>(sql: string, values: unknown[] = []) => {
       const [rows] = await conn.query({ sql, values, timeout: this.queryTimeoutMs });
       return rows as R;
