@@ -109,7 +109,10 @@ export function respond(ctx: TimelineContext, f: FaultRecord, on: 'detected' | '
     .filter((r) => r.after === f.id && r.on === on)
     .map(async (r) => {
       if (on === 'detected') {
-        while (!faultDetected(ctx.env.inventory, f, ctx.latest()) && !ctx.signal.aborted && Date.now() < ctx.loadEnd) await sleep(100);
+        // A response to the primary's loss starts once the primary is seen lost, as its page would fire: not after the
+        // slowest other host of the rack has left its pools too (an app's web pool took 2.5 s, and every write waited).
+        const watched = Object.values(r.params).includes(LOST_PRIMARY) && f.lostPrimary ? [f.lostPrimary] : f.hosts;
+        while (!faultDetected(ctx.env.inventory, f, ctx.latest(), watched) && !ctx.signal.aborted && Date.now() < ctx.loadEnd) await sleep(100);
       }
       if (ctx.signal.aborted) return;
       await sleep(r.delay, undefined, { signal: ctx.signal }).catch(() => undefined);
@@ -144,9 +147,9 @@ async function runResponse(ctx: TimelineContext, rec: ResponseRecord, params: Re
   ctx.progress(`  ${clock(rec.endedAt! - ctx.faultsFrom)} response ${rec.runbook}: ${rec.state}${rec.error ? ` (${rec.error})` : ''}`);
 }
 
-/** The fault shows in the probes: every pool server it took is out of traffic on every live proxy that answered (at once for a fault on no pool server). */
-export function faultDetected(inv: Inventory, f: ResolvedFault, sample: FleetSample | undefined): boolean {
-  const memberships = f.hosts.flatMap((h) => poolsOf(inv, h).map((m) => ({ host: h, ...m })));
+/** The fault shows in the probes: every pool server it took (of `watched`) is out of traffic on every live proxy that answered (at once for a fault on no pool server). */
+export function faultDetected(inv: Inventory, f: ResolvedFault, sample: FleetSample | undefined, watched: readonly string[] = f.hosts): boolean {
+  const memberships = watched.flatMap((h) => poolsOf(inv, h).map((m) => ({ host: h, ...m })));
   if (memberships.length === 0) return true;
   if (!sample) return false;
   return memberships.every((m) => m.proxies.filter((p) => !f.hosts.includes(p)).every((p) => sample.proxies[p] != null && !takesTraffic(sample.proxies[p]![`${m.backend}/${m.host}`])));

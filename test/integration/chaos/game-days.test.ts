@@ -22,6 +22,15 @@ const tiny = { users: 300, notificationsPerUser: 5, readPercent: 50 };
 const connectFrom = (from: string, to: string, port: number, ms = 700) => connectOutcome(to, port, ms, from);
 
 /** A short scenario file for the small lab (its users, quick timings). */
+/** Each check's status and detail from a report on stdout, for a failure message (the timeline alone does not say which check failed). */
+function checksOf(stdout: string): string {
+  try {
+    return (JSON.parse(stdout).checks as Array<{ id: string; status: string; detail: string }>).map((c) => `${c.status} ${c.id}: ${c.detail}`).join('\n');
+  } catch {
+    return stdout.slice(0, 2000);
+  }
+}
+
 function scenarioFile(dir: string, name: string, body: string): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, `name: ${name}\ndescription: test scenario ${name}\n${body}`);
@@ -203,7 +212,7 @@ responses:
 checks: { writesResume: { within: 6s }, errorBudget: { maxFailedPercent: 2, maxP99Ms: 5000 } }
 `);
     const run = await gameday(['chaos', 'run', file, '--json']);
-    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.exitCode, `${run.stderr}\n${checksOf(run.stdout)}`).toBe(0);
     const report = JSON.parse(run.stdout);
     const responses = report.events.filter((e: { kind: string }) => e.kind === 'response').map((e: { label: string }) => e.label);
     expect(responses).toEqual(expect.arrayContaining(['failover-db succeeded', 'rejoin-db succeeded']));

@@ -213,4 +213,12 @@ describe('faultDetected', () => {
     expect(faultDetected(spread, rackC1, sample(views))).toBe(true);
     expect(faultDetected(spread, powerOff('loss', ['db-3']), sample(views))).toBe(false);
   });
+
+  it('a response to the primary\'s loss watches the primary alone: it need not wait for the rack\'s app to leave the web pool', () => {
+    const rackA1 = powerOff('loss', ['db-1', 'sentinel-1', 'app-1']);
+    const primaryGone = { 'db_read/db-1': 'DOWN', 'db_write/db-1': 'DOWN', 'web/app-1': 'UP 2/3' };
+    const views = sample({ 'proxy-1': primaryGone, 'proxy-2': primaryGone });
+    expect(faultDetected(spread, rackA1, views)).toBe(false);
+    expect(faultDetected(spread, rackA1, views, ['db-1'])).toBe(true);
+  });
 });
