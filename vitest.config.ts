@@ -24,7 +24,7 @@ const integration = { fileParallelism: false, testTimeout: 90_000, hookTimeout: 
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/unit/setup/loopbackOnly.ts'] } },
       {
         test: {
           name: 'integration-shared-lab',
