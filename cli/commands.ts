@@ -46,6 +46,11 @@ export const COMMANDS: readonly TopCommand[] = [
     register: async () => (await import('./chaosCommand.js')).registerChaos,
   },
   {
+    name: 'guard',
+    summary: SUMMARIES.guard,
+    register: async () => (await import('./guardCommand.js')).registerGuard,
+  },
+  {
     name: 'ramp',
     summary: SUMMARIES.ramp,
     usage: '[options] [host]',

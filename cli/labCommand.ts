@@ -42,6 +42,7 @@ function registerUp(lab: Command): void {
     .option('--per-user <n>', `notifications per user (default ${DEFAULT_SEED.notificationsPerUser})`)
     .option('--read-percent <n>', `share of notifications already read (default ${DEFAULT_SEED.readPercent})`)
     .option('--layout <name>', `where the hosts stand: ${LAB_LAYOUT_NAMES.join(' or ')} (default ${DEFAULT_LAB_LAYOUT}; fixed for the lab's life)`)
+    .option('--no-guards', 'boot hosts as an unguarded fleet does (the deployed primary\'s my.cnf writable, Redis from its own config, no boot guard), to measure what the guards prevent; fixed for the lab\'s life')
     .addHelpText('after', layoutHelp())
     .action(
       action(async (flags: LabUpFlags) => {

@@ -25,6 +25,8 @@ export interface LabUpFlags {
   perUser?: string;
   readPercent?: string;
   layout?: string;
+  /** false with --no-guards (commander's default is true). */
+  guards?: boolean;
 }
 
 /** The --layout flag's value, checked: one clear error naming the flag and the valid layouts. */
@@ -53,7 +55,7 @@ export function labUpOptions(flags: LabUpFlags): LabUpOptions {
         })
       : undefined;
   const layout = layoutFlag(flags.layout);
-  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}) };
+  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}), ...(flags.guards === false ? { guards: false } : {}) };
 }
 
 /** Brings the lab up with a step list on the terminal; returns the wall time in ms. */

@@ -116,6 +116,8 @@ export async function bootstrapDatabases(lab: LabContext): Promise<void> {
 
   const p = await rootConnection(lab, primary);
   try {
+    // Every server starts read-only by its config (docs/boot-guards.md); the seeding is one of the steps that may make a primary writable.
+    await p.query('SET GLOBAL read_only = OFF');
     // Written to the binlog, so the replicas get the same users (needed after a switchover).
     for (const sql of [
       `CREATE USER IF NOT EXISTS 'repl'@'127.%' IDENTIFIED BY '${replPassword}'`,

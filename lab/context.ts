@@ -45,6 +45,12 @@ const stateSchema = z.object({
   serviceAccounts: z.object({ mariadb: serviceAccountSchema.optional(), redis: serviceAccountSchema.optional(), haproxy: serviceAccountSchema.optional() }).default({}),
   /** Hosts whose power is off (addresses blackholed, processes killed). */
   poweredOff: z.array(z.string()),
+  /**
+   * Whether the hosts boot with the guards gameday ships for a fleet (docs/boot-guards.md): every MariaDB
+   * read-only by its config, every Redis through the boot guard. Off (lab up --no-guards), they boot as an
+   * unguarded fleet does: the deployed primary's my.cnf writable, Redis from its own config.
+   */
+  guards: z.boolean().default(true),
 });
 export type LabState = z.infer<typeof stateSchema>;
 
@@ -152,7 +158,7 @@ export function requireLab(dir: string): LabContext {
 }
 
 /** A new lab's state, with fresh secrets. */
-export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT): LabContext {
+export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT, guards = true): LabContext {
   const secret = () => randomBytes(12).toString('hex');
   return new LabContext(dir, {
     octet,
@@ -164,5 +170,6 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     processes: {},
     serviceAccounts: {},
     poweredOff: [],
+    guards,
   });
 }

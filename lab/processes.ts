@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { GamedayError } from '../core/errors.js';
 import { join } from 'node:path';
-import { sentinelMajorityPrimary, withRedis, type RedisEndpoint } from '../drivers/redis/readiness.js';
-import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { withRedis, type RedisEndpoint } from '../drivers/redis/readiness.js';
+import { createConnection } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { runtimeCommand } from '../drivers/haproxy/runtime.js';
 import { NOTIFICATIONS_DB } from '../drivers/notificationStore.js';
@@ -41,32 +43,6 @@ async function mariadbAnswers(lab: LabContext, socketPath: string): Promise<bool
 }
 
 
-/**
- * Another db host of the lab that is a writable primary now (not read-only,
- * replicating from no one), if any: a server that was primary before a
- * failover must not come back writable beside the promoted one.
- */
-async function otherWritablePrimary(lab: LabContext, host: Host): Promise<string | undefined> {
-  for (const other of lab.hostsOf('db').filter((h) => h.name !== host.name)) {
-    try {
-      const conn = await createConnection({ socketPath: mariadbPaths(lab, other).socket, user: 'root', password: lab.state.secrets.dbRootPassword, connectTimeout: 3000 });
-      try {
-        const [[v]] = await conn.query<RowDataPacket[]>('SELECT @@read_only AS ro');
-        const [slave] = await conn.query<RowDataPacket[]>('SHOW SLAVE STATUS');
-        if (!Number(v.ro) && slave.length === 0) return other.name;
-      } finally {
-        await conn.end();
-      }
-    } catch (err) {
-      // Not running (no socket, or nothing listening on it): it is no primary now. Any other failure (a server too
-      // busy to answer in time) is a doubt, and a doubt keeps this one read-only: two writable primaries lose writes.
-      const code = (err as { code?: string }).code;
-      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') return `${other.name} (did not answer: ${code ?? (err as Error).message})`;
-    }
-  }
-  return undefined;
-}
-
 function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
   const p = mariadbPaths(lab, host);
   const serverId = lab.hostsOf('db').indexOf(host) + 1;
@@ -76,13 +52,13 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       prepare: async () => {
         mkdirSync(p.tmpdir, { recursive: true });
         mkdirSync(p.files, { recursive: true, mode: 0o700 });
-        // A server that replicates (master.info) restarts read-only; before the lab is seeded, only the layout's primary is writable;
-        // a former primary restarts read-only when another server was promoted meanwhile (it stays out until rejoin-db).
-        const replicates = existsSync(join(p.datadir, 'master.info'));
-        const isPrimary = !replicates && (lab.state.seeded || lab.initialDbPrimary.name === host.name) && !(lab.state.seeded && (await otherWritablePrimary(lab, host)));
+        // The my.cnf as deployed, written from nothing but this host's own settings: no look at the rest of the lab decides a role.
+        // With the guards every server starts read-only (the lab's seeding makes the first primary writable); without them the
+        // deployed primary starts writable, as on a fleet whose my.cnf was written for the day it was installed.
+        const startsWritable = !lab.state.guards && lab.initialDbPrimary.name === host.name;
         const secureRoot = secureRootFile(lab, host);
         const freshClone = existsSync(join(p.datadir, CLONE_MARKER));
-        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, isPrimary, existsSync(secureRoot) ? secureRoot : undefined, !freshClone));
+        writeFileSync(p.cnf, mariadbConfig(lab, host, serverId, startsWritable, existsSync(secureRoot) ? secureRoot : undefined, !freshClone));
       },
       host: host.name,
       command: 'mariadbd',
@@ -113,15 +89,13 @@ function redisSpec(lab: LabContext, host: Host): ProcessSpec {
   const port = host.tier === 'sentinel' ? host.services.sentinel : host.services.redis;
   return {
     id: `${host.name}/${host.tier === 'sentinel' ? 'sentinel' : 'redis'}`,
-    // Redis and Sentinel rewrite their own config as roles change: write it only once.
-    // A Redis that restarts first agrees with the Sentinels on its role, so it never serves as a second master.
+    // Redis and Sentinel rewrite their own config as roles change: written once, at the first boot (the deployment).
+    // Every later boot of a Redis runs the boot guard a fleet runs (deploy/systemd/), unless the lab has none.
     prepare: async () => {
       if (!existsSync(p.conf)) {
         writeFileSync(p.conf, host.tier === 'sentinel' ? sentinelConfig(lab, host, primary) : redisConfig(lab, host, host === primary ? undefined : primary), { mode: 0o600 });
-      } else if (host.tier === 'redis') {
-        const sentinels = lab.hostsOf('sentinel').map((s) => lab.redisEndpoint(s));
-        const named = await sentinelMajorityPrimary(sentinels, SENTINEL_MASTER_NAME);
-        if (named) writeFileSync(p.conf, withReplicaOf(readFileSync(p.conf, 'utf8'), named.host === host.address ? undefined : named));
+      } else if (host.tier === 'redis' && lab.state.guards) {
+        await runRedisBootGuard(lab, host, p.conf);
       }
     },
     host: host.name,
@@ -180,11 +154,16 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
   };
 }
 
-/** A Redis config with its replicaof line set to `primary` (removed when it is the primary itself). */
-export function withReplicaOf(conf: string, primary: { host: string; port: number } | undefined): string {
-  const lines = conf.split('\n').filter((l) => !/^\s*(replicaof|slaveof)\s/i.test(l));
-  if (primary) lines.push(`replicaof ${primary.host} ${primary.port}`);
-  return lines.join('\n');
+/** `gameday guard redis-boot`, exactly as the systemd drop-in runs it (deploy/systemd/redis-server.service.d/). */
+async function runRedisBootGuard(lab: LabContext, host: Host, conf: string): Promise<void> {
+  const sentinels = lab.hostsOf('sentinel').map((s) => `${s.address}:${s.services.sentinel}`).join(',');
+  const args = [join(PROJECT_ROOT, 'bin', 'gameday.js'), 'guard', 'redis-boot', '--config', conf, '--address', `${host.address}:${host.services.redis}`, '--sentinels', sentinels, '--master-name', SENTINEL_MASTER_NAME];
+  const env = lab.state.secrets.sentinelPassword ? { GAMEDAY_SENTINEL_PASSWORD: lab.state.secrets.sentinelPassword } : {};
+  const r = await execa(process.execPath, args, { reject: false, env: { ...process.env, ...env } });
+  appendFileSync(join(redisPaths(lab, host).dir, 'boot-guard.log'), `${new Date().toISOString()} exit ${r.exitCode}: ${r.stdout}${r.stderr}\n`);
+  if (r.exitCode !== 0) {
+    throw new GamedayError('LAB_BOOT_GUARD', `${host.name}: redis-server not started, its boot guard said (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}`, host.name, 'power it on again once a majority of the Sentinels answers');
+  }
 }
 
 /** The processes that run on one lab host; nothing is written until a spec is prepared. */

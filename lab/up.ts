@@ -23,6 +23,8 @@ export interface LabUpOptions {
   seed?: SeedSize;
   /** Where the hosts stand (default spread); an existing lab keeps its own and refuses another. */
   layout?: LabLayout;
+  /** false: boot without the guards a fleet gets (lab up --no-guards), to measure what an unguarded fleet suffers. */
+  guards?: boolean;
 }
 
 /** One step of bringing the lab up, so the CLI can show progress and tests can run it plainly. */
@@ -53,7 +55,10 @@ function prepareLab(opts: LabUpOptions): LabContext {
     throw new GamedayError('BAD_FLAG', `unknown layout "${String(opts.layout)}"; valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`, '--layout', `e.g. --layout ${LAB_LAYOUT_NAMES[1]}`);
   }
   const existing = openLab(opts.dir);
-  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT);
+  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT, opts.guards ?? true);
+  if (opts.guards === false && existing.state.guards) {
+    throw new GamedayError('LAB_EXISTS', 'the lab here was brought up with its boot guards; a lab keeps them for its life', opts.dir, 'run "gameday lab down" first, then "gameday lab up --no-guards", or use another --dir and --octet');
+  }
   if (opts.layout !== undefined && opts.layout !== existing.state.layout) {
     throw new GamedayError(
       'LAB_EXISTS',

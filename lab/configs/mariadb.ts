@@ -33,7 +33,7 @@ export const LAB_BUFFER_POOL = '32M';
  * buffer-pool dump at shutdown and load at start-up, the event scheduler for the
  * heartbeat. Read with --defaults-file so that /etc/mysql is never read.
  */
-export function mariadbConfig(lab: LabContext, host: Host, serverId: number, isPrimary: boolean, initFile?: string, eventScheduler = true): string {
+export function mariadbConfig(lab: LabContext, host: Host, serverId: number, startsWritable: boolean, initFile?: string, eventScheduler = true): string {
   const p = mariadbPaths(lab, host);
   // Started as its own account (lab/serviceAccounts.ts); mariadbd refuses root unless told.
   return `[mariadbd]
@@ -57,8 +57,7 @@ relay-log = ${join(p.datadir, 'relay')}
 relay-log-recovery = ON
 sync-binlog = 1
 innodb-flush-log-at-trx-commit = 1
-# only the current primary starts writable
-read-only = ${isPrimary ? 'OFF' : 'ON'}
+${startsWritable ? '# an unguarded fleet (lab up --no-guards): the deployed primary starts writable, whatever happened since\nread-only = OFF' : "# gameday's contract (docs/boot-guards.md): every server starts read-only; only gameday makes a primary writable\nread-only = ON"}
 slave-net-timeout = 4
 event-scheduler = ${eventScheduler ? 'ON' : 'OFF'}
 innodb-buffer-pool-size = ${LAB_BUFFER_POOL}

@@ -144,3 +144,40 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
     expect(await primaryName()).not.toBe(before);
   }, 90_000);
 });
+
+/**
+ * What the boot guard prevents, measured on a lab without it (127.37.x.y,
+ * lab up --no-guards): the same power loss of the Redis primary, and its
+ * power-on after Sentinel promoted the replica.
+ */
+describe('without the boot guard (lab up --no-guards), a former Redis primary takes writes beside the new one', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'gameday-redis-unguarded-')), 'lab');
+  let lab: LabContext;
+  const sentinels = () => lab.hostsOf('sentinel').map((s) => lab.redisEndpoint(s));
+  const primaryName = async () => {
+    const p = await sentinelMajorityPrimary(sentinels(), SENTINEL_MASTER_NAME);
+    return lab.hostsOf('redis').find((h) => h.address === p?.host)?.name;
+  };
+
+  beforeAll(async () => {
+    lab = await labUp({ dir, octet: 37, seed: { users: 300, notificationsPerUser: 10, readPercent: 50 }, guards: false });
+  });
+  afterAll(async () => {
+    const l = openLab(dir);
+    if (l) await labDown(l);
+  });
+
+  it('boots it as a master from its own config: two writable masters until Sentinel converts it', async () => {
+    const before = (await primaryName())!;
+    await powerOff(lab, before);
+    await waitFor('Sentinel to promote the replica', async () => (await primaryName()) !== before, 30_000);
+    const roles = watchRedisPrimaries(lab.hostsOf('redis').map((h) => ({ name: h.name, ...lab.redisEndpoint(h) })));
+    await powerOn(lab, before);
+    await sleep(12_000);
+    const split = await roles.stop();
+    const windowMs = split.twoWritable.length ? split.twoWritable.at(-1)!.at - split.twoWritable[0].at : 0;
+    process.stderr.write(`no boot guard: ${split.twoWritable.length} of ${split.samples} samples (100 ms) with two writable masters, over ${(windowMs / 1000).toFixed(1)} s\n`);
+    expect(split.samples).toBeGreaterThan(80);
+    expect(split.twoWritable.length).toBeGreaterThan(0);
+  }, 120_000);
+});

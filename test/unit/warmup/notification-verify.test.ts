@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareUser, describeVerify } from '../../../warmup/redis/verify.js';
 import { parseUserList } from '../../../cli/warmupCommand.js';
-import { withReplicaOf } from '../../../lab/processes.js';
+import { withReplicaOf } from '../../../drivers/redis/bootGuard.js';
 import type { Notification } from '../../../drivers/notificationStore.js';
 
 const n = (id: number, readAt: string | null = null): Notification => ({ id, title: `t${id}`, body: 'b', createdAt: `2026-12-01T00:00:0${id}.000Z`, readAt });
