@@ -15,6 +15,7 @@ import {
   proveFenced,
   type FenceProof,
   lossVerdict,
+  followProblems,
   mysqlAddress,
   observePrimary,
   onHost,
@@ -508,15 +509,6 @@ function writePoolsFollowStep(params: FailoverDbParams): WaitForStep {
   };
 }
 
-/** Why one proxy's write pool (`where`) does not send the writes to the new primary alone: it is not UP with a passing check, or another server is UP beside it. */
-function followProblems(views: ServerView[], where: string, backend: string, newPrimary: string): string[] {
-  const problems: string[] = [];
-  const mine = views.find((v) => v.backend === backend && v.server === newPrimary);
-  if (mine?.status !== 'UP' || !mine.checkStatus.includes('L7OK')) problems.push(`${where}: ${newPrimary} ${mine?.status ?? 'absent'} (${mine?.checkStatus ?? '-'})`);
-  const intruders = views.filter((v) => v.backend === backend && v.server !== newPrimary && v.status.startsWith('UP'));
-  if (intruders.length) problems.push(`${where}: also UP ${intruders.map((v) => v.server).join(', ')}`);
-  return problems;
-}
 
 function recordStep(old: string): ProbeStep {
   return {

@@ -12,6 +12,7 @@ import { uptimeWithLedger } from './planning/rebootLedger.js';
 import { readUptimesFile } from './planning/uptimeFile.js';
 import { estimateCycle, formatCycleEstimate, hostTime, type CycleEstimate } from './planning/cycleEstimate.js';
 import { consistencyCheckStep, verifyParams } from './steps/consistencyCheck.js';
+import { readOnlyContractStep } from './steps/configContract.js';
 import { warmStage, whatWarms, type Warms } from './nested/warmStages.js';
 import { gatedRampStep } from './nested/gatedRamp.js';
 import { sourceFileOf } from '../core/paths.js';
@@ -66,6 +67,8 @@ export interface RebootStalePlan {
   uptimeSource?: string;
   /** Hosts whose uptime could not be read, and why: not rebooted this run, named so someone looks (plans made before this have none). */
   unreadable?: Array<{ host: string; reason: string }>;
+  /** The MariaDB hosts to reboot: each one's config is checked to start it read-only before anything is done to it. */
+  mariadb?: string[];
   /** Hosts that serve in a load-balancer pool (they get a weight ramp). */
   pooled: string[];
   /** What warms on each host before its weight comes back (plans made before the warm-up existed have none). */
@@ -204,7 +207,8 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
       return h ? [[n, h.title]] : [];
     }));
     const proxies = stale.filter((n) => kindOf(inventory, hostByName(inventory, n)) === 'haproxy');
-    return { checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), ...(preview ? { uptimeSource: preview.source } : {}), proxies, uptimes, stale, waves, refused, unreadable, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
+    const mariadb = stale.filter((n) => kindOf(inventory, byName.get(n)!) === 'mariadb');
+    return { mariadb, checkedAt: now.toISOString(), ...(verdict.ok ? {} : { outsideWindow: verdict.reason }), ...(preview ? { uptimeSource: preview.source } : {}), proxies, uptimes, stale, waves, refused, unreadable, pooled, warms, limits, maxPerWave, estimate: estimateOf(waves, params), handOffs };
   },
 
   locks: () => ['runbook:reboot-stale'],
@@ -257,6 +261,7 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
               return v;
             },
           },
+          ...(plan.mariadb?.includes(host) ? [readOnlyContractStep(`${prefix}/config`, host)] : []),
           // Runs journaled before hand-offs were planned per host hand every host off, as they did.
           // The switchover never picks a host of the same wave: it goes down too (side by side with --concurrency, or next).
           ...(plan.handOffs === undefined

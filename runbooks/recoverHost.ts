@@ -11,6 +11,7 @@ import { mysqlReadiness, withConnection } from '../drivers/mysql/readiness.js';
 import { kindOf } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { sourceFileOf } from '../core/paths.js';
+import { reopenPrimaryStep, strandedPrimary, writePoolsTakeItStep } from './steps/reopenPrimary.js';
 
 export const sourceFile = sourceFileOf(import.meta.url);
 
@@ -51,6 +52,8 @@ interface RecoverPlan {
   pools: string[];
   startedAt: string;
   warms?: Warms;
+  /** A primary that restarted read-only (by the contract) with no failover: it gets its writes back instead of a fence and a ramp. */
+  reopen?: string;
 }
 
 export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
@@ -59,12 +62,29 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
   params: recoverHostParams,
   async resolve({ params, inventory, env }) {
     const host = hostByName(inventory, params.host);
-    await refuseWritablePrimary(env, host.name, kindOf(inventory, host) === 'mariadb');
+    const isDb = kindOf(inventory, host) === 'mariadb';
+    await refuseWritablePrimary(env, host.name, isDb);
+    const stranded = isDb ? await strandedPrimary(fleet(env), inventory, host) : undefined;
     const warms = whatWarms(inventory, host);
-    return { host: host.name, pools: membershipsOf(inventory, host.name).map((m) => m.pool), startedAt: new Date().toISOString(), ...(warms ? { warms } : {}) };
+    return {
+      host: host.name,
+      pools: membershipsOf(inventory, host.name).map((m) => m.pool),
+      startedAt: new Date().toISOString(),
+      ...(warms ? { warms } : {}),
+      ...(stranded?.ok ? { reopen: stranded.why } : {}),
+    };
   },
   locks: (plan) => [`host:${plan.host}`],
   steps(plan, params): Step[] {
+    // Its replicas wait on it and every write fails meanwhile: the writes first, the warm-up after (it runs on a live primary).
+    if (plan.reopen) {
+      return [
+        reopenPrimaryStep(plan.host),
+        writePoolsTakeItStep(plan.host, params.readyTimeout),
+        ...(params.warmup === 'on' ? warmStage(`${plan.host}/warm`, plan.host, plan.warms, 'while it takes the writes') : []),
+        consistencyCheckStep(`${plan.host}/verify-notifications`, plan.startedAt, params),
+      ];
+    }
     return [
       {
         id: `${plan.host}/fence`,

@@ -73,3 +73,20 @@ export async function waitForGtid(conn: Connection, gtid: string, timeoutS: numb
   const [[row]] = await conn.query<RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, ?) AS r', [gtid, timeoutS]);
   return Number(row.r) === 0;
 }
+
+/**
+ * Where the server's read_only comes from, as MariaDB reports it
+ * (information_schema.SYSTEM_VARIABLES.GLOBAL_VALUE_ORIGIN): gameday's
+ * contract is that every server's config starts it read-only
+ * (docs/boot-guards.md). 'runtime': set since start (SET GLOBAL); what the
+ * config says cannot be read over SQL then.
+ */
+export type ReadOnlyOrigin = 'config-on' | 'config-off' | 'default-off' | 'runtime';
+
+export async function readOnlyOrigin(conn: Connection): Promise<ReadOnlyOrigin> {
+  const [[row]] = await conn.query<RowDataPacket[]>("SELECT GLOBAL_VALUE AS v, GLOBAL_VALUE_ORIGIN AS origin FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = 'READ_ONLY'");
+  const origin = String(row?.origin ?? '');
+  if (origin === 'CONFIG' || origin === 'COMMAND-LINE') return row.v === 'ON' ? 'config-on' : 'config-off';
+  if (origin === 'COMPILE-TIME') return 'default-off';
+  return 'runtime';
+}

@@ -23,19 +23,19 @@ export function whatWarms(inv: Inventory, host: Host): Warms | undefined {
 }
 
 /** The steps of the warm-up of one host (none when nothing on it warms). */
-export function warmStage(id: string, host: string, warms: Warms | undefined): Step[] {
-  if (warms === 'buffer-pool') return [warmDbStep(id, host)];
+export function warmStage(id: string, host: string, warms: Warms | undefined, when = 'while it is fenced'): Step[] {
+  if (warms === 'buffer-pool') return [warmDbStep(id, host, when)];
   if (warms === 'redis-data') return [warmRedisStep(id)];
   return [];
 }
 
-/** A db host's buffer pool warmed from a warm peer (a nested warmup-mysql run) while it is still fenced. */
-function warmDbStep(id: string, host: string): Step {
+/** A db host's buffer pool warmed from a warm peer (a nested warmup-mysql run), mostly while it is still fenced. */
+function warmDbStep(id: string, host: string, when: string): Step {
   return {
     id,
     kind: 'action',
     semantics: 'idempotent',
-    title: `warm ${host}'s buffer pool from a warm peer while it is fenced (warmup mysql)`,
+    title: `warm ${host}'s buffer pool from a warm peer ${when} (warmup mysql)`,
     describe: () => ({ target: host, inputs: { runbook: 'warmup-mysql' }, consequence: 'reads pages into its buffer pool; changes no data' }),
     async run(ctx) {
       const out = await ctx.runChild!({ runbook: mysqlWarmup, sourceFile: mysqlWarmupSource }, { host });

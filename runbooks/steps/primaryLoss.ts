@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { hostsOfKind, kindOf, type Host, type Inventory } from '../../topology/index.js';
 import { GamedayError } from '../../core/errors.js';
-import { setServerState, showServers } from '../../drivers/haproxy/runtime.js';
+import { setServerState, showServers, type ServerView } from '../../drivers/haproxy/runtime.js';
 import { ioConnected, replicationView, type ReplicationView } from '../../drivers/mysql/failover.js';
 import { hostByName, membershipsOf, type FleetEnv } from './fleet.js';
 
@@ -265,4 +265,14 @@ export function requireDbHost(inv: Inventory, name: string, flag: string): Host 
     throw new GamedayError('NOT_A_DB_HOST', `"${name}" is not a db host of inventory ${inv.name}`, flag, `db hosts: ${dbHosts(inv).map((x) => x.name).join(', ')}`);
   }
   return h;
+}
+
+/** Why one proxy's write pool (`where`) does not send the writes to the new primary alone: it is not UP with a passing check, or another server is UP beside it. */
+export function followProblems(views: ServerView[], where: string, backend: string, newPrimary: string): string[] {
+  const problems: string[] = [];
+  const mine = views.find((v) => v.backend === backend && v.server === newPrimary);
+  if (mine?.status !== 'UP' || !mine.checkStatus.includes('L7OK')) problems.push(`${where}: ${newPrimary} ${mine?.status ?? 'absent'} (${mine?.checkStatus ?? '-'})`);
+  const intruders = views.filter((v) => v.backend === backend && v.server !== newPrimary && v.status.startsWith('UP'));
+  if (intruders.length) problems.push(`${where}: also UP ${intruders.map((v) => v.server).join(', ')}`);
+  return problems;
 }

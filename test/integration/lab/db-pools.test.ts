@@ -6,7 +6,10 @@ import { haproxyPaths } from '../../../lab/configs/haproxy.js';
 import { rootConnection } from '../../../lab/bootstrap.js';
 import { READ_POOL_MAX_LAG_MS } from '../../../lab/processes.js';
 import { powerOff, powerOn } from '../../../lab/power.js';
-import { rootQuery, sharedLab, waitFor } from '../helpers.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, rootQuery, sharedLab, waitFor } from '../helpers.js';
 
 /**
  * HAProxy's pools and the db health agent under faults, on the shared lab.
@@ -230,7 +233,13 @@ describe('the proxies\' pools and the db health agent', () => {
       await waitFor('db-3 back in the read pool', async () => (await Promise.all(proxies.map(async (p) => status(await view(p.name), 'db_read', 'db-3') === 'UP'))).every(Boolean), 10_000);
       samples.splice(0);
 
+      // Back by its own config, read-only (gameday's contract): no write reaches it until gameday gives them back,
+      // after checking that both replicas still follow it and neither was promoted.
       await powerOn(lab, 'db-1');
+      expect(Number((await rootQuery(lab, 'db-1', 'SELECT @@read_only AS ro'))[0].ro), 'db-1 after its power-on').toBe(1);
+      const recover = await cli(['runbook', 'run', 'recover-host', '--host', 'db-1', '--warmup', 'off', '--verify', 'off', '--lab-dir', lab.dir, '--json'], { GAMEDAY_STATE_DIR: mkdtempSync(join(tmpdir(), 'gameday-db-pools-')) });
+      expect(recover.exitCode, recover.stderr + recover.stdout).toBe(0);
+      expect(JSON.parse(recover.stdout).steps.map((s: { id: string }) => s.id)).toContain('db-1/reopen-primary');
       await labHealthy();
       await sleep(2000);
     } finally {

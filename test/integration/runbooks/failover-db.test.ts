@@ -177,6 +177,8 @@ describe('failover-db and rejoin-db (a lab of their own on 127.28.x.y)', () => {
 
   it('rejoins the old primary once its power is back: read-only, a replica of the new primary, back in the read pool', async () => {
     await powerOn(lab, 'db-1');
+    // Read-only by its own config (gameday's contract), not by anything the lab decides at power-on.
+    expect(Number((await rootQuery(lab, 'db-1', 'SELECT @@read_only AS ro'))[0].ro), 'db-1 as it boots after the failover').toBe(1);
     // Back with its heartbeat event running (as root, whom read_only does not stop): the fence keeps traffic off it.
     expect(await statusOn(lab, 'proxy-1', 'db_write', 'db-1')).toBe('MAINT');
 
