@@ -68,10 +68,29 @@ export function replicaReady(r: MysqlReadiness, maxLagMs: number): { ok: boolean
   return { ok: true, detail: `lag ${Math.round(lagMs)} ms` };
 }
 
-/** MASTER_GTID_WAIT: true when this replica has applied everything up to `gtid` within the timeout. */
+/** How long past its own timeout a MASTER_GTID_WAIT may go unanswered before the server counts as hung. */
+export const GTID_WAIT_GRACE_MS = 3000;
+
+/**
+ * MASTER_GTID_WAIT: true when this replica has applied everything up to `gtid` within the timeout.
+ * A server that stops answering mid-wait (frozen, or its host lost) would hold the caller for good,
+ * and a switchover's old primary read-only with it: past the timeout and a grace, the connection is
+ * destroyed and the wait fails.
+ */
 export async function waitForGtid(conn: Connection, gtid: string, timeoutS: number): Promise<boolean> {
-  const [[row]] = await conn.query<RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, ?) AS r', [gtid, timeoutS]);
-  return Number(row.r) === 0;
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      conn.destroy();
+      reject(new Error(`no answer to MASTER_GTID_WAIT within ${timeoutS} s + ${GTID_WAIT_GRACE_MS / 1000} s: the server hangs`));
+    }, timeoutS * 1000 + GTID_WAIT_GRACE_MS);
+  });
+  try {
+    const [[row]] = await Promise.race([conn.query<RowDataPacket[]>('SELECT MASTER_GTID_WAIT(?, ?) AS r', [gtid, timeoutS]), hung]);
+    return Number(row.r) === 0;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
+import { GTID_WAIT_GRACE_MS, mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
 import { replicationView, stopHeartbeat } from './failover.js';
 import { errantCount, errantGtids, formatErrant, parseGtidPosition } from './gtid.js';
 
@@ -165,7 +165,13 @@ async function rolledBack(connect: MysqlConnector, t: SwitchoverTarget, cause: u
   } catch (err) {
     return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed (${why}) and its rollback too (${(err as Error).message}): ${t.oldPrimary} may be left read-only; make it writable (SET GLOBAL read_only = OFF) once you know ${t.newPrimary} is not`);
   }
-  if (newPrimaryTouched) await withConnection(connect, t.newPrimary, (c) => c.query('START SLAVE')).catch(() => undefined);
+  // Best effort, and bounded: the writes are back already, and a hung candidate must not hold the step for good.
+  if (newPrimaryTouched) {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, GTID_WAIT_GRACE_MS)));
+    await Promise.race([withConnection(connect, t.newPrimary, (c) => c.query('START SLAVE')).catch(() => undefined), bound]);
+    clearTimeout(timer);
+  }
   return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed before ${t.newPrimary} took writes (${why}); rolled back: ${t.oldPrimary} takes writes again`);
 }
 

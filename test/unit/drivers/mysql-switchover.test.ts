@@ -51,6 +51,16 @@ describe('a MariaDB switchover that fails', () => {
     expect(f.on('db-1').at(-1)).toBe('SET GLOBAL read_only = OFF');
   });
 
+  it('rolls back when the new primary stops answering in the middle of its catch-up wait (before: the wait had no end, and the old primary stayed read-only)', async () => {
+    const never = new Promise(() => undefined);
+    const f = fleetOf((host, sql) => position(sql) ?? (host === 'db-2' && sql.includes('MASTER_GTID_WAIT') ? never : host === 'db-2' && sql.includes('START SLAVE') ? never : undefined));
+    const t0 = Date.now();
+    const err = await switchover(f.connect, target, 1).catch((e: Error) => e);
+    expect((err as Error).message).toContain('failed before db-2 took writes (no answer to MASTER_GTID_WAIT within 1 s + 3 s: the server hangs); rolled back: db-1 takes writes again');
+    expect(f.on('db-1').at(-1)).toBe('SET GLOBAL read_only = OFF');
+    expect(Date.now() - t0).toBeLessThan(9000);
+  }, 15_000);
+
   it('does not roll back once the new primary was told to take writes: two writers would lose writes', async () => {
     const f = fleetOf((host, sql) => position(sql) ?? (sql.includes('MASTER_GTID_WAIT') ? [[{ r: 0 }]] : host === 'db-2' && sql.includes('read_only = OFF') ? new Error('Lost connection to server during query') : undefined));
     const err = await switchover(f.connect, target, 2).catch((e: Error) => e);
