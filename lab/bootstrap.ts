@@ -7,8 +7,8 @@ import type { LabContext, SeedSize } from './context.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { IDEMPOTENCY_SCHEMA_SQL } from './app/idempotency.js';
 
-export async function rootConnection(lab: LabContext, host: Host): Promise<Connection> {
-  return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', password: lab.state.secrets.dbRootPassword, multipleStatements: false });
+export async function rootConnection(lab: LabContext, host: Host, connectTimeoutMs = 10_000): Promise<Connection> {
+  return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', password: lab.state.secrets.dbRootPassword, multipleStatements: false, connectTimeout: connectTimeoutMs });
 }
 
 /** Where a fresh datadir's first start finds the statements that secure root (mariadbd's init-file). */

@@ -31,7 +31,8 @@ export function labFleetEnv(labDir: string): FleetEnv {
   return {
     power: () => power,
     haproxyEndpoint: (proxy) => haproxyPaths(lab, proxy).socket,
-    mysql: (host) => rootConnection(lab, lab.host(host)),
+    // The fleet connector's 3 s (fleetFromEnv.ts): a frozen server costs a switchover that long, not mysql2's default 10 s.
+    mysql: (host) => rootConnection(lab, lab.host(host), 3000),
     replication: { user: 'repl', password: lab.state.secrets.replPassword },
     sentinelMasterName: SENTINEL_MASTER_NAME,
     bufferPoolList: (host) => labPoolListWriter(lab, host),
