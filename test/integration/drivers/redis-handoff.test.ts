@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,7 @@ import { openLab, type LabContext } from '../../../lab/context.js';
 import { labFleetEnv } from '../../../cli/wiring/labFleetEnv.js';
 import { powerOff, powerOn, rebootHost } from '../../../lab/power.js';
 import { SENTINEL_MASTER_NAME } from '../../../lab/layout.js';
+import { redisPaths } from '../../../lab/configs/redis.js';
 import { startLoadLoop } from '../../../chaos/load/loop.js';
 import { checkAckedWrites } from '../../../chaos/load/ackedWrites.js';
 import { watchRedisPrimaries } from '../../../chaos/probes/redisPrimaries.js';
@@ -19,8 +20,15 @@ import { usersToVerify, verifyNotifications } from '../../../warmup/redis/verify
 import { waitFor } from '../helpers.js';
 
 /** Redis hand-offs flip the primary, so they get a lab of their own (127.25.x.y). */
+/** A folder the services' own accounts may enter, so they run as redis, mysql and haproxy as on a host (not as root). */
+function enterableBase(prefix: string): string {
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(base, 0o711);
+  return base;
+}
+
 describe('Redis hand-off: lossless under load, and no second master after a restart', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'gameday-redis-')), 'lab');
+  const dir = join(enterableBase('gameday-redis-'), 'lab');
   let lab: LabContext;
   const sentinels = () => lab.hostsOf('sentinel').map((s) => lab.redisEndpoint(s));
   const servers = () => lab.hostsOf('redis').map((h) => ({ name: h.name, ...lab.redisEndpoint(h) }));
@@ -112,6 +120,26 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
         return true;
       }, 30_000);
     }
+  }, 60_000);
+
+  it('a CONFIG REWRITE the old primary cannot do fails the hand-off, so the host is not rebooted (before: ignored, and a restart brought back a master)', async () => {
+    await replicaOnline();
+    const before = await primaryName();
+    const old = lab.host(before);
+    const dir = redisPaths(lab, old).dir;
+    const mode = statSync(dir).mode & 0o777;
+    expect(lab.state.serviceAccounts.redis, 'Redis runs as its own account (as root, no mode stops the rewrite)').toBeDefined();
+    chmodSync(dir, 0o500); // its own folder, no longer writable by its redis account: the rewrite's temporary file fails
+    try {
+      const err = await redisHandOff({ oldPrimary: lab.redisEndpoint(old), sentinels: sentinels(), masterName: SENTINEL_MASTER_NAME }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/CONFIG REWRITE failed \(ERR Rewriting config file: Permission denied\).*not rebooted/);
+    } finally {
+      chmodSync(dir, mode);
+    }
+    // The hand-off itself happened: the old primary follows the new one, and only its file is behind.
+    await waitFor('the Sentinels to name the new primary', async () => (await primaryName()) !== before, 30_000);
+    expect((await redisReadiness(lab.redisEndpoint(old))).role).toBe('slave');
   }, 60_000);
 
   it('restarts a handed-off primary as a replica: never two writable masters at any 100 ms sample', async () => {
