@@ -29,6 +29,15 @@ export interface DriverFlags {
 
 type Layer = { ssh: Record<string, unknown>; aws: Record<string, unknown>; source: (key: string, driver: 'ssh' | 'aws') => string };
 
+/** A JSON array of words (["ipmitool", "-H", "{host}-ipmi", …]); anything else is left for the schema to refuse, naming the variable. */
+function jsonArgv(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Layer {
   const ssh: Record<string, unknown> = {};
   const aws: Record<string, unknown> = {};
@@ -46,6 +55,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   take('GAMEDAY_SSH_KNOWN_HOSTS', 'ssh', 'knownHostsFile');
   take('GAMEDAY_SSH_CONFIG', 'ssh', 'configFile');
   take('GAMEDAY_SSH_HOST_KEY_CHECKING', 'ssh', 'hostKeyChecking');
+  // The fence (STONITH): the management host, and its two commands as JSON arrays.
+  take('GAMEDAY_SSH_FENCE_HOST', 'ssh', 'fenceHost');
+  take('GAMEDAY_SSH_FENCE_COMMAND', 'ssh', 'fenceCommand', jsonArgv);
+  take('GAMEDAY_SSH_FENCE_STATUS_COMMAND', 'ssh', 'fenceStatusCommand', jsonArgv);
   take('GAMEDAY_AWS_REGION', 'aws', 'region');
   take('GAMEDAY_AWS_UPTIME', 'aws', 'uptimeSource');
   return { ssh, aws, source: (key, driver) => `environment variable ${vars[`${driver}.${key}`]}` };
@@ -88,6 +101,9 @@ const RISKY_INVENTORY_SSH: Record<string, (value: unknown) => boolean> = {
   configFile: () => true,
   jumpHost: () => true,
   hostKeyChecking: (v) => v === 'off',
+  fenceHost: () => true,
+  fenceCommand: () => true,
+  fenceStatusCommand: () => true,
 };
 
 /**

@@ -66,6 +66,15 @@ export const sshPowerOptionsSchema = z
     pollIntervalMs: z.number().int().min(1).default(5000),
     /** The ssh binary. */
     sshBinary: z.string().min(1).default('ssh'),
+    /**
+     * STONITH before a failover (docs/game-days.md, "Fencing"): the management host that can cut a host's
+     * power (an IPMI or PDU jump box), reached with the options above, and the two commands run there:
+     * `fenceCommand` cuts the power, `fenceStatusCommand` prints it ("off"/"on", as ipmitool's "Chassis
+     * Power is off"). `{host}` and `{address}` in a word stand for the target's name and address.
+     */
+    fenceHost: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'must be a host name or address, e.g. ipmi-gw.example.com').optional(),
+    fenceCommand: z.array(z.string()).min(1).optional(),
+    fenceStatusCommand: z.array(z.string()).min(1).optional(),
   })
   .strict();
 
@@ -179,6 +188,10 @@ export class SshPowerDriver implements PowerDriver {
   private readonly run: SshRunner;
   private readonly clock: Clock;
 
+  /** Only with a fence configured: the power state and the power cut that fencing before a failover needs. */
+  readonly powerState?: (host: Host) => Promise<'on' | 'off'>;
+  readonly powerOff?: (host: Host) => Promise<void>;
+
   constructor(options: SshPowerOptionsInput = {}, deps: { run?: SshRunner; clock?: Clock } = {}) {
     const parsed = sshPowerOptionsSchema.safeParse(options);
     if (!parsed.success) {
@@ -187,6 +200,43 @@ export class SshPowerDriver implements PowerDriver {
     this.options = parsed.data;
     this.run = deps.run ?? execaSshRunner;
     this.clock = deps.clock ?? systemClock;
+    const { fenceHost, fenceCommand, fenceStatusCommand } = this.options;
+    const given = [fenceHost, fenceCommand, fenceStatusCommand].filter((x) => x !== undefined).length;
+    if (given > 0 && given < 3) {
+      throw new GamedayError('POWER_SSH_OPTIONS', 'fenceHost, fenceCommand and fenceStatusCommand go together: a power cut that cannot be confirmed proves nothing', 'ssh power options', 'give all three, or none');
+    }
+    if (fenceHost && fenceCommand && fenceStatusCommand) {
+      this.powerState = (host) => this.fencePowerState(host, fenceHost, fenceStatusCommand);
+      this.powerOff = (host) => this.fencePowerOff(host, fenceHost, fenceCommand, fenceStatusCommand);
+    }
+  }
+
+  /** A fence command for this host: {host} and {address} filled in, every word quoted for the management host's shell. */
+  private fenceLine(argv: string[], host: Host): string {
+    const address = sshDestination(host);
+    return shellCommandLine(argv.map((w) => w.replaceAll('{host}', host.name).replaceAll('{address}', address)));
+  }
+
+  private async fencePowerState(host: Host, fenceHost: string, status: string[]): Promise<'on' | 'off'> {
+    const r = await this.run(this.options.sshBinary, sshArgv(this.options, fenceHost, this.fenceLine(status, host)), this.options.commandTimeoutSeconds * 1000);
+    if (r.exitCode !== 0 || r.timedOut) throw new GamedayError('POWER_SSH_FENCE_FAILED', `the power status of ${host.name} from ${fenceHost} failed: ${r.timedOut ? 'timed out' : lastLine(r.stderr) || `exit ${r.exitCode}`}`, `host ${host.name}`, 'check the fenceStatusCommand on the management host');
+    // "off" and not "on", or the other way round; anything else is no answer.
+    const off = /\boff\b/i.test(r.stdout);
+    const on = /\bon\b/i.test(r.stdout);
+    if (off !== on) return off ? 'off' : 'on';
+    throw new GamedayError('POWER_SSH_FENCE_FAILED', `the power status of ${host.name} says neither on nor off: ${JSON.stringify(r.stdout.trim().slice(0, 80))}`, `host ${host.name}`, 'the fenceStatusCommand must print the state, e.g. "Chassis Power is off"');
+  }
+
+  /** Cuts the power from the management host, then waits until its status says off. */
+  private async fencePowerOff(host: Host, fenceHost: string, cut: string[], status: string[]): Promise<void> {
+    log.warn({ host: host.name, fenceHost }, 'cutting the power (STONITH) from the management host');
+    const r = await this.run(this.options.sshBinary, sshArgv(this.options, fenceHost, this.fenceLine(cut, host)), this.options.commandTimeoutSeconds * 1000);
+    if (r.exitCode !== 0 || r.timedOut) throw new GamedayError('POWER_SSH_FENCE_FAILED', `the power cut of ${host.name} from ${fenceHost} failed: ${r.timedOut ? 'timed out' : lastLine(r.stderr) || `exit ${r.exitCode}`}`, `host ${host.name}`, 'check the fenceCommand on the management host; the host may still have power');
+    const deadline = this.clock.now() + this.options.commandTimeoutSeconds * 1000;
+    while ((await this.fencePowerState(host, fenceHost, status)) !== 'off') {
+      if (this.clock.now() >= deadline) throw new GamedayError('POWER_SSH_FENCE_FAILED', `${host.name} still has power ${this.options.commandTimeoutSeconds} s after the cut`, `host ${host.name}`, 'check its power by hand');
+      await this.clock.sleep(1000);
+    }
   }
 
   /** The argv of ssh running `remoteCommand` on this host (for tests and `plan` output). */

