@@ -1,8 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { COMMANDS, requestedCommand } from './commands.js';
 import { ignoreOutputErrors, exitWhenDone } from '../engine/signals.js';
+import { logLevelOf } from '../core/logLevel.js';
 
 ignoreOutputErrors();
+
+// A bad log level is the user's mistake: one clear error, before any command loads the logger (pino would throw its stack).
+const logLevel = logLevelOf(process.env);
+if ('error' in logLevel) {
+  process.stderr.write(logLevel.error);
+  process.exit(2);
+}
 
 const program = new Command();
 program

@@ -266,6 +266,13 @@ describe('environment errors are one message naming the path, exit 2', () => {
     expect(all.stdout).toContain(`unreadable runs:\n  ${id}: the journal has no start record`);
   });
 
+  it('a GAMEDAY_LOG_LEVEL that is not a level: one clear error, exit 2 (before: pino\'s stack trace, exit 1)', async () => {
+    const r = await cli(['placement', 'check', 'test/fixtures/outage-rack.yaml'], { GAMEDAY_LOG_LEVEL: 'bogus' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error BAD_ENV: GAMEDAY_LOG_LEVEL: "bogus" is not a log level');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a lab state.json that is not JSON', async () => {
     const dir = tmp.make();
     writeFileSync(join(dir, 'state.json'), '{nope');
