@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { parseInventory, type Inventory } from '../topology/index.js';
+import { nameSchema, parseInventory, type Inventory } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { inventoryFromAnsibleText } from '../topology/ansible.js';
 import { withOptions } from './options.js';
@@ -34,7 +34,13 @@ export function inventoryFromOutputs(outputs: unknown, source: string): Inventor
   return parseInventory(inventory, `${source}: inventory`);
 }
 
+/** An empty path (an unset variable in a script) is refused by name, not read as "" (ENOENT, with no path to show). */
+function requirePath(flag: string, file: string, hint: string): void {
+  if (file.trim() === '') throw new GamedayError('BAD_FLAG', 'is empty', flag, hint);
+}
+
 export function readOutputsFile(file: string): unknown {
+  requirePath('--file', file, 'give the stack outputs file, e.g. --file outputs.json (pulumi stack output --json > outputs.json)');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -129,6 +135,9 @@ export function registerInventory(program: Command): void {
   withOptions(fromAnsible, 'out')
     .action(
       action(async (file: string, opts: { name: string; out?: string }) => {
+        requirePath('<ansible-inventory>', file, 'give the path of an Ansible inventory file, e.g. hosts.ini');
+        const named = nameSchema.safeParse(opts.name);
+        if (!named.success) throw new GamedayError('BAD_FLAG', `"${opts.name}": ${named.error.issues[0]!.message}`, '--name', 'e.g. --name bookstore');
         let text: string;
         try {
           text = readFileSync(file, 'utf8');

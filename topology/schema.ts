@@ -2,9 +2,11 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Names used as keys and references: lowercase, digits, dashes (DNS-label style). */
-const name = z
+export const nameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes, e.g. "db-1"');
+
+const name = nameSchema;
 
 const positiveInt = z.number().int().min(1);
 

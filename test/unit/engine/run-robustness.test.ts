@@ -273,6 +273,17 @@ describe('environment errors are one message naming the path, exit 2', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('an empty inventory path, and a bad --name, are refused by their flag (before: "cannot read it (ENOENT)" with no path; the .ini file blamed for the name)', async () => {
+    for (const [args, input] of [[['inventory', 'from-ansible', ''], '<ansible-inventory>'], [['inventory', 'from-pulumi', '--file', ''], '--file']] as const) {
+      const r = await cli([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error BAD_FLAG: ${input}: is empty`);
+    }
+    const named = await cli(['inventory', 'from-ansible', 'test/fixtures/ansible/bookstore.ini', '--name', 'Bad Name']);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain('error BAD_FLAG: --name: "Bad Name": must be lowercase letters');
+  });
+
   it('a lab state.json that is not JSON', async () => {
     const dir = tmp.make();
     writeFileSync(join(dir, 'state.json'), '{nope');
