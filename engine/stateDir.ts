@@ -15,7 +15,7 @@ export function runsDir(stateDir: string): string {
 /** A run's folder. The id is checked before any path is built from it, so no id reaches outside the runs folder. */
 export function runDir(stateDir: string, runId: string): string {
   if (!isRunId(runId)) {
-    throw new GamedayError('BAD_RUN_ID', `"${runId}" is not a run id`, runId, 'run ids look like 2026-11-24T20-01-02Z-ab12; "gameday runbook status" lists them');
+    throw new GamedayError('BAD_RUN_ID', `"${runId}" is not a run id`, runId, 'run ids look like 2026-11-24T20-01-02Z-ab12; "gameday runbook status" lists the runs of runbooks, "gameday chaos status" the game days');
   }
   return join(runsDir(stateDir), runId);
 }

@@ -284,6 +284,13 @@ describe('environment errors are one message naming the path, exit 2', () => {
     expect(named.stderr).toContain('error BAD_FLAG: --name: "Bad Name": must be lowercase letters');
   });
 
+  it('a game day id that is not a run id points at chaos status, where game days are listed (before: runbook status alone)', async () => {
+    const r = await cli(['chaos', 'report', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error BAD_RUN_ID: nope');
+    expect(r.stderr).toContain('"gameday chaos status" the game days');
+  });
+
   it('a lab state.json that is not JSON', async () => {
     const dir = tmp.make();
     writeFileSync(join(dir, 'state.json'), '{nope');
