@@ -145,7 +145,7 @@ export function powerDrivers(inv: Inventory, env: NodeJS.ProcessEnv = process.en
       case 'elasticache':
         return (cache ??= new ElastiCachePowerDriver({ region: awsOptions.region as string | undefined, pollIntervalMs: awsOptions.pollIntervalMs as number | undefined }, deps));
       case 'lab':
-        throw new GamedayError('POWER_LAB_NOT_HERE', 'lab hosts are powered by the lab driver', `host ${host.name}: power`, 'run without --inventory to use the lab, or give the host another power kind');
+        throw new GamedayError('POWER_LAB_NOT_HERE', 'lab hosts are powered by the lab driver', `host ${host.name}: power`, 'power: lab hosts are reached only through a running lab: start it ("gameday lab up", and give no --inventory), or use a fleet inventory whose hosts have another power kind (ssh, aws, …)');
     }
   };
 }
