@@ -1,7 +1,7 @@
 import { findDomain, type Domain } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
-import { stopProcess } from './supervisor.js';
+import { freezeProcess, stopProcess } from './supervisor.js';
 import { blackhole, lift, nftAvailable } from './nft.js';
 import { startHosts } from './up.js';
 import { withLabLock } from './labLock.js';
@@ -29,9 +29,9 @@ function resolveTarget(lab: LabContext, target: string): Domain {
 }
 
 /**
- * A power loss, not a shutdown: the target's addresses are blackholed first
- * (so connections hang and the dying sockets send nothing), then its
- * processes are SIGKILLed.
+ * A power loss, not a shutdown: the target's processes are frozen (SIGSTOP),
+ * its addresses blackholed (so connections hang and the dying sockets send
+ * nothing), then its processes are SIGKILLed.
  */
 export async function powerOff(lab: LabContext, target: string): Promise<PowerResult> {
   return powerOffDomain(lab, resolveTarget(lab, target));
@@ -42,9 +42,12 @@ export async function powerOffDomain(lab: LabContext, domain: Domain): Promise<P
   return withLabLock(lab.dir, `power-off ${domain.name}`, async () => {
     lab.reload();
     const addresses = domain.hosts.map((h) => lab.host(h).address);
+    const ids = Object.entries(lab.state.processes).filter(([, rec]) => domain.hosts.includes(rec.host)).map(([id]) => id);
+    // Frozen first, then cut off, then killed: between the cut and the kill, a running MariaDB committed writes
+    // that no replica could receive (errant transactions a real power loss does not make).
+    for (const id of ids) freezeProcess(lab, id);
     const withNft = await nftAvailable();
     if (withNft) await blackhole(lab.nftTable, addresses);
-    const ids = Object.entries(lab.state.processes).filter(([, rec]) => domain.hosts.includes(rec.host)).map(([id]) => id);
     await Promise.all(ids.map((id) => stopProcess(lab, id, 'kill')));
     lab.state.poweredOff = [...new Set([...lab.state.poweredOff, ...domain.hosts])];
     lab.save();

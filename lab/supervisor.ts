@@ -143,6 +143,16 @@ export async function waitReady(lab: LabContext, spec: ProcessSpec, timeoutMs = 
  * Stops one recorded process by its PID: SIGKILL at once (power loss), or
  * SIGTERM and then SIGKILL after `graceMs` (clean shutdown).
  */
+/**
+ * Stops a process of ours where it stands (SIGSTOP): the first instant of a
+ * power loss. Nothing it had in hand completes after this, as on a host whose
+ * power is cut: a MariaDB cannot commit a transaction its replicas never see.
+ */
+export function freezeProcess(lab: LabContext, id: string): void {
+  const rec = lab.state.processes[id];
+  if (rec && isOurs(lab, rec.pid)) process.kill(rec.pid, 'SIGSTOP');
+}
+
 export async function stopProcess(lab: LabContext, id: string, how: 'kill' | 'term', graceMs = 20_000): Promise<void> {
   const rec = lab.state.processes[id];
   if (!rec) return;

@@ -52,10 +52,13 @@ describe('power loss of a rack', () => {
     await waitFor('proxy-1 to take db-3 out of the read pool', async () => (await readState('db-3')) === 'DOWN', 10_000);
     expect(await readState('db-2')).toBe('UP');
 
-    // Every app instance still writes, through proxy-1 (those that used proxy-2 move over).
+    // Every app instance still writes, through proxy-1 (those that used proxy-2 move over). Each create carries an
+    // Idempotency-Key, as a client that wants its writes to survive a proxy loss sends: an insert already sent through
+    // the dark proxy may have committed, and the app sends it again through the other one only when a key makes that safe.
     const web = `http://${proxy1.address}:${proxy1.services.http}`;
     for (let i = 0; i < 6; i++) {
-      const r = await http(`${web}/users/${i + 1}/notifications`, { method: 'POST', body: JSON.stringify({ title: `during outage ${i}`, body: 'b' }) });
+      const headers = { 'Idempotency-Key': `power-c1-${Date.now()}-${i}` };
+      const r = await http(`${web}/users/${i + 1}/notifications`, { method: 'POST', headers, body: JSON.stringify({ title: `during outage ${i}`, body: 'b' }) });
       expect(r.status).toBe(201);
     }
   });
