@@ -1,4 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { within } from '../../core/deadline.js';
 import { GTID_WAIT_GRACE_MS, mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
 import { replicationView, stopHeartbeat } from './failover.js';
 import { errantCount, errantGtids, formatErrant, parseGtidPosition } from './gtid.js';
@@ -166,12 +167,7 @@ async function rolledBack(connect: MysqlConnector, t: SwitchoverTarget, cause: u
     return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed (${why}) and its rollback too (${(err as Error).message}): ${t.oldPrimary} may be left read-only; make it writable (SET GLOBAL read_only = OFF) once you know ${t.newPrimary} is not`);
   }
   // Best effort, and bounded: the writes are back already, and a hung candidate must not hold the step for good.
-  if (newPrimaryTouched) {
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, GTID_WAIT_GRACE_MS)));
-    await Promise.race([withConnection(connect, t.newPrimary, (c) => c.query('START SLAVE')).catch(() => undefined), bound]);
-    clearTimeout(timer);
-  }
+  if (newPrimaryTouched) await within(withConnection(connect, t.newPrimary, (c) => c.query('START SLAVE')), GTID_WAIT_GRACE_MS).catch(() => undefined);
   return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed before ${t.newPrimary} took writes (${why}); rolled back: ${t.oldPrimary} takes writes again`);
 }
 

@@ -47,7 +47,6 @@ export async function redisReadiness(e: RedisEndpoint): Promise<RedisReadiness> 
   });
 }
 
-/** A replica is ready when its link to the primary is up, it is not loading and not syncing. */
 /** A replica that can serve: linked to its primary and synced. A master is not a ready replica (whether it is the rightful primary is its Sentinels' to say). */
 export function redisReplicaReady(r: RedisReadiness): { ok: boolean; detail: string } {
   if (r.role === 'master') return { ok: false, detail: 'a master, not a replica' };

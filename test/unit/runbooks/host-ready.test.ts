@@ -1,29 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { Connection } from 'mysql2/promise';
 import { labInventory } from '../../../lab/layout.js';
 import { hostReady } from '../../../runbooks/steps/hostGates.js';
 import type { FleetEnv } from '../../../runbooks/steps/fleet.js';
+import { fakeMariadbFleet } from '../../fixtures/fakeMariadb.js';
 
 const inv = labInventory(22);
 const host = (name: string) => inv.hosts.find((h) => h.name === name)!;
 
-/** Fake MariaDB servers answering the readiness queries: read_only, replicating or not (caught up), or no answer. */
+/** Fake servers: read_only, replicating (from db-1, caught up) or not, or no answer. */
 function fleetWith(servers: Record<string, { readOnly: boolean; replicating: boolean } | 'dark'>): FleetEnv {
-  const mysql = async (name: string) => {
-    const s = servers[name];
-    if (s === undefined || s === 'dark') throw new Error(`connect ETIMEDOUT ${name}`);
-    return {
-      async query(sql: string) {
-        if (sql.includes('@@read_only')) return [[{ ro: s.readOnly ? 1 : 0, binlog: '0-1-10', slave: '0-1-10' }]];
-        if (sql.startsWith('SHOW SLAVE STATUS')) return [s.replicating ? [{ Slave_IO_Running: 'Yes', Slave_SQL_Running: 'Yes', Seconds_Behind_Master: 0, Master_Host: '127.22.1.11' }] : []];
-        if (sql.includes('gameday.heartbeat')) return [[{ us: 20_000 }]];
-        return [[]];
-      },
-      end: async () => undefined,
-      destroy: () => undefined,
-    } as unknown as Connection;
-  };
-  return { mysql } as unknown as FleetEnv;
+  return fakeMariadbFleet(inv, Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, s === 'dark' ? s : { readOnly: s.readOnly, ...(s.replicating ? { follows: 'db-1' } : {}) }])));
 }
 
 describe('a MariaDB host back in service is ready only as a read-only replica or as the one writable server', () => {

@@ -1,40 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Connection } from 'mysql2/promise';
 import { labInventory } from '../../../lab/layout.js';
 import { recoverHost } from '../../../runbooks/recoverHost.js';
 import { reopenPrimaryStep, strandedPrimary } from '../../../runbooks/steps/reopenPrimary.js';
 import type { FleetEnv } from '../../../runbooks/steps/fleet.js';
 import type { StepContext } from '../../../engine/types.js';
+import { fakeMariadbFleet, type FakeServer } from '../../fixtures/fakeMariadb.js';
 
 const inv = labInventory(22);
 const host = (name: string) => inv.hosts.find((h) => h.name === name)!;
 
-type Server = { readOnly: boolean; follows?: string } | 'dark';
-
-/** Fake MariaDB servers: read_only, and the host they replicate from (by name); every SET GLOBAL is recorded. */
-function fleetWith(servers: Record<string, Server>, sets: string[] = []): FleetEnv {
-  const mysql = async (name: string) => {
-    const s = servers[name];
-    if (s === undefined || s === 'dark') throw new Error(`connect ETIMEDOUT ${name}`);
-    return {
-      async query(sql: string) {
-        if (sql.startsWith('SET GLOBAL')) {
-          sets.push(`${name}: ${sql}`);
-          return [[]];
-        }
-        if (sql.includes('@@read_only')) return [[{ ro: s.readOnly ? 1 : 0, binlog: '0-1-10', slave: '0-1-10' }]];
-        if (sql.startsWith('SHOW SLAVE STATUS')) {
-          return [s.follows ? [{ Slave_IO_Running: 'Yes', Slave_SQL_Running: 'Yes', Seconds_Behind_Master: 0, Master_Host: host(s.follows).address, Master_Port: host(s.follows).services.mysql }] : []];
-        }
-        if (sql.includes('gameday.heartbeat')) return [[{ us: 20_000 }]];
-        return [[]];
-      },
-      end: async () => undefined,
-      destroy: () => undefined,
-    } as unknown as Connection;
-  };
-  return { mysql } as unknown as FleetEnv;
-}
+type Server = FakeServer;
+const fleetWith = (servers: Record<string, Server>, sets: string[] = []): FleetEnv => fakeMariadbFleet(inv, servers, sets);
 
 function ctxOf(fleet: FleetEnv, notes: string[] = []): StepContext {
   return { inventory: inv, env: { fleet }, results: {}, note: async (text: string) => void notes.push(text) } as unknown as StepContext;
