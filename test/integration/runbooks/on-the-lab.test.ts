@@ -133,8 +133,9 @@ describe('runbooks on the real lab', () => {
   });
 
   it('survives kill -9 in the middle of a wave: resume finishes and no host reboots twice', async () => {
+    // What is tested is the resume; the warm-up's gate (its own tests, warmup/mysql-warmup) once failed it in CI.
     const before = await latestRunId();
-    const child = execa(process.execPath, [GAMEDAY, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--hosts', 'app-1,db-2,sentinel-3', '--ramp-hold', '1s', '--ready-samples', '2'], { reject: false, env: env() });
+    const child = execa(process.execPath, [GAMEDAY, 'runbook', 'run', 'reboot-stale', '--max-uptime', '1s', '--hosts', 'app-1,db-2,sentinel-3', '--ramp-hold', '1s', '--ready-samples', '2', '--warmup', 'off'], { reject: false, env: env() });
     const runId = await waitFor('the run to start', async () => {
       const id = await latestRunId();
       return id && id !== before && journal(id).some((e) => e.event === 'note' && e.data?.type === 'started') ? id : undefined;
