@@ -37,7 +37,7 @@ function labCommand(lab: Command, name: string, description: string): Command {
 
 function registerUp(lab: Command): void {
   labCommand(lab, 'up', 'Start the lab (idempotent: starts only what is missing, powers on hosts left off)')
-    .option('--octet <n>', 'second octet of the lab addresses 127.<n>.x.y (default 20)')
+    .option('--octet <n>', 'third octet of the lab addresses 198.18.<n>.x (default 20)')
     .option('--users <n>', `users to seed (default ${DEFAULT_SEED.users})`)
     .option('--per-user <n>', `notifications per user (default ${DEFAULT_SEED.notificationsPerUser})`)
     .option('--read-percent <n>', `share of notifications already read (default ${DEFAULT_SEED.readPercent})`)
@@ -77,7 +77,7 @@ function registerInventory(lab: Command): void {
         const dir = flags.dir ?? defaultLabDir();
         const found = layout ? undefined : requireLab(dir);
         const inv = found ? found.inventory : labInventory(octet ?? DEFAULT_LAB_OCTET, layout);
-        const source = found ? `the lab in ${dir} (layout ${found.layout})` : `layout ${layout}, addresses 127.${octet ?? DEFAULT_LAB_OCTET}.x.y`;
+        const source = found ? `the lab in ${dir} (layout ${found.layout})` : `layout ${layout}, addresses 198.18.${octet ?? DEFAULT_LAB_OCTET}.x`;
         const text = `# gameday lab inventory: ${source}\n${stringify(inv)}`;
         if (flags.out) {
           writeFileSync(flags.out, text);
@@ -103,15 +103,15 @@ function registerDown(lab: Command): void {
 
 function registerPower(lab: Command): void {
   for (const [name, fn, verb] of [
-    ['power-off', powerOff, 'Cut the power of a host, rack or zone: blackhole its addresses and SIGKILL its processes'],
-    ['power-on', powerOn, 'Restore the power of a host, rack or zone: lift the blackhole and start its processes cold'],
+    ['power-off', powerOff, 'Cut the power of a host, rack or zone: freeze its processes, drop its links, SIGKILL the processes'],
+    ['power-on', powerOn, 'Restore the power of a host, rack or zone: bring its links up and start its processes cold'],
   ] as const) {
     labCommand(lab, name, verb)
       .argument('<target>', 'a host (db-2), a rack (b1 or az-b/b1) or a zone (az-b)')
       .action(
         action(async (target: string, flags: { dir?: string }) => {
           const r = await fn(requireLab(flags.dir ?? defaultLabDir()), target);
-          const how = name === 'power-on' ? 'restarted' : r.blackholed ? 'blackholed and killed' : 'killed (no nftables: addresses are refused, not hung)';
+          const how = name === 'power-on' ? 'restarted' : 'cut off and killed';
           process.stdout.write(`${name} ${r.domain.kind} ${r.domain.name}: ${r.domain.hosts.join(', ')} ${how} (${r.processes.length} processes)\n`);
         }),
       );

@@ -1,7 +1,7 @@
 /** One line per top-level command: the help lists them without loading any command (cli/commands.ts). */
 export const SUMMARIES = {
   placement: 'Check how the inventory survives the loss of a host, rack or zone',
-  lab: 'The embedded lab: real MariaDB, Redis, Sentinel, HAProxy and the reference app on loopback addresses',
+  lab: 'The embedded lab: real MariaDB, Redis, Sentinel, HAProxy and the reference app, each host in a network namespace of its own',
   inventory: 'Write inventory files from other sources',
   runbook: 'Runbooks: ordered steps with a journal, resume after a crash, locks, approvals and a dry-run plan',
   warmup: "Bring a recovered host back to its peers' warmth (buffer pool), and its data to what the truth says (Redis from MariaDB)",

@@ -6,6 +6,7 @@ import { NOTIFICATIONS_DB, SCHEMA_SQL } from '../drivers/notificationStore.js';
 import type { LabContext, SeedSize } from './context.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { IDEMPOTENCY_SCHEMA_SQL } from './app/idempotency.js';
+import { labSubnetPrefix } from './layout.js';
 
 export async function rootConnection(lab: LabContext, host: Host, connectTimeoutMs = 10_000): Promise<Connection> {
   return createConnection({ socketPath: mariadbPaths(lab, host).socket, user: 'root', password: lab.state.secrets.dbRootPassword, multipleStatements: false, connectTimeout: connectTimeoutMs });
@@ -113,6 +114,7 @@ export async function bootstrapDatabases(lab: LabContext): Promise<void> {
   const primary = lab.initialDbPrimary;
   const replicas = lab.hostsOf('db').filter((h) => h !== primary);
   const { appDbPassword, replPassword, probePassword } = lab.state.secrets;
+  const hosts = `${labSubnetPrefix(lab.state.octet)}.%`; // the lab's hosts, and the operator at the bridge's address
 
   const p = await rootConnection(lab, primary);
   try {
@@ -120,16 +122,16 @@ export async function bootstrapDatabases(lab: LabContext): Promise<void> {
     await p.query('SET GLOBAL read_only = OFF');
     // Written to the binlog, so the replicas get the same users (needed after a switchover).
     for (const sql of [
-      `CREATE USER IF NOT EXISTS 'repl'@'127.%' IDENTIFIED BY '${replPassword}'`,
-      `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'127.%'`,
-      `CREATE USER IF NOT EXISTS 'app'@'127.%' IDENTIFIED BY '${appDbPassword}'`,
+      `CREATE USER IF NOT EXISTS 'repl'@'${hosts}' IDENTIFIED BY '${replPassword}'`,
+      `GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'${hosts}'`,
+      `CREATE USER IF NOT EXISTS 'app'@'${hosts}' IDENTIFIED BY '${appDbPassword}'`,
       ...SCHEMA_SQL,
       IDEMPOTENCY_SCHEMA_SQL,
-      `GRANT SELECT, INSERT, UPDATE, DELETE ON ${NOTIFICATIONS_DB}.* TO 'app'@'127.%'`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ${NOTIFICATIONS_DB}.* TO 'app'@'${hosts}'`,
       ...HEARTBEAT_SQL,
       // The read-marker probe may touch its own table only.
       ...(probePassword
-        ? [`CREATE USER IF NOT EXISTS 'gameday_probe'@'127.%' IDENTIFIED BY '${probePassword}'`, `GRANT SELECT, INSERT, DELETE ON gameday.read_markers TO 'gameday_probe'@'127.%'`]
+        ? [`CREATE USER IF NOT EXISTS 'gameday_probe'@'${hosts}' IDENTIFIED BY '${probePassword}'`, `GRANT SELECT, INSERT, DELETE ON gameday.read_markers TO 'gameday_probe'@'${hosts}'`]
         : []),
     ]) {
       await p.query(sql);

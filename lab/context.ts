@@ -6,6 +6,7 @@ import { type Host, type Inventory } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 import { serviceAccountSchema } from './serviceAccounts.js';
+import { labNetworkNames, type LabNetworkNames } from './network.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
@@ -43,7 +44,7 @@ const stateSchema = z.object({
   processes: z.record(z.string(), processRecordSchema),
   /** The unprivileged account each service runs as (lab/serviceAccounts.ts), chosen when the lab is made; missing means root. */
   serviceAccounts: z.object({ mariadb: serviceAccountSchema.optional(), redis: serviceAccountSchema.optional(), haproxy: serviceAccountSchema.optional() }).default({}),
-  /** Hosts whose power is off (addresses blackholed, processes killed). */
+  /** Hosts whose power is off (processes killed, links down). */
   poweredOff: z.array(z.string()),
   /**
    * Whether the hosts boot with the guards gameday ships for a fleet (docs/boot-guards.md): every MariaDB
@@ -101,7 +102,12 @@ export class LabContext {
     return this.inventory.hosts.filter((h) => h.tier === tier);
   }
 
-  /** nftables table that holds this lab's blackhole rules (one per lab, so labs never meet). */
+  /** The names of the lab's bridge, host namespaces and links (lab/network.ts). */
+  get network(): LabNetworkNames {
+    return labNetworkNames(this.state.octet, this.inventory);
+  }
+
+  /** nftables table (bridge family) that holds this lab's network faults, a chain per fault (one per lab, so labs never meet). */
   get nftTable(): string {
     return `gameday_lab_${this.state.octet}`;
   }

@@ -3,13 +3,15 @@ import type { LabContext } from './context.js';
 import { stopProcess } from './supervisor.js';
 import { dropTable, nftAvailable } from './nft.js';
 import { withLabLock } from './labLock.js';
+import { removeLabNetwork } from './network.js';
 
 /** Stop order: clients before the servers they use, so nothing logs a storm of errors. */
 const STOP_ORDER = ['app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd'];
 
 /**
  * Stops every process the lab started (by PID, cleanly), removes its firewall
- * table and deletes its folder: no process, socket or rule is left behind.
+ * table, its namespaces, links and bridge, and deletes its folder: no process,
+ * socket, rule or link is left behind.
  */
 export async function labDown(lab: LabContext): Promise<string[]> {
   return withLabLock(lab.dir, 'lab down', async () => {
@@ -26,6 +28,7 @@ async function stopEverything(lab: LabContext): Promise<string[]> {
     await Promise.all(ids.filter((id) => id.endsWith(`/${service}`)).map((id) => stopProcess(lab, id, 'term')));
   }
   if (await nftAvailable()) await dropTable(lab.nftTable);
+  await removeLabNetwork(lab.state.octet, lab.inventory);
   rmSync(lab.dir, { recursive: true, force: true });
   return ids;
 }

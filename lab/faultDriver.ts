@@ -7,7 +7,7 @@ import { powerOffDomain, powerOnDomain } from './power.js';
 import { stopProcess } from './supervisor.js';
 import { startHosts } from './up.js';
 import { withLabLock } from './labLock.js';
-import { heal, nftAvailable, partition } from './nft.js';
+import { addFaultChain, faultChain, flowRule, nftAvailable, removeFaultChain } from './nft.js';
 import { rootConnection } from './bootstrap.js';
 import { redisPaths } from './configs/redis.js';
 import type { Host } from '../topology/index.js';
@@ -55,10 +55,11 @@ export async function loseRedisData(l: LabContext, redis: Host[] = l.hostsOf('re
 }
 
 /**
- * Faults on the lab: a power loss is the lab's blackhole plus SIGKILL; a
- * crash is SIGKILL of one process (started again by the undo); replication
- * stops with STOP SLAVE; a partition is an nft chain between two address
- * sets; a Redis data loss restarts every Redis with its files deleted.
+ * Faults on the lab: a power loss freezes the hosts, drops their links and
+ * SIGKILLs them; a crash is SIGKILL of one process (started again by the
+ * undo); replication stops with STOP SLAVE; a partition is an nft chain of
+ * its own on the lab's bridge; a Redis data loss restarts every Redis with
+ * its files deleted.
  */
 export function labFaultDriver(labDir: string): FaultDriver {
   const lab = () => requireLab(labDir);
@@ -71,7 +72,7 @@ export function labFaultDriver(labDir: string): FaultDriver {
       switch (f.type) {
         case 'power-off': {
           const r = await powerOffDomain(l, { kind: 'host', name: f.label, hosts: f.hosts });
-          return { processes: r.processes, blackholed: r.blackholed };
+          return { processes: r.processes };
         }
         case 'kill-process': {
           const id = processIdOf(l, f.hosts[0], f.service!);
@@ -92,8 +93,8 @@ export function labFaultDriver(labDir: string): FaultDriver {
         }
         case 'partition': {
           await needNft('a partition');
-          const [a, b] = f.sides!;
-          await partition(l.nftTable, hostsOf(l, a).map((h) => h.address), hostsOf(l, b).map((h) => h.address));
+          const [a, b] = f.sides!.map((side) => hostsOf(l, side).map((h) => h.address));
+          await addFaultChain(l.nftTable, faultChain(f.id), [flowRule({ from: a, to: b }), flowRule({ from: b, to: a })]);
           return { between: f.sides };
         }
         case 'redis-data-loss':
@@ -125,7 +126,7 @@ export function labFaultDriver(labDir: string): FaultDriver {
           return { started: `${f.thread ?? 'sql'} thread of ${f.hosts[0]}` };
         }
         case 'partition':
-          if (await nftAvailable()) await heal(l.nftTable);
+          if (await nftAvailable()) await removeFaultChain(l.nftTable, faultChain(f.id));
           return { healed: true };
         case 'redis-data-loss':
           // The data cannot come back by itself: rebuilding it from MariaDB is `gameday warmup redis verify --repair`.

@@ -1,13 +1,19 @@
 import { parseInventory, type Inventory } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
+import { labSubnetPrefix } from '../core/labAddresses.js';
+
+export { isLabAddress, labSubnetPrefix } from '../core/labAddresses.js';
 
 /**
  * The lab's fleet: 13 hosts over 3 zones x 2 racks. The default layout
  * spreads every tier so that the loss of any one rack or zone leaves each tier
  * enough members; the outage-2017 layout puts same-function servers in one
- * rack, as in 2017. Each host is one loopback address 127.<octet>.<zone>.<n>
- * (the third octet is always the host's zone; n is its tier's base plus its
- * rank among that tier's hosts in the zone); the services keep their usual ports.
+ * rack, as in 2017. Each host is a network namespace of its own (lab/network.ts)
+ * with one address 198.18.<octet>.<z><n>: z is the zone's digit (0 for az-a,
+ * 1 for az-b, 2 for az-c, so az-b's first db host is .111), n its tier's base
+ * plus its rank among that tier's hosts in the zone. 198.18.0.0/15 is set aside
+ * for benchmarking networks (RFC 2544) and routed nowhere; the services keep
+ * their usual ports.
  */
 export const LAB_PORTS = {
   mysql: 3306,
@@ -98,7 +104,7 @@ const PLACEMENTS: Record<LabLayout, Record<string, Place>> = {
   },
 };
 
-/** First host number of each tier in a zone's address block: 127.<octet>.<zone>.<base + k>. */
+/** First host number of each tier in a zone's block: 198.18.<octet>.<(zone - 1) * 100 + base + k>. */
 const TIER_BASE: Record<LabHostSpec['tier'], number> = { db: 11, redis: 21, sentinel: 31, proxy: 41, app: 51 };
 
 const ZONE_LETTER = { 1: 'a', 2: 'b', 3: 'c' } as const;
@@ -118,10 +124,10 @@ function servicesOf(tier: LabHostSpec['tier']): Record<string, number> {
   }
 }
 
-/** The default second octet of the lab's addresses; tests use another so they never meet a user's lab. */
+/** The default third octet of the lab's addresses; tests use another so they never meet a user's lab. */
 export const DEFAULT_LAB_OCTET = 20;
 
-/** The lab's inventory (the format in README, "The inventory"), for the lab whose addresses are 127.<octet>.x.y, in one layout. */
+/** The lab's inventory (the format in README, "The inventory"), for the lab whose addresses are 198.18.<octet>.x, in one layout. */
 export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayout = DEFAULT_LAB_LAYOUT): Inventory {
   if (!isLabLayout(layout)) {
     throw new GamedayError('BAD_LAYOUT', `unknown lab layout "${String(layout)}"`, 'layout', `valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`);
@@ -140,7 +146,7 @@ export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayou
       ...(h.role ? { role: h.role } : {}),
       zone: `az-${z}`,
       rack: `${z}${rack}`,
-      address: `127.${octet}.${zone}.${TIER_BASE[h.tier] + k}`,
+      address: `${labSubnetPrefix(octet)}.${(zone - 1) * 100 + TIER_BASE[h.tier] + k}`,
       services: servicesOf(h.tier),
       power: 'lab' as const,
     };

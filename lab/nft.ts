@@ -1,10 +1,11 @@
 import { execa } from '../drivers/exec.js';
 
 /**
- * The lab's blackhole: an nftables table of its own whose set holds the
- * addresses of powered-off hosts. Packets to or from them are dropped on the
- * output hook, so a connect hangs (as to a dark rack) instead of being refused,
- * and the killed processes' sockets cannot even say goodbye.
+ * The lab's network faults: one nftables table per lab in the bridge family,
+ * which sees every frame the bridge passes between two host namespaces (and
+ * none of the operator's own traffic, which the bridge delivers, not forwards).
+ * Each fault is a chain of its own, named after the fault, so any number
+ * compose and each undo removes only its own; removing what is gone is a no-op.
  */
 export async function nftAvailable(): Promise<boolean> {
   try {
@@ -19,69 +20,48 @@ async function nft(script: string): Promise<void> {
   await execa('nft', ['-f', '-'], { input: script, timeout: 5000 });
 }
 
-export async function tableExists(table: string): Promise<boolean> {
-  try {
-    await execa('nft', ['list', 'table', 'inet', table], { timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
+async function listTable(table: string): Promise<string | undefined> {
+  const r = await execa('nft', ['list', 'table', 'bridge', table], { timeout: 5000, reject: false });
+  return r.exitCode === 0 ? r.stdout : undefined;
 }
 
-async function ensureTable(table: string): Promise<void> {
-  if (await tableExists(table)) return;
-  await nft(`table inet ${table} {
-  set blackholed { type ipv4_addr; }
-  chain output {
-    type filter hook output priority 0; policy accept;
-    ip daddr @blackholed drop
-    ip saddr @blackholed drop
+/** A fault's chain name: nft names are letters, digits and "_". */
+export function faultChain(faultId: string): string {
+  return `fault_${faultId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** One direction of traffic a fault acts on: frames from any of `from` to any of `to`. */
+export interface Flow {
+  from: string[];
+  to: string[];
+}
+
+const set = (addresses: string[]) => `{ ${addresses.join(', ')} }`;
+
+/** The rule for one flow: every frame dropped, or each with probability `lossPercent`. */
+export function flowRule(flow: Flow, lossPercent?: number): string {
+  const match = `ip saddr ${set(flow.from)} ip daddr ${set(flow.to)}`;
+  return lossPercent === undefined ? `${match} drop` : `${match} numgen random mod 100 < ${lossPercent} drop`;
+}
+
+/** Adds one fault's chain (replacing a chain of the same name, so a replayed inject does not double it). */
+export async function addFaultChain(table: string, chain: string, rules: string[]): Promise<void> {
+  await removeFaultChain(table, chain);
+  await nft(`table bridge ${table} {
+  chain ${chain} {
+    type filter hook forward priority 0; policy accept;
+${rules.map((r) => `    ${r}`).join('\n')}
   }
 }
 `);
 }
 
-export async function blackhole(table: string, addresses: string[]): Promise<void> {
-  await ensureTable(table);
-  await nft(`add element inet ${table} blackholed { ${addresses.join(', ')} }\n`);
-}
-
-export async function lift(table: string, addresses: string[]): Promise<void> {
-  if (!(await tableExists(table))) return;
-  const { stdout } = await execa('nft', ['list', 'set', 'inet', table, 'blackholed'], { timeout: 5000 });
-  const present = addresses.filter((a) => new RegExp(`\\b${a.replace(/\./g, '\\.')}\\b`).test(stdout));
-  if (present.length > 0) await nft(`delete element inet ${table} blackholed { ${present.join(', ')} }\n`);
+/** Removes one fault's chain; nothing to do when it (or the table) is gone. */
+export async function removeFaultChain(table: string, chain: string): Promise<void> {
+  const listed = await listTable(table);
+  if (listed && new RegExp(`chain ${chain} \\{`).test(listed)) await nft(`delete chain bridge ${table} ${chain}\n`);
 }
 
 export async function dropTable(table: string): Promise<void> {
-  if (await tableExists(table)) await execa('nft', ['delete', 'table', 'inet', table], { timeout: 5000 });
-}
-
-/**
- * A network partition between two groups of lab addresses: packets from one
- * side to the other are dropped both ways (each lab service binds its source
- * to its own address, so the source names the host). One chain per table.
- */
-export async function partition(table: string, sideA: string[], sideB: string[]): Promise<void> {
-  await ensureTable(table);
-  await heal(table);
-  await nft(`table inet ${table} {
-  set part_a { type ipv4_addr; elements = { ${sideA.join(', ')} } }
-  set part_b { type ipv4_addr; elements = { ${sideB.join(', ')} } }
-  chain partition {
-    type filter hook output priority 1; policy accept;
-    ip saddr @part_a ip daddr @part_b drop
-    ip saddr @part_b ip daddr @part_a drop
-  }
-}
-`);
-}
-
-/** Lifts a partition (nothing to do when there is none). */
-export async function heal(table: string): Promise<void> {
-  if (!(await tableExists(table))) return;
-  const { stdout } = await execa('nft', ['list', 'table', 'inet', table], { timeout: 5000 });
-  const parts = [/chain partition\b/.test(stdout) && 'delete chain inet TABLE partition', /set part_a\b/.test(stdout) && 'delete set inet TABLE part_a', /set part_b\b/.test(stdout) && 'delete set inet TABLE part_b'];
-  const script = parts.filter(Boolean).map((l) => String(l).replace('TABLE', table)).join('\n');
-  if (script) await nft(`${script}\n`);
+  if ((await listTable(table)) !== undefined) await execa('nft', ['delete', 'table', 'bridge', table], { timeout: 5000 });
 }

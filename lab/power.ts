@@ -2,14 +2,12 @@ import { findDomain, type Domain } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { freezeProcess, stopProcess } from './supervisor.js';
-import { blackhole, lift, nftAvailable } from './nft.js';
+import { setHostLink } from './network.js';
 import { startHosts } from './up.js';
 import { withLabLock } from './labLock.js';
 
 export interface PowerResult {
   domain: Domain;
-  /** false when nftables was not available: addresses are then refused, not hung. */
-  blackholed: boolean;
   processes: string[];
 }
 
@@ -30,7 +28,7 @@ function resolveTarget(lab: LabContext, target: string): Domain {
 
 /**
  * A power loss, not a shutdown: the target's processes are frozen (SIGSTOP),
- * its addresses blackholed (so connections hang and the dying sockets send
+ * its links dropped (so connections to it hang and the dying sockets send
  * nothing), then its processes are SIGKILLed.
  */
 export async function powerOff(lab: LabContext, target: string): Promise<PowerResult> {
@@ -41,22 +39,20 @@ export async function powerOff(lab: LabContext, target: string): Promise<PowerRe
 export async function powerOffDomain(lab: LabContext, domain: Domain): Promise<PowerResult> {
   return withLabLock(lab.dir, `power-off ${domain.name}`, async () => {
     lab.reload();
-    const addresses = domain.hosts.map((h) => lab.host(h).address);
     const ids = Object.entries(lab.state.processes).filter(([, rec]) => domain.hosts.includes(rec.host)).map(([id]) => id);
     // Frozen first, then cut off, then killed: between the cut and the kill, a running MariaDB committed writes
     // that no replica could receive (errant transactions a real power loss does not make).
     for (const id of ids) freezeProcess(lab, id);
-    const withNft = await nftAvailable();
-    if (withNft) await blackhole(lab.nftTable, addresses);
+    await Promise.all(domain.hosts.map((h) => setHostLink(lab.state.octet, lab.inventory, h, false)));
     await Promise.all(ids.map((id) => stopProcess(lab, id, 'kill')));
     lab.state.poweredOff = [...new Set([...lab.state.poweredOff, ...domain.hosts])];
     lab.save();
-    return { domain, blackholed: withNft, processes: ids };
+    return { domain, processes: ids };
   });
 }
 
 /**
- * Power comes back: the blackhole is lifted and the hosts' processes start
+ * Power comes back: the links come up and the hosts' processes start
  * cold (no fresh buffer-pool dump, Redis with what its files kept, replicas
  * reconnecting by themselves).
  */
@@ -68,12 +64,11 @@ export async function powerOn(lab: LabContext, target: string): Promise<PowerRes
 export async function powerOnDomain(lab: LabContext, domain: Domain): Promise<PowerResult> {
   return withLabLock(lab.dir, `power-on ${domain.name}`, async () => {
     lab.reload();
-    const withNft = await nftAvailable();
-    if (withNft) await lift(lab.nftTable, domain.hosts.map((h) => lab.host(h).address));
+    await Promise.all(domain.hosts.map((h) => setHostLink(lab.state.octet, lab.inventory, h, true)));
     lab.state.poweredOff = lab.state.poweredOff.filter((h) => !domain.hosts.includes(h));
     lab.save();
     const started = await startHosts(lab, domain.hosts.map((h) => lab.host(h)));
-    return { domain, blackholed: withNft, processes: started };
+    return { domain, processes: started };
   });
 }
 

@@ -14,6 +14,7 @@ import { secureRootFile } from './bootstrap.js';
 import { redisConfig, redisPaths, sentinelConfig } from './configs/redis.js';
 import { haproxyConfig, haproxyPaths } from './configs/haproxy.js';
 import type { ProcessSpec } from './supervisor.js';
+import { inHostNamespace } from './network.js';
 import { nodeScriptArgs, PROJECT_ROOT } from '../core/paths.js';
 
 export { PROJECT_ROOT };
@@ -65,7 +66,6 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       args: [`--defaults-file=${p.cnf}`],
       runAs: lab.state.serviceAccounts.mariadb,
       logFile: join(p.dir, 'mariadbd.out'),
-      listens: [{ address: host.address, port: host.services.mysql }],
       ready: () => mariadbAnswers(lab, p.socket),
     },
     {
@@ -77,7 +77,6 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
       env: lab.state.secrets.dbRootPassword ? { GAMEDAY_DB_ROOT_PASSWORD: lab.state.secrets.dbRootPassword } : {},
       cwd: PROJECT_ROOT,
       logFile: join(p.dir, 'health.log'),
-      listens: [{ address: host.address, port: host.services['db-health'] }],
       ready: () => httpAnswers(`http://${host.address}:${host.services['db-health']}/`),
     },
   ];
@@ -86,7 +85,6 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
 function redisSpec(lab: LabContext, host: Host): ProcessSpec {
   const p = redisPaths(lab, host);
   const primary = lab.hostsOf('redis').find((h) => h.role === 'primary')!;
-  const port = host.tier === 'sentinel' ? host.services.sentinel : host.services.redis;
   return {
     id: `${host.name}/${host.tier === 'sentinel' ? 'sentinel' : 'redis'}`,
     // Redis and Sentinel rewrite their own config as roles change: written once, at the first boot (the deployment).
@@ -103,7 +101,6 @@ function redisSpec(lab: LabContext, host: Host): ProcessSpec {
     runAs: lab.state.serviceAccounts.redis,
     args: host.tier === 'sentinel' ? [p.conf, '--sentinel'] : [p.conf],
     logFile: join(p.dir, `${host.tier}.out`),
-    listens: [{ address: host.address, port }],
     ready: () => pingRedis(lab.redisEndpoint(host)),
   };
 }
@@ -118,7 +115,6 @@ function haproxySpec(lab: LabContext, host: Host): ProcessSpec {
     runAs: lab.state.serviceAccounts.haproxy,
     args: ['-db', '-f', p.cfg],
     logFile: p.log,
-    listens: ['mysql-write', 'mysql-read', 'http'].map((s) => ({ address: host.address, port: host.services[s] })),
     ready: async () => (await runtimeCommand(p.socket, 'show info', 1000)).includes('Name: HAProxy'),
   };
 }
@@ -149,7 +145,6 @@ function appSpec(lab: LabContext, host: Host): ProcessSpec {
     args: nodeScriptArgs('lab/app/main.ts', config),
     cwd: PROJECT_ROOT,
     logFile: join(dir, 'app.log'),
-    listens: [{ address: host.address, port: host.services.http }],
     ready: () => httpAnswers(`http://${host.address}:${host.services.http}/monitor/l7check`),
   };
 }
@@ -159,7 +154,9 @@ async function runRedisBootGuard(lab: LabContext, host: Host, conf: string): Pro
   const sentinels = lab.hostsOf('sentinel').map((s) => `${s.address}:${s.services.sentinel}`).join(',');
   const args = [join(PROJECT_ROOT, 'bin', 'gameday.js'), 'guard', 'redis-boot', '--config', conf, '--address', `${host.address}:${host.services.redis}`, '--sentinels', sentinels, '--master-name', SENTINEL_MASTER_NAME];
   const env = lab.state.secrets.sentinelPassword ? { GAMEDAY_SENTINEL_PASSWORD: lab.state.secrets.sentinelPassword } : {};
-  const r = await execa(process.execPath, args, { reject: false, env: { ...process.env, ...env } });
+  // On the host, as the systemd drop-in runs it there: it sees the Sentinels only through the host's own links.
+  const run = inHostNamespace(lab.network.netns(host.name), process.execPath, args);
+  const r = await execa(run.command, run.args, { reject: false, env: { ...process.env, ...env } });
   appendFileSync(join(redisPaths(lab, host).dir, 'boot-guard.log'), `${new Date().toISOString()} exit ${r.exitCode}: ${r.stdout}${r.stderr}\n`);
   if (r.exitCode !== 0) {
     throw new GamedayError('LAB_BOOT_GUARD', `${host.name}: redis-server not started, its boot guard said (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}`, host.name, 'power it on again once a majority of the Sentinels answers');
@@ -168,6 +165,11 @@ async function runRedisBootGuard(lab: LabContext, host: Host, conf: string): Pro
 
 /** The processes that run on one lab host; nothing is written until a spec is prepared. */
 export function processSpecsOf(lab: LabContext, host: Host): ProcessSpec[] {
+  const netns = lab.network.netns(host.name);
+  return specsOf(lab, host).map((spec) => ({ ...spec, netns }));
+}
+
+function specsOf(lab: LabContext, host: Host): ProcessSpec[] {
   switch (host.tier) {
     case 'db':
       return mariadbSpecs(lab, host);

@@ -1,7 +1,7 @@
 import { withRedis } from '../drivers/redis/readiness.js';
 import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
-import { SENTINEL_MASTER_NAME } from './layout.js';
+import { labSubnetPrefix, SENTINEL_MASTER_NAME } from './layout.js';
 
 /**
  * Safety check: every Redis that a lab Sentinel knows (primary and replicas)
@@ -10,7 +10,7 @@ import { SENTINEL_MASTER_NAME } from './layout.js';
  * Returns the addresses found outside the lab.
  */
 export async function sentinelStrays(lab: LabContext): Promise<string[]> {
-  const prefix = `127.${lab.state.octet}.`;
+  const prefix = `${labSubnetPrefix(lab.state.octet)}.`;
   const strays: string[] = [];
   for (const s of lab.hostsOf('sentinel')) {
     if (lab.state.poweredOff.includes(s.name)) continue;

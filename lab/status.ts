@@ -10,7 +10,7 @@ import { isRunning } from './supervisor.js';
 import { rootConnection } from './bootstrap.js';
 import type { RedisWriteStats } from './app/redisWriter.js';
 
-export type PowerState = 'up' | 'down' | 'degraded' | 'blackholed';
+export type PowerState = 'up' | 'down' | 'degraded' | 'powered-off';
 
 export interface HostLiveState {
   state: PowerState;
@@ -65,11 +65,11 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
       const ids = Object.keys(lab.state.processes).filter((id) => id.startsWith(`${h.name}/`));
       const processes = Object.fromEntries(ids.map((id) => [id.split('/')[1], { pid: lab.state.processes[id].pid, running: isRunning(lab, id) }]));
       const running = Object.values(processes).filter((p) => p.running).length;
-      const state: PowerState = lab.state.poweredOff.includes(h.name) ? 'blackholed'
+      const state: PowerState = lab.state.poweredOff.includes(h.name) ? 'powered-off'
         : running === 0 ? 'down' : running < ids.length ? 'degraded' : 'up';
       const live: HostLiveState = { state, processes };
-      if (state !== 'blackholed' && h.tier === 'db') live.role = await dbRole(lab, h.name);
-      if (state !== 'blackholed' && h.tier === 'redis') {
+      if (state !== 'powered-off' && h.tier === 'db') live.role = await dbRole(lab, h.name);
+      if (state !== 'powered-off' && h.tier === 'redis') {
         const role = await redisAsk(lab, h, (r) => r.role());
         live.role = role ? (role[0] === 'master' ? 'primary' : 'replica') : 'unknown';
       }
@@ -81,14 +81,14 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
   const byAddress = new Map(lab.inventory.hosts.map((h) => [`${h.address}:${h.services.redis}`, h.name]));
   const sentinel: Record<string, string | null> = {};
   for (const s of lab.hostsOf('sentinel')) {
-    if (hosts[s.name].state === 'blackholed') continue;
+    if (hosts[s.name].state === 'powered-off') continue;
     const addr = await redisAsk(lab, s, (r) => r.call('SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER_NAME) as Promise<string[] | null>);
     sentinel[s.name] = addr ? (byAddress.get(`${addr[0]}:${addr[1]}`) ?? `${addr[0]}:${addr[1]}`) : null;
   }
 
   const haproxy: Record<string, ServerView[]> = {};
   for (const p of lab.hostsOf('proxy')) {
-    if (hosts[p.name].state === 'blackholed') continue;
+    if (hosts[p.name].state === 'powered-off') continue;
     haproxy[p.name] = await showServers(haproxyPaths(lab, p).socket).catch(() => []);
   }
   return { ...lab.inventory, live: { dir: lab.dir, layout: lab.layout, hosts, sentinel, haproxy } };

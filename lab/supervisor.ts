@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { chownTree, type ServiceAccount } from './serviceAccounts.js';
+import { inHostNamespace } from './network.js';
 
 /** How to start one lab process and how to tell it is ready. */
 export interface ProcessSpec {
@@ -18,12 +18,12 @@ export interface ProcessSpec {
   /** Added to the environment it starts with (secrets go here, never in args: /proc/<pid>/cmdline is world-readable). */
   env?: Record<string, string>;
   logFile: string;
-  /** Addresses it will listen on, checked free before anything starts. */
-  listens: Array<{ address: string; port: number }>;
   /** Writes its config files; called just before it starts. */
   prepare?: () => void | Promise<void>;
   /** Resolves true once the process serves. */
   ready: () => Promise<boolean>;
+  /** The network namespace of its host (lab/network.ts); missing: the machine's own. */
+  netns?: string;
   /** The unprivileged account it runs as; its host folder becomes that account's (root when missing). */
   runAs?: ServiceAccount;
 }
@@ -64,42 +64,22 @@ export function isRunning(lab: LabContext, id: string): boolean {
   return rec !== undefined && isOurs(lab, rec.pid);
 }
 
-/** Fails with one clear error, before anything starts, when an address the lab needs is taken. */
-export async function checkPortsFree(specs: ProcessSpec[]): Promise<void> {
-  for (const spec of specs) {
-    for (const { address, port } of spec.listens) {
-      const free = await new Promise<boolean>((resolve) => {
-        const server = createServer();
-        server.once('error', () => resolve(false));
-        server.listen(port, address, () => server.close(() => resolve(true)));
-      });
-      if (!free) {
-        throw new GamedayError(
-          'LAB_PORT_TAKEN',
-          `${address}:${port} is already in use by another program, so ${spec.id} cannot start; nothing was started`,
-          `${address}:${port}`,
-          `stop what listens there (ss -ltnp 'sport = :${port}'), or give the lab other addresses with --octet`,
-        );
-      }
-    }
-  }
-}
-
-/** Starts a process detached from us (it outlives the command), recording its PID. */
+/** Starts a process detached from us (it outlives the command) in its host's network namespace, recording its PID. */
 export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<number> {
   prepareHostDir(lab, spec.host, undefined);
   await spec.prepare?.();
   // What prepare wrote (configs) belongs to the service too: Redis and Sentinel rewrite their own.
   if (spec.runAs) prepareHostDir(lab, spec.host, spec.runAs);
   const out = openSync(spec.logFile, 'a');
-  const child = spawn(spec.command, spec.args, {
+  // nsenter and setpriv exec the service in place: the PID we record is the service's own.
+  const run = inHostNamespace(spec.netns, spec.command, spec.args, spec.runAs);
+  const child = spawn(run.command, run.args, {
     // A service that runs as its own account starts in its own folder: HAProxy goes back to the folder it
     // started in after reading its config, and ours (a clone under a 0700 folder, say) may be closed to it.
     cwd: spec.cwd ?? (spec.runAs ? lab.hostDir(spec.host) : undefined),
     env: { ...process.env, ...spec.env },
     detached: true,
     stdio: ['ignore', out, out],
-    ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
   });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${spec.id}: ${spec.command}`);

@@ -4,15 +4,15 @@ import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
-import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, type LabLayout } from './layout.js';
+import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, labSubnetPrefix, type LabLayout } from './layout.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { processSpecsOf } from './processes.js';
-import { checkPortsFree, isRunning, prepareHostDir, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
+import { isRunning, prepareHostDir, startProcess, waitReady, type ProcessSpec } from './supervisor.js';
 import { chooseServiceAccounts, type AccountChoice } from './serviceAccounts.js';
 import { bootstrapDatabases, confirmRootSecured, writeSecureRootFile } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
-import { lift, nftAvailable } from './nft.js';
+import { claimLabNetwork, ensureLabNetwork, netnsPath } from './network.js';
 import { assertSentinelScope } from './sentinelScope.js';
 import { withLabLock } from './labLock.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,7 +68,7 @@ function prepareLab(opts: LabUpOptions): LabContext {
     );
   }
   if (opts.octet !== undefined && opts.octet !== existing.state.octet) {
-    throw new GamedayError('LAB_EXISTS', `a lab with addresses 127.${existing.state.octet}.x.y already lives here`, opts.dir, 'run "gameday lab down" first, or use another --dir');
+    throw new GamedayError('LAB_EXISTS', `a lab with addresses ${labSubnetPrefix(existing.state.octet)}.x already lives here`, opts.dir, 'run "gameday lab down" first, or use another --dir');
   }
   const s = existing.state.seed;
   if (opts.seed && (opts.seed.users !== s.users || opts.seed.notificationsPerUser !== s.notificationsPerUser || opts.seed.readPercent !== s.readPercent)) {
@@ -86,7 +86,8 @@ function describeAccounts(choice: AccountChoice): string {
 /** Starts every process of these hosts that is not running, and waits until each serves. */
 export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string[]> {
   const specs = hosts.flatMap((h) => processSpecsOf(lab, h)).filter((s) => !isRunning(lab, s.id));
-  await checkPortsFree(specs);
+  // After a machine restart the lab's folder is there and its namespaces are not.
+  if (hosts.some((h) => !existsSync(netnsPath(lab.network.netns(h.name))))) await ensureLabNetwork(lab.state.octet, lab.inventory, lab.state.poweredOff);
   // Every start settles before a failure surfaces: a process still starting would otherwise be left unrecorded, and outlive "lab down".
   const results = await Promise.allSettled(specs.map(async (spec) => startAndWait(lab, spec)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -148,23 +149,21 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         lab = prepareLab(opts);
         const accounts = isNew ? chooseServiceAccounts(opts.dir) : undefined;
         if (accounts) lab.state.serviceAccounts = accounts.accounts;
-        // Every address the lab will listen on must be free before anything starts.
-        const toStart = lab.inventory.hosts.flatMap((h) => processSpecsOf(lab!, h)).filter((s) => !isRunning(lab!, s.id));
-        try {
-          await checkPortsFree(toStart);
-        } catch (err) {
-          if (isNew) rmSync(opts.dir, { recursive: true, force: true });
-          throw err;
+        // A new lab's addresses must be nobody else's; a crashed lab's leftovers of this octet are cleared.
+        if (isNew) {
+          try {
+            await claimLabNetwork(lab.state.octet, lab.inventory, opts.dir);
+          } catch (err) {
+            rmSync(opts.dir, { recursive: true, force: true }); // a refused new lab leaves no folder
+            throw err;
+          }
         }
-        lab.save();
         // `lab up` brings back hosts left powered off, too.
-        if (lab.state.poweredOff.length > 0) {
-          if (await nftAvailable()) await lift(lab.nftTable, lab.state.poweredOff.map((h) => lab!.host(h).address));
-          const back = lab.state.poweredOff.join(', ');
-          lab.state.poweredOff = [];
-          lab.save();
-          return `powered on ${back}`;
-        }
+        const back = lab.state.poweredOff.join(', ');
+        lab.state.poweredOff = [];
+        await ensureLabNetwork(lab.state.octet, lab.inventory, []);
+        lab.save();
+        if (back) return `powered on ${back}`;
         if (accounts) return describeAccounts(accounts);
       },
     },

@@ -115,6 +115,6 @@ export const recoverRedisData: Runbook<RecoverRedisDataParams, RecoverRedisPlan>
   },
   locks: () => ['redis:rebuild'],
   steps: (plan, params) => [holdColdStep(plan), rebuildStep(params)],
-  examplePlan: { redis: '127.20.2.21:6379', db: 'db-1', keysAtPlan: 0, warmAtPlan: false, users: 5000, notifications: 200_000 },
+  examplePlan: { redis: '198.18.20.121:6379', db: 'db-1', keysAtPlan: 0, warmAtPlan: false, users: 5000, notifications: 200_000 },
   exampleParams: {},
 };

@@ -189,6 +189,6 @@ export const redisRebuild: Runbook<RedisRebuildParams, RebuildPlan> = {
   },
   locks: () => ['redis:rebuild'],
   steps: (plan, params) => [...plan.ranges.map((r) => rebuildStep(r, plan, params)), verifyStep(plan, params), markWarmStep(params)],
-  examplePlan: { ranges: [{ from: 1, to: 2500 }, { from: 2501, to: 5000 }], notifications: 200_000, db: 'db-1', redis: '127.20.2.21:6379' },
+  examplePlan: { ranges: [{ from: 1, to: 2500 }, { from: 2501, to: 5000 }], notifications: 200_000, db: 'db-1', redis: '198.18.20.121:6379' },
   exampleParams: { parts: 2 },
 };

@@ -202,7 +202,7 @@ async function send(r: LoopRequest, headers: Record<string, string>, o: LoopOpti
     }
     attempts.push(`${f.address}: ${error ?? `HTTP ${status}`}`);
   }
-  // A failure names every attempt: "127.20.1.31: timeout; 127.20.3.31: HTTP 503".
+  // A failure names every attempt: "198.18.20.31: timeout; 198.18.20.231: HTTP 503".
   if (error !== undefined && attempts.length > 1) error = attempts.join('; ');
   return { status, answer, frontend, servedBy, readSource, error };
 }

@@ -6,6 +6,8 @@ import { execa } from '../../drivers/exec.js';
 import { GamedayError } from '../../core/errors.js';
 import { buildTargets, LOAD_HOST, type LoadMix } from './targets.js';
 import { summarize, type LoadSummary, type VegetaResult } from './summary.js';
+import { isLabAddress } from '../../core/labAddresses.js';
+import { routesIntoLab } from '../../drivers/net/route.js';
 
 /** Where `npm start` installs vegeta when it is not on PATH. */
 export const PROJECT_VEGETA = join(PROJECT_ROOT, '.gameday/bin/vegeta');
@@ -36,8 +38,9 @@ export interface LoadOptions {
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   for (const f of opts.frontends) {
-    if (!f.address.startsWith('127.')) {
-      throw new GamedayError('LOAD_NOT_LOOPBACK', `load only goes to loopback addresses, not ${f.address}`, f.address, 'point the load at the lab');
+    // Loopback, or a lab host the machine reaches through the lab's own bridge: never any other network.
+    if (!f.address.startsWith('127.') && !(isLabAddress(f.address) && (await routesIntoLab(f.address)))) {
+      throw new GamedayError('LOAD_NOT_LOOPBACK', `load only goes to loopback addresses or to a running lab's hosts, not ${f.address}`, f.address, 'point the load at the lab ("gameday lab up" first)');
     }
   }
   const vegeta = await findVegeta();

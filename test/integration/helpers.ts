@@ -46,11 +46,12 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-/** How a TCP connect ends within `ms`: connected, refused, or hung (no answer at all). */
-export function connectOutcome(address: string, port: number, ms: number, from?: string): Promise<'connected' | 'refused' | 'hung'> {
+type ConnectResult = 'connected' | 'refused' | 'hung';
+
+/** How a TCP connect from the operator's side ends within `ms`: connected, refused, or hung (no answer at all). */
+export function connectOutcome(address: string, port: number, ms: number): Promise<ConnectResult> {
   return new Promise((resolve) => {
-    // `from`: a lab address as the source (a partition only drops traffic between lab addresses).
-    const sock = connect({ host: address, port, ...(from ? { localAddress: from } : {}) });
+    const sock = connect({ host: address, port });
     const timer = setTimeout(() => {
       sock.destroy();
       resolve('hung');
@@ -65,6 +66,14 @@ export function connectOutcome(address: string, port: number, ms: number, from?:
       resolve('refused');
     });
   });
+}
+
+/** The same, from inside a lab host's network namespace (a partition cuts the hosts' links, not the operator's). */
+export async function connectOutcomeFrom(lab: LabContext, host: string, address: string, port: number, ms: number): Promise<ConnectResult> {
+  const script = `const s=require('net').connect(${port},'${address}');const t=setTimeout(()=>{console.log('hung');process.exit(0)},${ms});` +
+    `s.on('connect',()=>{console.log('connected');process.exit(0)});s.on('error',()=>{console.log('refused');process.exit(0)})`;
+  const r = await execa('nsenter', [`--net=/run/netns/${lab.network.netns(host)}`, '--', process.execPath, '-e', script]);
+  return r.stdout.trim() as ConnectResult;
 }
 
 export { processAlive } from '../../engine/runState.js';

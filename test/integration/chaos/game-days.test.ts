@@ -12,14 +12,12 @@ import { rootConnection } from '../../../lab/bootstrap.js';
 import { labFaultDriver } from '../../../lab/faultDriver.js';
 import { resolveFaults } from '../../../chaos/faults/resolve.js';
 import { pathToFileURL } from 'node:url';
-import { connectOutcome, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
+import { connectOutcome, connectOutcomeFrom, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
 import { assertChromium, chromium } from '../../fixtures/chromium.js';
 
 const OCTET = 31;
 const tiny = { users: 300, notificationsPerUser: 5, readPercent: 50 };
 
-/** How a connect from `from` (a lab address) to `to:port` ends: a partition or a blackhole hangs it. */
-const connectFrom = (from: string, to: string, port: number, ms = 700) => connectOutcome(to, port, ms, from);
 
 /** A short scenario file for the small lab (its users, quick timings). */
 /** Each check's status and detail from a report on stdout, for a failure message (the timeline alone does not say which check failed). */
@@ -71,9 +69,9 @@ describe('game days on a small lab of their own (127.31.x.y)', () => {
     };
 
     await driver.inject(kill);
-    await waitFor('db-3 to refuse connections', async () => (await connectFrom('127.0.0.1', db3.address, db3.services.mysql)) === 'refused', 5000);
+    await waitFor('db-3 to refuse connections', async () => (await connectOutcome(db3.address, db3.services.mysql, 700)) === 'refused', 5000);
     await driver.undo(kill);
-    expect(await connectFrom('127.0.0.1', db3.address, db3.services.mysql)).toBe('connected');
+    expect(await connectOutcome(db3.address, db3.services.mysql, 700)).toBe('connected');
 
     await driver.inject(lag);
     expect(await sqlRunning()).toBe('No');
@@ -84,13 +82,13 @@ describe('game days on a small lab of their own (127.31.x.y)', () => {
     const c = lab.host('proxy-2');
     await driver.inject(split);
     try {
-      expect(await connectFrom(b.address, c.address, c.services.http)).toBe('hung');
-      // Traffic within a side, and from outside the lab, still flows.
-      expect(await connectFrom('127.0.0.1', c.address, c.services.http)).toBe('connected');
+      expect(await connectOutcomeFrom(lab, b.name, c.address, c.services.http, 700)).toBe('hung');
+      // The operator's own traffic (the CLI, the probes) still reaches both sides.
+      expect(await connectOutcome(c.address, c.services.http, 700)).toBe('connected');
     } finally {
       await driver.undo(split);
     }
-    expect(await connectFrom(b.address, c.address, c.services.http)).toBe('connected');
+    expect(await connectOutcomeFrom(lab, b.name, c.address, c.services.http, 700)).toBe('connected');
   }, 60_000);
 
   it('a Redis data loss empties every Redis; the undo leaves them empty (the rebuild brings them back)', async () => {
@@ -167,7 +165,7 @@ faults:
       const live = JSON.parse(s.stdout || '[]').find((r: { scenario: string; state: string; activeFaults: unknown[] }) => r.scenario === 'long-app-loss' && r.state === 'running' && r.activeFaults.length > 0);
       return live?.runId as string | undefined;
     }, 30_000);
-    await waitFor('app-3 dark', async () => (await connectFrom('127.0.0.1', app3.address, app3.services.http)) !== 'connected', 10_000);
+    await waitFor('app-3 dark', async () => (await connectOutcome(app3.address, app3.services.http, 700)) !== 'connected', 10_000);
     child.kill('SIGKILL');
     await child;
 
@@ -175,12 +173,12 @@ faults:
     expect(status.exitCode).toBe(1);
     expect(status.stdout).toContain(`FAULT STILL IN PLACE: power-off host app-3`);
     expect(status.stdout).toContain(`gameday chaos abort ${runId}`);
-    expect(await connectFrom('127.0.0.1', app3.address, app3.services.http)).toBe('hung');
+    expect(await connectOutcome(app3.address, app3.services.http, 700)).toBe('hung');
 
     const abort = await gameday(['chaos', 'abort', runId]);
     expect(abort.exitCode, abort.stderr).toBe(0);
     expect(abort.stdout).toContain('undid 1 fault');
-    expect(await connectFrom('127.0.0.1', app3.address, app3.services.http)).toBe('connected');
+    expect(await connectOutcome(app3.address, app3.services.http, 700)).toBe('connected');
     const after = await gameday(['chaos', 'status', runId, '--json']);
     expect(JSON.parse(after.stdout)[0].activeFaults).toEqual([]);
     expect((await gameday(['chaos', 'abort', runId])).stdout).toContain('nothing was left in place');
@@ -199,7 +197,7 @@ faults:
     expect(JSON.parse(done.stdout).verdict).toBe('aborted');
     expect(requireLab(dir).state.poweredOff).toEqual([]);
     const app2 = lab.host('app-2');
-    expect(await connectFrom('127.0.0.1', app2.address, app2.services.http)).toBe('connected');
+    expect(await connectOutcome(app2.address, app2.services.http, 700)).toBe('connected');
   }, 90_000);
 
   it('the primary\'s rack lost under load: failover-db promotes a replica, rejoin-db takes the old primary back; no write fails or is lost', async () => {

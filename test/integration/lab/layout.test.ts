@@ -46,13 +46,13 @@ describe('lab up --layout outage-2017 (a small lab on 127.30.x.y)', () => {
     expect(s.live.layout).toBe('outage-2017');
     const where = Object.fromEntries(s.hosts.map((h: { name: string; zone: string; rack: string; address: string }) => [h.name, `${h.zone}/${h.rack} ${h.address}`]));
     expect(where).toMatchObject({
-      'proxy-1': 'az-a/a2 127.30.1.41',
-      'proxy-2': 'az-a/a2 127.30.1.42',
-      'redis-1': 'az-a/a2 127.30.1.21',
-      'redis-2': 'az-a/a2 127.30.1.22',
-      'app-3': 'az-a/a2 127.30.1.53',
-      'db-3': 'az-a/a2 127.30.1.12',
-      'sentinel-1': 'az-c/c1 127.30.3.31',
+      'proxy-1': 'az-a/a2 198.18.30.41',
+      'proxy-2': 'az-a/a2 198.18.30.42',
+      'redis-1': 'az-a/a2 198.18.30.21',
+      'redis-2': 'az-a/a2 198.18.30.22',
+      'app-3': 'az-a/a2 198.18.30.53',
+      'db-3': 'az-a/a2 198.18.30.12',
+      'sentinel-1': 'az-c/c1 198.18.30.231',
     });
     expect(Object.values(s.live.hosts).map((h) => (h as { state: string }).state)).toEqual(Array(13).fill('up'));
     expect(s.live.sentinel).toEqual({ 'sentinel-1': 'redis-1', 'sentinel-2': 'redis-1', 'sentinel-3': 'redis-1' });

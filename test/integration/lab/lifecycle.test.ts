@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,16 @@ import { powerOff } from '../../../lab/power.js';
 import { labInventory } from '../../../lab/layout.js';
 import { GamedayError } from '../../../core/errors.js';
 import { GAMEDAY } from '../helpers.js';
+import { labNetworkNames } from '../../../lab/network.js';
+import { addFaultChain, faultChain, flowRule } from '../../../lab/nft.js';
+
+async function waitUntil(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(50);
+  }
+}
 
 /** PIDs of every process whose command line names `dir`. */
 function processesNaming(dir: string): number[] {
@@ -30,28 +39,33 @@ function processesNaming(dir: string): number[] {
 
 const tiny = { users: 200, notificationsPerUser: 5, readPercent: 50 };
 
-describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
+describe('lab lifecycle (a second, small lab on 198.18.23.x)', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'gameday-life-')), 'lab');
   let lab: LabContext | undefined;
-  let blocker: Server | undefined;
 
   afterAll(async () => {
-    blocker?.close();
     const left = openLab(dir);
     if (left) await labDown(left);
   });
 
-  it('refuses to start when an address it needs is taken, and starts nothing', async () => {
-    blocker = createServer();
-    await new Promise<void>((resolve) => blocker!.listen(6379, '127.23.2.21', resolve));
-    const err = await labUp({ dir, octet: 23, seed: tiny }).catch((e) => e);
-    expect(err).toBeInstanceOf(GamedayError);
-    expect(err.code).toBe('LAB_PORT_TAKEN');
-    expect(err.message).toContain('127.23.2.21:6379 is already in use by another program, so redis-2/redis cannot start; nothing was started');
-    expect(existsSync(dir)).toBe(false);
-    expect(processesNaming(dir)).toEqual([]);
-    await new Promise<void>((resolve) => blocker!.close(() => resolve()));
-    blocker = undefined;
+  it('refuses to start when another live lab holds its addresses, and starts nothing', async () => {
+    // Another lab of octet 23, elsewhere: its redis-2 namespace runs a process.
+    const ns = labNetworkNames(23, labInventory(23)).netns('redis-2');
+    await execa('ip', ['netns', 'add', ns]);
+    const other = execa('nsenter', [`--net=/run/netns/${ns}`, '--', 'sleep', '60'], { reject: false });
+    try {
+      await waitUntil(async () => (await execa('ip', ['netns', 'pids', ns])).stdout.trim() !== '');
+      const err = await labUp({ dir, octet: 23, seed: tiny }).catch((e) => e);
+      expect(err).toBeInstanceOf(GamedayError);
+      expect(err.code).toBe('LAB_OCTET_TAKEN');
+      expect(err.message).toContain('another lab uses the addresses 198.18.23.x (processes run in the namespaces of redis-2); nothing was started');
+      expect(existsSync(dir)).toBe(false);
+      expect(processesNaming(dir)).toEqual([]);
+    } finally {
+      other.kill('SIGKILL');
+      await other;
+    }
+    // What that lab left when it died (its namespace, no process in it) is cleared by the next "up" (next test).
   });
 
   it('comes up, never letting root in without a password, and a second "up" starts nothing new', async () => {
@@ -60,8 +74,14 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
     let watching = true;
     const letIn: string[] = [];
     const tries = { n: 0 };
+    const bridge = labNetworkNames(23, labInventory(23)).bridge;
     const watcher = (async () => {
       while (watching) {
+        // Only once the lab's bridge routes its addresses: before that they would go to the machine's default route.
+        if (!existsSync(`/sys/class/net/${bridge}`)) {
+          await sleep(20);
+          continue;
+        }
         await Promise.all(dbAddresses.map(async (address) => {
           tries.n++;
           const c = await createConnection({ host: address, port: 3306, user: 'root', connectTimeout: 200 }).catch(() => undefined);
@@ -108,14 +128,16 @@ describe('lab lifecycle (a second, small lab on 127.23.x.y)', () => {
     expect(processesNaming(dir).filter((pid) => !recorded.has(pid))).toEqual([]);
   }, 60_000);
 
-  it('down leaves no process, socket, firewall table or folder behind', async () => {
-    await powerOff(lab!, 'app-1'); // so there is a firewall table to remove
+  it('down leaves no process, socket, firewall table, namespace, link or folder behind', async () => {
+    await powerOff(lab!, 'app-1');
     const table = lab!.nftTable;
-    expect((await execa('nft', ['list', 'table', 'inet', table], { reject: false })).exitCode).toBe(0);
+    await addFaultChain(table, faultChain('left-over'), [flowRule({ from: [lab!.host('db-1').address], to: [lab!.host('db-2').address] })]);
     const stopped = await labDown(lab!);
     expect(stopped.length).toBe(15);
     expect(processesNaming(dir)).toEqual([]);
-    expect((await execa('nft', ['list', 'table', 'inet', table], { reject: false })).exitCode).not.toBe(0);
+    expect((await execa('nft', ['list', 'table', 'bridge', table], { reject: false })).exitCode).not.toBe(0);
+    expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(/gameday-23-/);
+    expect((await execa('ip', ['-o', 'link', 'show'])).stdout).not.toMatch(/\bgd23(br|v\d+)\b/);
     expect(existsSync(dir)).toBe(false);
     const sockets = (await execa('ss', ['-xlp'], { reject: false })).stdout;
     expect(sockets).not.toContain(dir);

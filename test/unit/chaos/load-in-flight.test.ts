@@ -44,13 +44,13 @@ describe('requests.jsonl', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gameday-requests-'));
     const at = Date.UTC(2026, 0, 1, 3, 0, 0);
     const requests: LoopSample[] = [
-      { at, kind: 'read', ok: true, status: 200, ms: 12, frontend: '127.22.1.31', servedBy: 'app-2', readSource: 'redis' },
-      { at: at + 100, kind: 'create', ok: false, status: 0, ms: 3000, frontend: '127.22.3.31', error: 'timeout' },
+      { at, kind: 'read', ok: true, status: 200, ms: 12, frontend: '198.18.22.31', servedBy: 'app-2', readSource: 'redis' },
+      { at: at + 100, kind: 'create', ok: false, status: 0, ms: 3000, frontend: '198.18.22.231', error: 'timeout' },
     ];
     const lines = readFileSync(writeRequests(dir, requests), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual([
-      { start: '2026-01-01T03:00:00.000Z', end: '2026-01-01T03:00:00.012Z', kind: 'read', frontend: '127.22.1.31', servedBy: 'app-2', readSource: 'redis', status: 200, ok: true, error: null },
-      { start: '2026-01-01T03:00:00.100Z', end: '2026-01-01T03:00:03.100Z', kind: 'create', frontend: '127.22.3.31', servedBy: null, readSource: null, status: 0, ok: false, error: 'timeout' },
+      { start: '2026-01-01T03:00:00.000Z', end: '2026-01-01T03:00:00.012Z', kind: 'read', frontend: '198.18.22.31', servedBy: 'app-2', readSource: 'redis', status: 200, ok: true, error: null },
+      { start: '2026-01-01T03:00:00.100Z', end: '2026-01-01T03:00:03.100Z', kind: 'create', frontend: '198.18.22.231', servedBy: null, readSource: null, status: 0, ok: false, error: 'timeout' },
     ]);
   });
 });

@@ -23,7 +23,7 @@ const target: SwitchoverTarget = {
   oldPrimary: 'db-1',
   newPrimary: 'db-2',
   otherReplicas: ['db-3'],
-  newPrimaryAddress: { host: '127.22.2.11', port: 3306 },
+  newPrimaryAddress: { host: '198.18.22.111', port: 3306 },
   replicationUser: { user: 'replicator', password: 'x' },
 };
 const position = (sql: string, binlog = '0-1-100') =>

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyDecision, decide, replicaOfIn } from '../../../drivers/redis/bootGuard.js';
 
-const self = { host: '127.22.1.21', port: 6379 };
-const other = { host: '127.22.2.21', port: 6379 };
+const self = { host: '198.18.22.21', port: 6379 };
+const other = { host: '198.18.22.121', port: 6379 };
 const masterConf = 'port 6379\nappendonly yes\n';
 const replicaConf = `port 6379\nreplicaof ${other.host} ${other.port}\n`;
 
 describe('the Redis boot guard: never a master that a majority of the Sentinels does not name', () => {
   it('a former primary whose Sentinels promoted another starts as its replica', () => {
-    expect(decide(masterConf, self, 3, [other, other, null])).toMatchObject({ start: 'replica', of: other, why: '2 of 3 Sentinels name 127.22.2.21:6379' });
+    expect(decide(masterConf, self, 3, [other, other, null])).toMatchObject({ start: 'replica', of: other, why: '2 of 3 Sentinels name 198.18.22.121:6379' });
   });
 
   it('starts as the primary only when a majority names it, whatever its config says', () => {

@@ -8,7 +8,7 @@ import { DEFAULT_LAB_LAYOUT, LAB_LAYOUT_NAMES, LAB_LAYOUTS, labInventory, type L
 import { DEFAULT_SEED, newLab, openLab } from '../../../lab/context.js';
 import { labUpOptions } from '../../../cli/labUp.js';
 
-const ZONE_OCTET: Record<string, string> = { 'az-a': '1', 'az-b': '2', 'az-c': '3' };
+const ZONE_HUNDREDS: Record<string, number> = { 'az-a': 0, 'az-b': 1, 'az-c': 2 };
 
 function placeOf(inv: Inventory): Record<string, string> {
   return Object.fromEntries(inv.hosts.map((h) => [h.name, `${h.zone}/${h.rack} ${h.address}`]));
@@ -32,41 +32,41 @@ describe('lab layouts', () => {
 
   it('keeps the default layout exactly as it was', () => {
     expect(placeOf(labInventory(20))).toEqual({
-      'db-1': 'az-a/a1 127.20.1.11',
-      'db-2': 'az-b/b1 127.20.2.11',
-      'db-3': 'az-c/c1 127.20.3.11',
-      'redis-1': 'az-a/a2 127.20.1.21',
-      'redis-2': 'az-b/b2 127.20.2.21',
-      'sentinel-1': 'az-a/a1 127.20.1.31',
-      'sentinel-2': 'az-b/b2 127.20.2.31',
-      'sentinel-3': 'az-c/c2 127.20.3.31',
-      'proxy-1': 'az-a/a2 127.20.1.41',
-      'proxy-2': 'az-c/c1 127.20.3.41',
-      'app-1': 'az-a/a1 127.20.1.51',
-      'app-2': 'az-b/b2 127.20.2.51',
-      'app-3': 'az-c/c2 127.20.3.51',
+      'db-1': 'az-a/a1 198.18.20.11',
+      'db-2': 'az-b/b1 198.18.20.111',
+      'db-3': 'az-c/c1 198.18.20.211',
+      'redis-1': 'az-a/a2 198.18.20.21',
+      'redis-2': 'az-b/b2 198.18.20.121',
+      'sentinel-1': 'az-a/a1 198.18.20.31',
+      'sentinel-2': 'az-b/b2 198.18.20.131',
+      'sentinel-3': 'az-c/c2 198.18.20.231',
+      'proxy-1': 'az-a/a2 198.18.20.41',
+      'proxy-2': 'az-c/c1 198.18.20.241',
+      'app-1': 'az-a/a1 198.18.20.51',
+      'app-2': 'az-b/b2 198.18.20.151',
+      'app-3': 'az-c/c2 198.18.20.251',
     });
   });
 
   it('places outage-2017 as in 2017: rack a2 holds both proxies, both Redis, every app and a replica', () => {
     expect(placeOf(labInventory(20, 'outage-2017'))).toEqual({
-      'db-1': 'az-a/a1 127.20.1.11',
-      'db-2': 'az-b/b1 127.20.2.11',
-      'db-3': 'az-a/a2 127.20.1.12',
-      'redis-1': 'az-a/a2 127.20.1.21',
-      'redis-2': 'az-a/a2 127.20.1.22',
-      'sentinel-1': 'az-c/c1 127.20.3.31',
-      'sentinel-2': 'az-b/b2 127.20.2.31',
-      'sentinel-3': 'az-c/c2 127.20.3.32',
-      'proxy-1': 'az-a/a2 127.20.1.41',
-      'proxy-2': 'az-a/a2 127.20.1.42',
-      'app-1': 'az-a/a2 127.20.1.51',
-      'app-2': 'az-a/a2 127.20.1.52',
-      'app-3': 'az-a/a2 127.20.1.53',
+      'db-1': 'az-a/a1 198.18.20.11',
+      'db-2': 'az-b/b1 198.18.20.111',
+      'db-3': 'az-a/a2 198.18.20.12',
+      'redis-1': 'az-a/a2 198.18.20.21',
+      'redis-2': 'az-a/a2 198.18.20.22',
+      'sentinel-1': 'az-c/c1 198.18.20.231',
+      'sentinel-2': 'az-b/b2 198.18.20.131',
+      'sentinel-3': 'az-c/c2 198.18.20.232',
+      'proxy-1': 'az-a/a2 198.18.20.41',
+      'proxy-2': 'az-a/a2 198.18.20.42',
+      'app-1': 'az-a/a2 198.18.20.51',
+      'app-2': 'az-a/a2 198.18.20.52',
+      'app-3': 'az-a/a2 198.18.20.53',
     });
   });
 
-  it.each(LAB_LAYOUT_NAMES)('%s: same hosts, tiers, roles, services and pools; zone = third octet; addresses unique; all six racks', (layout) => {
+  it.each(LAB_LAYOUT_NAMES)('%s: same hosts, tiers, roles, services and pools; zone = hundreds of the last octet; addresses unique; all six racks', (layout) => {
     const inv = labInventory(30, layout);
     const base = labInventory(30, 'spread');
     const strip = (i: Inventory) => i.hosts.map(({ name, tier, role, services, power }) => ({ name, tier, role, services, power }));
@@ -75,9 +75,9 @@ describe('lab layouts', () => {
     expect(inv.pools).toEqual(base.pools);
     expect(inv.placement).toEqual(base.placement);
     for (const h of inv.hosts) {
-      const [a, b, zone] = h.address.split('.');
-      expect(`${a}.${b}`).toBe('127.30');
-      expect(zone).toBe(ZONE_OCTET[h.zone]);
+      const [a, b, c, last] = h.address.split('.');
+      expect(`${a}.${b}.${c}`).toBe('198.18.30');
+      expect(Math.floor(Number(last) / 100)).toBe(ZONE_HUNDREDS[h.zone]);
       expect(h.rack[0]).toBe(h.zone.slice(-1));
     }
     expect(new Set(inv.hosts.map((h) => h.address)).size).toBe(inv.hosts.length);
@@ -158,7 +158,7 @@ describe('the layout lives in the lab state', () => {
     const lab = openLab(dir)!;
     expect(lab.layout).toBe('outage-2017');
     expect(lab.inventory).toEqual(labInventory(30, 'outage-2017'));
-    expect(lab.host('proxy-2')).toMatchObject({ zone: 'az-a', rack: 'a2', address: '127.30.1.42' });
+    expect(lab.host('proxy-2')).toMatchObject({ zone: 'az-a', rack: 'a2', address: '198.18.30.42' });
   });
 
   it('reads a state written before layouts existed as spread', () => {

@@ -15,7 +15,7 @@ describe('lab start-up tells a process that is starting from one that died', () 
     // For 0.4 s its command line does not name the lab folder (as a child between fork and exec, whose parent's does not either).
     const slow: ProcessSpec = {
       id: 'h/slow', host: 'h', command: 'sh', args: ['-c', 'sleep 0.4; exec tail -f "$FOLLOW"'], env: { FOLLOW: file },
-      logFile: join(dir, 'slow.log'), listens: [], ready: async () => isRunning(lab, 'h/slow'),
+      logFile: join(dir, 'slow.log'), ready: async () => isRunning(lab, 'h/slow'),
     };
     try {
       await startProcess(lab, slow);

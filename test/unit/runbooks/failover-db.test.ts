@@ -108,7 +108,7 @@ describe('plans (dry runs) against a pretend fleet', () => {
   });
 
   it('failover-db: finds the primary from the replicas, confirms the loss, lists every step', async () => {
-    dbs = { 'db-2': replicaOf('127.20.1.11', '0-1-100'), 'db-3': replicaOf('127.20.1.11', '0-1-98') };
+    dbs = { 'db-2': replicaOf('198.18.20.11', '0-1-100'), 'db-3': replicaOf('198.18.20.11', '0-1-98') };
     const view = await planRun(requireRunbook('failover-db'), { confirmWithin: '2s' }, { inventory, env, log });
     expect(view.plan).toMatchObject({ primary: 'db-1', primaryZone: 'az-a', replicas: ['db-2', 'db-3'] });
     const evidence = (view.plan as { evidence: Vantage[] }).evidence.map((e) => `${e.from}: ${e.opinion}`);
@@ -119,14 +119,14 @@ describe('plans (dry runs) against a pretend fleet', () => {
   });
 
   it('failover-db: replicas that still think they are connected neither confirm nor deny (a dark primary shows late to them)', async () => {
-    dbs = { 'db-2': replicaOf('127.20.1.11', '0-1-100', 'Yes'), 'db-3': replicaOf('127.20.1.11', '0-1-100', 'Yes') };
+    dbs = { 'db-2': replicaOf('198.18.20.11', '0-1-100', 'Yes'), 'db-3': replicaOf('198.18.20.11', '0-1-100', 'Yes') };
     const view = await planRun(requireRunbook('failover-db'), { confirmWithin: '2s' }, { inventory, env, log });
     const evidence = (view.plan as { evidence: Vantage[] }).evidence.map((e) => `${e.from}: ${e.opinion}`);
     expect(evidence).toEqual(['direct connect: lost', 'proxy-1: lost', 'proxy-2: lost', 'db-2: unknown', 'db-3: unknown']);
   });
 
   it('failover-db: refuses a primary that answers writable, naming the switchover', async () => {
-    dbs = { 'db-1': { readOnly: false, serverId: 1, binlog: '0-1-100', slave: '' }, 'db-2': replicaOf('127.20.1.11', '0-1-100', 'Yes') };
+    dbs = { 'db-1': { readOnly: false, serverId: 1, binlog: '0-1-100', slave: '' }, 'db-2': replicaOf('198.18.20.11', '0-1-100', 'Yes') };
     await expect(planRun(requireRunbook('failover-db'), {}, { inventory, env, log })).rejects.toMatchObject({
       code: 'PRIMARY_ALIVE',
       message: 'the primary is alive: use a switchover (reboot-stale does one) instead',
@@ -134,7 +134,7 @@ describe('plans (dry runs) against a pretend fleet', () => {
   });
 
   it('failover-db: refuses when another db host already takes writes', async () => {
-    dbs = { 'db-2': { readOnly: false, serverId: 2, binlog: '0-2-120', slave: '0-1-100' }, 'db-3': replicaOf('127.20.2.11', '0-2-120', 'Yes') };
+    dbs = { 'db-2': { readOnly: false, serverId: 2, binlog: '0-2-120', slave: '0-1-100' }, 'db-3': replicaOf('198.18.20.111', '0-2-120', 'Yes') };
     await expect(planRun(requireRunbook('failover-db'), { primary: 'db-1' }, { inventory, env, log })).rejects.toMatchObject({ code: 'ALREADY_FAILED_OVER' });
   });
 
@@ -144,7 +144,7 @@ describe('plans (dry runs) against a pretend fleet', () => {
   });
 
   it('rejoin-db: takes the promotion point from the new primary and shows what is errant', async () => {
-    dbs = { 'db-1': { readOnly: false, serverId: 1, binlog: '0-1-104', slave: '' }, 'db-2': { readOnly: false, serverId: 2, binlog: '0-2-130', slave: '0-1-100' }, 'db-3': replicaOf('127.20.2.11', '0-2-130', 'Yes') };
+    dbs = { 'db-1': { readOnly: false, serverId: 1, binlog: '0-1-104', slave: '' }, 'db-2': { readOnly: false, serverId: 2, binlog: '0-2-130', slave: '0-1-100' }, 'db-3': replicaOf('198.18.20.111', '0-2-130', 'Yes') };
     const view = await planRun(requireRunbook('rejoin-db'), { host: 'db-1' }, { inventory, env, log });
     expect(view.plan).toMatchObject({ host: 'db-1', newPrimary: 'db-2', promotedAtGtid: '0-1-100', errantAtPlan: '0-1-101..0-1-104 (4 transactions)' });
     expect(view.steps.slice(0, 5).map((s) => s.id)).toEqual(['db-1/fence', 'db-1/read-only', 'db-1/errant-check', 'db-1/discard-errant', 'db-1/replicate']);

@@ -54,9 +54,9 @@ describe('--users lists', () => {
 });
 
 describe('a restarting Redis\'s config', () => {
-  const conf = 'port 6379\nreplicaof 127.20.1.21 6379\nappendonly yes\n';
+  const conf = 'port 6379\nreplicaof 198.18.20.21 6379\nappendonly yes\n';
   it('follows the primary the Sentinels name', () => {
-    expect(withReplicaOf(conf, { host: '127.20.2.21', port: 6379 })).toBe('port 6379\nappendonly yes\n\nreplicaof 127.20.2.21 6379');
+    expect(withReplicaOf(conf, { host: '198.18.20.121', port: 6379 })).toBe('port 6379\nappendonly yes\n\nreplicaof 198.18.20.121 6379');
   });
   it('has no replicaof line when it is the primary itself', () => {
     expect(withReplicaOf(conf, undefined)).toBe('port 6379\nappendonly yes\n');

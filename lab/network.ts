@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { execa } from '../drivers/exec.js';
+import { GamedayError } from '../core/errors.js';
+import type { Inventory } from '../topology/index.js';
+import { labSubnetPrefix } from '../core/labAddresses.js';
+
+/**
+ * The lab's network: each host is a network namespace of its own, joined to
+ * the others by a veth pair and one bridge per lab, so every connection
+ * between hosts (replication, the app's Redis and Sentinel traffic, HAProxy's
+ * checks) crosses the links the faults act on. The operator (the CLI, the
+ * load, the probes) stays in the machine's own namespace, reaching the hosts
+ * through the bridge's address <prefix>.1. The hosts have no route beyond the
+ * lab's subnet: nothing they send can leave it.
+ */
+export interface LabNetworkNames {
+  bridge: string;
+  gateway: string;
+  /** The namespace of one host, by name. */
+  netns: (host: string) => string;
+  /** The machine-side end of one host's veth pair (its "cable" into the bridge). */
+  link: (host: string) => string;
+}
+
+export function labNetworkNames(octet: number, inventory: Inventory): LabNetworkNames {
+  const index = new Map(inventory.hosts.map((h, i) => [h.name, i]));
+  return {
+    bridge: `gd${octet}br`, // interface names have at most 15 characters
+    gateway: `${labSubnetPrefix(octet)}.1`,
+    netns: (host) => `gameday-${octet}-${host}`,
+    link: (host) => `gd${octet}v${index.get(host)}`,
+  };
+}
+
+export function netnsPath(name: string): string {
+  return `/run/netns/${name}`;
+}
+
+async function ip(args: string[]): Promise<string> {
+  return (await execa('ip', args, { timeout: 5000 })).stdout;
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return (await execa('ip', ['link', 'show', 'dev', name], { reject: false, timeout: 5000 })).exitCode === 0;
+}
+
+/** PIDs still running in a namespace (none when it does not exist). */
+async function pidsIn(netns: string): Promise<number[]> {
+  if (!existsSync(netnsPath(netns))) return [];
+  const out = (await execa('ip', ['netns', 'pids', netns], { reject: false, timeout: 5000 })).stdout;
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
+async function needRoot(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new GamedayError('LAB_NEEDS_ROOT', 'the lab runs each host in a network namespace of its own, which needs root', 'user', 'run gameday lab as root (sudo), on a machine of your own');
+  }
+}
+
+/**
+ * Refuses a new lab whose addresses another live lab uses (its namespaces
+ * still run processes); clears what a crashed lab of this octet left behind.
+ */
+export async function claimLabNetwork(octet: number, inventory: Inventory, dir: string): Promise<void> {
+  await needRoot();
+  const names = labNetworkNames(octet, inventory);
+  const busy: string[] = [];
+  for (const h of inventory.hosts) if ((await pidsIn(names.netns(h.name))).length > 0) busy.push(h.name);
+  if (busy.length > 0) {
+    throw new GamedayError(
+      'LAB_OCTET_TAKEN',
+      `another lab uses the addresses ${labSubnetPrefix(octet)}.x (processes run in the namespaces of ${busy.join(', ')}); nothing was started`,
+      '--octet',
+      `give this lab another --octet, or bring the other one down ("gameday lab down" with its --dir); ${dir} was not touched`,
+    );
+  }
+  await removeLabNetwork(octet, inventory);
+}
+
+/**
+ * Makes whatever of the lab's network is missing (idempotent: after a
+ * machine restart the namespaces are gone while the lab's folder is not).
+ * A host whose power is off keeps its link down.
+ */
+export async function ensureLabNetwork(octet: number, inventory: Inventory, poweredOff: readonly string[]): Promise<void> {
+  await needRoot();
+  const names = labNetworkNames(octet, inventory);
+  if (!(await linkExists(names.bridge))) {
+    await ip(['link', 'add', names.bridge, 'type', 'bridge']);
+    await ip(['addr', 'add', `${names.gateway}/24`, 'dev', names.bridge]);
+  }
+  await ip(['link', 'set', names.bridge, 'up']);
+  await Promise.all(
+    inventory.hosts.map(async (h) => {
+      const ns = names.netns(h.name);
+      const link = names.link(h.name);
+      if (!existsSync(netnsPath(ns))) await ip(['netns', 'add', ns]);
+      if (!(await linkExists(link))) {
+        await ip(['link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+        await ip(['link', 'set', link, 'master', names.bridge]);
+        await ip(['-n', ns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
+      }
+      await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+      await ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
+      await ip(['link', 'set', link, poweredOff.includes(h.name) ? 'down' : 'up']);
+    }),
+  );
+}
+
+/** A power cut as the network sees it: the host's link drops, and nothing it had in flight arrives (no RST, no FIN). */
+export async function setHostLink(octet: number, inventory: Inventory, host: string, up: boolean): Promise<void> {
+  await ip(['link', 'set', labNetworkNames(octet, inventory).link(host), up ? 'up' : 'down']);
+}
+
+/** Removes every namespace, link and the bridge of this lab's octet; what is already gone is skipped. */
+export async function removeLabNetwork(octet: number, inventory: Inventory): Promise<void> {
+  const names = labNetworkNames(octet, inventory);
+  for (const h of inventory.hosts) {
+    if (await linkExists(names.link(h.name))) await ip(['link', 'del', names.link(h.name)]);
+    if (existsSync(netnsPath(names.netns(h.name)))) await ip(['netns', 'del', names.netns(h.name)]);
+  }
+  if (await linkExists(names.bridge)) await ip(['link', 'del', names.bridge]);
+}
+
+/** The command line that runs `command` inside a host's namespace (when given), as `account` (when given). */
+export function inHostNamespace(netns: string | undefined, command: string, args: string[], account?: { uid: number; gid: number }): { command: string; args: string[] } {
+  const asAccount = account ? { command: 'setpriv', args: [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', '--', command, ...args] } : { command, args };
+  return netns ? { command: 'nsenter', args: [`--net=${netnsPath(netns)}`, '--', asAccount.command, ...asAccount.args] } : asAccount;
+}
+
