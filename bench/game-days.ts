@@ -13,7 +13,7 @@
  *     each, the order alternating, latency ratio.
  *
  * Usage: node --import tsx bench/game-days.ts [scenario ...]
- * It brings up a lab of its own on 127.26.x.y and takes it down.
+ * It brings up a lab of its own on 198.18.26.x and takes it down.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -25,7 +25,7 @@
  * power loss (goal: warmed at most 2x warm).
  *
  * Usage: node --import tsx bench/mysql-warmup.ts [reads per sample, default 3000] [rounds, default 3]
- * A lab of its own on 127.36.x.y, taken down at the end.
+ * A lab of its own on 198.18.36.x, taken down at the end.
  */
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -9,7 +9,7 @@
  * repaired from MariaDB, so each round starts clean.
  *
  * Usage: node --import tsx bench/redis-handoff.ts [rounds per method, default 3]
- * It brings up a lab of its own on 127.26.x.y (a small seed) and takes it down.
+ * It brings up a lab of its own on 198.18.26.x (a small seed) and takes it down.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -17,7 +17,7 @@
  * never on a command line.
  *
  * Usage: node --import tsx bench/redis-rebuild.ts [users, default 25000] [rounds, default 3]
- * (25000 users x 40 = 1 M notifications). A lab of its own on 127.35.x.y, taken down at the end.
+ * (25000 users x 40 = 1 M notifications). A lab of its own on 198.18.35.x, taken down at the end.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -80,6 +80,7 @@ function planLines(loaded: LoadedScenario, plan: ReturnType<typeof planGameDay>,
     lines.push(`  ${f.target}`);
     for (const b of f.blastRadius) lines.push(`    ${b.ok ? 'ok   ' : 'BREAKS'} ${b.what} (${b.left} left, needs ${b.needed})`);
     if (f.blastRadius.length === 0) lines.push('    no tier or pool loses a member');
+    for (const side of f.sides ?? []) lines.push(`    side ${side.side}: ${side.detail}`);
   }
   lines.push('checks:');
   for (const c of checks) lines.push(`  ${{ yes: 'applies', if: 'if     ', no: 'n/a    ', off: 'off    ' }[c.applies]} ${c.id}: ${c.why}`);

@@ -7,6 +7,7 @@ import { powerOffDomain, powerOnDomain } from './power.js';
 import { stopProcess } from './supervisor.js';
 import { startHosts } from './up.js';
 import { withLabLock } from './labLock.js';
+import { limitHostLink, unlimitHostLink } from './network.js';
 import { addFaultChain, faultChain, flowRule, nftAvailable, removeFaultChain } from './nft.js';
 import { rootConnection } from './bootstrap.js';
 import { redisPaths } from './configs/redis.js';
@@ -57,16 +58,17 @@ export async function loseRedisData(l: LabContext, redis: Host[] = l.hostsOf('re
 /**
  * Faults on the lab: a power loss freezes the hosts, drops their links and
  * SIGKILLs them; a crash is SIGKILL of one process (started again by the
- * undo); replication stops with STOP SLAVE; a partition is an nft chain of
- * its own on the lab's bridge; a Redis data loss restarts every Redis with
- * its files deleted.
+ * undo); replication stops with STOP SLAVE; a partition, a one-way
+ * partition and packet loss are each an nft chain of their own on the lab's
+ * bridge; a bandwidth limit is a token bucket on both ends of the host's link;
+ * a Redis data loss restarts every Redis with its files deleted.
  */
 export function labFaultDriver(labDir: string): FaultDriver {
   const lab = () => requireLab(labDir);
   const hostsOf = (l: LabContext, names: string[]) => names.map((n) => l.host(n));
   return {
     kind: 'lab',
-    supports: ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss'],
+    supports: ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth'],
     async inject(f: ResolvedFault) {
       const l = lab();
       switch (f.type) {
@@ -100,6 +102,21 @@ export function labFaultDriver(labDir: string): FaultDriver {
         case 'redis-data-loss':
           await loseRedisData(l, hostsOf(l, f.hosts));
           return { emptied: f.hosts };
+        case 'one-way': {
+          await needNft('a one-way partition');
+          const [from, to] = f.sides!.map((side) => hostsOf(l, side).map((h) => h.address));
+          await addFaultChain(l.nftTable, faultChain(f.id), [flowRule({ from, to })]);
+          return { from: f.sides![0], to: f.sides![1] };
+        }
+        case 'loss': {
+          await needNft('packet loss');
+          const [a, b] = f.sides!.map((side) => hostsOf(l, side).map((h) => h.address));
+          await addFaultChain(l.nftTable, faultChain(f.id), [flowRule({ from: a, to: b }, f.percent), flowRule({ from: b, to: a }, f.percent)]);
+          return { percent: f.percent, between: f.sides };
+        }
+        case 'bandwidth':
+          for (const h of f.hosts) await limitHostLink(l.state.octet, l.inventory, h, f.rate!);
+          return { rate: f.rate, hosts: f.hosts };
       }
     },
     async undo(f: ResolvedFault) {
@@ -126,8 +143,13 @@ export function labFaultDriver(labDir: string): FaultDriver {
           return { started: `${f.thread ?? 'sql'} thread of ${f.hosts[0]}` };
         }
         case 'partition':
+        case 'one-way':
+        case 'loss':
           if (await nftAvailable()) await removeFaultChain(l.nftTable, faultChain(f.id));
           return { healed: true };
+        case 'bandwidth':
+          for (const h of f.hosts) await unlimitHostLink(l.state.octet, l.inventory, h);
+          return { unlimited: f.hosts };
         case 'redis-data-loss':
           // The data cannot come back by itself: rebuilding it from MariaDB is `gameday warmup redis verify --repair`.
           return { note: 'Redis data is rebuilt from MariaDB by the repair, not by an undo' };

@@ -128,3 +128,35 @@ export function inHostNamespace(netns: string | undefined, command: string, args
   return netns ? { command: 'nsenter', args: [`--net=${netnsPath(netns)}`, '--', asAccount.command, ...asAccount.args] } : asAccount;
 }
 
+
+/** Bytes per second of a tc rate ("500kbit", "1mbit", "1gbit"). */
+function bytesPerSecond(rate: string): number {
+  const m = /^(\d+(?:\.\d+)?)(kbit|mbit|gbit)$/.exec(rate);
+  if (!m) throw new Error(`not a rate: ${rate}`);
+  return (Number(m[1]) * { kbit: 1e3, mbit: 1e6, gbit: 1e9 }[m[2] as 'kbit' | 'mbit' | 'gbit']) / 8;
+}
+
+/**
+ * Limits a host's link to `rate`, both ways: a token bucket (tc tbf) on the
+ * machine's end of its veth (what reaches the host) and on the host's eth0
+ * (what it sends). The bucket holds 10 ms of traffic, at least 16 KiB.
+ */
+export async function limitHostLink(octet: number, inventory: Inventory, host: string, rate: string): Promise<void> {
+  const names = labNetworkNames(octet, inventory);
+  const tbf = ['root', 'tbf', 'rate', rate, 'burst', String(Math.max(16384, Math.ceil(bytesPerSecond(rate) / 100))), 'latency', '400ms'];
+  await execa('tc', ['qdisc', 'replace', 'dev', names.link(host), ...tbf], { timeout: 5000 });
+  await execa('ip', ['netns', 'exec', names.netns(host), 'tc', 'qdisc', 'replace', 'dev', 'eth0', ...tbf], { timeout: 5000 });
+}
+
+/** Lifts a host's rate limit; nothing to do when there is none (or the host's namespace is gone). */
+export async function unlimitHostLink(octet: number, inventory: Inventory, host: string): Promise<void> {
+  const names = labNetworkNames(octet, inventory);
+  const ends = [
+    { run: ['tc'], dev: names.link(host) },
+    { run: ['ip', 'netns', 'exec', names.netns(host), 'tc'], dev: 'eth0' },
+  ];
+  for (const { run, dev } of ends) {
+    const shown = await execa(run[0], [...run.slice(1), 'qdisc', 'show', 'dev', dev], { reject: false, timeout: 5000 });
+    if (/qdisc tbf/.test(shown.stdout)) await execa(run[0], [...run.slice(1), 'qdisc', 'del', 'dev', dev, 'root'], { timeout: 5000 });
+  }
+}

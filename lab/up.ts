@@ -3,6 +3,7 @@ import { execa } from '../drivers/exec.js';
 import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
+import { withRedis } from '../drivers/redis/readiness.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, labSubnetPrefix, type LabLayout } from './layout.js';
 import { mariadbPaths } from './configs/mariadb.js';
@@ -136,6 +137,23 @@ export async function waitForPools(lab: LabContext, timeoutMs = 30_000): Promise
   throw new GamedayError('LAB_POOLS_UNHEALTHY', `HAProxy pools did not become healthy in ${timeoutMs / 1000} s: ${last}`, lab.dir, 'see "gameday lab status" and the logs under the lab folder');
 }
 
+/** Waits until every Redis replica's link to its primary is up (a fresh replica's full sync starts after the primary's 5 s diskless-sync delay). */
+export async function waitForRedisReplicas(lab: LabContext, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const links = await Promise.all(lab.hostsOf('redis').filter((h) => !lab.state.poweredOff.includes(h.name)).map(async (h) => {
+      const info = await withRedis(lab.redisEndpoint(h), (r) => r.info('replication')).catch(() => '');
+      return { host: h.name, replica: /role:slave/.test(info), up: /master_link_status:up/.test(info) };
+    }));
+    const down = links.filter((l) => l.replica && !l.up).map((l) => l.host);
+    if (down.length === 0) return;
+    last = down.join(', ');
+    await sleep(250);
+  }
+  throw new GamedayError('LAB_POOLS_UNHEALTHY', `Redis replicas not linked to their primary in ${timeoutMs / 1000} s: ${last}`, lab.dir, 'see "gameday lab status" and the Redis logs under the lab folder');
+}
+
 /** The phases of `lab up`: idempotent, each starts only what is missing. */
 export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () => LabContext } {
   let lab: LabContext | undefined;
@@ -209,7 +227,13 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         return `started ${started.length} processes`;
       },
     },
-    { title: 'Wait until HAProxy sees every pool healthy', run: () => waitForPools(the()) },
+    {
+      title: 'Wait until HAProxy sees every pool healthy and the Redis replicas are in sync',
+      run: async () => {
+        await waitForPools(the());
+        await waitForRedisReplicas(the());
+      },
+    },
   ];
   return { phases, lab: the };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The integration tests, in two streams side by side: the files that share one
-# lab (127.22.x.y) one after another, and the files that bring up a lab of
+# lab (198.18.22.x) one after another, and the files that bring up a lab of
 # their own (each its own octet) one after another. Two labs at most run at
 # once. Each stream's report is printed whole when it ends; the exit status is
 # non-zero if either stream failed.

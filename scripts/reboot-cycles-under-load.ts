@@ -10,7 +10,7 @@
  *
  * Usage: node --import tsx scripts/reboot-cycles-under-load.ts [cycles, default 3] [concurrency, default 1]
  * (concurrency: reboot-stale --concurrency, a wave's hosts taken down side by side)
- * Brings up its own lab on 127.27.x.y (default seed) and takes it down.
+ * Brings up its own lab on 198.18.27.x (default seed) and takes it down.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { stepRunningAt } from '../engine/runState.js';

@@ -37,6 +37,11 @@ function primaryTarget(inv: Inventory, tier: string, input: string, live: LivePr
 /** The hosts a target names in this inventory; a random target is drawn here, once; a primary is the live one when `live` is given. */
 export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: string, pick: (n: number) => number = randomInt, live?: LivePrimaries): { label: string; hosts: string[]; livePrimaryOf?: string } {
   if ('primary' in target) return primaryTarget(inv, target.primary, input, live);
+  if ('tier' in target) {
+    const members = inv.hosts.filter((h) => h.tier === target.tier).map((h) => h.name);
+    if (members.length === 0) throw new GamedayError('SCENARIO_TARGET', `no host of tier "${target.tier}" in inventory ${inv.name}`, input, `tiers: ${Object.keys(inv.tiers).join(', ')}`);
+    return { label: `tier ${target.tier}`, hosts: members };
+  }
   if ('random' in target) {
     const { tier, role } = target.random;
     // A role is the live one when the fleet was asked (a failover moves the primary); else the inventory's.
@@ -65,7 +70,25 @@ export function resolveTarget(inv: Inventory, target: ScenarioTarget, input: str
 
 /** The tiers whose live primary a scenario's faults depend on (`{ primary: <tier> }`, or a random member by role): what to look up before planning. */
 export const primaryTiersOf = (faults: FaultSpec[]) =>
-  [...new Set(faults.flatMap((f) => (!('target' in f) ? [] : 'primary' in f.target ? [f.target.primary] : 'random' in f.target && f.target.random.role ? [f.target.random.tier] : [])))];
+  [...new Set(faults.flatMap(targetsOf).flatMap((t) => ('primary' in t ? [t.primary] : 'random' in t && t.random.role ? [t.random.tier] : [])))];
+
+/** Every target a fault names (a network fault names two ends). */
+function targetsOf(f: FaultSpec): ScenarioTarget[] {
+  const ends = [('target' in f ? f.target : undefined), ('from' in f ? f.from : undefined), ('to' in f ? f.to : undefined), ('peers' in f ? f.peers : undefined)];
+  return ends.filter((t): t is ScenarioTarget => t !== undefined);
+}
+
+/** Every host but these: a network fault's default other end. */
+function othersThan(inv: Inventory, hosts: string[]): { label: string; hosts: string[] } {
+  return { label: 'every other host', hosts: inv.hosts.map((h) => h.name).filter((n) => !hosts.includes(n)) };
+}
+
+/** Both ends of a network fault: no host on both, and neither empty. */
+function disjointSides(a: string[], b: string[], input: string): [string[], string[]] {
+  const other = b.filter((h) => !a.includes(h));
+  if (other.length === 0) throw new GamedayError('SCENARIO_TARGET', 'the fault has no host at its other end (both ends are the same hosts)', input, 'name other hosts, or leave it out for every other host');
+  return [a, other];
+}
 
 /** Every fault of a scenario against one inventory: hosts known, random targets drawn, primaries the live ones when `live` is given. */
 export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: number) => number, live?: LivePrimaries): ResolvedFault[] {
@@ -95,7 +118,23 @@ export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: nu
         if (a === b) throw new GamedayError('SCENARIO_TARGET', 'a partition needs two different zones', `${input}.between`, 'name two zones');
         const sideA = inv.hosts.filter((h) => h.zone === a).map((h) => h.name);
         const sideB = inv.hosts.filter((h) => h.zone === b).map((h) => h.name);
-        return { ...base, label: `partition ${a} | ${b}`, hosts: [...sideA, ...sideB], sides: [sideA, sideB] as [string[], string[]] };
+        return { ...base, label: `${a} | ${b}`, hosts: [...sideA, ...sideB], sides: [sideA, sideB] as [string[], string[]] };
+      }
+      case 'one-way': {
+        const from = resolveTarget(inv, f.from, `${input}.from`, pick, live);
+        const to = f.to ? resolveTarget(inv, f.to, `${input}.to`, pick, live) : othersThan(inv, from.hosts);
+        const sides = disjointSides(from.hosts, to.hosts, `${input}.to`);
+        return { ...base, label: `${from.label} -> ${to.label}`, hosts: [...sides[0], ...sides[1]], sides };
+      }
+      case 'loss': {
+        const t = resolveTarget(inv, f.target, input, pick, live);
+        const peers = f.peers ? resolveTarget(inv, f.peers, `${input}.peers`, pick, live) : othersThan(inv, t.hosts);
+        const sides = disjointSides(t.hosts, peers.hosts, `${input}.peers`);
+        return { ...base, label: `${f.percent} % of packets, ${t.label} <-> ${peers.label}`, hosts: t.hosts, sides, percent: f.percent };
+      }
+      case 'bandwidth': {
+        const t = resolveTarget(inv, f.target, input, pick, live);
+        return { ...base, ...t, label: `${t.label} at ${f.rate}`, rate: f.rate };
       }
       case 'redis-data-loss': {
         const redis = inv.hosts.filter((h) => 'redis' in h.services).map((h) => h.name);

@@ -117,6 +117,13 @@ function checksSection(r: GameDayReport): string {
 <tbody>${rows.join('')}</tbody></table>${notApplicableList(r)}</section>`;
 }
 
+/** A network cut's sides: what each sees, and whether it must serve or stop taking writes. */
+function sidesTable(sides: GameDayReport['preflight']['faults'][number]['sides']): string {
+  if (!sides?.length) return '';
+  const rows = sides.map((x) => `<tr><td>${esc(x.side)}</td><td class="num">${x.hosts.length}</td><td>${x.serves ? '<span class="pill pass">serves</span>' : '<span class="pill short">must stop writes</span>'} ${esc(x.detail)}</td></tr>`).join('');
+  return `<table class="compact"><thead><tr><th>side</th><th class="num">hosts</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 function preflightSection(r: GameDayReport): string {
   const p = r.preflight;
   const faults = p.faults.map((f) => {
@@ -125,7 +132,7 @@ function preflightSection(r: GameDayReport): string {
       .join('');
     return `<div class="fault"><h3>${esc(f.fault)} <span class="muted">on</span> ${esc(f.target)}</h3>
 <p class="muted">hosts: ${f.hosts.map(esc).join(', ') || '-'}</p>
-<table class="compact"><thead><tr><th>tier / pool</th><th class="num">left</th><th class="num">needed</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<table class="compact"><thead><tr><th>tier / pool</th><th class="num">left</th><th class="num">needed</th><th></th></tr></thead><tbody>${rows}</tbody></table>${sidesTable(f.sides)}</div>`;
   });
   const radius = p.safe ? 'every fault leaves every tier and pool enough members' : 'a fault leaves a tier or pool short';
   return `<section><h2>Pre-flight</h2>

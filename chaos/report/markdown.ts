@@ -64,6 +64,7 @@ function preflightSection(r: GameDayReport): string[] {
   for (const f of p.faults) {
     lines.push('', `**${md(f.fault)}** on ${md(f.target)} (hosts: ${f.hosts.map(md).join(', ') || '-'})`, '');
     lines.push(...table(['tier / pool', 'left', 'needed', ''], f.blastRadius.map((b) => [md(b.what), String(b.left), String(b.needed), b.ok ? 'ok' : '**short**'])));
+    if (f.sides?.length) lines.push('', ...table(['side', 'hosts', ''], f.sides.map((x) => [md(x.side), String(x.hosts.length), md(x.detail)])));
   }
   return lines;
 }

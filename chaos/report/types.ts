@@ -38,8 +38,10 @@ export interface Preflight {
     fault: string;
     target: string;
     hosts: string[];
-    /** Per tier or pool the fault touches: members left against what it needs. */
+    /** Per tier or pool the fault touches: members left against what it needs (for a network cut: as the side that serves sees it). */
     blastRadius: Array<{ what: string; left: number; needed: number; ok: boolean }>;
+    /** A network cut (partition, one-way) has sides: what each one sees left, whether it can serve, and what it must stop doing. */
+    sides?: Array<{ side: string; hosts: string[]; serves: boolean; detail: string }>;
   }>;
   /** true when every fault leaves every tier and pool enough members. */
   safe: boolean;

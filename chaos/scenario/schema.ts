@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
+import { FAULT_TYPES } from '../../drivers/faults/types.js';
 
 /** "30s", "500ms", "2m" to milliseconds; the message names the bad text. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -23,7 +24,9 @@ export const targetSchema = z.union([
   z.object({ random: z.object({ tier: z.string().min(1), role: z.enum(['primary', 'replica']).optional() }).strict() }).strict(),
   /** The tier's primary as the fleet names it when the run starts (MariaDB: the one writable server; Redis: its Sentinels' majority), not the inventory's role. */
   z.object({ primary: z.string().min(1) }).strict(),
-], { error: 'a target is one of { host: <name> }, { rack: <name> }, { zone: <name> }, { primary: <tier> } or { random: { tier: <tier>, role?: primary|replica } }' });
+  /** Every host of a tier (the far end of a network fault, say: "the replicas do not hear the primary"). */
+  z.object({ tier: z.string().min(1) }).strict(),
+], { error: 'a target is one of { host: <name> }, { rack: <name> }, { zone: <name> }, { tier: <tier> }, { primary: <tier> } or { random: { tier: <tier>, role?: primary|replica } }' });
 export type ScenarioTarget = z.infer<typeof targetSchema>;
 
 const faultId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes, e.g. "rack-loss"');
@@ -53,7 +56,13 @@ export const faultSchema = z.discriminatedUnion('type', [
   }).strict(),
   z.object({ type: z.literal('partition'), between: z.tuple([z.string().min(1), z.string().min(1)]), ...when }).strict(),
   z.object({ type: z.literal('redis-data-loss'), ...when }).strict(),
-], { error: (issue) => (issue.code === 'invalid_union' ? 'type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss' : undefined) });
+  /** A partition in one direction: nothing `from` sends reaches `to` (default: every other host); what `to` sends still arrives. */
+  z.object({ type: z.literal('one-way'), from: targetSchema, to: targetSchema.optional(), ...when }).strict(),
+  /** Each packet between the target and its peers (default: every other host) lost with this probability, both ways. */
+  z.object({ type: z.literal('loss'), target: targetSchema, percent: z.number().gt(0).max(100), peers: targetSchema.optional(), ...when }).strict(),
+  /** The target's link limited to this rate, both ways (e.g. 1mbit, 500kbit). */
+  z.object({ type: z.literal('bandwidth'), target: targetSchema, rate: z.string().regex(/^\d+(\.\d+)?(kbit|mbit|gbit)$/, 'a rate such as 500kbit, 1mbit or 1gbit'), ...when }).strict(),
+], { error: (issue) => (issue.code === 'invalid_union' ? `type must be one of ${FAULT_TYPES.join(', ')}` : undefined) });
 export type FaultSpec = z.infer<typeof faultSchema>;
 
 /** A runbook that stands in for the on-call engineer once a fault is seen (or once it is undone). */

@@ -6,7 +6,7 @@ import type { SshRunner } from '../power/ssh.js';
 import { awsFaultDriver, type AwsFaultOptionsInput } from './aws.js';
 import { assertSupported, settleAll, valuesOrThrow, type CheckedFaultDriver } from './common.js';
 import { sshFaultDriver, type SshFaultOptionsInput } from './ssh.js';
-import type { ResolvedFault } from './types.js';
+import { FAULT_TYPES, type ResolvedFault } from './types.js';
 
 /**
  * The fault driver of a real fleet: each host is handled by the driver of
@@ -59,7 +59,7 @@ export function fleetFaultDriver(inventory: Inventory, options: FleetFaultOption
         : awsFaultDriver(inventory, options.aws, { clock: deps.clock, clientConfig: deps.awsClientConfig }),
     );
   }
-  const supports = (['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss'] as const).filter((t) => kinds.every((k) => drivers.get(k)!.supports.includes(t)));
+  const supports = FAULT_TYPES.filter((t) => kinds.every((k) => drivers.get(k)!.supports.includes(t)));
 
   const kindOfName = (n: string, f: ResolvedFault): FleetKind => {
     const h = byName.get(n);

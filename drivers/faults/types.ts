@@ -1,3 +1,7 @@
+/** Every kind of fault a scenario may name; each driver supports some of them. */
+export const FAULT_TYPES = ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth'] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
+
 /**
  * A fault as a game day injects it, resolved against one inventory: the
  * hosts it hits are known before anything is touched (a random target is
@@ -5,7 +9,7 @@
  */
 export interface ResolvedFault {
   id: string;
-  type: 'power-off' | 'kill-process' | 'stop-replication' | 'partition' | 'redis-data-loss';
+  type: FaultType;
   /** What a person reads: "rack a2", "db-3 (a random replica of db)". */
   label: string;
   /** The hosts it takes away, or for a partition the hosts of both sides. */
@@ -20,8 +24,12 @@ export interface ResolvedFault {
   thread?: 'sql' | 'io';
   /** A { primary: <tier> } target: the tier whose live primary it takes (a plan made offline shows the inventory's). */
   livePrimaryOf?: string;
-  /** partition: the hosts of each side. */
+  /** partition: the hosts of each side; one-way: [from, to]; loss: [target, peers]. */
   sides?: [string[], string[]];
+  /** loss: the share of packets lost, in percent. */
+  percent?: number;
+  /** bandwidth: the link's rate, as tc writes it (1mbit). */
+  rate?: string;
 }
 
 /**

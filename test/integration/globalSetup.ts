@@ -6,7 +6,7 @@ import { labUp } from '../../lab/up.js';
 import { labDown } from '../../lab/down.js';
 import { openLab } from '../../lab/context.js';
 
-/** The shared lab's addresses: 127.22.x.y, never a user's lab (127.20) nor the machine's 127.0.0.1. */
+/** The shared lab's addresses: 198.18.22.x, never a user's lab (127.20) nor the machine's 127.0.0.1. */
 export const SHARED_LAB_OCTET = 22;
 
 declare module 'vitest' {

@@ -20,7 +20,7 @@ import { GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js
 const OCTET = 33;
 const tiny = { users: 300, notificationsPerUser: 5, readPercent: 50 };
 
-describe('game days that must fail (a lab of its own, 127.33.x.y)', () => {
+describe('game days that must fail (a lab of its own, 198.18.33.x)', () => {
   const root = mkdtempSync(join(tmpdir(), 'gameday-false-passes-'));
   const dir = join(root, 'lab');
   const env = { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_STATE_DIR: join(root, 'state'), GAMEDAY_LAB_DIR: dir };

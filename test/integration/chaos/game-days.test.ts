@@ -35,7 +35,7 @@ function scenarioFile(dir: string, name: string, body: string): string {
   return file;
 }
 
-describe('game days on a small lab of their own (127.31.x.y)', () => {
+describe('game days on a small lab of their own (198.18.31.x)', () => {
   const root = mkdtempSync(join(tmpdir(), 'gameday-chaos-'));
   const dir = join(root, 'lab');
   const stateDir = join(root, 'state');

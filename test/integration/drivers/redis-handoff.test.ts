@@ -19,7 +19,7 @@ import { openNotificationStores } from '../../../runbooks/steps/consistencyCheck
 import { usersToVerify, verifyNotifications } from '../../../warmup/redis/verify.js';
 import { waitFor } from '../helpers.js';
 
-/** Redis hand-offs flip the primary, so they get a lab of their own (127.25.x.y). */
+/** Redis hand-offs flip the primary, so they get a lab of their own (198.18.25.x). */
 /** A folder the services' own accounts may enter, so they run as redis, mysql and haproxy as on a host (not as root). */
 function enterableBase(prefix: string): string {
   const base = mkdtempSync(join(tmpdir(), prefix));
@@ -174,7 +174,7 @@ describe('Redis hand-off: lossless under load, and no second master after a rest
 });
 
 /**
- * What the boot guard prevents, measured on a lab without it (127.37.x.y,
+ * What the boot guard prevents, measured on a lab without it (198.18.37.x,
  * lab up --no-guards): the same power loss of the Redis primary, and its
  * power-on after Sentinel promoted the replica.
  */

@@ -16,7 +16,7 @@ import { startRetryingClient } from '../retryingClient.js';
 
 /**
  * Losing the Redis primary (and a Sentinel with it) flips the primary, so
- * these get a lab of their own (127.32.x.y).
+ * these get a lab of their own (198.18.32.x).
  */
 describe('the app through a Redis primary loss', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'gameday-app-redis-')), 'lab');

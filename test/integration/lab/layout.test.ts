@@ -20,7 +20,7 @@ function processesNaming(dir: string): number[] {
     .map(Number);
 }
 
-describe('lab up --layout outage-2017 (a small lab on 127.30.x.y)', () => {
+describe('lab up --layout outage-2017 (a small lab on 198.18.30.x)', () => {
   const root = mkdtempSync(join(tmpdir(), 'gameday-layout-'));
   const dir = join(root, 'lab');
   const lab = (...args: string[]) => cli(['lab', ...args, '--dir', dir]);

@@ -11,7 +11,7 @@ import { showServers } from '../../../drivers/haproxy/runtime.js';
 import { cli, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
 
 /**
- * failover-db and rejoin-db on a lab of their own (127.28.x.y): the test
+ * failover-db and rejoin-db on a lab of their own (198.18.28.x): the test
  * kills primaries, which the shared lab's other tests need alive.
  */
 const OCTET = 28;
@@ -78,7 +78,7 @@ async function writtenTitles(lab: LabContext, host: string): Promise<Set<string>
   return new Set(rows.map((r: RowDataPacket) => String(r.body)));
 }
 
-describe('failover-db and rejoin-db (a lab of their own on 127.28.x.y)', () => {
+describe('failover-db and rejoin-db (a lab of their own on 198.18.28.x)', () => {
   const base = mkdtempSync(join(tmpdir(), 'gameday-failover-'));
   const dir = join(base, 'lab');
   const env = { GAMEDAY_STATE_DIR: join(base, 'state') };

@@ -17,7 +17,7 @@ import { usersToVerify, verifyNotifications } from '../../../warmup/redis/verify
 import { GAMEDAY } from '../helpers.js';
 
 
-/** A full reboot cycle flips primaries, so it gets a lab of its own (127.24.x.y). */
+/** A full reboot cycle flips primaries, so it gets a lab of its own (198.18.24.x). */
 describe('reboot-stale: every lab host goes round under load', () => {
   const root = mkdtempSync(join(tmpdir(), 'gameday-cycle-'));
   const dir = join(root, 'lab');

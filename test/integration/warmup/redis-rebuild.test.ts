@@ -11,7 +11,7 @@ import { GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js
 
 /**
  * `gameday warmup redis rebuild` after the Redis data set is lost (FLUSHALL
- * on the primary), on a small lab of its own (127.34.x.y): flushing the
+ * on the primary), on a small lab of its own (198.18.34.x): flushing the
  * shared lab's Redis would break the tests that run beside these.
  */
 describe('warmup redis rebuild', () => {
@@ -107,7 +107,7 @@ describe('warmup redis rebuild', () => {
 
   it('killed with -9 part way: resume finishes without redoing the parts done', async () => {
     await loseRedisData();
-    const child = execa(process.execPath, [GAMEDAY, 'warmup', 'redis', 'rebuild', '--parts', '6', '--rate', '500'], { reject: false, env });
+    const child = execa(process.execPath, [GAMEDAY, 'warmup', 'redis', 'rebuild', '--parts', '6', '--rate', '150'], { reject: false, env });
     let runId = '';
     await waitFor('two parts done', async () => {
       const s = await gameday(['runbook', 'status', '--json']);

@@ -75,11 +75,50 @@ describe('pre-flight on the spread layout', () => {
     expect(p.faults[0].blastRadius).toEqual([]);
   });
 
-  it('a partition counts the second side as lost', () => {
+  it('a partition is judged from both sides: each sees the other gone, and here both keep enough', () => {
     const { faults } = planGameDay(spread, loadScenario('partition-az-a-az-b'), undefined);
     const p = preflight(spread, faults, LOAD_MS, false);
+    expect(p.faults[0].sides!.map((s) => [s.side, s.serves])).toEqual([['az-a + az-c', true], ['az-b + az-c', true]]);
+    // The radius shown is the first side that serves: az-a's, which lost az-b.
     expect(p.faults[0].hosts.sort()).toEqual(['app-2', 'db-2', 'redis-2', 'sentinel-2']);
     expect(p.safe).toBe(true);
+  });
+
+  /** The zone az-a cut off from az-b and from az-c: two partitions at once. */
+  const cut = (id: string, a: string[], b: string[]): ResolvedFault => ({ id, type: 'partition', label: `partition ${id}`, hosts: [...a, ...b], sides: [a, b], atMs: 5000, forMs: 15_000 });
+  const zone = (z: string) => spread.hosts.filter((h) => h.zone === z).map((h) => h.name);
+
+  it('az-a cut off from az-b and az-c: the majority side serves, the minority must stop taking writes (the first side alone was refused before)', () => {
+    const p = preflight(spread, [cut('ab', zone('az-a'), zone('az-b')), cut('ac', zone('az-a'), zone('az-c'))], LOAD_MS, false);
+    expect(p.safe).toBe(true);
+    const sides = p.faults[1].sides!;
+    expect(sides.map((s) => s.side)).toEqual(['az-a', 'az-b + az-c']);
+    expect(sides[0]).toMatchObject({ serves: false, detail: expect.stringContaining('it must stop taking writes') });
+    expect(sides[0].detail).toContain('tier sentinel: 1 of 3 left');
+    expect(sides[1]).toMatchObject({ serves: true, detail: 'keeps every tier and pool: it must serve' });
+    // What the run is judged on is the serving side's view: az-a is gone, the primaries with it.
+    expect(p.faults[1].hosts.sort()).toEqual(zone('az-a').sort());
+  });
+
+  it('a cut where no side keeps a quorum is unsafe', () => {
+    // Every zone from every other: no side has two of three Sentinels.
+    const p = preflight(spread, [cut('ab', zone('az-a'), zone('az-b')), cut('ac', zone('az-a'), zone('az-c')), cut('bc', zone('az-b'), zone('az-c'))], LOAD_MS, false);
+    expect(p.faults[2].sides!.map((s) => s.serves)).toEqual([false, false, false]);
+    expect(p.safe).toBe(false);
+  });
+
+  it('a one-way cut of the primary: everyone else serves without it; it must stop taking writes', () => {
+    const others = spread.hosts.map((h) => h.name).filter((n) => n !== 'db-1');
+    const p = preflight(spread, [{ id: 'deaf', type: 'one-way', label: 'one-way db-1', hosts: spread.hosts.map((h) => h.name), sides: [['db-1'], others], atMs: 5000 }], LOAD_MS, false);
+    expect(p.faults[0].sides!.map((s) => [s.hosts.length, s.serves])).toEqual([[1, false], [12, true]]);
+    expect(p.faults[0].blastRadius.map((b) => b.what)).toContainEqual(expect.stringContaining('tier db'));
+  });
+
+  it('packet loss and a bandwidth limit take no host away', () => {
+    const loss: ResolvedFault = { id: 'lossy', type: 'loss', label: 'loss', hosts: ['redis-1'], sides: [['redis-1'], ['app-1']], percent: 5, atMs: 0 };
+    const slow: ResolvedFault = { id: 'slow', type: 'bandwidth', label: 'slow', hosts: ['db-1'], rate: '1mbit', atMs: 0 };
+    const p = preflight(spread, [loss, slow], LOAD_MS, false);
+    expect(p.faults.map((f) => f.blastRadius)).toEqual([[], []]);
   });
 });
 

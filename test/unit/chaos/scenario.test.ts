@@ -100,14 +100,14 @@ describe('parseScenario', () => {
 
   it('every problem of one document in one error', () => {
     const e = failure(() => parseScenario({ name: 'x', description: 'd', extra: 1, faults: [{ type: 'explode' }] }, 'two.yaml'));
-    expect(e.message).toContain('faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss');
+    expect(e.message).toContain('faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss, one-way, loss, bandwidth');
     expect(e.message).toContain('(top level): Unrecognized key: "extra"');
   });
 });
 
 describe('loadScenario: a bad file is one GamedayError naming the file and the field', () => {
   const cases: Array<[string, string, string]> = [
-    ['an unknown fault type', `${HEAD}faults:\n  - { type: explode, target: { host: db-2 } }\n`, 'faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss'],
+    ['an unknown fault type', `${HEAD}faults:\n  - { type: explode, target: { host: db-2 } }\n`, 'faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss, one-way, loss, bandwidth'],
     ['a target with two keys', `${HEAD}faults:\n  - { type: power-off, target: { host: db-2, rack: a1 } }\n`, 'faults[0].target: a target is one of { host: <name> }, { rack: <name> }, { zone: <name> }'],
     ['a bad duration', `${HEAD}faults:\n  - { type: power-off, target: { host: db-2 }, at: 5 seconds }\n`, 'faults[0].at: not a duration: "5 seconds" (use e.g. 500ms, 30s, 2m)'],
     ['a bad load duration', `${HEAD}load: { duration: soon }\nfaults:\n  - { type: power-off, target: { host: db-2 } }\n`, 'load.duration: not a duration: "soon"'],
@@ -257,8 +257,29 @@ describe('resolveFaults', () => {
   it('a partition has both sides; a Redis data loss hits every Redis', () => {
     const [split, wipe] = resolveFaults(spread, specs({ type: 'partition', between: ['az-a', 'az-b'] }, { type: 'redis-data-loss' }));
     expect(split.sides).toEqual([['db-1', 'redis-1', 'sentinel-1', 'proxy-1', 'app-1'], ['db-2', 'redis-2', 'sentinel-2', 'app-2']]);
-    expect(split.label).toBe('partition az-a | az-b');
+    expect(split.label).toBe('az-a | az-b');
     expect(wipe.hosts).toEqual(['redis-1', 'redis-2']);
+  });
+
+  it('network faults: one-way from a host to every other, loss between a host and its peers, a rate on a link', () => {
+    const [deaf, lossy, slow] = resolveFaults(spread, specs(
+      { id: 'deaf', type: 'one-way', from: { host: 'db-1' } },
+      { id: 'lossy', type: 'loss', target: { host: 'redis-1' }, percent: 5, peers: { zone: 'az-b' } },
+      { id: 'slow', type: 'bandwidth', target: { host: 'db-1' }, rate: '1mbit' },
+    ));
+    expect(deaf.sides![0]).toEqual(['db-1']);
+    expect(deaf.sides![1]).toHaveLength(12);
+    expect(deaf.label).toBe('host db-1 -> every other host');
+    expect(lossy).toMatchObject({ hosts: ['redis-1'], sides: [['redis-1'], ['db-2', 'redis-2', 'sentinel-2', 'app-2']], percent: 5, label: '5 % of packets, host redis-1 <-> zone az-b' });
+    expect(slow).toMatchObject({ hosts: ['db-1'], rate: '1mbit', label: 'host db-1 at 1mbit' });
+  });
+
+  it('a network fault whose two ends are the same hosts, or a rate that is not one', () => {
+    const e = targetError(specs({ id: 'self', type: 'one-way', from: { host: 'db-1' }, to: { host: 'db-1' } }));
+    expect(e.message).toBe('the fault has no host at its other end (both ends are the same hosts)');
+    expect(e.input).toBe('faults[0] (self).to');
+    expect(() => specs({ type: 'bandwidth', target: { host: 'db-1' }, rate: 'fast' })).toThrow(/a rate such as 500kbit, 1mbit or 1gbit/);
+    expect(() => specs({ type: 'loss', target: { host: 'db-1' }, percent: 0 })).toThrow(/percent/);
   });
 
   it('keeps the timing: at, for', () => {
