@@ -76,6 +76,33 @@ export async function connectOutcomeFrom(lab: LabContext, host: string, address:
   return r.stdout.trim() as ConnectResult;
 }
 
+/**
+ * Counts, while it is on, every packet the machine or a lab host sends to an
+ * address that is neither loopback nor this lab's: in the machine's own
+ * namespace, lab-looking (198.18.0.0/15) or fixture-looking (10.0.0.0/8)
+ * destinations leaving by any link but the lab's bridge; in each host's
+ * namespace, any destination outside 127.0.0.0/8 and the lab's /24.
+ */
+export async function egressAudit(lab: LabContext): Promise<{ count: () => Promise<number>; stop: () => Promise<void> }> {
+  const table = `gameday_egress_audit_${lab.state.octet}`;
+  const subnet = `${lab.network.gateway.replace(/\.1$/, '')}.0/24`;
+  const nft = (prefix: string[], script: string) => execa(prefix[0] ?? 'nft', [...prefix.slice(1), ...(prefix.length ? ['nft'] : []), '-f', '-'], { input: script });
+  const inHost = (h: string) => ['ip', 'netns', 'exec', lab.network.netns(h)];
+  await nft([], `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr 198.18.0.0/15 oifname != "${lab.network.bridge}" counter\n  ip daddr 10.0.0.0/8 counter\n }\n}\n`);
+  for (const h of lab.inventory.hosts) await nft(inHost(h.name), `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr != { 127.0.0.0/8, ${subnet} } counter\n }\n}\n`);
+  const packets = async (prefix: string[]) => {
+    const out = (await execa(prefix[0] ?? 'nft', [...prefix.slice(1), ...(prefix.length ? ['nft'] : []), 'list', 'table', 'inet', table])).stdout;
+    return [...out.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  return {
+    count: async () => (await packets([])) + (await Promise.all(lab.inventory.hosts.map((h) => packets(inHost(h.name))))).reduce((a, b) => a + b, 0),
+    stop: async () => {
+      await execa('nft', ['delete', 'table', 'inet', table], { reject: false });
+      for (const h of lab.inventory.hosts) await execa('ip', [...inHost(h.name).slice(1), 'nft', 'delete', 'table', 'inet', table], { reject: false });
+    },
+  };
+}
+
 export { processAlive } from '../../engine/runState.js';
 
 export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {

@@ -12,7 +12,7 @@ import { rootConnection } from '../../../lab/bootstrap.js';
 import { labFaultDriver } from '../../../lab/faultDriver.js';
 import { resolveFaults } from '../../../chaos/faults/resolve.js';
 import { pathToFileURL } from 'node:url';
-import { connectOutcome, connectOutcomeFrom, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
+import { connectOutcome, connectOutcomeFrom, egressAudit, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
 import { assertChromium, chromium } from '../../fixtures/chromium.js';
 
 const OCTET = 31;
@@ -91,6 +91,37 @@ describe('game days on a small lab of their own (198.18.31.x)', () => {
     expect(await connectOutcomeFrom(lab, b.name, c.address, c.services.http, 700)).toBe('connected');
   }, 60_000);
 
+  it('az-a cut off from az-b and az-c (two partitions at once): its primary\'s writes reach no replica until both undos, and app-2 loses redis-1 for as long as the cut lasts', async () => {
+    const driver = labFaultDriver(dir);
+    const inv = requireLab(dir).inventory;
+    const [cutB, cutC] = resolveFaults(inv, [
+      { type: 'partition', between: ['az-a', 'az-b'], at: 0, id: 'cut-b' },
+      { type: 'partition', between: ['az-a', 'az-c'], at: 0, id: 'cut-c' },
+    ]);
+    const redis1 = lab.host('redis-1');
+    const mark = `zone-cut-${Date.now()}`;
+    const seen = async (host: string) => Number((await rootQuery(lab, host, 'SELECT COUNT(*) AS n FROM gameday.cut_marks WHERE mark = ?', [mark]))[0].n);
+    await rootQuery(lab, 'db-1', 'CREATE TABLE IF NOT EXISTS gameday.cut_marks (mark VARCHAR(64) PRIMARY KEY)');
+    await waitFor('the table on the replicas', async () => (await seen('db-2')) === 0 && (await seen('db-3')) === 0, 10_000);
+    await driver.inject(cutB);
+    await driver.inject(cutC);
+    try {
+      await rootQuery(lab, 'db-1', 'INSERT INTO gameday.cut_marks (mark) VALUES (?)', [mark]);
+      expect(await connectOutcomeFrom(lab, 'app-2', redis1.address, redis1.services.redis, 700)).toBe('hung');
+      await new Promise((r) => setTimeout(r, 3000));
+      expect([await seen('db-1'), await seen('db-2'), await seen('db-3')]).toEqual([1, 0, 0]);
+      expect(await connectOutcomeFrom(lab, 'app-2', redis1.address, redis1.services.redis, 700)).toBe('hung');
+      await driver.undo(cutB);
+      // Half healed: az-b hears az-a again, az-c does not.
+      expect(await connectOutcomeFrom(lab, 'app-2', redis1.address, redis1.services.redis, 700)).toBe('connected');
+      expect(await connectOutcomeFrom(lab, 'app-3', redis1.address, redis1.services.redis, 700)).toBe('hung');
+    } finally {
+      await driver.undo(cutB); // a second undo of what is gone: a no-op
+      await driver.undo(cutC);
+    }
+    await waitFor('the row on every replica', async () => (await seen('db-2')) === 1 && (await seen('db-3')) === 1, 30_000);
+  }, 90_000);
+
   it('a Redis data loss empties every Redis; the undo leaves them empty (the rebuild brings them back)', async () => {
     const driver = labFaultDriver(dir);
     const [wipe] = resolveFaults(requireLab(dir).inventory, [{ type: 'redis-data-loss', at: 0, id: 'wipe' }]);
@@ -125,7 +156,17 @@ faults:
 # The tests check the machinery; the error budget of the issue (0.1 %) is measured by the built-in scenarios, on a quiet machine.
 checks: { errorBudget: { maxFailedPercent: 2, maxP99Ms: 5000 } }
 `);
-    const run = await gameday(['chaos', 'run', file, '--json']);
+    // Nothing leaves loopback and the lab's own network during the game day (load, probes, faults, the lab's hosts).
+    const audit = await egressAudit(lab);
+    let sentOutside: number;
+    let run: Awaited<ReturnType<typeof gameday>>;
+    try {
+      run = await gameday(['chaos', 'run', file, '--json']);
+      sentOutside = await audit.count();
+    } finally {
+      await audit.stop();
+    }
+    expect(sentOutside, 'packets sent outside loopback and the lab').toBe(0);
     expect(run.exitCode, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.verdict).toBe('passed');

@@ -10,7 +10,7 @@ import { writeRequests } from '../../../chaos/report/write.js';
 let server: Server | undefined;
 afterEach(() => {
   server?.closeAllConnections();
-  server?.close();
+  if (server?.listening) server.close();
 });
 
 /** An app on loopback that answers reads at once and never answers a write. */
@@ -34,8 +34,11 @@ describe('requests still in flight when a game day\'s load is cut short', () => 
     // Every write is still waiting: each is there, as a failure that says why (a read may be caught in flight too).
     expect(inFlight.filter((s) => s.kind === 'create').length).toBeGreaterThan(5);
     expect(inFlight.every((s) => !s.ok && s.error === IN_FLIGHT && s.ms >= 0)).toBe(true);
+    // Stop sending first, then close the app: a write whose connect the app had not accepted yet is refused, not left hanging.
+    const stopping = load.stop();
+    server!.close();
     server!.closeAllConnections();
-    await load.stop();
+    await stopping;
   });
 });
 
