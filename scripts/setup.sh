@@ -2,14 +2,18 @@
 # Installs whatever gameday needs that this machine lacks, skipping what is
 # there and saying what it does: npm dependencies; Debian's mariadb-server,
 # mariadb-backup (the lab builds replicas as physical clones with it),
-# redis-server, haproxy and nftables; chromium (headless, to test that the
-# game-day report renders); the vegeta load generator (built with go install
-# into .gameday/bin when it is not on PATH).
+# redis-server, haproxy, nftables and openssh-server; with --with-browser
+# (npm test) chromium too, headless, to test that the game-day report
+# renders; the vegeta load generator (built with go install into
+# .gameday/bin when it is not on PATH). Packages come without their
+# recommended ones: the lab needs none of them.
 # When it cannot install (not root, no apt, no Go) it stops with the command
 # to run by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+with_browser=0
+[ "${1-}" = "--with-browser" ] && with_browser=1
 
 VEGETA_MODULE="github.com/tsenart/vegeta/v12@v12.13.0"
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -33,14 +37,16 @@ npm run build --silent >&2 || die "the TypeScript build failed (npm run build); 
 # 2. Debian packages: the real servers the lab runs, and the browser the report test opens
 declare -A package_of=( [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server [mariadb-backup]=mariadb-backup [redis-server]=redis-server [haproxy]=haproxy [nft]=nftables [sshd]=openssh-server [chromium]=chromium )
 missing=()
-for tool in mariadbd mariadb-install-db mariadb-backup redis-server haproxy nft sshd chromium; do
+tools=(mariadbd mariadb-install-db mariadb-backup redis-server haproxy nft sshd)
+[ "$with_browser" = 1 ] && tools+=(chromium)
+for tool in "${tools[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ] && [ ! -x "/usr/bin/$tool" ]; then
     pkg=${package_of[$tool]}
     [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
   fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
   command -v apt-get >/dev/null 2>&1 || die "no apt-get here; install ${missing[*]} with your package manager"
   [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root; run: sudo sh -c '$cmd'"
   say "installing Debian packages: ${missing[*]}"
@@ -53,7 +59,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   sh -c "$cmd" >&2
 else
-  say "Debian packages (mariadb-server, mariadb-backup, redis-server, haproxy, nftables, openssh-server, chromium): present"
+  say "Debian packages (mariadb-server, mariadb-backup, redis-server, haproxy, nftables, openssh-server$([ "$with_browser" = 1 ] && echo ', chromium')): present"
 fi
 
 # 3. The load generator
