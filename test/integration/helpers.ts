@@ -79,8 +79,9 @@ export async function connectOutcomeFrom(lab: LabContext, host: string, address:
 /**
  * Counts, while it is on, every packet the machine or a lab host sends to an
  * address that is neither loopback nor this lab's: in the machine's own
- * namespace, lab-looking (198.18.0.0/15) or fixture-looking (10.0.0.0/8)
- * destinations leaving by any link but the lab's bridge; in each host's
+ * namespace, lab-looking (198.18.0.0/15) destinations leaving by any link
+ * but a lab's bridge (other labs may run beside this one), and any
+ * fixture-looking (10.0.0.0/8) destination; in each host's
  * namespace, any destination outside 127.0.0.0/8 and the lab's /24.
  */
 export async function egressAudit(lab: LabContext): Promise<{ count: () => Promise<number>; stop: () => Promise<void> }> {
@@ -88,7 +89,7 @@ export async function egressAudit(lab: LabContext): Promise<{ count: () => Promi
   const subnet = `${lab.network.gateway.replace(/\.1$/, '')}.0/24`;
   const nft = (prefix: string[], script: string) => execa(prefix[0] ?? 'nft', [...prefix.slice(1), ...(prefix.length ? ['nft'] : []), '-f', '-'], { input: script });
   const inHost = (h: string) => ['ip', 'netns', 'exec', lab.network.netns(h)];
-  await nft([], `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr 198.18.0.0/15 oifname != "${lab.network.bridge}" counter\n  ip daddr 10.0.0.0/8 counter\n }\n}\n`);
+  await nft([], `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr 198.18.0.0/15 oifname != "gd*" counter\n  ip daddr 10.0.0.0/8 counter\n }\n}\n`);
   for (const h of lab.inventory.hosts) await nft(inHost(h.name), `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr != { 127.0.0.0/8, ${subnet} } counter\n }\n}\n`);
   const packets = async (prefix: string[]) => {
     const out = (await execa(prefix[0] ?? 'nft', [...prefix.slice(1), ...(prefix.length ? ['nft'] : []), 'list', 'table', 'inet', table])).stdout;
