@@ -10,11 +10,22 @@
  * at the default host turn (DEFAULT_HOST_MS): nights if a wave's hosts ran
  * together, and nights one after another (what reboot-stale does today).
  *
+ * Then the inventory read from a YAML file of each size: loadInventory (js-yaml, the yaml package only
+ * for a file js-yaml refuses) against the peer, the yaml package's parse then the same validation
+ * (what loadInventory did before), each timed three times, the order alternating; the ratio is
+ * peer / ours (above 1: ours is faster).
+ *
  * Usage: node --import tsx bench/placement-scale.ts [sizes, default 1000,10000,100000] [--skip-100k] [--waves-only]
  *   --skip-100k   leave out the sizes above 30,000 (a 100,000-host run takes some seconds per measure)
  *   --waves-only  time the wave planning and estimate only, not the placement analysis and reports
  */
-import { parseInventory, placementCheck, type InventoryInput } from '../topology/index.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { PROJECT_ROOT } from '../core/paths.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { loadInventory, parseInventory, placementCheck, type InventoryInput } from '../topology/index.js';
 import { renderPlacementCheck } from '../cli/placementCommand.js';
 import { planWaves } from '../runbooks/planning/waves.js';
 import { DEFAULT_HOST_MS, estimateCycle, formatWindows } from '../runbooks/planning/cycleEstimate.js';
@@ -120,3 +131,29 @@ rows.forEach((r, i) => {
   );
   if (i === rows.length - 1) process.stdout.write(`  (${r.hosts} hosts: ${formatWindows(e.together, e)} together, ${formatWindows(e.oneByOne, e)} one after another)\n`);
 });
+
+// Reading the inventory from YAML: ours against the yaml package's parse, alternating.
+const work = mkdtempSync(join(tmpdir(), 'gameday-placement-yaml-'));
+try {
+  process.stdout.write('\nreading a YAML inventory (median of 3, order alternating):\nhosts      size      loadInventory   yaml package + validation   ratio\n');
+  for (const n of sizes) {
+    const file = join(work, `inventory-${n}.yaml`);
+    writeFileSync(file, toYaml(generate(n)));
+    const ours: number[] = [];
+    const peer: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const runOurs = () => ours.push(time(() => loadInventory(file)).ms);
+      const runPeer = () => peer.push(time(() => parseInventory(parseYaml(readFileSync(file, 'utf8')), file)).ms);
+      if (round % 2 === 0) { runOurs(); runPeer(); } else { runPeer(); runOurs(); }
+    }
+    const median = (a: number[]) => [...a].sort((p, q) => p - q)[1];
+    const size = readFileSync(file).length;
+    // The whole command as a user runs it (start-up, read, check, JSON out), wall clock.
+    const started = Date.now();
+    const cli = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'gameday.js'), 'placement', 'check', '--json', file], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    const wall = cli.status === null ? 'killed' : `${((Date.now() - started) / 1000).toFixed(2)} s (exit ${cli.status})`;
+    process.stdout.write(`${String(n).padEnd(10)} ${(size / 1e6).toFixed(1).padStart(4)} MB   ${f(median(ours)).padStart(10)} ms   ${f(median(peer)).padStart(20)} ms   x${(median(peer) / median(ours)).toFixed(1)}   gameday placement check --json: ${wall}\n`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -51,6 +51,11 @@ export const COMMANDS: readonly TopCommand[] = [
     register: async () => (await import('./guardCommand.js')).registerGuard,
   },
   {
+    name: 'agent',
+    summary: SUMMARIES.agent,
+    register: async () => (await import('./agentCommand.js')).registerAgent,
+  },
+  {
     name: 'ramp',
     summary: SUMMARIES.ramp,
     usage: '[options] [host]',

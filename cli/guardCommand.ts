@@ -19,10 +19,10 @@ interface RedisBootFlags {
   wait: string;
 }
 
-function addressFlag(flag: string, value: string): { host: string; port: number } {
+export function addressFlag(flag: string, value: string, examplePort = flag === '--address' ? 6379 : 26379): { host: string; port: number } {
   const m = /^([^\s:]+):(\d{1,5})$/.exec(value.trim());
   const port = m ? Number(m[2]) : 0;
-  if (!m || port < 1 || port > 65535) throw new GamedayError('BAD_FLAG', `"${value}" is not host:port`, flag, `e.g. ${flag} 10.0.1.5:${flag === '--address' ? 6379 : 26379}`);
+  if (!m || port < 1 || port > 65535) throw new GamedayError('BAD_FLAG', `"${value}" is not host:port`, flag, `e.g. ${flag} 10.0.1.5:${examplePort}`);
   return { host: m[1], port };
 }
 

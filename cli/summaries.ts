@@ -6,6 +6,7 @@ export const SUMMARIES = {
   runbook: 'Runbooks: ordered steps with a journal, resume after a crash, locks, approvals and a dry-run plan',
   warmup: "Bring a recovered host back to its peers' warmth (buffer pool), and its data to what the truth says (Redis from MariaDB)",
   chaos: 'Game days: cut power to a host, rack or zone under load, check failover against invariants, always undo, report with a timeline',
+  agent: 'Agents a host runs beside its services: the db health agent HAProxy checks (systemd units in deploy/systemd/)',
   guard: 'Boot guards a host runs before a service starts (systemd ExecStartPre): a power-on never brings back a second primary',
   ramp: "Raise a server's weight step by step on every proxy (or an ALB target group's, or a Route 53 weighted record's), each step held behind gates (errors, response time, queue and lag against its peers; target health, health checks, alarms); a failing gate steps it back down, then takes it out",
 } as const;

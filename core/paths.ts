@@ -27,7 +27,7 @@ export function sourceFileOf(moduleUrl: string): string {
 
 /**
  * Node's arguments to run one of the project's scripts (e.g.
- * 'lab/agents/dbHealth.ts'): its compiled copy with plain node when the CLI
+ * 'lab/app/main.ts'): its compiled copy with plain node when the CLI
  * runs compiled, else the source through the tsx loader.
  */
 export function nodeScriptArgs(script: string, ...args: string[]): string[] {

@@ -71,10 +71,11 @@ function mariadbSpecs(lab: LabContext, host: Host): ProcessSpec[] {
     {
       id: `${host.name}/health`,
       host: host.name,
+      // `gameday agent db-health`, as deploy/systemd/gameday-db-health.service runs it on a fleet's db hosts.
       command: process.execPath,
-      args: nodeScriptArgs('lab/agents/dbHealth.ts', host.address, String(host.services['db-health']), p.socket, String(READ_POOL_MAX_LAG_MS)),
+      args: [join(PROJECT_ROOT, 'bin', 'gameday.js'), 'agent', 'db-health', '--listen', `${host.address}:${host.services['db-health']}`, '--socket', p.socket, '--max-lag', `${READ_POOL_MAX_LAG_MS}ms`],
       // In the environment, not on the command line, where any local user could read it.
-      env: lab.state.secrets.dbRootPassword ? { GAMEDAY_DB_ROOT_PASSWORD: lab.state.secrets.dbRootPassword } : {},
+      env: lab.state.secrets.dbRootPassword ? { GAMEDAY_DB_HEALTH_PASSWORD: lab.state.secrets.dbRootPassword, GAMEDAY_LOG_LEVEL: 'warn' } : { GAMEDAY_LOG_LEVEL: 'warn' },
       cwd: PROJECT_ROOT,
       logFile: join(p.dir, 'health.log'),
       ready: () => httpAnswers(`http://${host.address}:${host.services['db-health']}/`),

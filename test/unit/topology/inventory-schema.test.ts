@@ -80,11 +80,21 @@ describe('inventory validation', () => {
     expect(errorOf(two).message).toContain('tiers.db: 2 hosts have role primary (db-1, db-2)');
   });
 
+  it('reads YAML values as YAML 1.2 core does: a date-like or yes/no value stays a string, as the yaml package read it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-inv-'));
+    const file = join(dir, 'dates.yaml');
+    writeFileSync(file, ['name: shop', 'tiers: { app: { kind: http } }', 'hosts:', '  - { name: web-1, tier: app, zone: 2026-01-01, rack: yes, address: 10.0.0.1 }', ''].join('\n'));
+    expect(loadInventory(file).hosts[0]).toMatchObject({ zone: '2026-01-01', rack: 'yes' });
+  });
+
   it('reports YAML syntax errors and unreadable files with the file name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gameday-inv-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'name: [unclosed\n');
     expect(() => loadInventory(file)).toThrow(/not valid YAML/);
+    // The message is the yaml package's, with its line and column, though js-yaml reads the files that parse.
+    writeFileSync(file, 'name: shop\ntiers:\n  db: { kind: mariadb\nhosts: []\n');
+    expect(() => loadInventory(file)).toThrow(/not valid YAML: .*at line \d+, column \d+/s);
     try {
       loadInventory(join(dir, 'missing.yaml'));
     } catch (err) {
