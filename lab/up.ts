@@ -5,7 +5,7 @@ import { GamedayError } from '../core/errors.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { withRedis } from '../drivers/redis/readiness.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
-import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, labSubnetPrefix, type LabLayout } from './layout.js';
+import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, labSubnetPrefix, SENTINEL_MASTER_NAME, type LabLayout } from './layout.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { processSpecsOf } from './processes.js';
@@ -137,21 +137,28 @@ export async function waitForPools(lab: LabContext, timeoutMs = 30_000): Promise
   throw new GamedayError('LAB_POOLS_UNHEALTHY', `HAProxy pools did not become healthy in ${timeoutMs / 1000} s: ${last}`, lab.dir, 'see "gameday lab status" and the logs under the lab folder');
 }
 
-/** Waits until every Redis replica's link to its primary is up (a fresh replica's full sync starts after the primary's 5 s diskless-sync delay). */
-export async function waitForRedisReplicas(lab: LabContext, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until every live Sentinel sees every Redis replica linked to its primary: a fresh replica's full sync
+ * starts after the primary's 5 s diskless-sync delay, and a Sentinel refreshes what a replica reports only
+ * every 10 s. Until then a hand-off (SENTINEL FAILOVER) is refused with NOGOODSLAVE.
+ */
+export async function waitForRedisReplicas(lab: LabContext, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const live = (tier: string) => lab.hostsOf(tier).filter((h) => !lab.state.poweredOff.includes(h.name));
+  const replicasWanted = live('redis').length - 1;
   let last = '';
   while (Date.now() < deadline) {
-    const links = await Promise.all(lab.hostsOf('redis').filter((h) => !lab.state.poweredOff.includes(h.name)).map(async (h) => {
-      const info = await withRedis(lab.redisEndpoint(h), (r) => r.info('replication')).catch(() => '');
-      return { host: h.name, replica: /role:slave/.test(info), up: /master_link_status:up/.test(info) };
+    const views = await Promise.all(live('sentinel').map(async (s) => {
+      const replicas = await withRedis(lab.redisEndpoint(s), (r) => r.call('SENTINEL', 'replicas', SENTINEL_MASTER_NAME) as Promise<string[][]>).catch(() => undefined);
+      const linked = (replicas ?? []).filter((f) => f[f.indexOf('master-link-status') + 1] === 'ok').length;
+      return { sentinel: s.name, linked };
     }));
-    const down = links.filter((l) => l.replica && !l.up).map((l) => l.host);
-    if (down.length === 0) return;
-    last = down.join(', ');
+    const short = views.filter((v) => v.linked < replicasWanted);
+    if (short.length === 0) return;
+    last = short.map((v) => `${v.sentinel} sees ${v.linked} of ${replicasWanted} replicas linked`).join(', ');
     await sleep(250);
   }
-  throw new GamedayError('LAB_POOLS_UNHEALTHY', `Redis replicas not linked to their primary in ${timeoutMs / 1000} s: ${last}`, lab.dir, 'see "gameday lab status" and the Redis logs under the lab folder');
+  throw new GamedayError('LAB_POOLS_UNHEALTHY', `the Sentinels do not see every Redis replica linked to its primary after ${timeoutMs / 1000} s: ${last}`, lab.dir, 'see "gameday lab status" and the Redis logs under the lab folder');
 }
 
 /** The phases of `lab up`: idempotent, each starts only what is missing. */
