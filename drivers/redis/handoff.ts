@@ -54,6 +54,10 @@ async function roleOf(e: RedisEndpoint): Promise<string | undefined> {
  * A lossless planned hand-off of a Redis primary under Sentinel. SENTINEL
  * FAILOVER alone lets the old primary acknowledge writes until Sentinel's
  * next round demotes it, and its resync then drops them. So:
+ * 0. before anything, wait until the Sentinel it will ask sees a replica it
+ *    could promote (linked, not down): a Sentinel refreshes what a replica
+ *    reports every 10 s, and until then refuses with NOGOODSLAVE (a replica
+ *    rebooted by the wave before);
  * 1. CLIENT PAUSE WRITE on the old primary: writes (and scripts) wait, replication goes on;
  * 2. wait until every replica has acknowledged the old primary's offset;
  * 3. SENTINEL FAILOVER, and wait for the replica to answer as primary;
@@ -65,10 +69,12 @@ async function roleOf(e: RedisEndpoint): Promise<string | undefined> {
  * writes back for longer than `pauseTimeoutMs`. If anything fails before the
  * failover, the pause is lifted and nothing changed.
  */
-export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?: number; pauseTimeoutMs?: number; sentinelsTimeoutMs?: number; promotionTimeoutMs?: number } = {}): Promise<RedisHandOffResult> {
+export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?: number; pauseTimeoutMs?: number; sentinelsTimeoutMs?: number; promotionTimeoutMs?: number; replicaSeenTimeoutMs?: number } = {}): Promise<RedisHandOffResult> {
   const catchUpTimeoutMs = o.catchUpTimeoutMs ?? 3000;
   const pauseTimeoutMs = o.pauseTimeoutMs ?? 15_000;
   const promotionTimeoutMs = o.promotionTimeoutMs ?? 10_000;
+  const sentinel = await firstAnswering(t.sentinels);
+  await waitForPromotableReplica(sentinel, t.masterName, o.replicaSeenTimeoutMs ?? 15_000);
   return withRedis(t.oldPrimary, async (old) => {
     const pausedAt = Date.now();
     // The pause is renewed before each phase, so no phase can outlive it; a crash of this process still lifts it within pauseTimeoutMs.
@@ -87,8 +93,6 @@ export async function redisHandOff(t: RedisHandOffTarget, o: { catchUpTimeoutMs?
       const offset = Number(field(info, 'master_repl_offset'));
       const caughtUp = (await waitForReplicas(old, offset, Math.min(catchUpTimeoutMs, pauseTimeoutMs - PAUSE_MARGIN_MS), t.oldPrimary.password)).map((r) => withPassword(r, t.oldPrimary.password));
       const catchUpMs = Date.now() - pausedAt;
-      await renewPause();
-      const sentinel = await firstAnswering(t.sentinels);
       await renewPause();
       const askedAt = Date.now();
       failoverAsked = true;
@@ -151,6 +155,21 @@ async function waitForReplicas(old: Redis, offset: number, timeoutMs: number, pa
     }
     await sleep(10);
   }
+}
+
+/** Waits until the Sentinel sees a replica it would promote (linked to the primary, neither down nor disconnected); else nothing is changed. */
+async function waitForPromotableReplica(sentinel: RedisEndpoint, masterName: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 'no replica';
+  for (;;) {
+    const replicas = await withRedis(sentinel, (r) => r.call('SENTINEL', 'replicas', masterName) as Promise<string[][]>).catch(() => [] as string[][]);
+    const at = (f: string[], k: string) => f[f.indexOf(k) + 1];
+    if (replicas.some((f) => at(f, 'master-link-status') === 'ok' && !/s_down|o_down|disconnected/.test(at(f, 'flags') ?? ''))) return;
+    seen = replicas.map((f) => `${at(f, 'name')} (${at(f, 'flags')}, link ${at(f, 'master-link-status')})`).join(', ') || 'no replica';
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Sentinel ${sentinel.host}:${sentinel.port} sees no replica it would promote after ${timeoutMs / 1000} s (${seen}); nothing was changed: the primary keeps taking writes`);
 }
 
 async function firstAnswering(sentinels: RedisEndpoint[]): Promise<RedisEndpoint> {
