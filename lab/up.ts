@@ -3,7 +3,7 @@ import { execa } from '../drivers/exec.js';
 import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
-import { withRedis } from '../drivers/redis/readiness.js';
+import { sentinelReplicaView } from '../drivers/redis/handoff.js';
 import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, labSubnetPrefix, SENTINEL_MASTER_NAME, type LabLayout } from './layout.js';
 import { mariadbPaths } from './configs/mariadb.js';
@@ -149,8 +149,7 @@ export async function waitForRedisReplicas(lab: LabContext, timeoutMs = 45_000):
   let last = '';
   while (Date.now() < deadline) {
     const views = await Promise.all(live('sentinel').map(async (s) => {
-      const replicas = await withRedis(lab.redisEndpoint(s), (r) => r.call('SENTINEL', 'replicas', SENTINEL_MASTER_NAME) as Promise<string[][]>).catch(() => undefined);
-      const linked = (replicas ?? []).filter((f) => f[f.indexOf('master-link-status') + 1] === 'ok').length;
+      const linked = (await sentinelReplicaView(lab.redisEndpoint(s), SENTINEL_MASTER_NAME)).filter((r) => r.linked).length;
       return { sentinel: s.name, linked };
     }));
     const short = views.filter((v) => v.linked < replicasWanted);

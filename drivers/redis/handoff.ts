@@ -157,15 +157,24 @@ async function waitForReplicas(old: Redis, offset: number, timeoutMs: number, pa
   }
 }
 
+/** A Sentinel's view of a primary's replicas: its name for each, its flags, and whether it sees the replica linked. */
+export async function sentinelReplicaView(sentinel: RedisEndpoint, masterName: string): Promise<Array<{ name: string; flags: string; linked: boolean; promotable: boolean }>> {
+  const replicas = await withRedis(sentinel, (r) => r.call('SENTINEL', 'replicas', masterName) as Promise<string[][]>).catch(() => [] as string[][]);
+  const at = (f: string[], k: string) => f[f.indexOf(k) + 1] ?? '';
+  return replicas.map((f) => {
+    const linked = at(f, 'master-link-status') === 'ok';
+    return { name: at(f, 'name'), flags: at(f, 'flags'), linked, promotable: linked && !/s_down|o_down|disconnected/.test(at(f, 'flags')) };
+  });
+}
+
 /** Waits until the Sentinel sees a replica it would promote (linked to the primary, neither down nor disconnected); else nothing is changed. */
 async function waitForPromotableReplica(sentinel: RedisEndpoint, masterName: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let seen = 'no replica';
   for (;;) {
-    const replicas = await withRedis(sentinel, (r) => r.call('SENTINEL', 'replicas', masterName) as Promise<string[][]>).catch(() => [] as string[][]);
-    const at = (f: string[], k: string) => f[f.indexOf(k) + 1];
-    if (replicas.some((f) => at(f, 'master-link-status') === 'ok' && !/s_down|o_down|disconnected/.test(at(f, 'flags') ?? ''))) return;
-    seen = replicas.map((f) => `${at(f, 'name')} (${at(f, 'flags')}, link ${at(f, 'master-link-status')})`).join(', ') || 'no replica';
+    const replicas = await sentinelReplicaView(sentinel, masterName);
+    if (replicas.some((r) => r.promotable)) return;
+    seen = replicas.map((r) => `${r.name} (${r.flags}, ${r.linked ? 'linked' : 'not linked'})`).join(', ') || 'no replica';
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 250));
   }

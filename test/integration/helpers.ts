@@ -87,19 +87,18 @@ export async function connectOutcomeFrom(lab: LabContext, host: string, address:
 export async function egressAudit(lab: LabContext): Promise<{ count: () => Promise<number>; stop: () => Promise<void> }> {
   const table = `gameday_egress_audit_${lab.state.octet}`;
   const subnet = `${lab.network.gateway.replace(/\.1$/, '')}.0/24`;
-  const nft = (prefix: string[], script: string) => execa(prefix[0] ?? 'nft', [...prefix.slice(1), ...(prefix.length ? ['nft'] : []), '-f', '-'], { input: script });
-  const inHost = (h: string) => ['ip', 'netns', 'exec', lab.network.netns(h)];
-  await nft([], `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr 198.18.0.0/15 oifname != "gd*" counter\n  ip daddr 10.0.0.0/8 counter\n }\n}\n`);
-  for (const h of lab.inventory.hosts) await nft(inHost(h.name), `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr != { 127.0.0.0/8, ${subnet} } counter\n }\n}\n`);
-  const packets = async (prefix: string[]) => {
-    const out = (await execa(prefix[0] ?? 'nft', [...prefix.slice(1), ...(prefix.length ? ['nft'] : []), 'list', 'table', 'inet', table])).stdout;
-    return [...out.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-  };
+  // nft in the machine's namespace (netns undefined) or in a host's.
+  const nft = (netns: string | undefined, args: string[], input?: string) =>
+    netns ? execa('ip', ['netns', 'exec', netns, 'nft', ...args], { input, reject: !args.includes('delete') }) : execa('nft', args, { input, reject: !args.includes('delete') });
+  const namespaces = [undefined, ...lab.inventory.hosts.map((h) => lab.network.netns(h.name))];
+  await nft(undefined, ['-f', '-'], `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr 198.18.0.0/15 oifname != "gd*" counter\n  ip daddr 10.0.0.0/8 counter\n }\n}\n`);
+  for (const ns of namespaces.slice(1)) await nft(ns, ['-f', '-'], `table inet ${table} {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr != { 127.0.0.0/8, ${subnet} } counter\n }\n}\n`);
+  const packets = async (ns: string | undefined) =>
+    [...(await nft(ns, ['list', 'table', 'inet', table])).stdout.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
   return {
-    count: async () => (await packets([])) + (await Promise.all(lab.inventory.hosts.map((h) => packets(inHost(h.name))))).reduce((a, b) => a + b, 0),
+    count: async () => (await Promise.all(namespaces.map(packets))).reduce((a, b) => a + b, 0),
     stop: async () => {
-      await execa('nft', ['delete', 'table', 'inet', table], { reject: false });
-      for (const h of lab.inventory.hosts) await execa('ip', [...inHost(h.name).slice(1), 'nft', 'delete', 'table', 'inet', table], { reject: false });
+      for (const ns of namespaces) await nft(ns, ['delete', 'table', 'inet', table]);
     },
   };
 }
