@@ -10,7 +10,7 @@ const isCut = (f: ResolvedFault) => f.type === 'partition' || f.type === 'one-wa
 
 /** The hosts a fault takes out of service, as the blast radius counts them (network cuts are judged by their sides instead). */
 function hostsTakenAway(f: ResolvedFault): string[] {
-  if (f.type === 'redis-data-loss' || f.type === 'loss' || f.type === 'bandwidth') return []; // nothing goes dark: data goes, or the link degrades
+  if (f.type === 'redis-data-loss' || f.type === 'loss' || f.type === 'bandwidth' || f.type === 'latency') return []; // nothing goes dark: data goes, or the link degrades
   if (isCut(f)) return [];
   return f.hosts;
 }

@@ -4,6 +4,7 @@ import { stopProcess } from './supervisor.js';
 import { dropTable, nftAvailable } from './nft.js';
 import { withLabLock } from './labLock.js';
 import { removeLabNetwork } from './network.js';
+import { dropNetdevTable } from './linkDelay.js';
 
 /** Stop order: clients before the servers they use, so nothing logs a storm of errors. */
 const STOP_ORDER = ['app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd'];
@@ -27,7 +28,12 @@ async function stopEverything(lab: LabContext): Promise<string[]> {
   for (const service of STOP_ORDER) {
     await Promise.all(ids.filter((id) => id.endsWith(`/${service}`)).map((id) => stopProcess(lab, id, 'term')));
   }
-  if (await nftAvailable()) await dropTable(lab.nftTable);
+  // What is left is the network's own (a latency fault's delay lines).
+  await Promise.all(Object.keys(lab.state.processes).map((id) => stopProcess(lab, id, 'term', 2000)));
+  if (await nftAvailable()) {
+    await dropTable(lab.nftTable);
+    await dropNetdevTable(lab);
+  }
   await removeLabNetwork(lab.state.octet, lab.inventory);
   rmSync(lab.dir, { recursive: true, force: true });
   return ids;

@@ -10,6 +10,7 @@ import { withLabLock } from './labLock.js';
 import { limitHostLink, unlimitHostLink } from './network.js';
 import { addFaultChain, faultChain, flowRule, nftAvailable, removeFaultChain } from './nft.js';
 import { rootConnection } from './bootstrap.js';
+import { addLinkDelay, removeLinkDelay } from './linkDelay.js';
 import { redisPaths } from './configs/redis.js';
 import type { Host } from '../topology/index.js';
 
@@ -61,6 +62,7 @@ export async function loseRedisData(l: LabContext, redis: Host[] = l.hostsOf('re
  * undo); replication stops with STOP SLAVE; a partition, a one-way
  * partition and packet loss are each an nft chain of their own on the lab's
  * bridge; a bandwidth limit is a token bucket on both ends of the host's link;
+ * latency is a delay line cut into the host's link (lab/linkDelay.ts);
  * a Redis data loss restarts every Redis with its files deleted.
  */
 export function labFaultDriver(labDir: string): FaultDriver {
@@ -68,7 +70,7 @@ export function labFaultDriver(labDir: string): FaultDriver {
   const hostsOf = (l: LabContext, names: string[]) => names.map((n) => l.host(n));
   return {
     kind: 'lab',
-    supports: ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth'],
+    supports: ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth', 'latency'],
     async inject(f: ResolvedFault) {
       const l = lab();
       switch (f.type) {
@@ -117,6 +119,14 @@ export function labFaultDriver(labDir: string): FaultDriver {
         case 'bandwidth':
           for (const h of f.hosts) await limitHostLink(l.state.octet, l.inventory, h, f.rate!);
           return { rate: f.rate, hosts: f.hosts };
+        case 'latency': {
+          const peers = hostsOf(l, f.sides![1]).map((h) => h.address);
+          await withLabLock(l.dir, `latency on ${f.label}`, async () => {
+            l.reload();
+            for (const h of f.hosts) await addLinkDelay(l, h, { ms: f.delayMs!, jitterMs: f.jitterMs ?? 0, peers });
+          });
+          return { delayMs: f.delayMs, jitterMs: f.jitterMs ?? 0, between: f.sides };
+        }
       }
     },
     async undo(f: ResolvedFault) {
@@ -150,6 +160,12 @@ export function labFaultDriver(labDir: string): FaultDriver {
         case 'bandwidth':
           for (const h of f.hosts) await unlimitHostLink(l.state.octet, l.inventory, h);
           return { unlimited: f.hosts };
+        case 'latency':
+          await withLabLock(l.dir, `undo latency on ${f.label}`, async () => {
+            l.reload();
+            for (const h of f.hosts) await removeLinkDelay(l, h);
+          });
+          return { healed: true };
         case 'redis-data-loss':
           // The data cannot come back by itself: rebuilding it from MariaDB is `gameday warmup redis verify --repair`.
           return { note: 'Redis data is rebuilt from MariaDB by the repair, not by an undo' };

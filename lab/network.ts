@@ -117,6 +117,9 @@ export async function removeLabNetwork(octet: number, inventory: Inventory): Pro
   const names = labNetworkNames(octet, inventory);
   for (const h of inventory.hosts) {
     if (await linkExists(names.link(h.name))) await ip(['link', 'del', names.link(h.name)]);
+    // A latency fault's veth pair (lab/linkDelay.ts) goes with its host.
+    const delayEnd = names.link(h.name).replace(/v(\d+)$/, 'l$1');
+    if (await linkExists(delayEnd)) await ip(['link', 'del', delayEnd]);
     if (existsSync(netnsPath(names.netns(h.name)))) await ip(['netns', 'del', names.netns(h.name)]);
   }
   if (await linkExists(names.bridge)) await ip(['link', 'del', names.bridge]);

@@ -14,6 +14,8 @@ import { chooseServiceAccounts, type AccountChoice } from './serviceAccounts.js'
 import { bootstrapDatabases, confirmRootSecured, writeSecureRootFile } from './bootstrap.js';
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { claimLabNetwork, ensureLabNetwork, netnsPath } from './network.js';
+import { dropTable } from './nft.js';
+import { dropNetdevTable } from './linkDelay.js';
 import { assertSentinelScope } from './sentinelScope.js';
 import { withLabLock } from './labLock.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -177,6 +179,9 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         if (isNew) {
           try {
             await claimLabNetwork(lab.state.octet, lab.inventory, opts.dir);
+            // A crashed lab's fault rules (its cuts, its delay lines' guards) must not act on the new one.
+            await dropTable(lab.nftTable);
+            await dropNetdevTable(lab);
           } catch (err) {
             rmSync(opts.dir, { recursive: true, force: true }); // a refused new lab leaves no folder
             throw err;

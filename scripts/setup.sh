@@ -5,7 +5,8 @@
 # redis-server, haproxy, nftables and openssh-server; with --with-browser
 # (npm test) chromium too, headless, to test that the game-day report
 # renders; the vegeta load generator (built with go install into
-# .gameday/bin when it is not on PATH). Packages come without their
+# .gameday/bin when it is not on PATH); the lab's delay line for the latency
+# fault (lab/linkdelay, built with go build into .gameday/bin). Packages come without their
 # recommended ones: the lab needs none of them.
 # When it cannot install (not root, no apt, no Go) it stops with the command
 # to run by hand.
@@ -73,5 +74,17 @@ else
   say "building vegeta: go install $VEGETA_MODULE (about a minute)"
   mkdir -p "$root/.gameday/bin"
   GOBIN="$root/.gameday/bin" "$go_bin" install "$VEGETA_MODULE" >&2
+fi
+
+# 4. The lab's delay line (the latency fault; this kernel may have no netem): rebuilt when its source is newer
+linkdelay="$root/.gameday/bin/gameday-linkdelay"
+if [ -x "$linkdelay" ] && [ "$linkdelay" -nt lab/linkdelay/main.go ]; then
+  say "delay line (lab/linkdelay): built"
+else
+  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "building the lab's delay line needs Go 1.22 or newer; install Go, then run: cd lab/linkdelay && go build -o $linkdelay ."
+  go_bin=$(command -v go || echo /usr/local/go/bin/go)
+  say "building the lab's delay line: go build lab/linkdelay"
+  mkdir -p "$root/.gameday/bin"
+  (cd lab/linkdelay && "$go_bin" build -o "$linkdelay" .) >&2
 fi
 say "ready"

@@ -132,6 +132,13 @@ export function resolveFaults(inv: Inventory, faults: FaultSpec[], pick?: (n: nu
         const sides = disjointSides(t.hosts, peers.hosts, `${input}.peers`);
         return { ...base, label: `${f.percent} % of packets, ${t.label} <-> ${peers.label}`, hosts: t.hosts, sides, percent: f.percent };
       }
+      case 'latency': {
+        const t = resolveTarget(inv, f.target, input, pick, live);
+        const peers = f.peers ? resolveTarget(inv, f.peers, `${input}.peers`, pick, live) : othersThan(inv, t.hosts);
+        const sides = disjointSides(t.hosts, peers.hosts, `${input}.peers`);
+        const jitter = f.jitter ? ` ± ${f.jitter}` : '';
+        return { ...base, label: `+${f.ms}${jitter} ms round trip, ${t.label} <-> ${peers.label}`, hosts: t.hosts, sides, delayMs: f.ms, jitterMs: f.jitter };
+      }
       case 'bandwidth': {
         const t = resolveTarget(inv, f.target, input, pick, live);
         return { ...base, ...t, label: `${t.label} at ${f.rate}`, rate: f.rate };

@@ -60,6 +60,18 @@ export const faultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('one-way'), from: targetSchema, to: targetSchema.optional(), ...when }).strict(),
   /** Each packet between the target and its peers (default: every other host) lost with this probability, both ways. */
   z.object({ type: z.literal('loss'), target: targetSchema, percent: z.number().gt(0).max(100), peers: targetSchema.optional(), ...when }).strict(),
+  /**
+   * The round trip between the target and each of its peers (default: every other host) grows by `ms`, half
+   * each way, varying by up to `jitter` either way; frames keep their order. As netem on the target's link.
+   */
+  z.object({
+    type: z.literal('latency'),
+    target: targetSchema,
+    ms: z.number().int().min(1).max(10_000),
+    jitter: z.number().int().min(0).default(0),
+    peers: targetSchema.optional(),
+    ...when,
+  }).strict().refine((f) => f.jitter <= f.ms, { message: 'jitter cannot be more than ms (a round trip never gets shorter)', path: ['jitter'] }),
   /** The target's link limited to this rate, both ways (e.g. 1mbit, 500kbit). */
   z.object({ type: z.literal('bandwidth'), target: targetSchema, rate: z.string().regex(/^\d+(\.\d+)?(kbit|mbit|gbit)$/, 'a rate such as 500kbit, 1mbit or 1gbit'), ...when }).strict(),
 ], { error: (issue) => (issue.code === 'invalid_union' ? `type must be one of ${FAULT_TYPES.join(', ')}` : undefined) });

@@ -1,5 +1,5 @@
 /** Every kind of fault a scenario may name; each driver supports some of them. */
-export const FAULT_TYPES = ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth'] as const;
+export const FAULT_TYPES = ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth', 'latency'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /**
@@ -24,12 +24,15 @@ export interface ResolvedFault {
   thread?: 'sql' | 'io';
   /** A { primary: <tier> } target: the tier whose live primary it takes (a plan made offline shows the inventory's). */
   livePrimaryOf?: string;
-  /** partition: the hosts of each side; one-way: [from, to]; loss: [target, peers]. */
+  /** partition: the hosts of each side; one-way: [from, to]; loss and latency: [target, peers]. */
   sides?: [string[], string[]];
   /** loss: the share of packets lost, in percent. */
   percent?: number;
   /** bandwidth: the link's rate, as tc writes it (1mbit). */
   rate?: string;
+  /** latency: what the round trip between the target and each peer gains, in ms, and by how much it varies either way. */
+  delayMs?: number;
+  jitterMs?: number;
 }
 
 /**

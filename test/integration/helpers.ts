@@ -76,6 +76,17 @@ export async function connectOutcomeFrom(lab: LabContext, host: string, address:
   return r.stdout.trim() as ConnectResult;
 }
 
+/** The median time of `tries` TCP connects (one round trip each) from inside a host's namespace, in ms. */
+export async function connectMsFrom(lab: LabContext, host: string, address: string, port: number, tries = 5): Promise<number> {
+  const script = `const net=require('net');const ms=[];const one=()=>{const t=process.hrtime.bigint();const s=net.connect(${port},'${address}');` +
+    `s.setTimeout(5000,()=>{console.log(-1);process.exit(0)});s.on('error',()=>{console.log(-1);process.exit(0)});` +
+    `s.on('connect',()=>{ms.push(Number(process.hrtime.bigint()-t)/1e6);s.destroy();if(ms.length<${tries})one();else{ms.sort((a,b)=>a-b);console.log(ms[ms.length>>1])}})};one()`;
+  const r = await execa('nsenter', [`--net=/run/netns/${lab.network.netns(host)}`, '--', process.execPath, '-e', script]);
+  const median = Number(r.stdout.trim());
+  if (!(median >= 0)) throw new Error(`no connect from ${host} to ${address}:${port}`);
+  return median;
+}
+
 /**
  * Counts, while it is on, every packet the machine or a lab host sends to an
  * address that is neither loopback nor this lab's: in the machine's own

@@ -12,7 +12,7 @@ import { rootConnection } from '../../../lab/bootstrap.js';
 import { labFaultDriver } from '../../../lab/faultDriver.js';
 import { resolveFaults } from '../../../chaos/faults/resolve.js';
 import { pathToFileURL } from 'node:url';
-import { connectOutcome, connectOutcomeFrom, egressAudit, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
+import { connectMsFrom, connectOutcome, connectOutcomeFrom, egressAudit, GAMEDAY, ownLabDown, ownLabUp, rootQuery, waitFor } from '../helpers.js';
 import { assertChromium, chromium } from '../../fixtures/chromium.js';
 
 const OCTET = 31;
@@ -89,6 +89,31 @@ describe('game days on a small lab of their own (198.18.31.x)', () => {
       await driver.undo(split);
     }
     expect(await connectOutcomeFrom(lab, b.name, c.address, c.services.http, 700)).toBe('connected');
+  }, 60_000);
+
+  it('latency between a host and its peers: their round trips grow by the delay, others do not; the undo plugs the host back in and leaves no link of its own', async () => {
+    const driver = labFaultDriver(dir);
+    const [slow] = resolveFaults(requireLab(dir).inventory, [{ type: 'latency', target: { host: 'db-1' }, ms: 200, jitter: 0, peers: { host: 'db-2' }, at: 0, id: 'slow' }]);
+    const db1 = lab.host('db-1');
+    const rtt = (from: string) => connectMsFrom(lab, from, db1.address, db1.services.mysql);
+    const before = { peer: await rtt('db-2'), other: await rtt('db-3') };
+    await driver.inject(slow);
+    let during: { peer: number; other: number };
+    try {
+      during = { peer: await rtt('db-2'), other: await rtt('db-3') };
+    } finally {
+      await driver.undo(slow);
+    }
+    const after = { peer: await rtt('db-2'), other: await rtt('db-3') };
+    expect(during.peer, `db-2 -> db-1 connect: ${before.peer} ms before, ${during.peer} ms during`).toBeGreaterThanOrEqual(195);
+    expect(during.peer).toBeLessThan(400);
+    expect(during.other, 'db-3 is not a peer: its round trip is untouched').toBeLessThan(50);
+    expect(after.peer).toBeLessThan(50);
+    const links = (await execa('ip', ['-o', 'link'])).stdout;
+    expect(links).not.toMatch(new RegExp(`gd${OCTET}[lm]\\d`));
+    expect((await execa('ip', ['-o', 'link', 'show', 'master', lab.network.bridge])).stdout).toContain(lab.network.link('db-1'));
+    // An undo of what is already gone is a no-op.
+    await driver.undo(slow);
   }, 60_000);
 
   it('az-a cut off from az-b and az-c (two partitions at once): its primary\'s writes reach no replica until both undos, and app-2 loses redis-1 for as long as the cut lasts', async () => {

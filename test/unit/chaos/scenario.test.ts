@@ -100,14 +100,14 @@ describe('parseScenario', () => {
 
   it('every problem of one document in one error', () => {
     const e = failure(() => parseScenario({ name: 'x', description: 'd', extra: 1, faults: [{ type: 'explode' }] }, 'two.yaml'));
-    expect(e.message).toContain('faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss, one-way, loss, bandwidth');
+    expect(e.message).toContain('faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss, one-way, loss, bandwidth, latency');
     expect(e.message).toContain('(top level): Unrecognized key: "extra"');
   });
 });
 
 describe('loadScenario: a bad file is one GamedayError naming the file and the field', () => {
   const cases: Array<[string, string, string]> = [
-    ['an unknown fault type', `${HEAD}faults:\n  - { type: explode, target: { host: db-2 } }\n`, 'faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss, one-way, loss, bandwidth'],
+    ['an unknown fault type', `${HEAD}faults:\n  - { type: explode, target: { host: db-2 } }\n`, 'faults[0].type: type must be one of power-off, kill-process, stop-replication, partition, redis-data-loss, one-way, loss, bandwidth, latency'],
     ['a target with two keys', `${HEAD}faults:\n  - { type: power-off, target: { host: db-2, rack: a1 } }\n`, 'faults[0].target: a target is one of { host: <name> }, { rack: <name> }, { zone: <name> }'],
     ['a bad duration', `${HEAD}faults:\n  - { type: power-off, target: { host: db-2 }, at: 5 seconds }\n`, 'faults[0].at: not a duration: "5 seconds" (use e.g. 500ms, 30s, 2m)'],
     ['a bad load duration', `${HEAD}load: { duration: soon }\nfaults:\n  - { type: power-off, target: { host: db-2 } }\n`, 'load.duration: not a duration: "soon"'],
@@ -272,6 +272,20 @@ describe('resolveFaults', () => {
     expect(deaf.label).toBe('host db-1 -> every other host');
     expect(lossy).toMatchObject({ hosts: ['redis-1'], sides: [['redis-1'], ['db-2', 'redis-2', 'sentinel-2', 'app-2']], percent: 5, label: '5 % of packets, host redis-1 <-> zone az-b' });
     expect(slow).toMatchObject({ hosts: ['db-1'], rate: '1mbit', label: 'host db-1 at 1mbit' });
+  });
+
+  it('latency: a round trip that grows between a zone and every host outside it, with its jitter', () => {
+    const [far] = resolveFaults(spread, specs({ id: 'far', type: 'latency', target: { zone: 'az-a' }, ms: 200, jitter: 20 }));
+    expect(far).toMatchObject({ type: 'latency', hosts: ['db-1', 'redis-1', 'sentinel-1', 'proxy-1', 'app-1'], delayMs: 200, jitterMs: 20, label: '+200 ± 20 ms round trip, zone az-a <-> every other host' });
+    expect(far.sides![1]).toHaveLength(8);
+    expect(far.sides![1]).not.toContain('db-1');
+    const [plain] = resolveFaults(spread, specs({ type: 'latency', target: { host: 'db-1' }, ms: 50, peers: { host: 'db-2' } }));
+    expect(plain).toMatchObject({ jitterMs: 0, sides: [['db-1'], ['db-2']], label: '+50 ms round trip, host db-1 <-> host db-2' });
+  });
+
+  it('latency whose jitter exceeds its delay, or of no delay, is refused naming the field', () => {
+    expect(() => specs({ type: 'latency', target: { host: 'db-1' }, ms: 10, jitter: 20 })).toThrow(/faults\[0\]\.jitter: jitter cannot be more than ms/);
+    expect(() => specs({ type: 'latency', target: { host: 'db-1' }, ms: 0 })).toThrow(/faults\[0\]\.ms/);
   });
 
   it('a network fault whose two ends are the same hosts, or a rate that is not one', () => {

@@ -1,0 +1,3 @@
+module gameday/linkdelay
+
+go 1.22
