@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  */
 const ownLab = (names: string[]) => names.map((name) => `test/integration/${name}.test.ts`);
 const OWN_LAB_FILES_A = ownLab(['chaos/game-days', 'drivers/redis-handoff', 'chaos/false-passes', 'runbooks/failover-db', 'drivers/faults-ssh', 'lab/layout', 'lab/lifecycle', 'drivers/power-ssh']);
-const OWN_LAB_FILES_B = ownLab(['warmup/redis-rebuild', 'lab/app-redis-loss', 'runbooks/reboot-cycle']);
+const OWN_LAB_FILES_B = ownLab(['warmup/redis-rebuild', 'lab/app-redis-loss', 'runbooks/reboot-cycle', 'warmup/disk-model']);
 
 const integration = { fileParallelism: false, testTimeout: 90_000, hookTimeout: 180_000 };
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { DEFAULT_DISK_MODEL, DISK_MODEL_NAMES } from '../lab/disk.js';
 import { stringify } from 'yaml';
 import { GamedayError } from '../core/errors.js';
 import { defaultLabDir, requireLab, openLab, DEFAULT_SEED } from '../lab/context.js';
@@ -13,7 +14,7 @@ import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory }
 import { withOptions } from './options.js';
 import { action } from './run.js';
 import { registerDemo } from './demoCommand.js';
-import { intFlag, labUpOptions, layoutFlag, layoutHelp, renderStatus, runLabUp, type LabUpFlags } from './labUp.js';
+import { intFlag, labUpOptions, layoutFlag, layoutHelp, diskHelp, renderStatus, runLabUp, type LabUpFlags } from './labUp.js';
 import { summaryOf } from './summaries.js';
 
 export function registerLab(program: Command): void {
@@ -43,7 +44,8 @@ function registerUp(lab: Command): void {
     .option('--read-percent <n>', `share of notifications already read (default ${DEFAULT_SEED.readPercent})`)
     .option('--layout <name>', `where the hosts stand: ${LAB_LAYOUT_NAMES.join(' or ')} (default ${DEFAULT_LAB_LAYOUT}; fixed for the lab's life)`)
     .option('--no-guards', 'boot hosts as an unguarded fleet does (the deployed primary\'s my.cnf writable, Redis from its own config, no boot guard), to measure what the guards prevent; fixed for the lab\'s life')
-    .addHelpText('after', layoutHelp())
+    .option('--disk <model>', `the db hosts' disks: ${DISK_MODEL_NAMES.join(', ')} (default ${DEFAULT_DISK_MODEL}; fixed for the lab's life)`)
+    .addHelpText('after', layoutHelp() + diskHelp())
     .action(
       action(async (flags: LabUpFlags) => {
         const ms = await runLabUp(labUpOptions(flags));

@@ -5,6 +5,7 @@ import { defaultLabDir, seedSchema, DEFAULT_SEED, type SeedSize } from '../lab/c
 import { labUpPhases, type LabUpOptions } from '../lab/up.js';
 import { withLabLock } from '../lab/labLock.js';
 import type { LabStatus } from '../lab/status.js';
+import { DEFAULT_DISK_MODEL, DISK_MODEL_NAMES, DISK_MODELS, type DiskModel } from '../lab/disk.js';
 import { DEFAULT_LAB_LAYOUT, isLabLayout, LAB_LAYOUT_NAMES, LAB_LAYOUTS, type LabLayout } from '../lab/layout.js';
 
 /* Bringing the lab up and showing its state: shared by "lab up", "lab status" and "lab demo". */
@@ -27,6 +28,20 @@ export interface LabUpFlags {
   layout?: string;
   /** false with --no-guards (commander's default is true). */
   guards?: boolean;
+  disk?: string;
+}
+
+/** The --disk flag's value, checked: one clear error naming the flag and the models. */
+export function diskFlag(value: string | undefined): DiskModel | undefined {
+  if (value === undefined) return undefined;
+  if (!(DISK_MODEL_NAMES as string[]).includes(value)) {
+    throw new GamedayError('BAD_FLAG', `unknown disk model "${value}"; valid models: ${DISK_MODEL_NAMES.join(', ')}`, '--disk', 'see "gameday lab up --help" for what each model is');
+  }
+  return value as DiskModel;
+}
+
+export function diskHelp(): string {
+  return `\nDisk models (--disk), for each db host's datadir:\n${DISK_MODEL_NAMES.map((d) => `  ${d.padEnd(12)} ${DISK_MODELS[d].about}${d === DEFAULT_DISK_MODEL ? ' (default)' : ''}`).join('\n')}\n`;
 }
 
 /** The --layout flag's value, checked: one clear error naming the flag and the valid layouts. */
@@ -55,7 +70,8 @@ export function labUpOptions(flags: LabUpFlags): LabUpOptions {
         })
       : undefined;
   const layout = layoutFlag(flags.layout);
-  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}), ...(flags.guards === false ? { guards: false } : {}) };
+  const disk = diskFlag(flags.disk);
+  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}), ...(flags.guards === false ? { guards: false } : {}), ...(disk ? { disk } : {}) };
 }
 
 /** Brings the lab up with a step list on the terminal; returns the wall time in ms. */
@@ -88,7 +104,7 @@ export function renderStatus(s: LabStatus): string {
     table.push([h.name, h.tier, `${h.zone}/${h.rack}`, h.address, live.state, live.role ?? '']);
   }
   const description = LAB_LAYOUTS.find((l) => l.name === s.live.layout)?.description;
-  const lines = [`Layout: ${s.live.layout}${description ? ` (${description})` : ''}`, table.toString()];
+  const lines = [`Layout: ${s.live.layout}${description ? ` (${description})` : ''}`, `Disks of the db hosts: ${s.live.disk} (${DISK_MODELS[s.live.disk].about})`, table.toString()];
   const views = Object.entries(s.live.sentinel).map(([k, v]) => `${k}: ${v ?? 'unknown'}`);
   lines.push(`Sentinel's Redis primary: ${views.join(', ') || 'no Sentinel answers'}`);
   for (const [proxy, servers] of Object.entries(s.live.haproxy)) {

@@ -6,6 +6,7 @@ import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import { CLONE_MARKER, mariadbPaths } from './configs/mariadb.js';
+import { attachDisk } from './disk.js';
 import { rootConnection } from './bootstrap.js';
 import { stopProcess } from './supervisor.js';
 import { startHosts } from './up.js';
@@ -69,6 +70,7 @@ export async function cloneReplica(lab: LabContext, hostName: string): Promise<C
     if (primary.name === host.name) throw new GamedayError('CLONE_PRIMARY', `${hostName} is the writable primary: it cannot be rebuilt from itself`, hostName, `clone a replica (${lab.hostsOf('db').filter((h) => h !== primary).map((h) => h.name).join(', ')})`);
     const from = mariadbPaths(lab, primary);
     const to = mariadbPaths(lab, host);
+    await attachDisk(lab, host); // the copy lands on the host's own disk (after a machine restart it is not yet mounted)
     const work = mkdtempSync(join(lab.dir, 'clone-'));
     try {
       const backup = join(work, 'backup');

@@ -7,6 +7,7 @@ import { GamedayError } from '../core/errors.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 import { serviceAccountSchema } from './serviceAccounts.js';
 import { labNetworkNames, type LabNetworkNames } from './network.js';
+import { DISK_MODEL_NAMES, type DiskModel } from './disk.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
@@ -52,6 +53,8 @@ const stateSchema = z.object({
    * unguarded fleet does: the deployed primary's my.cnf writable, Redis from its own config.
    */
   guards: z.boolean().default(true),
+  /** The db hosts' disks (lab/disk.ts), chosen when the lab is made; labs made before the model existed have none. */
+  disk: z.enum(DISK_MODEL_NAMES as [DiskModel, ...DiskModel[]]).default('none'),
 });
 export type LabState = z.infer<typeof stateSchema>;
 
@@ -164,7 +167,7 @@ export function requireLab(dir: string): LabContext {
 }
 
 /** A new lab's state, with fresh secrets. */
-export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT, guards = true): LabContext {
+export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT, options: { guards?: boolean; disk?: DiskModel } = {}): LabContext {
   const secret = () => randomBytes(12).toString('hex');
   return new LabContext(dir, {
     octet,
@@ -176,6 +179,7 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     processes: {},
     serviceAccounts: {},
     poweredOff: [],
-    guards,
+    guards: options.guards ?? true,
+    disk: options.disk ?? 'none',
   });
 }

@@ -5,6 +5,7 @@ import { dropTable, nftAvailable } from './nft.js';
 import { withLabLock } from './labLock.js';
 import { removeLabNetwork } from './network.js';
 import { dropNetdevTable } from './linkDelay.js';
+import { detachDisk } from './disk.js';
 
 /** Stop order: clients before the servers they use, so nothing logs a storm of errors. */
 const STOP_ORDER = ['app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd'];
@@ -35,6 +36,8 @@ async function stopEverything(lab: LabContext): Promise<string[]> {
     await dropNetdevTable(lab);
   }
   await removeLabNetwork(lab.state.octet, lab.inventory);
+  // The db hosts' disks are unmounted before the folder goes (removing it would otherwise reach into them).
+  for (const h of lab.hostsOf('db')) await detachDisk(lab, h);
   rmSync(lab.dir, { recursive: true, force: true });
   return ids;
 }

@@ -125,10 +125,14 @@ export async function removeLabNetwork(octet: number, inventory: Inventory): Pro
   if (await linkExists(names.bridge)) await ip(['link', 'del', names.bridge]);
 }
 
-/** The command line that runs `command` inside a host's namespace (when given), as `account` (when given). */
-export function inHostNamespace(netns: string | undefined, command: string, args: string[], account?: { uid: number; gid: number }): { command: string; args: string[] } {
+/**
+ * The command line that runs `command` inside a host's namespace (when given), in a cgroup (when given: the
+ * shell joins it as root, then execs, so the PID stays the service's own), as `account` (when given).
+ */
+export function inHostNamespace(netns: string | undefined, command: string, args: string[], account?: { uid: number; gid: number }, cgroup?: string): { command: string; args: string[] } {
   const asAccount = account ? { command: 'setpriv', args: [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups', '--', command, ...args] } : { command, args };
-  return netns ? { command: 'nsenter', args: [`--net=${netnsPath(netns)}`, '--', asAccount.command, ...asAccount.args] } : asAccount;
+  const inCgroup = cgroup ? { command: 'sh', args: ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, asAccount.command, ...asAccount.args] } : asAccount;
+  return netns ? { command: 'nsenter', args: [`--net=${netnsPath(netns)}`, '--', inCgroup.command, ...inCgroup.args] } : inCgroup;
 }
 
 

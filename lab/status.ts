@@ -5,6 +5,7 @@ import type { Host, Inventory } from '../topology/index.js';
 import { showServers, type ServerView } from '../drivers/haproxy/runtime.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME, type LabLayout } from './layout.js';
+import type { DiskModel } from './disk.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { isRunning } from './supervisor.js';
 import { rootConnection } from './bootstrap.js';
@@ -27,6 +28,8 @@ export interface LabStatus extends Inventory {
     dir: string;
     /** The layout the lab was brought up with (lab/layout.ts LAB_LAYOUTS). */
     layout: LabLayout;
+    /** The db hosts' disk model (lab/disk.ts). */
+    disk: DiskModel;
     hosts: Record<string, HostLiveState>;
     /** Which Redis host each live Sentinel names as primary. */
     sentinel: Record<string, string | null>;
@@ -91,5 +94,5 @@ export async function labStatus(lab: LabContext): Promise<LabStatus> {
     if (hosts[p.name].state === 'powered-off') continue;
     haproxy[p.name] = await showServers(haproxyPaths(lab, p).socket).catch(() => []);
   }
-  return { ...lab.inventory, live: { dir: lab.dir, layout: lab.layout, hosts, sentinel, haproxy } };
+  return { ...lab.inventory, live: { dir: lab.dir, layout: lab.layout, disk: lab.state.disk, hosts, sentinel, haproxy } };
 }

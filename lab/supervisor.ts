@@ -26,6 +26,8 @@ export interface ProcessSpec {
   netns?: string;
   /** The unprivileged account it runs as; its host folder becomes that account's (root when missing). */
   runAs?: ServiceAccount;
+  /** A cgroup folder it joins before it execs (the disk model's read limit, lab/disk.ts). */
+  cgroup?: string;
 }
 
 /** Makes a host's folder: data, sockets and configs that no other local user may enter; the service's own when it has an account. */
@@ -72,7 +74,7 @@ export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<
   if (spec.runAs) prepareHostDir(lab, spec.host, spec.runAs);
   const out = openSync(spec.logFile, 'a');
   // nsenter and setpriv exec the service in place: the PID we record is the service's own.
-  const run = inHostNamespace(spec.netns, spec.command, spec.args, spec.runAs);
+  const run = inHostNamespace(spec.netns, spec.command, spec.args, spec.runAs, spec.cgroup);
   const child = spawn(run.command, run.args, {
     // A service that runs as its own account starts in its own folder: HAProxy goes back to the folder it
     // started in after reading its config, and ours (a clone under a 0700 folder, say) may be closed to it.

@@ -15,6 +15,7 @@ import { bootstrapDatabases, confirmRootSecured, writeSecureRootFile } from './b
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { claimLabNetwork, ensureLabNetwork, netnsPath } from './network.js';
 import { dropTable } from './nft.js';
+import { attachDisk, DEFAULT_DISK_MODEL, DISK_MODELS, limitDisks, type DiskModel } from './disk.js';
 import { dropNetdevTable } from './linkDelay.js';
 import { assertSentinelScope } from './sentinelScope.js';
 import { withLabLock } from './labLock.js';
@@ -28,6 +29,8 @@ export interface LabUpOptions {
   layout?: LabLayout;
   /** false: boot without the guards a fleet gets (lab up --no-guards), to measure what an unguarded fleet suffers. */
   guards?: boolean;
+  /** The db hosts' disk model (lab/disk.ts; default DEFAULT_DISK_MODEL); an existing lab keeps its own. */
+  disk?: DiskModel;
 }
 
 /** One step of bringing the lab up, so the CLI can show progress and tests can run it plainly. */
@@ -58,7 +61,10 @@ function prepareLab(opts: LabUpOptions): LabContext {
     throw new GamedayError('BAD_FLAG', `unknown layout "${String(opts.layout)}"; valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`, '--layout', `e.g. --layout ${LAB_LAYOUT_NAMES[1]}`);
   }
   const existing = openLab(opts.dir);
-  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT, opts.guards ?? true);
+  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT, { guards: opts.guards ?? true, disk: opts.disk ?? DEFAULT_DISK_MODEL });
+  if (opts.disk !== undefined && opts.disk !== existing.state.disk) {
+    throw new GamedayError('LAB_EXISTS', `the lab here was brought up with disk model ${existing.state.disk}, not ${opts.disk}; a lab keeps its disks`, opts.dir, `run "gameday lab down" first, then "gameday lab up --disk ${opts.disk}", or use another --dir and --octet`);
+  }
   if (opts.guards === false && existing.state.guards) {
     throw new GamedayError('LAB_EXISTS', 'the lab here was brought up with its boot guards; a lab keeps them for its life', opts.dir, 'run "gameday lab down" first, then "gameday lab up --no-guards", or use another --dir and --octet');
   }
@@ -103,6 +109,9 @@ async function startAndWait(lab: LabContext, spec: ProcessSpec): Promise<void> {
   if (spec.id.endsWith('/mariadbd')) {
     const { datadir, tmpdir } = mariadbPaths(lab, lab.host(spec.host));
     prepareHostDir(lab, spec.host, undefined);
+    // The host's own disk (the disk model), mounted before the datadir is looked for; its mariadbd joins the disk's cgroup.
+    const cgroup = await attachDisk(lab, lab.host(spec.host));
+    if (cgroup) spec = { ...spec, cgroup };
     mkdirSync(tmpdir, { recursive: true });
     prepareHostDir(lab, spec.host, spec.runAs);
     if (!existsSync(datadir)) {
@@ -228,7 +237,9 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         const n = await seedRedisFromDatabase(the());
         the().state.seeded = true;
         the().save();
-        return `${n} notifications`;
+        await limitDisks(the());
+        const iops = DISK_MODELS[the().state.disk].readIops;
+        return `${n} notifications${iops ? `; the db hosts' disks now serve ${iops} reads/s (--disk ${the().state.disk})` : ''}`;
       },
     },
     {
