@@ -21,15 +21,27 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
 }
 
+/** No duration a runbook takes is longer than this: a value past it is a typo (99999999999999999999d). */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+
 /**
  * A runbook parameter given as a duration ("180d", "90s"), parsed to milliseconds.
- * Use `.default("180d")`-style defaults through `durationParam("180d")`.
+ * Use `.default("180d")`-style defaults through `durationParam("180d")`; `minMs`
+ * refuses shorter values (a hold of 0 s checks nothing).
  */
-export function durationParam(defaultValue?: string) {
+export function durationParam(defaultValue?: string, bounds: { minMs?: number } = {}) {
   const schema = z.string().transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (use e.g. 90s, 5m, 2h, 180d)` });
+      return z.NEVER;
+    }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is longer than anything this takes (at most 3650d)` });
+      return z.NEVER;
+    }
+    if (bounds.minMs !== undefined && ms < bounds.minMs) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is too short: at least ${formatDuration(bounds.minMs)}` });
       return z.NEVER;
     }
     return ms;

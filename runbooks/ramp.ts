@@ -26,7 +26,7 @@ export const rampParams = z
     alarms: z.string().optional().describe('ALB / Route 53: CloudWatch alarms that must not be in ALARM while held, comma-separated'),
     region: optionalText('ALB / Route 53: region of the alarms (an ALB\'s comes from its ARN)'),
     steps: rampPercents.prefault('10,25,50,100').describe('weight steps in percent, rising, ending at 100'),
-    hold: durationParam('30s').describe('how long each step is held and checked against the gates'),
+    hold: durationParam('30s', { minMs: 1000 }).describe('how long each step is held and checked against the gates'),
     retries: z.coerce.number().int().min(0).max(10).default(2).describe('times a step is tried again, after stepping back down, before the server is taken out'),
     maxErrorPercent: z.coerce.number().min(0).max(100).default(1).describe('errors allowed above its peers, in percent of its sessions'),
     maxSlowdown: z.coerce.number().min(1).max(100).default(2).describe('times its peers\' response time it may take'),

@@ -30,7 +30,7 @@ export const rebootStaleParams = z.object({
   maxLagMs: z.coerce.number().int().min(0).default(1000).describe('replica lag (heartbeat) under which a db host is ready'),
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row (1 s apart) before weight is given back'),
   ramp: rampPercents.prefault('25,50,100').describe('weight steps in percent'),
-  rampHold: durationParam('3s').describe('how long each weight step is held and checked against the gates'),
+  rampHold: durationParam('3s', { minMs: 1000 }).describe('how long each weight step is held and checked against the gates'),
   rampRetries: z.coerce.number().int().min(0).max(10).default(2).describe('times a weight step is tried again after a failed gate, before the host is taken out'),
   drainTimeout: durationParam('15s').describe('how long to wait for connections to leave before cutting them'),
   rebootTimeout: durationParam('180s').describe('how long a host may take to come back'),

@@ -21,7 +21,7 @@ export const recoverHostParams = z.object({
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row before weight is given back'),
   readyTimeout: durationParam('30m').describe('how long to wait for it to catch up'),
   ramp: rampPercents.prefault('10,25,50,100').describe('weight steps in percent, rising, ending at 100'),
-  rampHold: durationParam('5s').describe('how long each weight step is held and checked'),
+  rampHold: durationParam('5s', { minMs: 1000 }).describe('how long each weight step is held and checked'),
   rampRetries: z.coerce.number().int().min(0).max(10).default(2).describe('times a weight step is tried again after a failed gate, before the host is taken out'),
   warmup: z.enum(['on', 'off']).default('on').describe('warm before the ramp: a db host\'s buffer pool from a warm peer (warmup mysql); Redis rebuilt from MariaDB when its data set was lost (warmup redis rebuild)'),
   ...verifyParams,

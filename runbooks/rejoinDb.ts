@@ -36,7 +36,7 @@ export const rejoinDbParams = z.object({
   readySamples: z.coerce.number().int().min(1).default(3).describe('ready samples in a row before weight is given back'),
   readyTimeout: durationParam('10m').describe('how long it may take to catch up'),
   ramp: rampPercents.prefault('10,25,50,100').describe('weight steps in percent (its buffer pool is cold after a power loss)'),
-  rampHold: durationParam('5s').describe('how long each weight step is held and checked'),
+  rampHold: durationParam('5s', { minMs: 1000 }).describe('how long each weight step is held and checked'),
 });
 export type RejoinDbParams = z.infer<typeof rejoinDbParams>;
 

@@ -67,6 +67,15 @@ describe('runbook parameters as flags', () => {
     expect(two.message).toContain('also --waves:');
   });
 
+  it('a duration past any sane value, and a hold of 0 s, are refused naming the flag (before: both accepted without a word)', () => {
+    const huge = errorOf(() => parseParams(runbook, { maxUptime: '99999999999999999999d' }));
+    expect([huge.input, huge.message]).toEqual(['--max-uptime', '"99999999999999999999d" is longer than anything this takes (at most 3650d)']);
+    const held = { name: 'ramp-like', params: z.object({ hold: durationParam('30s', { minMs: 1000 }).describe('how long each step is held') }) };
+    const zero = errorOf(() => parseParams(held, { hold: '0s' }));
+    expect([zero.input, zero.message]).toEqual(['--hold', '"0s" is too short: at least 1.0s']);
+    expect(parseParams(held, { hold: '1s' })).toEqual({ hold: 1000 });
+  });
+
   it('reads and writes durations', () => {
     expect(['500ms', '90s', '5m', '2h', '180d', '1h30m', '1w', 'x', '5', '-1s'].map(parseDuration)).toEqual([500, 90_000, 300_000, 7_200_000, 15_552_000_000, 5_400_000, 604_800_000, undefined, undefined, undefined]);
     expect([850, 12_345, 245_000, 7_800_000, 277_200_000].map(formatDuration)).toEqual(['850ms', '12.3s', '4m05s', '2h10m', '3d5h']);
