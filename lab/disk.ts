@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from '../drivers/exec.js';
 import { GamedayError } from '../core/errors.js';
@@ -10,9 +10,11 @@ import { chownTree } from './serviceAccounts.js';
  * The lab's disk model: each db host's datadir on a block device of its own
  * (an ext4 file system in a sparse file, through a loop device), and the
  * host's mariadbd in a blkio cgroup that limits its reads from that device
- * to what a real disk serves. InnoDB reads with O_DIRECT (lab my.cnf), so a
- * page not in the buffer pool costs a read of the device, never a hit in the
- * machine's page cache: a cold buffer pool is slow, as on a fleet.
+ * to so many per second. InnoDB reads with O_DIRECT (lab my.cnf), so a page
+ * not in the buffer pool is a read of the device, counted against the limit
+ * (the loop device's own reads of its image may hit the machine's cache: the
+ * model is a rate, not a seek time). A cold pool that must read more than the
+ * rate allows is slow, as on a fleet's disk.
  * Writes are not limited (cgroup v1 cannot limit buffered writeback fairly).
  */
 export const DISK_MODELS = {
@@ -37,8 +39,11 @@ export function diskPaths(lab: LabContext, host: Pick<Host, 'name'>) {
   return { image: join(dir, 'disk.img'), mount: join(dir, 'disk'), cgroup: join(BLKIO_ROOT, `gameday-${lab.state.octet}`, host.name) };
 }
 
+/** Whether a file system is mounted at this folder (compared as the kernel writes it: absolute, links resolved). */
 function mountedAt(path: string): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
+  if (!existsSync(path)) return false;
+  const real = realpathSync(path);
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === real);
 }
 
 /** The loop devices backed by this image (normally one). */
@@ -105,6 +110,8 @@ export async function limitDisks(lab: LabContext): Promise<void> {
 export async function detachDisk(lab: LabContext, host: Pick<Host, 'name'>): Promise<void> {
   const p = diskPaths(lab, host);
   if (mountedAt(p.mount)) await execa('umount', [p.mount], { timeout: 30_000 });
+  // The folder is removed next: never while a file system is still mounted in it.
+  if (mountedAt(p.mount)) throw new Error(`${p.mount} is still mounted after umount`);
   for (const loop of await loopsOf(p.image)) await execa('losetup', ['--detach', loop], { timeout: 5000 });
   if (existsSync(p.cgroup)) rmdirSync(p.cgroup);
   // The lab's own cgroup folder goes with its last host (rmdir refuses while another host's is in it).

@@ -71,6 +71,17 @@ export function labFaultDriver(labDir: string): FaultDriver {
   return {
     kind: 'lab',
     supports: ['power-off', 'kill-process', 'stop-replication', 'partition', 'redis-data-loss', 'one-way', 'loss', 'bandwidth', 'latency'],
+    check(faults) {
+      // One delay line per host's link: a second would be refused mid-run, and its undo would take the first one out.
+      const seen = new Map<string, string>();
+      for (const f of faults.filter((x) => x.type === 'latency')) {
+        for (const h of f.hosts) {
+          const other = seen.get(h);
+          if (other) throw new GamedayError('FAULT_OVERLAP', `latency faults ${other} and ${f.id} both delay ${h}'s link; the lab holds one delay line per host`, `fault ${f.id}`, 'give each host one latency fault (its peers may be many)');
+          seen.set(h, f.id);
+        }
+      }
+    },
     async inject(f: ResolvedFault) {
       const l = lab();
       switch (f.type) {

@@ -72,21 +72,12 @@ export async function addLinkDelay(lab: LabContext, host: string, delay: LinkDel
   needLinkDelayBinary();
   const n = delayNames(lab, host);
   if (isRunning(lab, n.processId)) {
-    throw new GamedayError('LAB_DELAY_BUSY', `${host}'s link already has a delay line`, 'latency', 'give one host one latency fault at a time');
+    throw new GamedayError('LAB_DELAY_BUSY', `${host}'s link already has a delay line`, 'latency', 'a game day killed earlier may have left it: "gameday chaos status" shows it and "gameday chaos abort <run-id>" undoes it; else give one host one latency fault at a time');
   }
   await removeLinkDelay(lab, host); // what a crashed inject left behind
   await ip(['link', 'add', n.loose, 'type', 'veth', 'peer', 'name', n.bridgeSide]);
   await ip(['link', 'set', n.bridgeSide, 'master', lab.network.bridge]);
   for (const l of [n.loose, n.bridgeSide]) await ip(['link', 'set', l, 'up']);
-  await execa('nft', ['-f', '-'], {
-    timeout: 5000,
-    input: `table netdev ${netdevTable(lab)} {
-  chain ${n.chain} {
-    type filter hook ingress devices = { ${n.hostLink}, ${n.loose} } priority 0; policy drop;
-  }
-}
-`,
-  });
   rmSync(n.ready, { force: true });
   // Each direction carries half the round trip's delay, and half its jitter.
   const args = [
@@ -103,18 +94,29 @@ export async function addLinkDelay(lab: LabContext, host: string, delay: LinkDel
     }
     await sleep(20);
   }
-  // Only now is the host's end taken out of the bridge: from here its frames reach the bridge through the delay line.
+  // The line carries frames from here (for a moment beside the bridge port: TCP takes the duplicates). Then the
+  // machine's stack is kept off both loose ends, and the host's end leaves the bridge: its frames now cross the line only.
+  await execa('nft', ['-f', '-'], {
+    timeout: 5000,
+    input: `table netdev ${netdevTable(lab)} {
+  chain ${n.chain} {
+    type filter hook ingress devices = { ${n.hostLink}, ${n.loose} } priority 0; policy drop;
+  }
+}
+`,
+  });
   await ip(['link', 'set', n.hostLink, 'nomaster']);
 }
 
 /** Takes the delay line out of a host's link and plugs the host back into the bridge; what is gone is skipped. */
 export async function removeLinkDelay(lab: LabContext, host: string): Promise<void> {
   const n = delayNames(lab, host);
+  // The reverse of the way in: the guard goes, the host's end rejoins the bridge, then the line stops.
+  const listed = await netdevTableListing(netdevTable(lab));
+  if (listed && listed.includes(`chain ${n.chain} {`)) await execa('nft', ['delete', 'chain', 'netdev', netdevTable(lab), n.chain], { timeout: 5000 });
   if (await linkExists(n.hostLink)) await ip(['link', 'set', n.hostLink, 'master', lab.network.bridge]);
   await stopProcess(lab, n.processId, 'term', 2000);
   if (await linkExists(n.loose)) await ip(['link', 'del', n.loose]);
-  const listed = await netdevTableListing(netdevTable(lab));
-  if (listed && listed.includes(`chain ${n.chain} {`)) await execa('nft', ['delete', 'chain', 'netdev', netdevTable(lab), n.chain], { timeout: 5000 });
   rmSync(n.ready, { force: true });
 }
 

@@ -233,7 +233,10 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
     {
       title: 'Fill Redis from MariaDB',
       run: async () => {
-        if (the().state.seeded) return 'already filled';
+        if (the().state.seeded) {
+          await limitDisks(the()); // a lab up stopped between the fill and the limit left its disks unlimited
+          return 'already filled';
+        }
         const n = await seedRedisFromDatabase(the());
         the().state.seeded = true;
         the().save();

@@ -11,7 +11,9 @@
 // Only IPv4 frames to or from a peer are delayed (no --peers: every IPv4
 // frame); ARP and the rest pass at once. The order of frames is kept: a
 // frame never leaves before one that came in before it (jitter without
-// reordering). It runs until SIGTERM or SIGKILL.
+// reordering), so under steady traffic the delays sit toward the top of
+// the jitter's range. It runs until SIGTERM or SIGKILL; a link that goes
+// down (a power-off) only pauses it.
 package main
 
 import (
@@ -51,10 +53,13 @@ func openLink(name string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(ethPAll)))
+	// Protocol 0 until bound: a socket opened with ETH_P_ALL would see every interface's frames until bind.
+	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, 0)
 	if err != nil {
 		return -1, err
 	}
+	// Room for a burst of large TCP segments (the default holds about three).
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20)
 	if err := syscall.SetsockoptInt(fd, solPacket, packetVnetHdr, 1); err != nil {
 		return -1, fmt.Errorf("PACKET_VNET_HDR: %w", err)
 	}
@@ -102,9 +107,15 @@ func (l *line) read() {
 	for {
 		n, from, err := syscall.Recvfrom(l.in, buf, 0)
 		if err != nil {
-			if err == syscall.EINTR {
+			switch err {
+			case syscall.EINTR:
+				continue
+			case syscall.ENETDOWN:
+				// The link is down (the host's power is off): nothing to carry until it comes back.
+				time.Sleep(10 * time.Millisecond)
 				continue
 			}
+			// Anything else (the interface is gone: lab down, a crashed lab cleared) ends the line.
 			fmt.Fprintln(os.Stderr, "linkdelay: read:", err)
 			os.Exit(1)
 		}

@@ -28,6 +28,19 @@ async function failure(p: Promise<unknown>): Promise<GamedayError> {
 }
 
 describe('the lab fault driver refuses, as GamedayErrors, faults it cannot inject', () => {
+  it('two latency faults on one host\'s link, before anything is touched (the second undo would take the first line out)', () => {
+    const slow = (id: string, hosts: string[]) => fault({ id, type: 'latency', hosts, sides: [hosts, ['db-3']], delayMs: 100 });
+    let e: unknown;
+    try {
+      labFaultDriver(dir).check!([slow('far', ['db-1', 'redis-1']), slow('farther', ['redis-1'])]);
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(GamedayError);
+    expect((e as GamedayError).message).toBe("latency faults far and farther both delay redis-1's link; the lab holds one delay line per host");
+    expect(() => labFaultDriver(dir).check!([slow('far', ['db-1']), slow('other', ['redis-1'])])).not.toThrow();
+  });
+
   it('a kill-process of a service the host does not run', async () => {
     const e = await failure(labFaultDriver(dir).inject(fault({ type: 'kill-process', hosts: ['db-1'], service: 'redis' })));
     expect(e.code).toBe('LAB_NO_SERVICE');
