@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { DEFAULT_DISK_MODEL, DISK_MODEL_NAMES } from '../lab/disk.js';
+import { DEFAULT_DISK_MODEL, DISK_MODEL_NAMES } from '../lab/diskModels.js';
 import { stringify } from 'yaml';
 import { GamedayError } from '../core/errors.js';
 import { defaultLabDir, requireLab, openLab, DEFAULT_SEED } from '../lab/context.js';

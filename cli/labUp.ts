@@ -5,7 +5,7 @@ import { defaultLabDir, seedSchema, DEFAULT_SEED, type SeedSize } from '../lab/c
 import { labUpPhases, type LabUpOptions } from '../lab/up.js';
 import { withLabLock } from '../lab/labLock.js';
 import type { LabStatus } from '../lab/status.js';
-import { DEFAULT_DISK_MODEL, DISK_MODEL_NAMES, DISK_MODELS, type DiskModel } from '../lab/disk.js';
+import { DEFAULT_DISK_MODEL, DISK_MODEL_NAMES, DISK_MODELS, type DiskModel } from '../lab/diskModels.js';
 import { DEFAULT_LAB_LAYOUT, isLabLayout, LAB_LAYOUT_NAMES, LAB_LAYOUTS, type LabLayout } from '../lab/layout.js';
 
 /* Bringing the lab up and showing its state: shared by "lab up", "lab status" and "lab demo". */

@@ -7,7 +7,7 @@ import { GamedayError } from '../core/errors.js';
 import type { RedisEndpoint } from '../drivers/redis/readiness.js';
 import { serviceAccountSchema } from './serviceAccounts.js';
 import { labNetworkNames, type LabNetworkNames } from './network.js';
-import { DISK_MODEL_NAMES, type DiskModel } from './disk.js';
+import { DISK_MODEL_NAMES, type DiskModel } from './diskModels.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */

@@ -5,6 +5,7 @@ import { GamedayError } from '../core/errors.js';
 import type { LabContext } from './context.js';
 import type { Host } from '../topology/index.js';
 import { chownTree } from './serviceAccounts.js';
+import { DISK_MODELS } from './diskModels.js';
 
 /**
  * The lab's disk model: each db host's datadir on a block device of its own
@@ -16,19 +17,8 @@ import { chownTree } from './serviceAccounts.js';
  * model is a rate, not a seek time). A cold pool that must read more than the
  * rate allows is slow, as on a fleet's disk.
  * Writes are not limited (cgroup v1 cannot limit buffered writeback fairly).
+ * The models themselves are in lab/diskModels.ts.
  */
-export const DISK_MODELS = {
-  /** A 7,200 rpm disk: about 150 random reads per second. */
-  hdd: { readIops: 150, about: 'a 7,200 rpm disk: 150 reads/s' },
-  /** A cloud SSD at its baseline (EBS gp3): 3,000 reads per second. */
-  ssd: { readIops: 3000, about: 'a cloud SSD at its baseline (EBS gp3): 3,000 reads/s' },
-  /** The datadir on the machine's own file system, reads as fast as the machine's disk and cache. */
-  none: { readIops: undefined, about: 'no model: the datadir on the machine\'s own disk, cold as fast as warm' },
-} as const;
-export type DiskModel = keyof typeof DISK_MODELS;
-export const DISK_MODEL_NAMES = Object.keys(DISK_MODELS) as DiskModel[];
-// Still none: on hdd the main job's zone-az-a fails its error budget (docs/warmup.md), and the suite has not been run on it.
-export const DEFAULT_DISK_MODEL: DiskModel = 'none';
 
 /** The size of each db host's disk (sparse: it takes what is written). */
 const DISK_SIZE = '4G';

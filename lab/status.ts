@@ -5,7 +5,7 @@ import type { Host, Inventory } from '../topology/index.js';
 import { showServers, type ServerView } from '../drivers/haproxy/runtime.js';
 import type { LabContext } from './context.js';
 import { SENTINEL_MASTER_NAME, type LabLayout } from './layout.js';
-import type { DiskModel } from './disk.js';
+import type { DiskModel } from './diskModels.js';
 import { haproxyPaths } from './configs/haproxy.js';
 import { isRunning } from './supervisor.js';
 import { rootConnection } from './bootstrap.js';

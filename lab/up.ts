@@ -15,7 +15,8 @@ import { bootstrapDatabases, confirmRootSecured, writeSecureRootFile } from './b
 import { seedRedisFromDatabase } from './seedRedis.js';
 import { claimLabNetwork, ensureLabNetwork, netnsPath } from './network.js';
 import { dropTable } from './nft.js';
-import { attachDisk, DEFAULT_DISK_MODEL, DISK_MODELS, limitDisks, type DiskModel } from './disk.js';
+import { attachDisk, limitDisks } from './disk.js';
+import { DEFAULT_DISK_MODEL, DISK_MODELS, type DiskModel } from './diskModels.js';
 import { dropNetdevTable } from './linkDelay.js';
 import { assertSentinelScope } from './sentinelScope.js';
 import { withLabLock } from './labLock.js';

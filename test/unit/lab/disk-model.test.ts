@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { labUpOptions, diskHelp } from '../../../cli/labUp.js';
 import { GamedayError } from '../../../core/errors.js';
 import { newLab, openLab } from '../../../lab/context.js';
-import { DEFAULT_DISK_MODEL, DISK_MODELS } from '../../../lab/disk.js';
+import { DEFAULT_DISK_MODEL, DISK_MODELS } from '../../../lab/diskModels.js';
 import { mariadbPaths } from '../../../lab/configs/mariadb.js';
 import { inHostNamespace } from '../../../lab/network.js';
 
