@@ -28,10 +28,10 @@ export const CLONE_MARKER = 'gameday-fresh-clone';
 
 /**
  * Buffer pool small enough that the seeded data does not fit in it whole (about 4,200 pages), big enough that a
- * load's hot set does (the pages of 600 users are about 2,600 with what replication touches: disk-model.test.ts).
+ * load's hot set does (the pages of 400 users, with what replication touches: disk-model.test.ts).
  */
-export const LAB_BUFFER_POOL = '48M';
-/** Free pages the page cleaner keeps in that pool: about 4 % of its 3,000 pages (InnoDB's 1536 would be half). */
+export const LAB_BUFFER_POOL = '32M';
+/** Free pages the page cleaner keeps in that pool: about 6 % of its 2,028 pages (InnoDB's 1536 would be 76 %). */
 export const LAB_LRU_SCAN_DEPTH = 128;
 
 /**
@@ -67,8 +67,8 @@ ${startsWritable ? '# an unguarded fleet (lab up --no-guards): the deployed prim
 slave-net-timeout = 4
 event-scheduler = ${eventScheduler ? 'ON' : 'OFF'}
 innodb-buffer-pool-size = ${LAB_BUFFER_POOL}
-# The page cleaner keeps this many pages free (default 1536): in the 2028-page pool the lab had, that left only
-# about 500 for data, and evicted a warm pool down to them within 2 s of idle (docs/warmup.md). Scaled to the pool.
+# The page cleaner keeps this many pages free (default 1536): in this 2028-page pool that left only about 500
+# for data, and evicted a warm pool down to them within 2 s of idle (docs/warmup.md). Scaled to the pool.
 innodb-lru-scan-depth = ${LAB_LRU_SCAN_DEPTH}
 # Data files read around the OS page cache (10.11's default, said here because the warm-up depends on it):
 # a cold buffer pool is cold, not hidden by the kernel's cache.

@@ -14,12 +14,12 @@ import { GAMEDAY, ownLabDown, ownLabUp } from '../helpers.js';
  * back from a power loss with no dump of its own is cold and answers slowly
  * until warm (the 2017 failure B), and `gameday warmup mysql` makes it as
  * fast as its warm peer before it takes traffic. A hot workload runs on
- * the host and on its peer side by side: the pages of 600 users (about
- * 1,100 buffer-pool pages, within the 1,900 the lab's pool keeps for data;
- * the whole data set is about 4,200), 30 reads/s for 30 s.
+ * the host and on its peer side by side: the pages of 400 users (with what
+ * replication touches, well within the 1,900 pages the lab's pool keeps for
+ * data; the whole data set is about 4,200), 30 reads/s for 30 s.
  */
 const OCTET = 39;
-const HOT_USERS = 600;
+const HOT_USERS = 400;
 const RATE = 30;
 const SECONDS = 30;
 const PAGE = `SELECT n.*, (SELECT COUNT(*) FROM notifications.notifications u WHERE u.user_id = n.user_id AND u.read_at IS NULL) AS unread
