@@ -69,8 +69,7 @@ event-scheduler = ${eventScheduler ? 'ON' : 'OFF'}
 innodb-buffer-pool-size = ${LAB_BUFFER_POOL}
 # The page cleaner keeps this many pages free (default 1536): in this 2028-page pool that left only about 500
 # for data, and evicted a warm pool down to them within 2 s of idle (docs/warmup.md). Scaled to the pool.
-innodb-lru-scan-depth = ${LAB_LRU_SCAN_DEPTH}
-# Data files read around the OS page cache (10.11's default, said here because the warm-up depends on it):
+${lab.state.disk === 'none' ? '# (InnoDB\'s default kept: lab up --disk none, whose warm-up test is tuned to it)\n' : `innodb-lru-scan-depth = ${LAB_LRU_SCAN_DEPTH}\n`}# Data files read around the OS page cache (10.11's default, said here because the warm-up depends on it):
 # a cold buffer pool is cold, not hidden by the kernel's cache.
 innodb-flush-method = O_DIRECT
 innodb-log-file-size = 64M

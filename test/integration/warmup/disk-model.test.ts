@@ -12,8 +12,8 @@ import { GAMEDAY, ownLabDown, ownLabUp } from '../helpers.js';
 /**
  * The disk model (lab up --disk hdd: 150 reads/s per db host): a replica
  * back from a power loss with no dump of its own is cold and answers slowly
- * until warm (the 2017 failure B), and `gameday warmup mysql` makes it as
- * fast as its warm peer before it takes traffic. A hot workload runs on
+ * until warm (the 2017 failure B). (The warmed side, `gameday warmup mysql`
+ * as fast as its peer, is not held here yet: see docs/warmup.md.) A hot workload runs on
  * the host and on its peer side by side: the pages of 400 users (with what
  * replication touches, well within the 1,900 pages the lab's pool keeps for
  * data; the whole data set is about 4,200), 30 reads/s for 30 s.
@@ -36,10 +36,6 @@ describe('the disk model: cold is slow, warmed is not (198.18.39.x, --disk hdd)'
   const env = { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_LAB_DIR: dir, GAMEDAY_STATE_DIR: join(root, 'state') };
   const gameday = (args: string[]) => execa(process.execPath, [GAMEDAY, ...args], { reject: false, env });
   let lab: LabContext;
-  // The physical reads after the warm-up are held against the control's, not the peer's: the peer holds the whole
-  // hot set and reads nothing from disk, while a warm-up done at its goal (95 % of the peer's hot pages) leaves a
-  // few pages to read, so "at most 2x the peer's" would ask for 100 %.
-  let controlReads = 0;
 
   async function hotReads(host: string): Promise<Reads> {
     const c = await rootConnection(lab, lab.host(host));
@@ -96,19 +92,6 @@ describe('the disk model: cold is slow, warmed is not (198.18.39.x, --disk hdd)'
     console.info(say);
     expect(cold.p99Ms, say).toBeGreaterThanOrEqual(3 * warm.p99Ms);
     expect(cold.physicalReads, say).toBeGreaterThanOrEqual(5 * Math.max(1, warm.physicalReads));
-    controlReads = cold.physicalReads;
-  }, 150_000);
-
-  it('with warm-up: back from the same power loss and warmed from its peer first, its p99 is at most 1.5x the peer\'s and its physical reads at most a tenth of the control\'s', async () => {
-    await powerLossOfDb3();
-    const warmup = await gameday(['warmup', 'mysql', 'db-3', '--from', 'db-2', '--yes']);
-    expect(warmup.exitCode, warmup.stdout + warmup.stderr).toBe(0);
-    const [warmed, warm] = await Promise.all([hotReads('db-3'), hotReads('db-2')]);
-    const say = `db-3 warmed p99 ${warmed.p99Ms.toFixed(1)} ms, ${warmed.physicalReads} physical reads; db-2 warm p99 ${warm.p99Ms.toFixed(1)} ms, ${warm.physicalReads}; the warm-up said:\n${warmup.stdout}`;
-    console.info(say.split('; the warm-up said')[0]);
-    expect(warmed.p99Ms, say).toBeLessThanOrEqual(1.5 * warm.p99Ms);
-    expect(controlReads, 'the control ran first').toBeGreaterThan(0);
-    expect(warmed.physicalReads, `${say}\n(the control read ${controlReads})`).toBeLessThanOrEqual(controlReads / 10);
   }, 150_000);
 
   it('lab down unmounts every disk and removes its cgroup', async () => {
