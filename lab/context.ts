@@ -110,7 +110,7 @@ export class LabContext {
     return labNetworkNames(this.state.octet, this.inventory);
   }
 
-  /** nftables table (bridge family) that holds this lab's network faults, a chain per fault (one per lab, so labs never meet). */
+  /** The lab's nftables tables' name (one per lab, so labs never meet): in the bridge family a chain per network fault, in netdev the delay lines' guards. */
   get nftTable(): string {
     return `gameday_lab_${this.state.octet}`;
   }

@@ -4,7 +4,6 @@ import { stopProcess } from './supervisor.js';
 import { dropTable, nftAvailable } from './nft.js';
 import { withLabLock } from './labLock.js';
 import { removeLabNetwork } from './network.js';
-import { dropNetdevTable } from './linkDelay.js';
 import { detachDisk } from './disk.js';
 
 /** Stop order: clients before the servers they use, so nothing logs a storm of errors. */
@@ -33,7 +32,7 @@ async function stopEverything(lab: LabContext): Promise<string[]> {
   await Promise.all(Object.keys(lab.state.processes).map((id) => stopProcess(lab, id, 'term', 2000)));
   if (await nftAvailable()) {
     await dropTable(lab.nftTable);
-    await dropNetdevTable(lab);
+    await dropTable(lab.nftTable, 'netdev');
   }
   await removeLabNetwork(lab.state.octet, lab.inventory);
   // The db hosts' disks are unmounted before the folder goes (removing it would otherwise reach into them).

@@ -6,6 +6,8 @@ import { GamedayError } from '../core/errors.js';
 import { PROJECT_ROOT } from '../core/paths.js';
 import type { LabContext } from './context.js';
 import { startProcess, stopProcess, isRunning } from './supervisor.js';
+import { ip, linkExists } from './network.js';
+import { listTable } from './nft.js';
 
 /** Where setup builds the delay line (lab/linkdelay, Go). */
 export const LINKDELAY_BINARY = join(PROJECT_ROOT, '.gameday/bin/gameday-linkdelay');
@@ -32,33 +34,15 @@ export interface LinkDelay {
  * The kernel here has no netem; see docs/game-days.md.
  */
 function delayNames(lab: LabContext, host: string) {
-  const link = lab.network.link(host); // gd<octet>v<i>
-  const index = link.slice(link.lastIndexOf('v') + 1);
   return {
-    hostLink: link,
-    loose: `gd${lab.state.octet}l${index}`,
-    bridgeSide: `gd${lab.state.octet}m${index}`,
+    hostLink: lab.network.link(host),
+    loose: lab.network.delayLink(host),
+    bridgeSide: lab.network.delayBridgeLink(host),
     processId: `${NETWORK_HOST}/linkdelay-${host}`,
-    chain: `delay_${index}`,
+    chain: `delay_${lab.network.link(host)}`,
     ready: join(lab.hostDir(NETWORK_HOST), `linkdelay-${host}.ready`),
     log: join(lab.hostDir(NETWORK_HOST), `linkdelay-${host}.log`),
   };
-}
-
-async function ip(args: string[]): Promise<void> {
-  await execa('ip', args, { timeout: 5000 });
-}
-
-async function linkExists(name: string): Promise<boolean> {
-  return (await execa('ip', ['link', 'show', 'dev', name], { reject: false, timeout: 5000 })).exitCode === 0;
-}
-
-/** The netdev table of one lab: one chain per delayed host, keeping the machine's stack off its loose ends. */
-export const netdevTable = (lab: LabContext) => `gameday_lab_${lab.state.octet}`;
-
-async function netdevTableListing(table: string): Promise<string | undefined> {
-  const r = await execa('nft', ['list', 'table', 'netdev', table], { reject: false, timeout: 5000 });
-  return r.exitCode === 0 ? r.stdout : undefined;
 }
 
 export function needLinkDelayBinary(): void {
@@ -98,7 +82,7 @@ export async function addLinkDelay(lab: LabContext, host: string, delay: LinkDel
   // machine's stack is kept off both loose ends, and the host's end leaves the bridge: its frames now cross the line only.
   await execa('nft', ['-f', '-'], {
     timeout: 5000,
-    input: `table netdev ${netdevTable(lab)} {
+    input: `table netdev ${lab.nftTable} {
   chain ${n.chain} {
     type filter hook ingress devices = { ${n.hostLink}, ${n.loose} } priority 0; policy drop;
   }
@@ -112,15 +96,10 @@ export async function addLinkDelay(lab: LabContext, host: string, delay: LinkDel
 export async function removeLinkDelay(lab: LabContext, host: string): Promise<void> {
   const n = delayNames(lab, host);
   // The reverse of the way in: the guard goes, the host's end rejoins the bridge, then the line stops.
-  const listed = await netdevTableListing(netdevTable(lab));
-  if (listed && listed.includes(`chain ${n.chain} {`)) await execa('nft', ['delete', 'chain', 'netdev', netdevTable(lab), n.chain], { timeout: 5000 });
+  const listed = await listTable(lab.nftTable, 'netdev');
+  if (listed && listed.includes(`chain ${n.chain} {`)) await execa('nft', ['delete', 'chain', 'netdev', lab.nftTable, n.chain], { timeout: 5000 });
   if (await linkExists(n.hostLink)) await ip(['link', 'set', n.hostLink, 'master', lab.network.bridge]);
   await stopProcess(lab, n.processId, 'term', 2000);
   if (await linkExists(n.loose)) await ip(['link', 'del', n.loose]);
   rmSync(n.ready, { force: true });
-}
-
-/** lab down: the netdev table goes with the rest of the lab's network. */
-export async function dropNetdevTable(lab: LabContext): Promise<void> {
-  if ((await netdevTableListing(netdevTable(lab))) !== undefined) await execa('nft', ['delete', 'table', 'netdev', netdevTable(lab)], { timeout: 5000 });
 }

@@ -20,6 +20,9 @@ export interface LabNetworkNames {
   netns: (host: string) => string;
   /** The machine-side end of one host's veth pair (its "cable" into the bridge). */
   link: (host: string) => string;
+  /** A latency fault's veth pair on that cable (lab/linkDelay.ts): the loose end the delay line reads, and its bridge end. */
+  delayLink: (host: string) => string;
+  delayBridgeLink: (host: string) => string;
 }
 
 export function labNetworkNames(octet: number, inventory: Inventory): LabNetworkNames {
@@ -29,6 +32,8 @@ export function labNetworkNames(octet: number, inventory: Inventory): LabNetwork
     gateway: `${labSubnetPrefix(octet)}.1`,
     netns: (host) => `gameday-${octet}-${host}`,
     link: (host) => `gd${octet}v${index.get(host)}`,
+    delayLink: (host) => `gd${octet}l${index.get(host)}`,
+    delayBridgeLink: (host) => `gd${octet}m${index.get(host)}`,
   };
 }
 
@@ -36,11 +41,11 @@ export function netnsPath(name: string): string {
   return `/run/netns/${name}`;
 }
 
-async function ip(args: string[]): Promise<string> {
+export async function ip(args: string[]): Promise<string> {
   return (await execa('ip', args, { timeout: 5000 })).stdout;
 }
 
-async function linkExists(name: string): Promise<boolean> {
+export async function linkExists(name: string): Promise<boolean> {
   return (await execa('ip', ['link', 'show', 'dev', name], { reject: false, timeout: 5000 })).exitCode === 0;
 }
 
@@ -118,8 +123,7 @@ export async function removeLabNetwork(octet: number, inventory: Inventory): Pro
   for (const h of inventory.hosts) {
     if (await linkExists(names.link(h.name))) await ip(['link', 'del', names.link(h.name)]);
     // A latency fault's veth pair (lab/linkDelay.ts) goes with its host.
-    const delayEnd = names.link(h.name).replace(/v(\d+)$/, 'l$1');
-    if (await linkExists(delayEnd)) await ip(['link', 'del', delayEnd]);
+    if (await linkExists(names.delayLink(h.name))) await ip(['link', 'del', names.delayLink(h.name)]);
     if (existsSync(netnsPath(names.netns(h.name)))) await ip(['netns', 'del', names.netns(h.name)]);
   }
   if (await linkExists(names.bridge)) await ip(['link', 'del', names.bridge]);

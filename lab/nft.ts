@@ -20,8 +20,11 @@ async function nft(script: string): Promise<void> {
   await execa('nft', ['-f', '-'], { input: script, timeout: 5000 });
 }
 
-async function listTable(table: string): Promise<string | undefined> {
-  const r = await execa('nft', ['list', 'table', 'bridge', table], { timeout: 5000, reject: false });
+/** The lab's tables: `bridge` for the network faults' chains, `netdev` for the delay lines' guards (lab/linkDelay.ts). */
+export type NftFamily = 'bridge' | 'netdev';
+
+export async function listTable(table: string, family: NftFamily = 'bridge'): Promise<string | undefined> {
+  const r = await execa('nft', ['list', 'table', family, table], { timeout: 5000, reject: false });
   return r.exitCode === 0 ? r.stdout : undefined;
 }
 
@@ -62,6 +65,6 @@ export async function removeFaultChain(table: string, chain: string): Promise<vo
   if (listed && new RegExp(`chain ${chain} \\{`).test(listed)) await nft(`delete chain bridge ${table} ${chain}\n`);
 }
 
-export async function dropTable(table: string): Promise<void> {
-  if ((await listTable(table)) !== undefined) await execa('nft', ['delete', 'table', 'bridge', table], { timeout: 5000 });
+export async function dropTable(table: string, family: NftFamily = 'bridge'): Promise<void> {
+  if ((await listTable(table, family)) !== undefined) await execa('nft', ['delete', 'table', family, table], { timeout: 5000 });
 }

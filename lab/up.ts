@@ -17,7 +17,6 @@ import { claimLabNetwork, ensureLabNetwork, netnsPath } from './network.js';
 import { dropTable } from './nft.js';
 import { attachDisk, limitDisks } from './disk.js';
 import { DEFAULT_DISK_MODEL, DISK_MODELS, type DiskModel } from './diskModels.js';
-import { dropNetdevTable } from './linkDelay.js';
 import { assertSentinelScope } from './sentinelScope.js';
 import { withLabLock } from './labLock.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -191,7 +190,7 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
             await claimLabNetwork(lab.state.octet, lab.inventory, opts.dir);
             // A crashed lab's fault rules (its cuts, its delay lines' guards) must not act on the new one.
             await dropTable(lab.nftTable);
-            await dropNetdevTable(lab);
+            await dropTable(lab.nftTable, 'netdev');
           } catch (err) {
             rmSync(opts.dir, { recursive: true, force: true }); // a refused new lab leaves no folder
             throw err;

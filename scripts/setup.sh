@@ -19,6 +19,11 @@ with_browser=0
 VEGETA_MODULE="github.com/tsenart/vegeta/v12@v12.13.0"
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: cannot go on: %s\n' "$*" >&2; exit 1; }
+# Sets go_bin to the Go toolchain, or stops naming what needed it and the command to run by hand.
+find_go() {
+  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "$1 needs Go 1.22 or newer; install Go, then run: $2"
+  go_bin=$(command -v go || echo /usr/local/go/bin/go)
+}
 
 # 1. Node and npm dependencies
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -69,8 +74,7 @@ if command -v vegeta >/dev/null 2>&1; then
 elif [ -x "$root/.gameday/bin/vegeta" ]; then
   say "vegeta: present in .gameday/bin"
 else
-  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "building vegeta needs Go 1.22 or newer; install Go, then run: GOBIN=$root/.gameday/bin go install $VEGETA_MODULE"
-  go_bin=$(command -v go || echo /usr/local/go/bin/go)
+  find_go "building vegeta" "GOBIN=$root/.gameday/bin go install $VEGETA_MODULE"
   say "building vegeta: go install $VEGETA_MODULE (about a minute)"
   mkdir -p "$root/.gameday/bin"
   GOBIN="$root/.gameday/bin" "$go_bin" install "$VEGETA_MODULE" >&2
@@ -81,8 +85,7 @@ linkdelay="$root/.gameday/bin/gameday-linkdelay"
 if [ -x "$linkdelay" ] && [ "$linkdelay" -nt lab/linkdelay/main.go ]; then
   say "delay line (lab/linkdelay): built"
 else
-  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "building the lab's delay line needs Go 1.22 or newer; install Go, then run: cd lab/linkdelay && go build -o $linkdelay ."
-  go_bin=$(command -v go || echo /usr/local/go/bin/go)
+  find_go "building the lab's delay line" "cd lab/linkdelay && go build -o $linkdelay ."
   say "building the lab's delay line: go build lab/linkdelay"
   mkdir -p "$root/.gameday/bin"
   (cd lab/linkdelay && "$go_bin" build -o "$linkdelay" .) >&2
