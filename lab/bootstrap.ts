@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Host } from '../topology/index.js';
 import { NOTIFICATIONS_DB, SCHEMA_SQL } from '../drivers/notificationStore.js';
+import { heartbeatSetupSql } from '../drivers/mysql/heartbeat.js';
 import type { LabContext, SeedSize } from './context.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { IDEMPOTENCY_SCHEMA_SQL } from './app/idempotency.js';
@@ -52,29 +53,9 @@ export async function confirmRootSecured(lab: LabContext, host: Host): Promise<v
   if (open) throw new Error(`${host.name}: root still answers without a password after its first start (init-file ${file} did not run)`);
 }
 
-/** A heartbeat every this many ms: the health agent's lag reading is never older than one beat. */
-export const HEARTBEAT_EVERY_MS = 250;
-
-/**
- * The lab's ops schema: a heartbeat row the primary rewrites every 250 ms
- * (pt-heartbeat style). An event runs at most once a second (its interval
- * is a whole number), so each run beats four times, 250 ms apart, each beat
- * its own transaction, and ends before the next run starts.
- */
-const HEARTBEAT_SQL = [
-  'CREATE DATABASE IF NOT EXISTS gameday',
-  `CREATE TABLE IF NOT EXISTS gameday.heartbeat (
-     id TINYINT UNSIGNED PRIMARY KEY,
-     ts DATETIME(6) NOT NULL,
-     server_id INT UNSIGNED NOT NULL
-   ) ENGINE=InnoDB`,
-  // Events replicate disabled (SLAVESIDE_DISABLED): only the primary beats.
-  `CREATE EVENT IF NOT EXISTS gameday.heartbeat_tick ON SCHEDULE EVERY 1 SECOND DO
-     FOR beat IN 1 .. ${1000 / HEARTBEAT_EVERY_MS} DO
-       INSERT INTO gameday.heartbeat (id, ts, server_id) VALUES (1, NOW(6), @@server_id)
-       ON DUPLICATE KEY UPDATE ts = VALUES(ts), server_id = VALUES(server_id);
-       IF beat < ${1000 / HEARTBEAT_EVERY_MS} THEN DO SLEEP(${HEARTBEAT_EVERY_MS / 1000}); END IF;
-     END FOR`,
+/** The lab's ops schema: the heartbeat (drivers/mysql/heartbeat.ts, as a fleet installs it) and the read markers. */
+const OPS_SQL = [
+  ...heartbeatSetupSql(),
   // The game days' read markers (chaos/probes/readMarkers.ts): written through the write pool, read through the read pool.
   `CREATE TABLE IF NOT EXISTS gameday.read_markers (
      run VARCHAR(64) NOT NULL,
@@ -128,7 +109,7 @@ export async function bootstrapDatabases(lab: LabContext): Promise<void> {
       ...SCHEMA_SQL,
       IDEMPOTENCY_SCHEMA_SQL,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON ${NOTIFICATIONS_DB}.* TO 'app'@'${hosts}'`,
-      ...HEARTBEAT_SQL,
+      ...OPS_SQL,
       // The read-marker probe may touch its own table only.
       ...(probePassword
         ? [`CREATE USER IF NOT EXISTS 'gameday_probe'@'${hosts}' IDENTIFIED BY '${probePassword}'`, `GRANT SELECT, INSERT, DELETE ON gameday.read_markers TO 'gameday_probe'@'${hosts}'`]

@@ -95,8 +95,13 @@ export async function cloneReplica(lab: LabContext, hostName: string): Promise<C
         // The primary's events came with the copy, enabled: disabled here as on any replica (out of the binlog:
         // no transaction of its own), then the scheduler starts.
         await conn.query('SET SESSION sql_log_bin = 0');
-        const [events] = await conn.query<RowDataPacket[]>("SELECT EVENT_SCHEMA AS db, EVENT_NAME AS name FROM information_schema.EVENTS WHERE STATUS = 'ENABLED'");
-        for (const e of events) await conn.query(`ALTER EVENT \`${String(e.db).replace(/`/g, '``')}\`.\`${String(e.name).replace(/`/g, '``')}\` DISABLE ON SLAVE`);
+        const [events] = await conn.query<RowDataPacket[]>("SELECT EVENT_SCHEMA AS db, EVENT_NAME AS name, DEFINER AS definer FROM information_schema.EVENTS WHERE STATUS = 'ENABLED'");
+        for (const e of events) {
+          // Each keeps its definer: an ALTER that names none makes root the definer, whom read_only does not stop.
+          const definer = String(e.definer);
+          const at = definer.lastIndexOf('@');
+          await conn.query(`ALTER DEFINER = ?@? EVENT \`${String(e.db).replace(/`/g, '``')}\`.\`${String(e.name).replace(/`/g, '``')}\` DISABLE ON SLAVE`, [definer.slice(0, at), definer.slice(at + 1)]);
+        }
         await conn.query('SET GLOBAL event_scheduler = ON');
         rmSync(join(to.datadir, CLONE_MARKER), { force: true });
         await conn.query('SET SESSION sql_log_bin = 1');

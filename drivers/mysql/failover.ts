@@ -1,5 +1,6 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { covers, parseGtidPosition, type ErrantRange } from './gtid.js';
+import { BEAT, enableHeartbeat, stopHeartbeat } from './heartbeat.js';
 
 /**
  * The SQL of an unplanned failover and of the old primary's rejoin (MariaDB,
@@ -10,12 +11,6 @@ import { covers, parseGtidPosition, type ErrantRange } from './gtid.js';
 /** Same settings as the lab's bootstrap and the switchover: GTID from the replica's own position, quick reconnects. */
 const CHANGE_MASTER = `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?,
   MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1`;
-
-/** The lab's heartbeat (pt-heartbeat style): a row the primary's event rewrites; only the primary may run it. */
-const HEARTBEAT_SCHEMA = 'gameday';
-const HEARTBEAT_EVENT = `${HEARTBEAT_SCHEMA}.heartbeat_tick`;
-const BEAT = `INSERT INTO ${HEARTBEAT_SCHEMA}.heartbeat (id, ts, server_id) VALUES (1, NOW(6), @@server_id)
-  ON DUPLICATE KEY UPDATE ts = VALUES(ts), server_id = VALUES(server_id)`;
 
 export interface ReplicaThreads {
   masterHost: string;
@@ -101,12 +96,10 @@ export async function promoteToPrimary(conn: Connection): Promise<PromotionRecor
   await conn.query('STOP SLAVE');
   const [[pos]] = await conn.query<RowDataPacket[]>('SELECT @@gtid_slave_pos AS slave, @@gtid_current_pos AS cur');
   await conn.query('RESET SLAVE ALL');
-  await conn.query('SET SESSION sql_log_bin = 0');
-  await conn.query(`ALTER EVENT ${HEARTBEAT_EVENT} ENABLE`).catch(() => undefined);
+  const beats = await enableHeartbeat(conn);
   await conn.query('SET GLOBAL read_only = OFF');
   // One beat at once (binlogged): a replica repointed here reads its lag from it, not from the lost primary's last beat.
-  await conn.query('SET SESSION sql_log_bin = 1');
-  await conn.query(BEAT).catch(() => undefined);
+  if (beats) await conn.query(BEAT);
   return { promotedAtGtid: String(pos.slave ?? ''), gtidCurrentPos: String(pos.cur ?? '') };
 }
 
@@ -153,8 +146,8 @@ export async function stopReplication(conn: Connection): Promise<void> {
 /**
  * Makes a server that came back refuse writes: read_only on, the client
  * sessions opened before it ended (they could be mid-transaction), and the
- * heartbeat event off: it runs as root, whom read_only does not stop, and
- * every beat would be one more transaction the new primary lacks.
+ * heartbeat event off (and a run of it under way ended): every beat would
+ * be one more transaction the new primary lacks.
  * Returns its binlog position afterwards.
  */
 export async function makeReadOnly(conn: Connection, replicationUser: string): Promise<string> {
@@ -165,33 +158,6 @@ export async function makeReadOnly(conn: Connection, replicationUser: string): P
   await stopHeartbeat(conn);
   const [[row]] = await conn.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
   return String(row.pos ?? '');
-}
-
-/**
- * Disables the heartbeat event here (not binlogged) and ends a run of it
- * that is under way: DISABLE only stops the next runs, and the lab's event
- * beats several times per run, each beat a transaction of its own. Event
- * runs show as `Connect` threads in the event's schema.
- */
-export async function stopHeartbeat(conn: Connection, timeoutMs = 3000): Promise<void> {
-  await conn.query('SET SESSION sql_log_bin = 0');
-  await conn.query(`ALTER EVENT ${HEARTBEAT_EVENT} DISABLE`).catch(() => undefined);
-  const runs = async () => {
-    const [rows] = await conn.query<RowDataPacket[]>(
-      "SELECT id FROM information_schema.processlist WHERE command = 'Connect' AND db = ? AND user NOT IN ('system user', 'event_scheduler') AND id <> CONNECTION_ID()",
-      [HEARTBEAT_SCHEMA],
-    );
-    return rows.map((r) => Number(r.id));
-  };
-  const deadline = Date.now() + timeoutMs;
-  // Twice empty, 100 ms apart: a run the scheduler started just before DISABLE may not show at once.
-  for (let quiet = 0; quiet < 2; ) {
-    const ids = await runs();
-    quiet = ids.length === 0 ? quiet + 1 : 0;
-    if (ids.length > 0 && Date.now() > deadline) throw new Error(`the heartbeat event still runs (threads ${ids.join(', ')}) ${timeoutMs} ms after it was disabled`);
-    for (const id of ids) await conn.query(`KILL ${id}`).catch(() => undefined);
-    if (quiet < 2) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**

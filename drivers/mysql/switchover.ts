@@ -1,7 +1,8 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { within } from '../../core/deadline.js';
 import { GTID_WAIT_GRACE_MS, mysqlReadiness, withConnection, waitForGtid, type MysqlConnector } from './readiness.js';
-import { replicationView, stopHeartbeat } from './failover.js';
+import { replicationView } from './failover.js';
+import { enableHeartbeat, stopHeartbeat } from './heartbeat.js';
 import { errantCount, errantGtids, formatErrant, parseGtidPosition } from './gtid.js';
 
 export interface SwitchoverTarget {
@@ -84,10 +85,10 @@ export async function switchover(connect: MysqlConnector, t: SwitchoverTarget, c
     await withConnection(connect, t.newPrimary, async (c) => {
       if (!(await waitForGtid(c, gtid, catchUpTimeoutS))) throw new Error(`${t.newPrimary} did not reach ${gtid} in ${catchUpTimeoutS} s`);
       await c.query('STOP SLAVE');
+      // Before it takes writes, so a heartbeat that cannot run here is a rollback, not a primary whose replicas all fall out for lag.
+      await enableHeartbeat(c);
       promoteSent = true;
       await c.query('SET GLOBAL read_only = OFF');
-      await c.query('SET SESSION sql_log_bin = 0');
-      await c.query('ALTER EVENT gameday.heartbeat_tick ENABLE').catch(() => undefined);
       await c.query('RESET SLAVE ALL');
     });
   } catch (err) {
@@ -157,18 +158,26 @@ export async function killClientSessions(c: Connection, replicationUser: string)
  */
 async function rolledBack(connect: MysqlConnector, t: SwitchoverTarget, cause: unknown, newPrimaryTouched: boolean): Promise<Error> {
   const why = (cause as Error).message;
+  let heartbeat = '';
   try {
     await withConnection(connect, t.oldPrimary, async (c) => {
-      await c.query('SET SESSION sql_log_bin = 0');
-      await c.query('ALTER EVENT gameday.heartbeat_tick ENABLE').catch(() => undefined);
       await c.query('SET GLOBAL read_only = OFF');
+      // Writes first: a heartbeat that cannot run costs the replicas' lag readings, not the writes.
+      await enableHeartbeat(c).catch((err: Error) => {
+        heartbeat = `, but its heartbeat is off (${err.message})`;
+      });
     });
   } catch (err) {
     return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed (${why}) and its rollback too (${(err as Error).message}): ${t.oldPrimary} may be left read-only; make it writable (SET GLOBAL read_only = OFF) once you know ${t.newPrimary} is not`);
   }
   // Best effort, and bounded: the writes are back already, and a hung candidate must not hold the step for good.
-  if (newPrimaryTouched) await within(withConnection(connect, t.newPrimary, (c) => c.query('START SLAVE')), GTID_WAIT_GRACE_MS).catch(() => undefined);
-  return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed before ${t.newPrimary} took writes (${why}); rolled back: ${t.oldPrimary} takes writes again`);
+  if (newPrimaryTouched) {
+    await within(withConnection(connect, t.newPrimary, async (c) => {
+      await stopHeartbeat(c);
+      await c.query('START SLAVE');
+    }), GTID_WAIT_GRACE_MS).catch(() => undefined);
+  }
+  return new Error(`switchover from ${t.oldPrimary} to ${t.newPrimary} failed before ${t.newPrimary} took writes (${why}); rolled back: ${t.oldPrimary} takes writes again${heartbeat}`);
 }
 
 /** True when this server is the writable primary (not read-only, not replicating). */

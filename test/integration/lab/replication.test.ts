@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
+import { rootConnection } from '../../../lab/bootstrap.js';
+import { mariadbPaths } from '../../../lab/configs/mariadb.js';
+import { enableHeartbeat, stopHeartbeat } from '../../../drivers/mysql/heartbeat.js';
 import { rootQuery, sharedLab, waitFor } from '../helpers.js';
 
 describe('MariaDB replication in the lab', () => {
@@ -49,5 +53,29 @@ describe('MariaDB replication in the lab', () => {
     expect(await ro('db-1')).toBe(0);
     expect(await ro('db-2')).toBe(1);
     expect(await ro('db-3')).toBe(1);
+  });
+
+  it('runs the heartbeat as a login read_only stops: a read-only server whose event is on writes no beat of its own (before: root beat on, errant GTIDs)', async () => {
+    const host = lab.host('db-3');
+    const ownGtids = async () => {
+      const [row] = await rootQuery(lab, host.name, 'SELECT @@gtid_binlog_state AS state, @@server_id AS id');
+      return String(row.state).split(',').filter((g) => g.trim().split('-')[1] === String(row.id)).join(',');
+    };
+    const log = mariadbPaths(lab, host).log;
+    const refusals = () => (readFileSync(log, 'utf8').match(/heartbeat_tick\] The MariaDB server is running with the --read-only option/g) ?? []).length;
+    const before = { gtids: await ownGtids(), refusals: refusals() };
+    // A former primary whose disable never came: its event on, read_only on.
+    const conn = await rootConnection(lab, host);
+    try {
+      expect(await enableHeartbeat(conn)).toBe(true);
+      // The event ran (MariaDB logs the refusal of each run) and wrote nothing.
+      await waitFor('two runs of the event refused by read_only', async () => refusals() >= before.refusals + 2, 10_000);
+    } finally {
+      await stopHeartbeat(conn);
+      await conn.end();
+    }
+    expect(await ownGtids()).toBe(before.gtids);
+    const [event] = await rootQuery(lab, host.name, "SELECT DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_NAME = 'heartbeat_tick'");
+    expect(event.definer).toBe('gameday_heartbeat@localhost');
   });
 });
