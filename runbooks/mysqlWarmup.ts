@@ -269,12 +269,18 @@ async function choosePeer(env: Record<string, unknown>, inventory: Inventory, ho
   const candidates = clusterPeers(inventory, hostByName(inventory, host));
   const seen = await Promise.all(
     candidates.map(async (h) =>
-      withConnection(f.mysql, h.name, async (c) => ({ host: h.name, pages: (await poolCounters(c)).pagesData, replica: h.role !== 'primary' })).catch(() => undefined),
+      withConnection(f.mysql, h.name, async (c) => ({ host: h.name, pages: (await poolCounters(c)).pagesData, replica: h.role !== 'primary' })).catch((err: Error) => ({ host: h.name, err })),
     ),
   );
-  const best = seen.filter((s) => s !== undefined).sort((a, b) => Number(b.replica) - Number(a.replica) || b.pages - a.pages)[0];
-  if (!best) throw new GamedayError('NO_WARM_PEER', `no other db host answers, so there is no warm pool to copy for ${host}`, host, 'bring a peer back first, or let the host warm from its reads behind a slow ramp');
-  return best.host;
+  const answered = seen.flatMap((s) => ('err' in s ? [] : [s]));
+  const best = answered.sort((a, b) => Number(b.replica) - Number(a.replica) || b.pages - a.pages)[0];
+  if (best) return best.host;
+  // Say why no peer answered: a missing login is the operator's to fix (its own code and hint), not a fleet with no warm peer.
+  const failures = seen.flatMap((s) => ('err' in s ? [s] : []));
+  const ours = failures.find((s) => s.err instanceof GamedayError);
+  if (ours) throw ours.err;
+  const why = failures.map((s) => `${s.host}: ${s.err.message}`).join('; ');
+  throw new GamedayError('NO_WARM_PEER', `no other db host answers (${why || 'it has no peer'}), so there is no warm pool to copy for ${host}`, host, 'bring a peer back first, or let the host warm from its reads behind a slow ramp');
 }
 
 /**
