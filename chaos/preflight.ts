@@ -1,4 +1,4 @@
-import { blastRadius, poolTouched, type Inventory } from '../topology/index.js';
+import { blastRadius, poolTouched, tierKind, type Inventory } from '../topology/index.js';
 import type { ResolvedFault } from '../drivers/faults/types.js';
 import type { Preflight } from './report/types.js';
 
@@ -20,14 +20,25 @@ function overlaps(a: ResolvedFault, b: ResolvedFault, loadMs: number): boolean {
   return a.atMs < end(b) && b.atMs < end(a);
 }
 
-function radiusOf(inv: Inventory, label: string, gone: string[]): Radius {
+/**
+ * "primary db-1 lost: promote db-2 or db-3" is a promise only when something
+ * will promote: Sentinel does for Redis, but for MariaDB only a failover-db
+ * response of the scenario does (`promotes` false: none follows these faults).
+ */
+function plainNotes(inv: Inventory, tier: string, notes: string[], promotes: boolean): string[] {
+  if (promotes || tierKind(inv, tier) !== 'mariadb') return notes;
+  return notes.map((n) => n.replace(/^primary (\S+) lost: promote (.+)$/, 'primary $1 lost and nothing promotes $2 (no failover-db response): writes fail until someone runs it'));
+}
+
+function radiusOf(inv: Inventory, label: string, gone: string[], promotes = true): Radius {
   const impact = blastRadius(inv, { kind: 'host', name: label, hosts: gone });
   const tiers = impact.tiers
     .filter((t) => t.lost.length > 0)
     .map((t) => {
       const spec = inv.tiers[t.tier] ?? {};
       const needed = spec.quorum ?? spec.minHealthy ?? 1;
-      return { what: `tier ${t.tier}${t.breaks.length ? `: ${t.breaks.join('; ')}` : t.notes.length ? ` (${t.notes.join('; ')})` : ''}`, left: t.leftCount, needed, ok: t.holds };
+      const notes = plainNotes(inv, t.tier, t.notes, promotes);
+      return { what: `tier ${t.tier}${t.breaks.length ? `: ${t.breaks.join('; ')}` : notes.length ? ` (${notes.join('; ')})` : ''}`, left: t.leftCount, needed, ok: t.holds };
     });
   const pools = impact.pools
     .filter((p) => poolTouched(inv, p))
@@ -73,13 +84,15 @@ function sidesOf(inv: Inventory, cuts: ResolvedFault[], gone: string[]): Side[] 
  * same time: what each tier and pool has left against what it needs, and
  * for a network cut, what each side has left.
  */
-export function preflight(inv: Inventory, faults: ResolvedFault[], loadMs: number, expectBreaks: boolean): Omit<Preflight, 'steadyState'> {
+export function preflight(inv: Inventory, faults: ResolvedFault[], loadMs: number, expectBreaks: boolean, dbFailoverAfter?: ReadonlySet<string>): Omit<Preflight, 'steadyState'> {
   const entries = faults.map((f): Entry => {
     const together = faults.filter((o) => o === f || (o.atMs <= f.atMs && overlaps(o, f, loadMs)));
     const gone = [...new Set(together.flatMap(hostsTakenAway))];
     const label = together.length > 1 ? `${f.label} (with ${together.filter((o) => o !== f).map((o) => o.id).join(', ')})` : f.label;
     const cuts = together.filter(isCut);
-    if (cuts.length === 0) return { fault: `${f.id}: ${f.type}`, target: label, hosts: gone, blastRadius: radiusOf(inv, f.label, gone) };
+    // Without the scenario's responses (placement-style use), the note says what could be promoted.
+    const promotes = dbFailoverAfter === undefined || together.some((o) => dbFailoverAfter.has(o.id));
+    if (cuts.length === 0) return { fault: `${f.id}: ${f.type}`, target: label, hosts: gone, blastRadius: radiusOf(inv, f.label, gone, promotes) };
     const sides = sidesOf(inv, cuts, gone);
     // What the report shows as the fault's radius: the side that serves (the largest one when none can).
     const shown = sides.find((s) => s.serves) ?? [...sides].sort((a, b) => b.hosts.length - a.hosts.length)[0];

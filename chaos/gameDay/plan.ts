@@ -23,7 +23,8 @@ export function planGameDay(inv: Inventory, loaded: LoadedScenario, driver: Pick
     }
     driver.check?.(faults);
   }
-  return { faults, preflight: preflight(inv, faults, scenario.load.duration, scenario.expect === 'breaks') };
+  const dbFailoverAfter = new Set(scenario.responses.filter((r) => r.runbook === 'failover-db' && r.on === 'detected').map((r) => r.after));
+  return { faults, preflight: preflight(inv, faults, scenario.load.duration, scenario.expect === 'breaks', dbFailoverAfter) };
 }
 
 /** Refuses, with the blast radius, a scenario that breaks a tier or pool without saying it expects to. */

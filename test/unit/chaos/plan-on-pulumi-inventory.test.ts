@@ -23,7 +23,13 @@ describe('a zone game day on the Pulumi stack\'s inventory, as exported', () => 
     const r = await runCli(['chaos', 'plan', scenario, '--inventory', inventory], { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_STATE_DIR: join(dir, 'state') });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('power-off zone us-east-1a: web-1, web-4, db-1, db-proxy-1, redis-1; undone after 25 s');
-    expect(r.stdout).toContain('tier db (primary db-1 lost: promote db-2 or db-3) (2 left, needs 2)');
+    // No failover-db response: the plan says plainly that nothing will promote (before: "promote db-2 or db-3").
+    expect(r.stdout).toContain('tier db (primary db-1 lost and nothing promotes db-2 or db-3 (no failover-db response): writes fail until someone runs it) (2 left, needs 2)');
     expect(r.stdout).toContain('pre-flight: every tier and pool keeps enough members');
+
+    writeFileSync(scenario, `${readFileSync(scenario, 'utf8')}responses:\n  - { after: loss, runbook: failover-db, params: { primary: $lost-primary } }\n`);
+    const answered = await runCli(['chaos', 'plan', scenario, '--inventory', inventory], { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_STATE_DIR: join(dir, 'state') });
+    expect(answered.code, answered.stderr).toBe(0);
+    expect(answered.stdout).toContain('tier db (primary db-1 lost: promote db-2 or db-3) (2 left, needs 2)');
   });
 });
