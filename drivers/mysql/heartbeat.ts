@@ -13,12 +13,13 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
  * A fleet installs the same SQL: deploy/mariadb/gameday-heartbeat.sql.
  */
 
-export const HEARTBEAT_SCHEMA = 'gameday';
-export const HEARTBEAT_EVENT = `${HEARTBEAT_SCHEMA}.heartbeat_tick`;
-export const HEARTBEAT_USER = 'gameday_heartbeat';
+const HEARTBEAT_SCHEMA = 'gameday';
+const EVENT_NAME = 'heartbeat_tick';
+const HEARTBEAT_EVENT = `${HEARTBEAT_SCHEMA}.${EVENT_NAME}`;
+const HEARTBEAT_USER = 'gameday_heartbeat';
 const DEFINER = `'${HEARTBEAT_USER}'@'localhost'`;
 /** A heartbeat every this many ms: the health agent's lag reading is never older than one beat. */
-export const HEARTBEAT_EVERY_MS = 250;
+const HEARTBEAT_EVERY_MS = 250;
 const BEATS_PER_RUN = 1000 / HEARTBEAT_EVERY_MS;
 
 export const BEAT = `INSERT INTO ${HEARTBEAT_SCHEMA}.heartbeat (id, ts, server_id) VALUES (1, NOW(6), @@server_id)
@@ -85,7 +86,7 @@ async function checkDefiner(conn: Connection): Promise<void> {
 export async function enableHeartbeat(conn: Connection): Promise<boolean> {
   await conn.query('SET SESSION sql_log_bin = 0');
   try {
-    const [found] = await conn.query<RowDataPacket[]>('SELECT 1 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?', [HEARTBEAT_SCHEMA, 'heartbeat_tick']);
+    const [found] = await conn.query<RowDataPacket[]>('SELECT 1 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?', [HEARTBEAT_SCHEMA, EVENT_NAME]);
     if (found.length === 0) return false;
     await checkDefiner(conn);
     await conn.query(`ALTER DEFINER = ${DEFINER} EVENT ${HEARTBEAT_EVENT} ENABLE`);
