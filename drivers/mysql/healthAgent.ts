@@ -13,7 +13,16 @@
  *    the newest heartbeat row applied here, which the primary rewrites every
  *    250 ms: it counts what was not yet received and what was received but
  *    not yet applied alike. The IO thread's state does not matter here.
- * 3. Over the limit, the heartbeat's age alone cannot tell a replica left
+ * 3. Over the limit, but the primary says it has nothing newer: the IO
+ *    thread is connected, everything received is applied, and a replication
+ *    heartbeat (MASTER_HEARTBEAT_PERIOD) arrived within the limit. A primary
+ *    sends one only when it has had nothing to send for a period, so the
+ *    replica holds all it wrote: a primary that takes no writes (read-only
+ *    after a power-on, as every server boots, or during a hand-off) writes
+ *    no heartbeat row either, and its replicas are current, not behind.
+ *    "Arrived within" counts from the check before the one that saw the
+ *    counter grow: that is the earliest it can have come.
+ * 4. Over the limit, the heartbeat's age alone cannot tell a replica left
  *    behind by a primary that goes on taking writes (stale: out) from one
  *    whose primary is gone (nothing newer exists anywhere: the replica is as
  *    current as anything reachable). When the primary is lost, the IO thread
@@ -27,7 +36,7 @@
  *    b. everything received is applied (Exec_Master_Log_Pos has reached
  *       Read_Master_Log_Pos in the same binlog file), so it has all of the
  *       primary's last words that reached it;
- *    c. this agent last saw it within the limit (rule 2), not over it with
+ *    c. this agent last saw it within the limit (rule 2 or 3), not over it with
  *       the primary reachable: a replica that was already behind when it
  *       lost its primary, or was powered off and came back after the primary
  *       died (the outage), stays out. A restarted agent starts out "behind".
@@ -104,10 +113,20 @@ export function startDbHealthAgent(o: DbHealthAgentOptions): Promise<Server> {
     }
   }
 
-  /** Rule 3c: rule 2 held the last time a verdict was reached with the primary reachable. */
+  /** Rule 4c: rule 2 or 3 held the last time a verdict was reached with the primary reachable. */
   let caughtUp = false;
-  /** Rule 3a: when a check last found the primary not accepting connections. */
+  /** Rule 4a: when a check last found the primary not accepting connections. */
   let primaryLastMissingAt = Number.NEGATIVE_INFINITY;
+  /** Rule 3: the replication heartbeats counted at the last check, and the earliest the newest one can have arrived. */
+  let heartbeats = { count: -1, checkedAt: Number.NEGATIVE_INFINITY };
+  let heartbeatNotBefore = Number.NEGATIVE_INFINITY;
+
+  function countHeartbeats(count: number): void {
+    const now = Date.now();
+    // Grown since the last check: it arrived after that check. A reset counter (a new connection) only sets the baseline.
+    if (heartbeats.count >= 0 && count > heartbeats.count) heartbeatNotBefore = heartbeats.checkedAt;
+    heartbeats = { count, checkedAt: now };
+  }
 
   function out(reason: string, lagMs: number | null = null): Health {
     return { primary: false, replica: false, reason, lagMs };
@@ -124,11 +143,13 @@ export function startDbHealthAgent(o: DbHealthAgentOptions): Promise<Server> {
 
   async function evaluate(): Promise<Health> {
     const [ro] = await query<RowDataPacket>('SELECT @@read_only AS ro');
-    const slave = await query<RowDataPacket>('SHOW SLAVE STATUS');
+    // SHOW ALL SLAVES STATUS: SHOW SLAVE STATUS's columns and the replication heartbeats received (rule 3).
+    const slave = (await query<RowDataPacket>('SHOW ALL SLAVES STATUS')).filter((r) => r.Connection_name === '');
     if (slave.length === 0) {
       return ro.ro ? out('read-only and not replicating') : { primary: true, replica: false, reason: 'writable primary', lagMs: 0 };
     }
     const s = slave[0];
+    countHeartbeats(Number(s.Slave_received_heartbeats));
     if (s.Slave_SQL_Running !== 'Yes') return out(`SQL thread ${s.Slave_SQL_Running}${s.Last_SQL_Error ? `: ${s.Last_SQL_Error}` : ''}`);
     const lagMs = await heartbeatLagMs();
     const lagText = lagMs === null ? 'no heartbeat yet' : `lag ${Math.round(lagMs)} ms`;
@@ -140,6 +161,11 @@ export function startDbHealthAgent(o: DbHealthAgentOptions): Promise<Server> {
 
     const primary = `${s.Master_Host}:${s.Master_Port}`;
     const appliedAll = s.Relay_Master_Log_File === s.Master_Log_File && Number(s.Exec_Master_Log_Pos) === Number(s.Read_Master_Log_Pos);
+    const heartbeatAge = Date.now() - heartbeatNotBefore;
+    if (appliedAll && s.Slave_IO_Running === 'Yes' && heartbeatAge <= maxLagMs) {
+      caughtUp = true;
+      return asReplica(`primary ${primary} sent a replication heartbeat within ${Math.round(heartbeatAge)} ms: it has nothing newer; applied all it received (${lagText}, ${io})`, lagMs);
+    }
     const missing = !(await accepts(String(s.Master_Host), Number(s.Master_Port)));
     if (missing) primaryLastMissingAt = Date.now();
     const primaryBackFor = Date.now() - primaryLastMissingAt;

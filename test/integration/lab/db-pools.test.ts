@@ -237,6 +237,10 @@ describe('the proxies\' pools and the db health agent', () => {
       // after checking that both replicas still follow it and neither was promoted.
       await powerOn(lab, 'db-1');
       expect(Number((await rootQuery(lab, 'db-1', 'SELECT @@read_only AS ro'))[0].ro), 'db-1 after its power-on').toBe(1);
+      // Nobody reopens it for a while (3 a.m.): a read-only primary writes no heartbeat row, yet its replicas hold all it has.
+      await sleep(READ_POOL_MAX_LAG_MS + 3000);
+      const agent2 = await fetch(`http://${lab.host('db-2').address}:${lab.host('db-2').services['db-health']}/replica`).then((r) => r.json());
+      expect(agent2.reason, 'db-2 while its primary is back read-only').toMatch(/replication heartbeat within \d+ ms: it has nothing newer/);
       const recover = await cli(['runbook', 'run', 'recover-host', '--host', 'db-1', '--warmup', 'off', '--verify', 'off', '--lab-dir', lab.dir, '--json'], { GAMEDAY_STATE_DIR: mkdtempSync(join(tmpdir(), 'gameday-db-pools-')) });
       expect(recover.exitCode, recover.stderr + recover.stdout).toBe(0);
       expect(JSON.parse(recover.stdout).steps.map((s: { id: string }) => s.id)).toContain('db-1/reopen-primary');
