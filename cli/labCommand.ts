@@ -6,7 +6,7 @@ import { GamedayError } from '../core/errors.js';
 import { defaultLabDir, requireLab, openLab, DEFAULT_SEED } from '../lab/context.js';
 import { labDown } from '../lab/down.js';
 import { labStatus } from '../lab/status.js';
-import { powerOff, powerOn } from '../lab/power.js';
+import { powerOff, powerOn, rebootHost } from '../lab/power.js';
 import { loseRedisData } from '../lab/faultDriver.js';
 import { cloneReplica } from '../lab/cloneReplica.js';
 import { WARM_KEY } from '../drivers/notificationStore.js';
@@ -26,6 +26,7 @@ export function registerLab(program: Command): void {
   registerInventory(lab);
   registerDown(lab);
   registerPower(lab);
+  registerReboot(lab);
   registerCloneReplica(lab);
   registerLoseRedisData(lab);
   registerDemo(lab);
@@ -45,6 +46,7 @@ function registerUp(lab: Command): void {
     .option('--layout <name>', `where the hosts stand: ${LAB_LAYOUT_NAMES.join(' or ')} (default ${DEFAULT_LAB_LAYOUT}; fixed for the lab's life)`)
     .option('--no-guards', 'boot hosts as an unguarded fleet does (the deployed primary\'s my.cnf writable, Redis from its own config, no boot guard), to measure what the guards prevent; fixed for the lab\'s life')
     .option('--disk <model>', `the db hosts' disks: ${DISK_MODEL_NAMES.join(', ')} (default ${DEFAULT_DISK_MODEL}; fixed for the lab's life)`)
+    .option('--power <kind>', "how gameday powers the hosts: lab (the lab's own driver) or ssh (an sshd on every host; uptime and reboots over ssh, as on a fleet) (default lab; fixed for the lab's life)")
     .addHelpText('after', layoutHelp() + diskHelp())
     .action(
       action(async (flags: LabUpFlags) => {
@@ -118,6 +120,17 @@ function registerPower(lab: Command): void {
         }),
       );
   }
+}
+
+function registerReboot(lab: Command): void {
+  labCommand(lab, 'reboot', "A clean reboot of a host: its processes stop as on a shutdown (MariaDB dumps its buffer pool, Redis saves), then boot again. A --power ssh lab's reboot command runs it")
+    .argument('<host>', 'a host, e.g. db-2')
+    .action(
+      action(async (host: string, flags: { dir?: string }) => {
+        const started = await rebootHost(requireLab(flags.dir ?? defaultLabDir()), host);
+        process.stdout.write(`reboot ${host}: ${started.length} processes started again\n`);
+      }),
+    );
 }
 
 function registerCloneReplica(lab: Command): void {

@@ -1,7 +1,7 @@
 import { Listr } from 'listr2';
 import Table from 'cli-table3';
 import { GamedayError } from '../core/errors.js';
-import { defaultLabDir, seedSchema, DEFAULT_SEED, type SeedSize } from '../lab/context.js';
+import { defaultLabDir, seedSchema, DEFAULT_SEED, type LabPowerKind, type SeedSize } from '../lab/context.js';
 import { labUpPhases, type LabUpOptions } from '../lab/up.js';
 import { withLabLock } from '../lab/labLock.js';
 import type { LabStatus } from '../lab/status.js';
@@ -29,6 +29,16 @@ export interface LabUpFlags {
   /** false with --no-guards (commander's default is true). */
   guards?: boolean;
   disk?: string;
+  power?: string;
+}
+
+/** The --power flag's value, checked. */
+export function powerFlag(value: string | undefined): LabPowerKind | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'lab' && value !== 'ssh') {
+    throw new GamedayError('BAD_FLAG', `unknown power "${value}"; valid: lab (the lab's own driver), ssh (gameday's ssh driver against an sshd on every host)`, '--power', 'e.g. --power ssh');
+  }
+  return value;
 }
 
 /** The --disk flag's value, checked: one clear error naming the flag and the models. */
@@ -71,7 +81,8 @@ export function labUpOptions(flags: LabUpFlags): LabUpOptions {
       : undefined;
   const layout = layoutFlag(flags.layout);
   const disk = diskFlag(flags.disk);
-  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}), ...(flags.guards === false ? { guards: false } : {}), ...(disk ? { disk } : {}) };
+  const power = powerFlag(flags.power);
+  return { dir: flags.dir ?? defaultLabDir(), octet: intFlag('--octet', flags.octet, 1, 254), seed, ...(layout ? { layout } : {}), ...(flags.guards === false ? { guards: false } : {}), ...(disk ? { disk } : {}), ...(power ? { power } : {}) };
 }
 
 /** Brings the lab up with a step list on the terminal; returns the wall time in ms. */

@@ -9,6 +9,7 @@ import { serviceAccountSchema } from './serviceAccounts.js';
 import { labNetworkNames, type LabNetworkNames } from './network.js';
 import { DISK_MODEL_NAMES, type DiskModel } from './diskModels.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
+import { labSshPowerOptions } from './sshd.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
 export const seedSchema = z.object({
@@ -55,8 +56,14 @@ const stateSchema = z.object({
   guards: z.boolean().default(true),
   /** The db hosts' disks (lab/disk.ts), chosen when the lab is made; labs made before the model existed have none. */
   disk: z.enum(DISK_MODEL_NAMES as [DiskModel, ...DiskModel[]]).default('none'),
+  /**
+   * How gameday powers the hosts (lab up --power): `lab`, the lab's own driver; `ssh`, gameday's ssh power
+   * driver against an sshd on every host (lab/sshd.ts), the inventory saying `power: ssh` as a fleet's does.
+   */
+  power: z.enum(['lab', 'ssh']).default('lab'),
 });
 export type LabState = z.infer<typeof stateSchema>;
+export type LabPowerKind = LabState['power'];
 
 /** Everything a lab command needs: where the lab lives, its inventory and its state. */
 export class LabContext {
@@ -66,7 +73,7 @@ export class LabContext {
     readonly dir: string,
     readonly state: LabState,
   ) {
-    this.inventory = labInventory(state.octet, state.layout);
+    this.inventory = labInventory(state.octet, state.layout, state.power === 'ssh' ? { power: 'ssh', drivers: { ssh: labSshPowerOptions(dir) } } : {});
   }
 
   /** The layout the lab was brought up with. */
@@ -167,7 +174,7 @@ export function requireLab(dir: string): LabContext {
 }
 
 /** A new lab's state, with fresh secrets. */
-export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT, options: { guards?: boolean; disk?: DiskModel } = {}): LabContext {
+export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: SeedSize = DEFAULT_SEED, layout: LabLayout = DEFAULT_LAB_LAYOUT, options: { guards?: boolean; disk?: DiskModel; power?: LabPowerKind } = {}): LabContext {
   const secret = () => randomBytes(12).toString('hex');
   return new LabContext(dir, {
     octet,
@@ -181,5 +188,6 @@ export function newLab(dir: string, octet: number = DEFAULT_LAB_OCTET, seed: See
     poweredOff: [],
     guards: options.guards ?? true,
     disk: options.disk ?? 'none',
+    power: options.power ?? 'lab',
   });
 }

@@ -7,7 +7,7 @@ import { removeLabNetwork } from './network.js';
 import { detachDisk } from './disk.js';
 
 /** Stop order: clients before the servers they use, so nothing logs a storm of errors. */
-const STOP_ORDER = ['app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd'];
+const STOP_ORDER = ['sshd', 'app', 'haproxy', 'health', 'sentinel', 'redis', 'mariadbd'];
 
 /**
  * Stops every process the lab started (by PID, cleanly), removes its firewall

@@ -127,8 +127,11 @@ function servicesOf(tier: LabHostSpec['tier']): Record<string, number> {
 /** The default third octet of the lab's addresses; tests use another so they never meet a user's lab. */
 export const DEFAULT_LAB_OCTET = 20;
 
-/** The lab's inventory (the format in README, "The inventory"), for the lab whose addresses are 198.18.<octet>.x, in one layout. */
-export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayout = DEFAULT_LAB_LAYOUT): Inventory {
+/**
+ * The lab's inventory (the format in README, "The inventory"), for the lab whose addresses are 198.18.<octet>.x, in one layout.
+ * `power`: how its hosts are powered (default `lab`; `ssh` with the ssh driver's options in `drivers`, lab up --power ssh).
+ */
+export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayout = DEFAULT_LAB_LAYOUT, power: { power?: 'lab' | 'ssh'; drivers?: Inventory['drivers'] } = {}): Inventory {
   if (!isLabLayout(layout)) {
     throw new GamedayError('BAD_LAYOUT', `unknown lab layout "${String(layout)}"`, 'layout', `valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`);
   }
@@ -148,7 +151,7 @@ export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayou
       rack: `${z}${rack}`,
       address: `${labSubnetPrefix(octet)}.${(zone - 1) * 100 + TIER_BASE[h.tier] + k}`,
       services: servicesOf(h.tier),
-      power: 'lab' as const,
+      power: power.power ?? 'lab',
     };
   });
   return parseInventory(
@@ -170,6 +173,7 @@ export function labInventory(octet: number = DEFAULT_LAB_OCTET, layout: LabLayou
         { name: 'db-read', backend: 'db_read', proxies: ['proxy-1', 'proxy-2'], servers: ['db-1', 'db-2', 'db-3'] },
         { name: 'web', backend: 'web', proxies: ['proxy-1', 'proxy-2'], servers: ['app-1', 'app-2', 'app-3'] },
       ],
+      ...(power.drivers ? { drivers: power.drivers } : {}),
     },
     `lab layout ${layout}`,
   );

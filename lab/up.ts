@@ -4,7 +4,8 @@ import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import { showServers } from '../drivers/haproxy/runtime.js';
 import { sentinelReplicaView } from '../drivers/redis/handoff.js';
-import { DEFAULT_SEED, newLab, openLab, type LabContext, type SeedSize } from './context.js';
+import { DEFAULT_SEED, newLab, openLab, type LabContext, type LabPowerKind, type SeedSize } from './context.js';
+import { prepareLabSsh } from './sshd.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, isLabLayout, LAB_LAYOUT_NAMES, labSubnetPrefix, SENTINEL_MASTER_NAME, type LabLayout } from './layout.js';
 import { mariadbPaths } from './configs/mariadb.js';
 import { haproxyPaths } from './configs/haproxy.js';
@@ -31,6 +32,8 @@ export interface LabUpOptions {
   guards?: boolean;
   /** The db hosts' disk model (lab/disk.ts; default DEFAULT_DISK_MODEL); an existing lab keeps its own. */
   disk?: DiskModel;
+  /** How gameday powers the hosts (default lab; ssh: an sshd on every host, lab/sshd.ts); an existing lab keeps its own. */
+  power?: LabPowerKind;
 }
 
 /** One step of bringing the lab up, so the CLI can show progress and tests can run it plainly. */
@@ -61,7 +64,10 @@ function prepareLab(opts: LabUpOptions): LabContext {
     throw new GamedayError('BAD_FLAG', `unknown layout "${String(opts.layout)}"; valid layouts: ${LAB_LAYOUT_NAMES.join(', ')}`, '--layout', `e.g. --layout ${LAB_LAYOUT_NAMES[1]}`);
   }
   const existing = openLab(opts.dir);
-  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT, { guards: opts.guards ?? true, disk: opts.disk ?? DEFAULT_DISK_MODEL });
+  if (!existing) return newLab(opts.dir, opts.octet ?? DEFAULT_LAB_OCTET, opts.seed ?? DEFAULT_SEED, opts.layout ?? DEFAULT_LAB_LAYOUT, { guards: opts.guards ?? true, disk: opts.disk ?? DEFAULT_DISK_MODEL, power: opts.power ?? 'lab' });
+  if (opts.power !== undefined && opts.power !== existing.state.power) {
+    throw new GamedayError('LAB_EXISTS', `the lab here was brought up with --power ${existing.state.power}, not ${opts.power}; a lab keeps its power for its life`, opts.dir, `run "gameday lab down" first, then "gameday lab up --power ${opts.power}", or use another --dir and --octet`);
+  }
   if (opts.disk !== undefined && opts.disk !== existing.state.disk) {
     throw new GamedayError('LAB_EXISTS', `the lab here was brought up with disk model ${existing.state.disk}, not ${opts.disk}; a lab keeps its disks`, opts.dir, `run "gameday lab down" first, then "gameday lab up --disk ${opts.disk}", or use another --dir and --octet`);
   }
@@ -201,6 +207,7 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         lab.state.poweredOff = [];
         await ensureLabNetwork(lab.state.octet, lab.inventory, []);
         lab.save();
+        if (lab.state.power === 'ssh') await prepareLabSsh(lab.dir, lab.inventory.hosts);
         if (back) return `powered on ${back}`;
         if (accounts) return describeAccounts(accounts);
       },

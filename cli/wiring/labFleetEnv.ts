@@ -10,6 +10,8 @@ import { rootConnection } from '../../lab/bootstrap.js';
 import { haproxyPaths } from '../../lab/configs/haproxy.js';
 import { SENTINEL_MASTER_NAME } from '../../lab/layout.js';
 import { labPowerDriver } from '../../lab/powerDriver.js';
+import { labSshPowerOptions } from '../../lab/sshd.js';
+import { SshPowerDriver } from '../../drivers/power/ssh.js';
 
 /** The loader's list in the host's datadir, written whole (a temporary file renamed) and owned by the account mariadbd runs as. */
 function labPoolListWriter(lab: LabContext, host: Host): PoolListWriter {
@@ -26,7 +28,8 @@ function labPoolListWriter(lab: LabContext, host: Host): PoolListWriter {
 /** The fleet drivers for the lab in `labDir`: its power, HAProxy sockets, MariaDB sockets and secrets. */
 export function labFleetEnv(labDir: string): FleetEnv {
   const lab = requireLab(labDir);
-  const power = labPowerDriver(labDir);
+  // A --power ssh lab is powered as a fleet is: gameday's ssh driver, against each host's sshd (lab/sshd.ts).
+  const power = lab.state.power === 'ssh' ? new SshPowerDriver(labSshPowerOptions(labDir)) : labPowerDriver(labDir);
   const { probePassword } = lab.state.secrets;
   return {
     power: () => power,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,6 @@ const LISTEN = 7070;
 const dir = mkdtempSync(join(tmpdir(), 'gameday-fault-ssh-'));
 const file = (name: string) => join(dir, name);
 const children: ChildProcess[] = [];
-let createdPrivsepDir = false;
 let machineTablesBefore: string[] = [];
 
 const inventory = parseInventory(
@@ -118,10 +117,8 @@ beforeAll(async () => {
   mkdirSync(file('bin'));
   writeFileSync(file('bin/systemctl'), `#!/bin/sh\necho "$*" >> ${file('systemctl.log')}\n`);
   chmodSync(file('bin/systemctl'), 0o755);
-  if (!existsSync(PRIVSEP_DIR)) {
-    mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
-    createdPrivsepDir = true;
-  }
+  // Made when missing and left in place, as the package's own: another sshd (a --power ssh lab beside this test) needs it too.
+  if (!existsSync(PRIVSEP_DIR)) mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
 
   // Two namespaces: each linked to this machine (for ssh) and to the other (the traffic a partition cuts).
   await ip('netns', 'add', NS.a);
@@ -185,7 +182,6 @@ afterAll(async () => {
     }
   }
   for (const ns of Object.values(NS)) await ip('netns', 'del', ns).catch(() => undefined);
-  if (createdPrivsepDir) rmdirSync(PRIVSEP_DIR);
   rmSync(dir, { recursive: true, force: true });
   // No table of ours was ever put in the machine's own ruleset.
   expect((await tablesIn()).filter((t) => t.includes('gameday_fault'))).toEqual(machineTablesBefore);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -17,14 +17,13 @@ import { SshPowerDriver, type SshPowerOptionsInput } from '../../../drivers/powe
  */
 
 const SSHD = '/usr/sbin/sshd';
-/** sshd refuses to start without it; created (and removed again) only when missing. */
+/** sshd refuses to start without it. */
 const PRIVSEP_DIR = '/run/sshd';
 
 const dir = mkdtempSync(join(tmpdir(), 'gameday-power-ssh-'));
 const file = (name: string) => join(dir, name);
 let sshd: ChildProcess | undefined;
 let sshdLog = '';
-let createdPrivsepDir = false;
 let port = 0;
 
 const host: Host = { name: 'box-1', tier: 'web', zone: 'dc-1', rack: 'r1', address: '127.0.0.1', services: {}, power: 'ssh' };
@@ -88,10 +87,8 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  if (!existsSync(PRIVSEP_DIR)) {
-    mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
-    createdPrivsepDir = true;
-  }
+  // Made when missing and left in place, as the package's own: another sshd (a --power ssh lab beside this test) needs it too.
+  if (!existsSync(PRIVSEP_DIR)) mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
   sshd = spawn(SSHD, ['-D', '-e', '-f', file('sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
   sshd.stderr!.on('data', (b: Buffer) => (sshdLog += b.toString()));
   const deadline = Date.now() + 10_000;
@@ -110,7 +107,6 @@ afterAll(async () => {
     process.kill(sshd.pid, 'SIGTERM');
     await exited;
   }
-  if (createdPrivsepDir) rmdirSync(PRIVSEP_DIR);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labUpOptions } from '../../../cli/labUp.js';
+import { GamedayError } from '../../../core/errors.js';
+import { newLab, openLab } from '../../../lab/context.js';
+import { processSpecsOf } from '../../../lab/processes.js';
+import { SshPowerDriver } from '../../../drivers/power/ssh.js';
+import { machineUptimeSeconds } from '../../../lab/sshd.js';
+
+describe('a lab powered over ssh (lab up --power ssh)', () => {
+  it('passes --power on and refuses an unknown kind naming the flag', () => {
+    expect(labUpOptions({ dir: '/tmp/x', power: 'ssh' }).power).toBe('ssh');
+    expect(labUpOptions({ dir: '/tmp/x' }).power).toBeUndefined();
+    let err: unknown;
+    try {
+      labUpOptions({ dir: '/tmp/x', power: 'ipmi' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GamedayError);
+    expect((err as GamedayError).input).toBe('--power');
+  });
+
+  it('says power: ssh in its inventory, with options the ssh driver accepts, and keeps its power for its life', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gameday-ssh-lab-')), 'lab');
+    newLab(dir, 60, undefined, undefined, { power: 'ssh' }).save();
+    const lab = openLab(dir)!;
+    expect(lab.state.power).toBe('ssh');
+    expect(lab.inventory.hosts.every((h) => h.power === 'ssh')).toBe(true);
+    const driver = new SshPowerDriver(lab.inventory.drivers!.ssh);
+    expect(driver.options.identityFile).toBe(join(dir, 'ssh', 'id_ed25519'));
+    expect(driver.rebootCommandLine()).toBe(`'${join(dir, 'ssh', 'reboot')}'`);
+    // A lab made before --power existed is the lab's own, with no drivers section.
+    const old = newLab(join(dir, '..', 'old'), 61);
+    expect(old.state.power).toBe('lab');
+    expect(old.inventory.drivers).toBeUndefined();
+  });
+
+  it("starts an sshd on every host first, in a time namespace whose boot clock reads the host's age", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gameday-ssh-lab-')), 'lab');
+    const lab = newLab(dir, 62, undefined, undefined, { power: 'ssh' });
+    for (const host of lab.inventory.hosts) {
+      const [first] = processSpecsOf(lab, host);
+      expect(first.id).toBe(`${host.name}/sshd`);
+      expect(first.command).toBe('unshare');
+      const offset = Number(first.args[first.args.indexOf('--boottime') + 1]);
+      // Booting now: the offset takes the machine's uptime away, to the second.
+      expect(offset).toBeLessThanOrEqual(0);
+      expect(machineUptimeSeconds() + offset).toBeGreaterThanOrEqual(0);
+      expect(machineUptimeSeconds() + offset).toBeLessThan(2);
+      expect(first.args.slice(first.args.indexOf('--'))).toEqual(['--', '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'ssh', `${host.name}.sshd_config`)]);
+    }
+    const plain = newLab(join(dir, '..', 'plain'), 63);
+    expect(processSpecsOf(plain, plain.host('db-1')).map((s) => s.id)).not.toContain('db-1/sshd');
+  });
+});
