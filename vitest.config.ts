@@ -14,7 +14,7 @@ const OWN_LAB_FILES_A = ownLab([
   'lab/app-redis-loss', 'chaos/game-days', 'chaos/false-passes', 'runbooks/failover-db', 'drivers/faults-ssh', 'lab/layout',
   'lab/lifecycle', 'drivers/power-ssh', 'runbooks/reboot-cycle', 'drivers/redis-handoff', 'warmup/redis-rebuild',
 ]);
-const OWN_LAB_FILES_B = ownLab(['warmup/disk-model', 'runbooks/reboot-cycle-ssh']);
+const OWN_LAB_FILES_B = ownLab(['warmup/disk-model', 'runbooks/reboot-cycle-ssh', 'chaos/rack-ssh']);
 
 const integration = { fileParallelism: false, testTimeout: 90_000, hookTimeout: 180_000 };
 

@@ -13,7 +13,7 @@ import { compareJson, renderCompare } from '../chaos/report/compare.js';
 import type { GameDayReport } from '../chaos/report/types.js';
 import { statusOf } from '../chaos/report/format.js';
 import { plannedChecks, type PlannedCheck } from '../chaos/checks/applicability.js';
-import { faultDriverFor, gameDayEnv, gameDayEnvironment, gameDayInventory } from './wiring/gameDayEnv.js';
+import { faultDriverFor, gameDayEnv, gameDayEnvironment, gameDayInventory, labIsUp } from './wiring/gameDayEnv.js';
 import { withOptions } from './options.js';
 import { action } from './run.js';
 import { summaryOf } from './summaries.js';
@@ -119,7 +119,8 @@ function registerPlan(chaos: Command): void {
     action(async (name: string, flags: EnvFlags) => {
       const loaded = loadScenario(name);
       const inv = await gameDayInventory(flags);
-      const view = planGameDay(inv, loaded, undefined);
+      // A running lab's driver says here what it cannot inject, as the run would (a --power ssh lab takes fewer faults).
+      const view = planGameDay(inv, loaded, !flags.inventory && labIsUp(flags) ? faultDriverFor(flags) : undefined);
       const checks = plannedChecks(inv, view.faults, loaded.scenario.checks);
       if (flags.json) return out(JSON.stringify({ scenario: loaded.scenario, ...view, checks }, null, 2));
       for (const line of planLines(loaded, view, checks)) out(line);

@@ -9,7 +9,7 @@ import { serviceAccountSchema } from './serviceAccounts.js';
 import { labNetworkNames, type LabNetworkNames } from './network.js';
 import { DISK_MODEL_NAMES, type DiskModel } from './diskModels.js';
 import { DEFAULT_LAB_LAYOUT, DEFAULT_LAB_OCTET, LAB_LAYOUT_NAMES, labInventory, type LabLayout } from './layout.js';
-import { labSshPowerOptions } from './sshd.js';
+import { labSshPowerOptions } from './sshFiles.js';
 
 /** How much data the lab seeds: users x notifications per user, a share of them read. */
 export const seedSchema = z.object({

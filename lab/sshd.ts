@@ -3,10 +3,13 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Host } from '../topology/index.js';
-import type { SshPowerOptionsInput } from '../drivers/power/ssh.js';
+import type { SshFaultOptionsInput } from '../drivers/faults/ssh.js';
 import { shellQuote } from '../drivers/power/shellQuote.js';
 import { PROJECT_ROOT } from '../core/paths.js';
 import type { ProcessSpec } from './supervisor.js';
+import type { LabContext } from './context.js';
+import { mariadbPaths } from './configs/mariadb.js';
+import { LAB_SSH_PORT, labSshFiles, labSshPowerOptions, sshDir } from './sshFiles.js';
 
 /**
  * sshd on every host of a `lab up --power ssh` lab, so that gameday's ssh
@@ -22,52 +25,20 @@ import type { ProcessSpec } from './supervisor.js';
  *   `drivers.ssh.rebootCommand`) asks the lab to restart the host's
  *   processes (`gameday lab reboot <host>`), in the background, and returns:
  *   the session then drops as the host goes down, as a real reboot's does.
+ * - **systemd**: the ssh fault driver kills and starts services with
+ *   `systemctl`; a host's ssh sessions find the lab's (`ssh/bin/systemctl`,
+ *   lab/units.ts) first on their PATH, acting on the host's lab processes.
  */
 
-export const LAB_SSH_PORT = 22;
 /** sshd refuses to start without it. Made when missing and left in place: it is the package's own, and other sshd processes (other labs, the machine's) need it too. */
 const PRIVSEP_DIR = '/run/sshd';
 
-function sshDir(labDir: string): string {
-  return join(labDir, 'ssh');
-}
-
-export interface LabSshFiles {
-  clientKey: string;
-  knownHosts: string;
-  authorizedKeys: string;
-  rebootCommand: string;
-  hostKey: (host: string) => string;
-  sshdConfig: (host: string) => string;
-}
-
-export function labSshFiles(labDir: string): LabSshFiles {
-  const dir = sshDir(labDir);
-  return {
-    clientKey: join(dir, 'id_ed25519'),
-    knownHosts: join(dir, 'known_hosts'),
-    authorizedKeys: join(dir, 'authorized_keys'),
-    rebootCommand: join(dir, 'reboot'),
-    hostKey: (host) => join(dir, `${host}_host_ed25519_key`),
-    sshdConfig: (host) => join(dir, `${host}.sshd_config`),
-  };
-}
-
-/** The ssh power driver's options for this lab: what `lab inventory` prints as drivers.ssh. */
-export function labSshPowerOptions(labDir: string): SshPowerOptionsInput {
-  const f = labSshFiles(labDir);
-  return {
-    user: 'root',
-    port: LAB_SSH_PORT,
-    identityFile: f.clientKey,
-    knownHostsFile: f.knownHosts,
-    hostKeyChecking: 'strict',
-    configFile: '/dev/null',
-    connectTimeoutSeconds: 2,
-    commandTimeoutSeconds: 20,
-    rebootCommand: [f.rebootCommand],
-    pollIntervalMs: 500,
-  };
+/**
+ * The ssh fault driver's options for this lab: its ssh, and the unit names of
+ * the lab's services (lab/units.ts) where they are not the driver's defaults.
+ */
+export function labSshFaultOptions(labDir: string): SshFaultOptionsInput {
+  return { ssh: labSshPowerOptions(labDir), units: { 'db-health': 'gameday-db-health' }, appUnit: 'gameday-app' };
 }
 
 async function keygen(file: string, comment: string): Promise<void> {
@@ -78,7 +49,9 @@ async function keygen(file: string, comment: string): Promise<void> {
  * The keys and files every host's sshd and the operator's ssh use: made once
  * per lab (a host keeps its host key across reboots, as a real one does).
  */
-export async function prepareLabSsh(labDir: string, hosts: Host[]): Promise<void> {
+export async function prepareLabSsh(lab: LabContext): Promise<void> {
+  const labDir = lab.dir;
+  const hosts = lab.inventory.hosts;
   const f = labSshFiles(labDir);
   mkdirSync(sshDir(labDir), { recursive: true, mode: 0o700 });
   if (!existsSync(PRIVSEP_DIR)) mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
@@ -92,6 +65,16 @@ export async function prepareLabSsh(labDir: string, hosts: Host[]): Promise<void
   writeFileSync(f.knownHosts, known.join(''), { mode: 0o600 });
   writeFileSync(f.rebootCommand, rebootScript(labDir), { mode: 0o700 });
   chmodSync(f.rebootCommand, 0o700);
+  mkdirSync(f.binDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(f.binDir, 'systemctl'), systemctlScript(labDir), { mode: 0o700 });
+  chmodSync(join(f.binDir, 'systemctl'), 0o700);
+  // `mariadb` on a db host reaches that host's own server, as on a real one; never the machine's (its default socket).
+  writeFileSync(join(f.binDir, 'mariadb'), mariadbScript(labDir), { mode: 0o700 });
+  chmodSync(join(f.binDir, 'mariadb'), 0o700);
+  for (const h of lab.hostsOf('db')) {
+    const password = lab.state.secrets.dbRootPassword;
+    writeFileSync(mariadbClientConfig(labDir, h.name), `[client]\nuser=root\nsocket=${mariadbPaths(lab, h).socket}\n${password ? `password=${password}\n` : ''}`, { mode: 0o600 });
+  }
 }
 
 /** The lab's `systemctl reboot`: run by root in the host's ssh session; the host it names is the one sshd set (SetEnv). */
@@ -103,6 +86,35 @@ function rebootScript(labDir: string): string {
     'host="${GAMEDAY_LAB_HOST:?not a lab host}"',
     `setsid ${gameday} lab reboot "$host" --dir ${shellQuote(labDir)} </dev/null >>${shellQuote(join(sshDir(labDir), 'reboots.log'))} 2>&1 &`,
     'echo "gameday lab: $host is going down for a reboot"',
+    '',
+  ].join('\n');
+}
+
+/** The lab's systemctl (lab/units.ts), for the host sshd set (SetEnv): it waits, as systemctl start waits for a unit to be up. */
+function systemctlScript(labDir: string): string {
+  // Always the compiled copy (setup builds it; bin/gameday.js runs it too): through tsx each call took about a second,
+  // and a power-off's freeze of every unit is meant to be as quick as systemd's.
+  const main = [process.execPath, join(PROJECT_ROOT, 'dist', 'lab', 'systemctlMain.js'), labDir].map(shellQuote).join(' ');
+  return [
+    '#!/bin/sh',
+    '# systemctl on a lab host (gameday lab/systemctlMain.ts): kill -s KILL|STOP|CONT, stop and start of the host\'s lab processes.',
+    'host="${GAMEDAY_LAB_HOST:?not a lab host}"',
+    `GAMEDAY_LOG_LEVEL=warn exec ${main} "$host" "$@"`,
+    '',
+  ].join('\n');
+}
+
+function mariadbClientConfig(labDir: string, host: string): string {
+  return join(sshDir(labDir), `${host}.my.cnf`);
+}
+
+/** The MariaDB client on a lab host: the host's own server's socket and root login, or an error on a host with none. */
+function mariadbScript(labDir: string): string {
+  return [
+    '#!/bin/sh',
+    '# mariadb on a lab host (gameday lab/sshd.ts): the host\'s own server, never the machine\'s.',
+    'host="${GAMEDAY_LAB_HOST:?not a lab host}"',
+    `exec /usr/bin/mariadb --defaults-file=${shellQuote(sshDir(labDir))}/"$host".my.cnf "$@"`,
     '',
   ].join('\n');
 }
@@ -124,7 +136,8 @@ function sshdConfig(labDir: string, host: Host): string {
     'PrintMotd no',
     'X11Forwarding no',
     'AllowTcpForwarding no',
-    `SetEnv GAMEDAY_LAB_HOST=${host.name}`,
+    // Root's PATH as sshd sets it, with the lab's systemctl first.
+    `SetEnv GAMEDAY_LAB_HOST=${host.name} PATH=${f.binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     '',
   ].join('\n');
 }

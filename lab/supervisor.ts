@@ -135,6 +135,12 @@ export function freezeProcess(lab: LabContext, id: string): void {
   if (rec && isOurs(lab, rec.pid)) process.kill(rec.pid, 'SIGSTOP');
 }
 
+/** Lets a frozen process go on (SIGCONT). */
+export function thawProcess(lab: LabContext, id: string): void {
+  const rec = lab.state.processes[id];
+  if (rec && isOurs(lab, rec.pid)) process.kill(rec.pid, 'SIGCONT');
+}
+
 export async function stopProcess(lab: LabContext, id: string, how: 'kill' | 'term', graceMs = 20_000): Promise<void> {
   const rec = lab.state.processes[id];
   if (!rec) return;

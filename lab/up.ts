@@ -103,6 +103,11 @@ export async function startHosts(lab: LabContext, hosts: Host[]): Promise<string
   const specs = hosts.flatMap((h) => processSpecsOf(lab, h)).filter((s) => !isRunning(lab, s.id));
   // After a machine restart the lab's folder is there and its namespaces are not.
   if (hosts.some((h) => !existsSync(netnsPath(lab.network.netns(h.name))))) await ensureLabNetwork(lab.state.octet, lab.inventory, lab.state.poweredOff);
+  return startSpecs(lab, specs);
+}
+
+/** Starts these processes side by side and waits until each serves. */
+export async function startSpecs(lab: LabContext, specs: ProcessSpec[]): Promise<string[]> {
   // Every start settles before a failure surfaces: a process still starting would otherwise be left unrecorded, and outlive "lab down".
   const results = await Promise.allSettled(specs.map(async (spec) => startAndWait(lab, spec)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -207,7 +212,7 @@ export function labUpPhases(opts: LabUpOptions): { phases: LabPhase[]; lab: () =
         lab.state.poweredOff = [];
         await ensureLabNetwork(lab.state.octet, lab.inventory, []);
         lab.save();
-        if (lab.state.power === 'ssh') await prepareLabSsh(lab.dir, lab.inventory.hosts);
+        if (lab.state.power === 'ssh') await prepareLabSsh(lab);
         if (back) return `powered on ${back}`;
         if (accounts) return describeAccounts(accounts);
       },

@@ -12,6 +12,7 @@ import { fleet, notificationMasterOf, redisEndpoint, sentinelEndpoint } from '..
 import { openNotificationStores } from '../../runbooks/steps/consistencyCheck.js';
 import { defaultLabDir, openLab } from '../../lab/context.js';
 import { labFaultDriver } from '../../lab/faultDriver.js';
+import { labSshFaultDriver } from '../../lab/sshFaults.js';
 import { createEnvironment, type RunbookEnvironment } from './environment.js';
 
 /*
@@ -38,8 +39,17 @@ export function labDirOf(target: GameDayTarget): string {
  * GAMEDAY_FAULT_*, GAMEDAY_AWS_REGION and GAMEDAY_FIS_TEMPLATES (docs/game-days.md).
  */
 export function faultDriverFor(target: GameDayTarget): FaultDriver {
-  if (!target.inventory) return labFaultDriver(labDirOf(target));
+  if (!target.inventory) {
+    const lab = openLab(labDirOf(target));
+    // A --power ssh lab takes its faults as a fleet does: the ssh fault driver, on every host's sshd.
+    return lab?.state.power === 'ssh' ? labSshFaultDriver(lab) : labFaultDriver(labDirOf(target));
+  }
   return fleetFaultDriver(loadInventory(resolve(target.inventory)), faultOptionsFromEnv(process.env));
+}
+
+/** Whether a lab is up in the target's lab folder. */
+export function labIsUp(target: GameDayTarget): boolean {
+  return openLab(labDirOf(target)) !== undefined;
 }
 
 /** The inventory a pre-flight resolves faults against: the file's, else the running lab's, else the default lab layout's. */

@@ -10,7 +10,7 @@ import { rootConnection } from '../../lab/bootstrap.js';
 import { haproxyPaths } from '../../lab/configs/haproxy.js';
 import { SENTINEL_MASTER_NAME } from '../../lab/layout.js';
 import { labPowerDriver } from '../../lab/powerDriver.js';
-import { labSshPowerOptions } from '../../lab/sshd.js';
+import { labSshPowerOptions } from '../../lab/sshFiles.js';
 import { SshPowerDriver } from '../../drivers/power/ssh.js';
 
 /** The loader's list in the host's datadir, written whole (a temporary file renamed) and owned by the account mariadbd runs as. */

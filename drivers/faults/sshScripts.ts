@@ -57,6 +57,12 @@ function killUnits(privilege: Privilege, units: readonly string[]): string {
   return `rc=0; for u in ${unitList(units)}; do ${p}systemctl kill -s KILL -- "$u"; ${p}systemctl stop -- "$u" || rc=5; done`;
 }
 
+/** SIGSTOP (or SIGCONT) to every process of each unit; a unit that cannot take it is left to the kill that follows. */
+function signalUnits(privilege: Privilege, units: readonly string[], signal: 'STOP' | 'CONT'): string {
+  if (units.length === 0) return ':';
+  return `for u in ${unitList(units)}; do ${as(privilege)}systemctl kill -s ${signal} -- "$u"; done`;
+}
+
 function startUnits(privilege: Privilege, units: readonly string[]): string {
   if (units.length === 0) return 'rc=0';
   return `rc=0; for u in ${unitList(units)}; do ${as(privilege)}systemctl start -- "$u" || rc=5; done`;
@@ -89,8 +95,8 @@ function byFamily(addresses: readonly string[]): { v4: string[]; v6: string[] } 
 }
 
 /**
- * Power loss of one host, short of cutting its power: a table of gameday's
- * own drops every packet in and out, except the loopback and ssh between
+ * Power loss of one host, short of cutting its power: the host's units are
+ * frozen (SIGSTOP), a table of gameday's own drops every packet in and out, except the loopback and ssh between
  * this host's sshd and the controller (plus `allowSshFrom`), so that the
  * undo comes over the same path; then SIGKILL of the host's units. The
  * rules are not persistent: a reboot of the host clears them too.
@@ -130,7 +136,15 @@ export function powerOffScript(o: { privilege: Privilege; table: string; units: 
     '}',
   ].flat();
   const printf = `printf '%s\\n' ${lines.map((l) => (l.includes('$') ? `"${l.replaceAll('"', '\\"')}"` : shellQuote(l))).join(' ')}`;
-  return [CONTROLLER, `${printf} | ${as(o.privilege)}nft -f - || exit 4`, killUnits(o.privilege, o.units), 'exit $rc'].join('\n');
+  // Frozen first, then cut off, then killed, as a power cut stops the CPU with the network: a unit left running between the
+  // cut and the kill commits writes no replica can receive (errant transactions on its return). A failed cut thaws them.
+  return [
+    CONTROLLER,
+    signalUnits(o.privilege, o.units, 'STOP'),
+    `${printf} | ${as(o.privilege)}nft -f - || { ${signalUnits(o.privilege, o.units, 'CONT')}; exit 4; }`,
+    killUnits(o.privilege, o.units),
+    'exit $rc',
+  ].join('\n');
 }
 
 /** The undo of a power loss: the table goes (if it is there), the units start cold. */

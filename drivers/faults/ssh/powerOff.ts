@@ -3,8 +3,9 @@ import type { SshFaultType } from './context.js';
 import { noUnit } from './units.js';
 
 /**
- * power-off: an nft table of gameday's own drops every packet in and out
- * but the loopback and ssh with the controller, then SIGKILL of every unit
+ * power-off: every unit of the host frozen (SIGSTOP), an nft table of
+ * gameday's own drops every packet in and out but the loopback and ssh with
+ * the controller, then SIGKILL of every unit
  * of the host (then `systemctl stop`, so Restart= does not bring them
  * back); undo: the table goes, the units start cold.
  */

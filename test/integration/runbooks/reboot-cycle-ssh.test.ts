@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { SshPowerDriver } from '../../../drivers/power/ssh.js';
-import { labSshPowerOptions } from '../../../lab/sshd.js';
+import { labSshPowerOptions } from '../../../lab/sshFiles.js';
 import { rebootCycleSuite } from './rebootCycle.js';
 
 // gameday's ssh power driver against an sshd in every host's namespace (lab up --power ssh), on 198.18.43.x:

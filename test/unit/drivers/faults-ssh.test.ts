@@ -64,6 +64,7 @@ if [ "$name" = nft ]; then s=$(cat; printf x); rec="$rec$(printf '\\037')stdin=\
 printf '%s\\036' "$rec" >> "$FAKE_LOG"
 case "$name" in
   systemctl) case " $* " in *" $FAKE_FAIL_UNIT "*) echo "Failed to stop $FAKE_FAIL_UNIT.service: Unit $FAKE_FAIL_UNIT.service not loaded." >&2; exit 5;; esac ;;
+  nft) [ -n "$FAKE_FAIL_NFT" ] && { echo "nft: Operation not permitted" >&2; exit 1; } ;;
   mariadb) case "$*" in *'SHOW SLAVE STATUS'*) [ -n "$FAKE_REPLICA" ] && printf 'db-1\\t3306\\tYes\\n';; esac ;;
   sudo) [ "$1" = -n ] && shift; exec "$@" ;;
 esac
@@ -236,12 +237,14 @@ describe('ssh fault driver: power-off', () => {
       '',
     ].join('\n');
 
-  it('drops everything but ssh with the controller, then kills every unit of the host once', async () => {
+  it('freezes every unit of the host, drops everything but ssh with the controller, then kills each unit once', async () => {
     const ssh = localSsh();
     const d = driver({}, ssh.run);
     const f = fault({ type: 'power-off', hosts: ['proxy-1'] });
     expect(await d.inject(f)).toEqual({ table: 'gameday_fault_f_1', killed: { 'proxy-1': ['haproxy'] } });
     expect(toolCalls()).toEqual([
+      // Frozen before the cut: nothing the host had in hand (a commit) completes once it is cut off.
+      ['systemctl', 'kill', '-s', 'STOP', '--', 'haproxy'],
       ['nft', '-f', '-', `stdin=${expectedTable('ip', '10.0.0.9')}`],
       ['systemctl', 'kill', '-s', 'KILL', '--', 'haproxy'],
       ['systemctl', 'stop', '--', 'haproxy'],
@@ -251,10 +254,10 @@ describe('ssh fault driver: power-off', () => {
 
   it('keeps an IPv6 controller (and an IPv4-mapped one as IPv4), and the allowSshFrom networks', async () => {
     await driver({}, localSsh({ SSH_CONNECTION: '2001:db8::9 51234 2001:db8::12 2222' }).run).inject(fault({ type: 'power-off', hosts: ['db-2'] }));
-    expect(toolCalls()[0]![3]).toBe(`stdin=${expectedTable('ip6', '2001:db8::9').replaceAll('dport 22', 'dport 2222').replaceAll('sport 22', 'sport 2222')}`);
+    expect(toolCalls()[1]![3]).toBe(`stdin=${expectedTable('ip6', '2001:db8::9').replaceAll('dport 22', 'dport 2222').replaceAll('sport 22', 'sport 2222')}`);
     rmSync(logFile);
     await driver({ allowSshFrom: ['10.9.0.0/16', '10.8.0.1', 'fd00::/8'] }, localSsh({ SSH_CONNECTION: '::ffff:10.0.0.9 51234 ::ffff:10.0.2.12 22' }).run).inject(fault({ type: 'power-off', hosts: ['db-2'] }));
-    expect(toolCalls()[0]![3]).toBe(
+    expect(toolCalls()[1]![3]).toBe(
       `stdin=${expectedTable(
         'ip',
         '10.0.0.9',
@@ -284,7 +287,7 @@ describe('ssh fault driver: power-off', () => {
     expect(web.hint).toContain('appUnit');
 
     await driver({ units: { 'db-health': '' } }, localSsh().run).inject(fault({ type: 'power-off', hosts: ['db-1'] }));
-    expect(toolCalls().slice(1)).toEqual([
+    expect(toolCalls().slice(2)).toEqual([
       ['systemctl', 'kill', '-s', 'KILL', '--', 'mariadb'],
       ['systemctl', 'stop', '--', 'mariadb'],
     ]);
@@ -295,6 +298,13 @@ describe('ssh fault driver: power-off', () => {
     const r = await d.inject(fault({ type: 'power-off', hosts: ['web-1', 'redis-1', 'db-1'] }));
     expect(r).toEqual({ table: 'gameday_fault_f_1', killed: { 'web-1': ['notification-center'], 'redis-1': ['redis-server@main', 'redis-sentinel'], 'db-1': ['mariadb', 'db-health-agent'] } });
     expect(toolCalls().filter((c) => c[1] === 'stop').map((c) => c[3]).sort()).toEqual(['db-health-agent', 'mariadb', 'notification-center', 'redis-sentinel', 'redis-server@main']);
+  });
+
+  it('a cut that fails thaws the frozen units and fails the fault (exit 4): the host is left as it was', async () => {
+    const e = await caught(driver({}, localSsh({ FAKE_FAIL_NFT: '1' }).run).inject(fault({ type: 'power-off', hosts: ['db-2'] })));
+    expect(e.code).toBe('FAULT_SSH_COMMAND');
+    expect(e.message).toContain('exit code 4');
+    expect(toolCalls().map((c) => (c[0] === 'nft' ? 'nft' : c.join(' ')))).toEqual(['systemctl kill -s STOP -- mariadb', 'nft', 'systemctl kill -s CONT -- mariadb']);
   });
 
   it('undo: the table goes, the units start cold; it can run again', async () => {

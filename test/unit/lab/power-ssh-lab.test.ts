@@ -8,6 +8,9 @@ import { newLab, openLab } from '../../../lab/context.js';
 import { processSpecsOf } from '../../../lab/processes.js';
 import { SshPowerDriver } from '../../../drivers/power/ssh.js';
 import { machineUptimeSeconds } from '../../../lab/sshd.js';
+import { parseSystemctl } from '../../../lab/unitNames.js';
+import { labSshFaultDriver } from '../../../lab/sshFaults.js';
+import { resolveFaults } from '../../../chaos/faults/resolve.js';
 
 describe('a lab powered over ssh (lab up --power ssh)', () => {
   it('passes --power on and refuses an unknown kind naming the flag', () => {
@@ -54,5 +57,34 @@ describe('a lab powered over ssh (lab up --power ssh)', () => {
     }
     const plain = newLab(join(dir, '..', 'plain'), 63);
     expect(processSpecsOf(plain, plain.host('db-1')).map((s) => s.id)).not.toContain('db-1/sshd');
+  });
+
+  it("reads the systemctl lines the ssh fault driver sends, and nothing else", () => {
+    expect(parseSystemctl(['kill', '-s', 'KILL', '--', 'mariadb'])).toEqual({ verb: 'KILL', unit: 'mariadb' });
+    expect(parseSystemctl(['kill', '-s', 'STOP', '--', 'redis-server.service'])).toEqual({ verb: 'STOP', unit: 'redis-server' });
+    expect(parseSystemctl(['start', '--', 'haproxy'])).toEqual({ verb: 'start', unit: 'haproxy' });
+    expect(parseSystemctl(['kill', '-s', 'HUP', '--', 'mariadb'])).toMatch(/kill needs/);
+    expect(parseSystemctl(['restart', 'mariadb'])).toMatch(/knows kill/);
+    expect(parseSystemctl(['stop', 'a', 'b'])).toMatch(/one unit/);
+  });
+
+  it('takes its faults over ssh, but refuses redis-data-loss: its files are deleted by path, on a filesystem the machine shares', () => {
+    const lab = newLab(join(mkdtempSync(join(tmpdir(), 'gameday-ssh-lab-')), 'lab'), 64, undefined, undefined, { power: 'ssh' });
+    const driver = labSshFaultDriver(lab);
+    expect(driver.kind).toBe('ssh');
+    expect(driver.supports).not.toContain('redis-data-loss');
+    const [power, wipe] = resolveFaults(lab.inventory, [
+      { type: 'power-off', target: { rack: 'a1' }, at: 0, id: 'cut' },
+      { type: 'redis-data-loss', at: 0, id: 'wipe' },
+    ]);
+    expect(() => driver.check([power])).not.toThrow();
+    let err: unknown;
+    try {
+      driver.check([wipe]);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as GamedayError).code).toBe('FAULT_UNSUPPORTED');
+    expect((err as GamedayError).message).toContain("shares the machine's filesystem");
   });
 });
