@@ -64,7 +64,11 @@ export function judgePool(before: ServerCounters[], after: ServerCounters[], bac
     problems.push(`answers in ${mine.responseMs} ms against its peers' ${median} ms (allowed ${limits.maxSlowdown}x)`);
   }
   if (mine.queued > limits.maxQueued) problems.push(`${mine.queued} requests queued (allowed ${limits.maxQueued})`);
-  return problems.length
-    ? { ok: false, detail: `${backend}/${server}: ${problems.join('; ')}` }
-    : { ok: true, detail: `${backend}/${server}: ${sessions} sessions, ${errors} errors (peers ${peerRate.toFixed(1)} %), ${mine.responseMs} ms (peers ${median} ms)` };
+  if (problems.length) return { ok: false, detail: `${backend}/${server}: ${problems.join('; ')}` };
+  // A pass says what it could not judge: too few answers is not "as fast as its peers".
+  const unjudged = [
+    ...(sessions < 20 ? [`errors not judged (${sessions} sessions, needs 20)`] : []),
+    ...(median > 0 && sessions < RTIME_SPAN ? [`response time not judged (${sessions} answers in the hold, HAProxy's average needs ${RTIME_SPAN}: hold longer)`] : []),
+  ];
+  return { ok: true, detail: `${backend}/${server}: ${sessions} sessions, ${errors} errors (peers ${peerRate.toFixed(1)} %), ${mine.responseMs} ms (peers ${median} ms)${unjudged.length ? `; ${unjudged.join('; ')}` : ''}` };
 }

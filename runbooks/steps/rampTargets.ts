@@ -100,6 +100,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
   };
   const gates = async (ctx: StepContext, before: Map<string, ServerCounters[]>, limits: GateLimits): Promise<GateVerdict> => {
     const now = await countersOf(ctx);
+    const unjudged: string[] = [];
     // A db host is in the write and the read pool, and UP only in the one that fits its role: on each proxy
     // it must be UP in one pool at least, and pass the gates in every pool where it is UP.
     for (const proxy of new Set(plan.servers.map((s) => s.proxy))) {
@@ -113,6 +114,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
       for (const s of serving) {
         const v = judgePool(before.get(proxy) ?? [], now.get(proxy) ?? [], s.backend, plan.host, limits);
         if (!v.ok) return { ok: false, detail: `${proxy}: ${v.detail}` };
+        if (v.detail.includes('not judged')) unjudged.push(`${proxy}: ${v.detail}`);
       }
     }
     const host = hostByName(ctx.inventory, plan.host);
@@ -120,7 +122,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
       const ready = await hostReady(fleet(ctx.env), ctx.inventory, host, limits.maxLagMs);
       if (!ready.ok) return { ok: false, detail: `${plan.host}: ${ready.detail}` };
     }
-    return { ok: true, detail: `every gate held on ${plan.servers.length} pool servers` };
+    return { ok: true, detail: `every gate held on ${plan.servers.length} pool servers${unjudged.length ? `; ${unjudged.join('; ')}` : ''}` };
   };
   const setState = async (ctx: StepContext, state: 'ready' | 'maint') => {
     const f = fleet(ctx.env);

@@ -12,6 +12,11 @@ describe('the ramp gates (the ramped server against its peers, between two snaps
     const v = judgePool(before, [row('app-1', 1100, 0), row('app-2', 150, 0), row('app-3', 1100, 0)], 'web', 'app-2', DEFAULT_RAMP_LIMITS);
     expect(v).toMatchObject({ ok: true });
     expect(v.detail).toContain('50 sessions, 0 errors');
+    // 50 answers is not a judgement of its speed: the pass says so.
+    expect(v.detail).toContain("response time not judged (50 answers in the hold, HAProxy's average needs 1024: hold longer)");
+    const judged = judgePool(before, [row('app-1', 3100, 0), row('app-2', 1200, 0), row('app-3', 3100, 0)], 'web', 'app-2', DEFAULT_RAMP_LIMITS);
+    expect(judged.detail).not.toContain('not judged');
+    expect(judgePool(before, [row('app-1', 1010, 0), row('app-2', 105, 0), row('app-3', 1010, 0)], 'web', 'app-2', DEFAULT_RAMP_LIMITS).detail).toContain('errors not judged (5 sessions, needs 20)');
   });
 
   it('fail a server with more errors than its peers, naming the figures', () => {
