@@ -42,7 +42,12 @@ function radiusOf(inv: Inventory, label: string, gone: string[], promotes = true
     });
   const pools = impact.pools
     .filter((p) => poolTouched(inv, p))
-    .map((p) => ({ what: `pool ${p.pool}${p.breaks.length ? `: ${p.breaks.join('; ')}` : ''}`, left: Math.min(p.serversLeftCount, p.proxiesLeftCount), needed: 1, ok: p.holds }));
+    .map((p) => {
+      // "left" is the scarcer of the two, so the text says which counts: servers or proxies.
+      const pool = inv.pools.find((x) => x.name === p.pool)!;
+      const counts = `${p.serversLeftCount} of ${pool.servers.length} servers and ${p.proxiesLeftCount} of ${pool.proxies.length} proxies left`;
+      return { what: `pool ${p.pool}${p.breaks.length ? `: ${p.breaks.join('; ')}` : ` (${counts})`}`, left: Math.min(p.serversLeftCount, p.proxiesLeftCount), needed: 1, ok: p.holds };
+    });
   return [...tiers, ...pools];
 }
 
@@ -62,7 +67,7 @@ function describe(inv: Inventory, hosts: string[]): string {
  */
 type Side = NonNullable<Entry['sides']>[number] & { radius: Radius };
 
-function sidesOf(inv: Inventory, cuts: ResolvedFault[], gone: string[]): Side[] {
+function sidesOf(inv: Inventory, cuts: ResolvedFault[], gone: string[], promotes: boolean): Side[] {
   const live = inv.hosts.map((h) => h.name).filter((n) => !gone.includes(n));
   const separated = (a: string, b: string) => cuts.some((c) => { const [x, y] = c.sides!; return (x.includes(a) && y.includes(b)) || (y.includes(a) && x.includes(b)); });
   const party = live.filter((h) => cuts.some((c) => c.sides!.some((s) => s.includes(h))));
@@ -72,7 +77,7 @@ function sidesOf(inv: Inventory, cuts: ResolvedFault[], gone: string[]): Side[] 
     views.set(sees.join(','), sees);
   }
   return [...views.values()].map((sees) => {
-    const radius = radiusOf(inv, describe(inv, sees), [...gone, ...live.filter((o) => !sees.includes(o))]);
+    const radius = radiusOf(inv, describe(inv, sees), [...gone, ...live.filter((o) => !sees.includes(o))], promotes);
     const short = radius.filter((b) => !b.ok).map((b) => b.what);
     const detail = short.length === 0 ? 'keeps every tier and pool: it must serve' : `cannot serve (${short.join('; ')}): it must stop taking writes`;
     return { side: describe(inv, sees), hosts: sees, serves: short.length === 0, detail, radius };
@@ -93,7 +98,7 @@ export function preflight(inv: Inventory, faults: ResolvedFault[], loadMs: numbe
     // Without the scenario's responses (placement-style use), the note says what could be promoted.
     const promotes = dbFailoverAfter === undefined || together.some((o) => dbFailoverAfter.has(o.id));
     if (cuts.length === 0) return { fault: `${f.id}: ${f.type}`, target: label, hosts: gone, blastRadius: radiusOf(inv, f.label, gone, promotes) };
-    const sides = sidesOf(inv, cuts, gone);
+    const sides = sidesOf(inv, cuts, gone, promotes);
     // What the report shows as the fault's radius: the side that serves (the largest one when none can).
     const shown = sides.find((s) => s.serves) ?? [...sides].sort((a, b) => b.hosts.length - a.hosts.length)[0];
     const unseen = inv.hosts.map((h) => h.name).filter((n) => !shown.hosts.includes(n));

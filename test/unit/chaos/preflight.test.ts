@@ -61,8 +61,9 @@ describe('pre-flight on the spread layout', () => {
       expect.arrayContaining([
         { what: 'tier db', left: 2, needed: 2, ok: true },
         { what: 'tier proxy', left: 1, needed: 1, ok: true },
-        { what: 'pool db-read', left: 1, needed: 1, ok: true },
-        { what: 'pool web', left: 1, needed: 1, ok: true },
+        // The scarcer of servers and proxies, and the text says which: here the proxies.
+        { what: 'pool db-read (2 of 3 servers and 1 of 2 proxies left)', left: 1, needed: 1, ok: true },
+        { what: 'pool web (3 of 3 servers and 1 of 2 proxies left)', left: 1, needed: 1, ok: true },
       ]),
     );
     // Untouched tiers are not listed.
@@ -98,6 +99,10 @@ describe('pre-flight on the spread layout', () => {
     expect(sides[1]).toMatchObject({ serves: true, detail: 'keeps every tier and pool: it must serve' });
     // What the run is judged on is the serving side's view: az-a is gone, the primaries with it.
     expect(p.faults[1].hosts.sort()).toEqual(zone('az-a').sort());
+    // Cut off from its primary, the serving side's MariaDB is promoted by nothing unless a failover-db response follows.
+    const dbNote = (q: typeof p) => q.faults[1].blastRadius.find((b) => b.what.startsWith('tier db'))!.what;
+    expect(dbNote(preflight(spread, [cut('ab', zone('az-a'), zone('az-b')), cut('ac', zone('az-a'), zone('az-c'))], LOAD_MS, false, new Set()))).toContain('nothing promotes db-2 or db-3 (no failover-db response)');
+    expect(dbNote(preflight(spread, [cut('ab', zone('az-a'), zone('az-b')), cut('ac', zone('az-a'), zone('az-c'))], LOAD_MS, false, new Set(['ab'])))).toContain('promote db-2 or db-3');
   });
 
   it('a cut where no side keeps a quorum is unsafe', () => {
