@@ -122,10 +122,15 @@ export class LabContext {
     return `gameday_lab_${this.state.octet}`;
   }
 
-  /** Reads the state file again (another command may have changed it), in place. */
+  /**
+   * Reads the state file again (another command may have changed it), in place. A lab taken down meanwhile
+   * is an error: saving the old state would bring its folder back, and what runs next would start it again
+   * (a reboot or a unit start that waited on the lab's lock while "lab down" held it).
+   */
   reload(): void {
     const fresh = openLab(this.dir);
-    if (fresh) Object.assign(this.state, fresh.state);
+    if (!fresh) throw new GamedayError('LAB_NOT_UP', 'the lab was taken down meanwhile; nothing was done', this.dir, 'start one with "gameday lab up"');
+    Object.assign(this.state, fresh.state);
   }
 
   save(): void {

@@ -120,6 +120,18 @@ export async function setHostLink(octet: number, inventory: Inventory, host: str
 /** Removes every namespace, link and the bridge of this lab's octet; what is already gone is skipped. */
 export async function removeLabNetwork(octet: number, inventory: Inventory): Promise<void> {
   const names = labNetworkNames(octet, inventory);
+  // What still runs in a host's namespace once the recorded processes are stopped was started by the lab too
+  // (only the lab enters its namespaces): an ssh session, a reboot or unit start it left. It goes with its host.
+  for (const h of inventory.hosts) {
+    if (!existsSync(netnsPath(names.netns(h.name)))) continue;
+    for (const pid of await pidsIn(names.netns(h.name))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+  }
   for (const h of inventory.hosts) {
     if (await linkExists(names.link(h.name))) await ip(['link', 'del', names.link(h.name)]);
     // A latency fault's veth pair (lab/linkDelay.ts) goes with its host.

@@ -92,9 +92,9 @@ function rebootScript(labDir: string): string {
 
 /** The lab's systemctl (lab/units.ts), for the host sshd set (SetEnv): it waits, as systemctl start waits for a unit to be up. */
 function systemctlScript(labDir: string): string {
-  // Always the compiled copy (setup builds it; bin/gameday.js runs it too): through tsx each call took about a second,
-  // and a power-off's freeze of every unit is meant to be as quick as systemd's.
-  const main = [process.execPath, join(PROJECT_ROOT, 'dist', 'lab', 'systemctlMain.js'), labDir].map(shellQuote).join(' ');
+  // The compiled copy when current (bin/lab-systemctl.js decides as bin/gameday.js does): through tsx each call takes
+  // about a second, and a power-off's freeze of every unit is meant to be as quick as systemd's.
+  const main = [process.execPath, join(PROJECT_ROOT, 'bin', 'lab-systemctl.js'), labDir].map(shellQuote).join(' ');
   return [
     '#!/bin/sh',
     '# systemctl on a lab host (gameday lab/systemctlMain.ts): kill -s KILL|STOP|CONT, stop and start of the host\'s lab processes.',
@@ -160,8 +160,18 @@ function accepts(address: string, port: number): Promise<boolean> {
 }
 
 /**
- * The host's sshd, in a time namespace whose boot clock reads the host's age:
- * `bootedAt` is when its first running process started (now, on a boot).
+ * What a lab host's root sessions must never reach on the machine they share: its MariaDB's and Redis's
+ * sockets and data, and systemd (a `systemctl` that bypassed the lab's would stop the machine's services).
+ * Each is covered by an empty tmpfs in the sshd's own mount namespace: the lab's shims on the PATH are the
+ * way in, and a session that lost them (a changed PATH) finds nothing of the machine's.
+ */
+const MASKED = ['/run/mysqld', '/run/systemd', '/run/dbus', '/run/redis', '/var/lib/mysql', '/var/lib/redis'];
+const MASK_THEN_EXEC = `for d in ${MASKED.join(' ')}; do if [ -d "$d" ]; then mount -t tmpfs -o size=1m,mode=0755 gameday-lab-mask "$d" || exit 1; fi; done; exec "$@"`;
+
+/**
+ * The host's sshd, in a time namespace whose boot clock reads the host's age
+ * (`bootedAt` is when its first running process started: now, on a boot),
+ * and a mount namespace that hides the machine's services (MASKED).
  */
 export function sshdSpec(labDir: string, host: Host, logDir: string, bootedAt: number): ProcessSpec {
   const f = labSshFiles(labDir);
@@ -170,9 +180,13 @@ export function sshdSpec(labDir: string, host: Host, logDir: string, bootedAt: n
     id: `${host.name}/sshd`,
     host: host.name,
     prepare: () => writeFileSync(f.sshdConfig(host.name), sshdConfig(labDir, host), { mode: 0o600 }),
-    // unshare execs sshd in place (the PID is sshd's); the offset is whole seconds, never below the machine's boot.
+    // unshare and sh exec sshd in place (the PID is sshd's); the offset is whole seconds, never below the machine's boot.
     command: 'unshare',
-    args: ['--time', '--boottime', String(Math.min(0, Math.ceil(hostUptime - machineUptimeSeconds()))), '--', '/usr/sbin/sshd', '-D', '-e', '-f', f.sshdConfig(host.name)],
+    args: [
+      '--mount', '--propagation', 'private',
+      '--time', '--boottime', String(Math.min(0, Math.ceil(hostUptime - machineUptimeSeconds()))),
+      '--', 'sh', '-c', MASK_THEN_EXEC, 'sh', '/usr/sbin/sshd', '-D', '-e', '-f', f.sshdConfig(host.name),
+    ],
     logFile: join(logDir, 'sshd.log'),
     ready: () => accepts(host.address, LAB_SSH_PORT),
   };

@@ -5,7 +5,7 @@ import { EXIT_NO_UNIT, LAB_UNITS, parseSystemctl } from './unitNames.js';
 
 /*
  * The lab's systemctl (ssh/bin/systemctl on a --power ssh lab's hosts runs
- * this: node systemctlMain.js <lab dir> <host> <systemctl args…>). A signal
+ * this through bin/lab-systemctl.js: <lab dir> <host> <systemctl args…>). A signal
  * goes straight to the unit's recorded PID, as fast as systemd's would: a
  * power-off freezes every unit before it cuts the host off, and a slow
  * freeze would be a slow power cut. stop and start go through the lab
@@ -17,8 +17,8 @@ function pidOf(labDir: string, id: string): number | undefined {
   const pid = state.processes[id]?.pid;
   if (pid === undefined) return undefined;
   try {
-    // Ours only while its command line names the lab folder (supervisor.ts, isOurs).
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(labDir) ? pid : undefined;
+    // Ours only while its command line names a file in the lab folder (supervisor.ts, isOurs): /x/lab is not /x/lab-b.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${labDir}/`) ? pid : undefined;
   } catch {
     return undefined;
   }

@@ -147,9 +147,12 @@ export function powerOffScript(o: { privilege: Privilege; table: string; units: 
   ].join('\n');
 }
 
-/** The undo of a power loss: the table goes (if it is there), the units start cold. */
+/**
+ * The undo of a power loss: the table goes (if it is there), any unit an inject cut short left frozen is
+ * let go (a start does nothing to a frozen unit), the units start cold.
+ */
 export function powerOnScript(o: { privilege: Privilege; table: string; units: readonly string[] }): string {
-  return [`${nftRun(o.privilege, nftDropTableScript(o.table))} || exit 4`, startUnits(o.privilege, o.units), 'exit $rc'].join('\n');
+  return [`${nftRun(o.privilege, nftDropTableScript(o.table))} || exit 4`, signalUnits(o.privilege, o.units, 'CONT'), startUnits(o.privilege, o.units), 'exit $rc'].join('\n');
 }
 
 export function killUnitScript(privilege: Privilege, unit: string): string {

@@ -14,8 +14,13 @@
  *    250 ms: it counts what was not yet received and what was received but
  *    not yet applied alike. The IO thread's state does not matter here.
  * 3. Over the limit, but the primary says it has nothing newer: the IO
- *    thread is connected, everything received is applied, and a replication
- *    heartbeat (MASTER_HEARTBEAT_PERIOD) arrived within the limit. A primary
+ *    thread is connected, everything received is applied, a replication
+ *    heartbeat (MASTER_HEARTBEAT_PERIOD) arrived within the limit, and this
+ *    agent last saw the replica caught up (rule 2 or 3) with this same
+ *    primary. The heartbeat speaks for the server it follows, not for the
+ *    fleet: a replica that came back following a former primary (idle,
+ *    read-only) while another was promoted gets heartbeats too, and was never
+ *    seen caught up with it since its agent started, so it stays out. A primary
  *    sends one only when it has had nothing to send for a period, so the
  *    replica holds all it wrote: a primary that takes no writes (read-only
  *    after a power-on, as every server boots, or during a hand-off) writes
@@ -113,16 +118,24 @@ export function startDbHealthAgent(o: DbHealthAgentOptions): Promise<Server> {
     }
   }
 
-  /** Rule 4c: rule 2 or 3 held the last time a verdict was reached with the primary reachable. */
-  let caughtUp = false;
+  /** Rules 3 and 4c: the primary (host:port) it was caught up with the last time a verdict was reached with the primary reachable. */
+  let caughtUpWith: string | undefined;
   /** Rule 4a: when a check last found the primary not accepting connections. */
   let primaryLastMissingAt = Number.NEGATIVE_INFINITY;
   /** Rule 3: the replication heartbeats counted at the last check, and the earliest the newest one can have arrived. */
   let heartbeats = { count: -1, checkedAt: Number.NEGATIVE_INFINITY };
   let heartbeatNotBefore = Number.NEGATIVE_INFINITY;
 
-  function countHeartbeats(count: number): void {
+  let heartbeatsFrom: string | undefined;
+
+  function countHeartbeats(primary: string, count: number): void {
     const now = Date.now();
+    // Another primary: its heartbeats say nothing of the last one's.
+    if (primary !== heartbeatsFrom) {
+      heartbeatsFrom = primary;
+      heartbeats = { count: -1, checkedAt: Number.NEGATIVE_INFINITY };
+      heartbeatNotBefore = Number.NEGATIVE_INFINITY;
+    }
     // Grown since the last check: it arrived after that check. A reset counter (a new connection) only sets the baseline.
     if (heartbeats.count >= 0 && count > heartbeats.count) heartbeatNotBefore = heartbeats.checkedAt;
     heartbeats = { count, checkedAt: now };
@@ -149,28 +162,28 @@ export function startDbHealthAgent(o: DbHealthAgentOptions): Promise<Server> {
       return ro.ro ? out('read-only and not replicating') : { primary: true, replica: false, reason: 'writable primary', lagMs: 0 };
     }
     const s = slave[0];
-    countHeartbeats(Number(s.Slave_received_heartbeats));
+    const primary = `${s.Master_Host}:${s.Master_Port}`;
+    countHeartbeats(primary, Number(s.Slave_received_heartbeats));
     if (s.Slave_SQL_Running !== 'Yes') return out(`SQL thread ${s.Slave_SQL_Running}${s.Last_SQL_Error ? `: ${s.Last_SQL_Error}` : ''}`);
     const lagMs = await heartbeatLagMs();
     const lagText = lagMs === null ? 'no heartbeat yet' : `lag ${Math.round(lagMs)} ms`;
     const io = `IO thread ${s.Slave_IO_Running}`;
     if (lagMs !== null && lagMs <= maxLagMs) {
-      caughtUp = true;
+      caughtUpWith = primary;
       return asReplica(`replica, ${lagText}, ${io}`, lagMs);
     }
 
-    const primary = `${s.Master_Host}:${s.Master_Port}`;
+    const caughtUp = caughtUpWith === primary;
     const appliedAll = s.Relay_Master_Log_File === s.Master_Log_File && Number(s.Exec_Master_Log_Pos) === Number(s.Read_Master_Log_Pos);
     const heartbeatAge = Date.now() - heartbeatNotBefore;
-    if (appliedAll && s.Slave_IO_Running === 'Yes' && heartbeatAge <= maxLagMs) {
-      caughtUp = true;
+    if (caughtUp && appliedAll && s.Slave_IO_Running === 'Yes' && heartbeatAge <= maxLagMs) {
       return asReplica(`primary ${primary} sent a replication heartbeat within ${Math.round(heartbeatAge)} ms: it has nothing newer; applied all it received (${lagText}, ${io})`, lagMs);
     }
     const missing = !(await accepts(String(s.Master_Host), Number(s.Master_Port)));
     if (missing) primaryLastMissingAt = Date.now();
     const primaryBackFor = Date.now() - primaryLastMissingAt;
-    if (!missing && primaryBackFor > maxLagMs) caughtUp = false;
-    if (appliedAll && caughtUp) {
+    if (!missing && primaryBackFor > maxLagMs) caughtUpWith = undefined;
+    if (appliedAll && caughtUpWith === primary) {
       const why = missing ? `primary ${primary} unreachable` : `primary ${primary} back for ${primaryBackFor} ms, replication reconnecting`;
       return asReplica(`${why}; applied all it received (${lagText}, ${io}): as current as anything reachable`, lagMs);
     }

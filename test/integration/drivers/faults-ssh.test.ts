@@ -210,8 +210,8 @@ describe('ssh fault driver on real sshd and nftables (in network namespaces)', (
     expect(await tablesIn(NS.a)).toEqual([]);
     expect(await reaches(ADDR.a, LISTEN)).toBe(true);
     await d.undo(f);
-    // Frozen before the cut, killed after it.
-    expect(systemctlCalls()).toEqual(['kill -s STOP -- mariadb', 'kill -s KILL -- mariadb', 'stop -- mariadb', 'start -- mariadb', 'start -- mariadb']);
+    // Frozen before the cut, killed after it; each undo lets a frozen unit go before it starts it.
+    expect(systemctlCalls()).toEqual(['kill -s STOP -- mariadb', 'kill -s KILL -- mariadb', 'stop -- mariadb', 'kill -s CONT -- mariadb', 'start -- mariadb', 'kill -s CONT -- mariadb', 'start -- mariadb']);
   });
 
   it('partition: the two sides cannot reach each other, the controller still reaches both; the undo heals it', async () => {

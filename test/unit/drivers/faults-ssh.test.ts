@@ -314,6 +314,8 @@ describe('ssh fault driver: power-off', () => {
     await d.undo(f);
     const once = [
       ['nft', '-f', '-', 'stdin=table inet gameday_fault_f_1 {}\ndelete table inet gameday_fault_f_1\n'],
+      // A unit an inject cut short after its freeze would ignore the start: let go first.
+      ['systemctl', 'kill', '-s', 'CONT', '--', 'mariadb'],
       ['systemctl', 'start', '--', 'mariadb'],
     ];
     expect(toolCalls()).toEqual([...once, ...once]);
@@ -324,6 +326,7 @@ describe('ssh fault driver: power-off', () => {
     expect(e.code).toBe('FAULT_NO_UNIT');
     expect(toolCalls()).toEqual([
       ['nft', '-f', '-', 'stdin=table inet gameday_fault_f_1 {}\ndelete table inet gameday_fault_f_1\n'],
+      ['systemctl', 'kill', '-s', 'CONT', '--', 'mariadb'],
       ['systemctl', 'start', '--', 'mariadb'],
     ]);
   });

@@ -6,6 +6,7 @@ import { labUpOptions } from '../../../cli/labUp.js';
 import { GamedayError } from '../../../core/errors.js';
 import { newLab, openLab } from '../../../lab/context.js';
 import { processSpecsOf } from '../../../lab/processes.js';
+import { labUpPhases } from '../../../lab/up.js';
 import { SshPowerDriver } from '../../../drivers/power/ssh.js';
 import { machineUptimeSeconds } from '../../../lab/sshd.js';
 import { parseSystemctl } from '../../../lab/unitNames.js';
@@ -35,10 +36,19 @@ describe('a lab powered over ssh (lab up --power ssh)', () => {
     const driver = new SshPowerDriver(lab.inventory.drivers!.ssh);
     expect(driver.options.identityFile).toBe(join(dir, 'ssh', 'id_ed25519'));
     expect(driver.rebootCommandLine()).toBe(`'${join(dir, 'ssh', 'reboot')}'`);
-    // A lab made before --power existed is the lab's own, with no drivers section.
-    const old = newLab(join(dir, '..', 'old'), 61);
-    expect(old.state.power).toBe('lab');
-    expect(old.inventory.drivers).toBeUndefined();
+    // Its power is its own for its life: lab up with another is refused before anything is touched.
+    return labUpPhases({ dir, power: 'lab' }).phases[0].run().then(
+      () => expect.unreachable('lab up --power lab on a --power ssh lab'),
+      (e: GamedayError) => {
+        expect(e.code).toBe('LAB_EXISTS');
+        expect(e.message).toContain('--power ssh, not lab');
+        expect(openLab(dir)!.state.power).toBe('ssh');
+        // A lab made before --power existed is the lab's own, with no drivers section.
+        const old = newLab(join(dir, '..', 'old'), 61);
+        expect(old.state.power).toBe('lab');
+        expect(old.inventory.drivers).toBeUndefined();
+      },
+    );
   });
 
   it("starts an sshd on every host first, in a time namespace whose boot clock reads the host's age", () => {
@@ -49,11 +59,15 @@ describe('a lab powered over ssh (lab up --power ssh)', () => {
       expect(first.id).toBe(`${host.name}/sshd`);
       expect(first.command).toBe('unshare');
       const offset = Number(first.args[first.args.indexOf('--boottime') + 1]);
-      // Booting now: the offset takes the machine's uptime away, to the second.
-      expect(offset).toBeLessThanOrEqual(0);
+      // Booting now: the offset takes the machine's uptime away, to the second, so the host's uptime starts near 0.
       expect(machineUptimeSeconds() + offset).toBeGreaterThanOrEqual(0);
       expect(machineUptimeSeconds() + offset).toBeLessThan(2);
-      expect(first.args.slice(first.args.indexOf('--'))).toEqual(['--', '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'ssh', `${host.name}.sshd_config`)]);
+      expect(first.args).toContain('--mount');
+      const afterMask = first.args.slice(first.args.indexOf('sh', first.args.indexOf('-c') + 2));
+      expect(afterMask).toEqual(['sh', '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'ssh', `${host.name}.sshd_config`)]);
+      // The machine's MariaDB and Redis sockets and data, and systemd, are hidden from the host's sessions.
+      const mask = first.args[first.args.indexOf('-c') + 1];
+      for (const d of ['/run/mysqld', '/run/systemd', '/var/lib/redis']) expect(mask).toContain(d);
     }
     const plain = newLab(join(dir, '..', 'plain'), 63);
     expect(processSpecsOf(plain, plain.host('db-1')).map((s) => s.id)).not.toContain('db-1/sshd');
