@@ -21,6 +21,8 @@ import {
   renderPlan,
   renderRun,
   renderRunbookDocs,
+  sampleCommands,
+  sampleParams,
   renderRunList,
   resolveStateDir,
   resumeRun,
@@ -262,7 +264,33 @@ function registerShow(rb: Command): void {
   rb.command('show')
     .description('One runbook: what it does, its parameters and steps (Markdown)')
     .argument('<name>', 'runbook name')
-    .action(action((name: string) => out(renderRunbookDocs(requireRunbook(name)))));
+    .action(
+      action(async (name: string) => {
+        const entry = requireRunbook(name);
+        out(renderRunbookDocs(entry));
+        if (entry.runbook.examplePlan === undefined) out(await examplePlanOnTheLab(entry));
+      }),
+    );
+}
+
+/**
+ * A runbook without a fixed example plan gets a real one when its example is a preview (its resolve reads
+ * no host): its sample plan command on the lab's layout, no lab needed. One whose plan reads the hosts says so:
+ * planning it here would send its probes to addresses no lab answers.
+ */
+async function examplePlanOnTheLab(entry: RegisteredRunbook): Promise<string> {
+  const { plan } = sampleCommands(entry.runbook);
+  const head = ['### Example plan', '', `\`${plan}\` on the lab's layout (\`gameday lab inventory\`), reaching no host:`, ''];
+  if (!entry.runbook.previewParams) return [...head.slice(0, 2), `Its plan reads the hosts (their roles and state): run \`${plan}\` with a lab up (\`gameday lab up\`) or with --inventory.`, ''].join('\n');
+  const environ = await createEnvironment({ labDir: resolve('/nonexistent-gameday-example-lab'), stateDir: resolveStateDir(undefined) });
+  try {
+    const view = await planRun(entry, sampleParams(entry.runbook, 'plan'), { inventory: environ.inventory, env: environ.env });
+    return [...head, '```', renderPlan(view), '```', ''].join('\n');
+  } catch (err) {
+    return [...head.slice(0, 2), `(none without a fleet: planning it reads the hosts, and here it said: ${(err as Error).message.split('\n')[0]}; run \`${plan}\` with a lab up or --inventory)`, ''].join('\n');
+  } finally {
+    await environ.close();
+  }
 }
 
 /** "runbook plan <name>" and "runbook run <name>": one subcommand of each per runbook, its parameters as flags. */

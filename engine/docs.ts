@@ -29,12 +29,42 @@ function stepLine(s: Step, i: number): string {
   return `${i + 1}. **${s.title}** (${kind}) \`${s.id}\`${extra}`;
 }
 
+/** A flag's value on a sample command line, quoted when a shell would split it. */
+function shellWord(value: unknown): string {
+  const text = Array.isArray(value) ? value.join(',') : String(value);
+  return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** The parameters of a sample command: the example's, and for `plan` the preview's too. */
+export function sampleParams(runbook: RegisteredRunbook['runbook'], verb: 'plan' | 'run'): Record<string, unknown> {
+  return { ...(runbook.exampleParams ?? {}), ...(verb === 'plan' ? (runbook.previewParams ?? {}) : {}) };
+}
+
+/**
+ * The flags of a sample command: its example parameters, and a placeholder
+ * for any required one they leave out, so that a sample never lacks what the
+ * command needs.
+ */
+export function sampleFlags(runbook: RegisteredRunbook['runbook'], verb: 'plan' | 'run'): string[] {
+  const example = sampleParams(runbook, verb);
+  return paramSpecs(runbook)
+    .filter((p) => p.required || p.key in example)
+    .map((p) => `${p.flag} ${p.key in example ? shellWord(example[p.key]) : `<${p.key}>`}`);
+}
+
+/** The two sample command lines of a runbook. */
+export function sampleCommands(runbook: RegisteredRunbook['runbook']): { plan: string; run: string } {
+  const line = (verb: 'plan' | 'run') => [`gameday runbook ${verb} ${runbook.name}`, ...sampleFlags(runbook, verb)].join(' ');
+  return { plan: line('plan'), run: line('run') };
+}
+
 /** One runbook as Markdown: the runbook is its own documentation. */
 export function renderRunbookDocs(entry: RegisteredRunbook): string {
   const { runbook } = entry;
   const out = [`## ${runbook.name}`, '', runbook.summary, ''];
   if (runbook.description) out.push(runbook.description.trim(), '');
-  out.push('```sh', `gameday runbook plan ${runbook.name}   # dry run: what it would do`, `gameday runbook run ${runbook.name}`, '```', '');
+  const sample = sampleCommands(runbook);
+  out.push('```sh', `${sample.plan}   # dry run: what it would do`, sample.run, '```', '');
   const specs = paramSpecs(runbook);
   out.push('### Parameters', '');
   if (specs.length === 0) out.push('None.', '');

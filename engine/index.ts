@@ -10,7 +10,7 @@ export { JournalWriter, readJournal, journaled, type JournaledOutcome, type Jour
 export { runStateFromJournal, isDone, type RunState, type StepState, type RunStatus } from './runState.js';
 export { listRuns, loadRun } from './runs.js';
 export { renderRun, renderRunList, runJson } from './summary.js';
-export { renderDocs, renderRunbookDocs } from './docs.js';
+export { renderDocs, renderRunbookDocs, sampleCommands, sampleParams } from './docs.js';
 export { paramSpecs, parseParams, rawParamsFromFlags, flagOf, type ParamSpec } from './params.js';
 export { durationParam, parseDuration, formatDuration } from '../core/duration.js';
 export { resolveStateDir, runDir, journalFile, locksDir } from './stateDir.js';

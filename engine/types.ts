@@ -32,6 +32,11 @@ export interface Runbook<P = any, Plan = any> {
   examplePlan?: Plan;
   /** The raw parameters (as flags would give them) used with `examplePlan`; default: `{}` through `params`. */
   exampleParams?: Record<string, unknown>;
+  /**
+   * Parameters that, added to `exampleParams`, make a plan a preview that reads no host (e.g. uptimes
+   * assumed): the sample plan command takes them, and `runbook show` prints that real plan on the lab's layout.
+   */
+  previewParams?: Record<string, unknown>;
 }
 
 /**

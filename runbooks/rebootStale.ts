@@ -212,6 +212,9 @@ export const rebootStale: Runbook<RebootStaleParams, RebootStalePlan> = {
   },
 
   locks: () => ['runbook:reboot-stale'],
+  exampleParams: { maxUptime: '180d' },
+  // A preview (uptimes assumed) reads no host: `runbook show` prints its plan on the lab's layout.
+  previewParams: { assumeUptime: '200d' },
 
   overview: (plan, params, inventory) => rebootStaleOverview(plan, inventory, params.maxUptime),
   steps(plan, params) {

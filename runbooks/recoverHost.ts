@@ -94,6 +94,7 @@ export const recoverHost: Runbook<RecoverHostParams, RecoverPlan> = {
     };
   },
   locks: (plan) => [`host:${plan.host}`],
+  exampleParams: { host: 'db-2' },
   steps(plan, params): Step[] {
     // Its replicas wait on it and every write fails meanwhile: the writes first, the warm-up after (it runs on a live primary).
     if (plan.reopen) {
