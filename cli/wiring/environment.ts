@@ -1,4 +1,6 @@
-import { loadInventory, type Inventory } from '../../topology/index.js';
+import { loadInventory, type Host, type Inventory } from '../../topology/index.js';
+import { GamedayError } from '../../core/errors.js';
+import type { FleetEnv } from '../../runbooks/steps/fleet.js';
 import { defaultLabDir, openLab } from '../../lab/context.js';
 import { labInventory } from '../../lab/layout.js';
 import type { RunEnvironment } from '../../engine/types.js';
@@ -48,8 +50,26 @@ export function loadRunbookInventory(opts: EnvironmentOptions): Inventory {
 export const createEnvironment: EnvironmentFactory = async (opts) => {
   const inventory = loadRunbookInventory(opts);
   const labDir = opts.labDir ?? defaultLabDir();
-  const fleet = opts.inventoryFile === undefined && openLab(labDir)
-    ? labFleetEnv(labDir)
-    : { ...fleetFromEnvironment(inventory, process.env, opts.drivers), ...(opts.stateDir ? { reboots: fileRebootLedger(opts.stateDir) } : {}) };
+  const labUp = opts.inventoryFile === undefined && openLab(labDir) !== undefined;
+  const fromEnv = () => ({ ...fleetFromEnvironment(inventory, process.env, opts.drivers), ...(opts.stateDir ? { reboots: fileRebootLedger(opts.stateDir) } : {}) });
+  const fleet = labUp ? labFleetEnv(labDir) : opts.inventoryFile === undefined ? withoutTheLab(fromEnv(), inventory, labDir) : fromEnv();
   return { inventory, env: { fleet }, close: async () => {} };
 };
+
+/**
+ * Neither --inventory nor a lab: the default lab layout's inventory, whose hosts only a lab answers. Nothing
+ * may be sent to them (with no lab's bridge, their addresses would leave by the default route): every
+ * connector refuses, naming the fix, and a plan shows what it could not read as unknown.
+ */
+function withoutTheLab(fleet: FleetEnv, inventory: Inventory, labDir: string): FleetEnv {
+  const refuse = (host: Pick<Host, 'name' | 'address'>): never => {
+    throw new GamedayError('LAB_NOT_UP', `no lab is up, so ${host.name} (${host.address}, a lab address) is not contacted`, labDir, 'start the lab: gameday lab up (or give a fleet with --inventory)');
+  };
+  return {
+    ...fleet,
+    reachable: refuse,
+    mysql: async (name) => refuse(inventory.hosts.find((h) => h.name === name) ?? { name, address: 'unknown' }),
+    haproxyEndpoint: (proxy) => refuse(proxy),
+    mysqlThroughProxy: async (proxy) => refuse(proxy),
+  };
+}

@@ -40,6 +40,8 @@ export interface FleetEnv {
   l7checkToken?: string;
   /** A client connection through a proxy's MariaDB frontend (mysql-write or mysql-read), as the app connects: the game days' read-marker probe. */
   mysqlThroughProxy?(proxy: Host, service: 'mysql-write' | 'mysql-read'): Promise<Connection>;
+  /** Throws when this host must not be contacted (the lab's hosts while no lab is up); asked before each endpoint is handed out. */
+  reachable?(host: Host): void;
 }
 
 export function fleet(env: Record<string, unknown>): FleetEnv {
@@ -79,11 +81,13 @@ export function hostByName(inv: Inventory, name: string): Host {
 
 /** How to reach one Redis server of the fleet (address, port, password). */
 export function redisEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
+  f.reachable?.(host);
   return { host: host.address, port: host.services.redis, password: f.redisPasswordOf?.(host) ?? f.redisPassword };
 }
 
 /** How to reach one Sentinel. */
 export function sentinelEndpoint(f: FleetEnv, host: Host): RedisEndpoint {
+  f.reachable?.(host);
   return { host: host.address, port: host.services.sentinel, password: f.sentinelPasswordOf?.(host) ?? f.sentinelPassword };
 }
 

@@ -40,3 +40,18 @@ describe("the runbooks' sample commands (runbook show, runbook docs)", () => {
     expect(plan.stdout).toContain('PREVIEW: uptimes from 200d assumed');
   });
 });
+
+describe('with neither a lab nor --inventory', () => {
+  it("contacts none of the lab layout's addresses: a plan shows what it could not read as unknown, naming the fix", async () => {
+    const env = { GAMEDAY_LOG_LEVEL: 'warn', GAMEDAY_STATE_DIR: join(tmp.make(), 'state'), GAMEDAY_LAB_DIR: join(tmp.make(), 'no-lab') };
+    const started = Date.now();
+    const plan = await runCli(['runbook', 'plan', 'recover-host', '--host', 'db-2'], env);
+    expect(plan.code, plan.stderr).toBe(0);
+    // Before: a TCP connect to 198.18.20.111 by the default route, ETIMEDOUT after 3 s.
+    expect(plan.stdout).toContain('UNKNOWN whether db-2 is the writable primary (LAB_NOT_UP: no lab is up, so db-2 (198.18.20.111, a lab address) is not contacted)');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const run = await runCli(['runbook', 'run', 'recover-host', '--host', 'db-2', '--yes'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('GUARD_UNKNOWN');
+  });
+});
