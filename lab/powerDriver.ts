@@ -1,26 +1,11 @@
-import { connect } from 'node:net';
+import { acceptsTcp } from '../drivers/net/tcp.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Host } from '../topology/index.js';
 import { GamedayError } from '../core/errors.js';
 import type { PowerDriver } from '../drivers/power/types.js';
 import { requireLab } from './context.js';
 import { powerOff, rebootHost } from './power.js';
-import { isRunning } from './supervisor.js';
-
-function answers(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: address, port, timeout: 1000 });
-    sock.on('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.on('timeout', () => {
-      sock.destroy();
-      resolve(false);
-    });
-    sock.on('error', () => resolve(false));
-  });
-}
+import { hostBootedAt } from './supervisor.js';
 
 /**
  * The lab's power driver: a lab host's uptime is the age of its processes;
@@ -30,13 +15,7 @@ function answers(address: string, port: number): Promise<boolean> {
 export function labPowerDriver(labDir: string): PowerDriver {
   // Read the state afresh each time: other commands change it.
   const lab = () => requireLab(labDir);
-  const bootTime = (host: Host): number | undefined => {
-    const l = lab();
-    const starts = Object.entries(l.state.processes)
-      .filter(([id, rec]) => rec.host === host.name && isRunning(l, id))
-      .map(([, rec]) => Date.parse(rec.startedAt));
-    return starts.length ? Math.min(...starts) : undefined;
-  };
+  const bootTime = (host: Host): number | undefined => hostBootedAt(lab(), host.name);
   return {
     kind: 'lab',
     async uptimeSeconds(host) {
@@ -61,7 +40,7 @@ export function labPowerDriver(labDir: string): PowerDriver {
         const boot = bootTime(host);
         if (boot !== undefined && boot >= since.getTime()) {
           const ports = Object.values(host.services);
-          if ((await Promise.all(ports.map((p) => answers(host.address, p)))).every(Boolean)) return;
+          if ((await Promise.all(ports.map((p) => acceptsTcp(host.address, p, 1000)))).every(Boolean)) return;
         }
         await sleep(250);
       }

@@ -13,7 +13,7 @@ import { CLONE_MARKER, mariadbConfig, mariadbPaths } from './configs/mariadb.js'
 import { secureRootFile } from './bootstrap.js';
 import { redisConfig, redisPaths, sentinelConfig } from './configs/redis.js';
 import { haproxyConfig, haproxyPaths } from './configs/haproxy.js';
-import { isRunning, type ProcessSpec } from './supervisor.js';
+import { hostBootedAt, type ProcessSpec } from './supervisor.js';
 import { sshdSpec } from './sshd.js';
 import { inHostNamespace } from './network.js';
 import { nodeScriptArgs, PROJECT_ROOT } from '../core/paths.js';
@@ -168,16 +168,9 @@ async function runRedisBootGuard(lab: LabContext, host: Host, conf: string): Pro
 /** The processes that run on one lab host; nothing is written until a spec is prepared. */
 export function processSpecsOf(lab: LabContext, host: Host): ProcessSpec[] {
   const netns = lab.network.netns(host.name);
-  const ssh = lab.state.power === 'ssh' ? [sshdSpec(lab.dir, host, lab.hostDir(host.name), hostBootedAt(lab, host))] : [];
+  // A host with nothing running is booting now.
+  const ssh = lab.state.power === 'ssh' ? [sshdSpec(lab.dir, host, lab.hostDir(host.name), hostBootedAt(lab, host.name) ?? Date.now())] : [];
   return [...ssh, ...specsOf(lab, host)].map((spec) => ({ ...spec, netns }));
-}
-
-/** When the host booted: its oldest running process's start, or now when none runs (it is booting). */
-function hostBootedAt(lab: LabContext, host: Host): number {
-  const starts = Object.entries(lab.state.processes)
-    .filter(([id, rec]) => rec.host === host.name && isRunning(lab, id))
-    .map(([, rec]) => Date.parse(rec.startedAt));
-  return starts.length ? Math.min(...starts) : Date.now();
 }
 
 function specsOf(lab: LabContext, host: Host): ProcessSpec[] {

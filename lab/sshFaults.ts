@@ -1,9 +1,14 @@
 import { GamedayError } from '../core/errors.js';
-import { sshFaultDriver } from '../drivers/faults/ssh.js';
+import { sshFaultDriver, type SshFaultOptionsInput } from '../drivers/faults/ssh.js';
 import type { CheckedFaultDriver } from '../drivers/faults/common.js';
 import type { ResolvedFault } from '../drivers/faults/types.js';
 import type { LabContext } from './context.js';
-import { labSshFaultOptions } from './sshd.js';
+import { labSshPowerOptions } from './sshFiles.js';
+
+/** The ssh fault driver's options for this lab: its ssh, and the unit names of the lab's services (lab/unitNames.ts) where they are not the driver's defaults. */
+function labSshFaultOptions(labDir: string): SshFaultOptionsInput {
+  return { ssh: labSshPowerOptions(labDir), units: { 'db-health': 'gameday-db-health' }, appUnit: 'gameday-app' };
+}
 
 /**
  * A `--power ssh` lab's faults, as a fleet takes them: gameday's ssh fault

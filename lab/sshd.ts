@@ -1,22 +1,21 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { acceptsTcp } from '../drivers/net/tcp.js';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Host } from '../topology/index.js';
-import type { SshFaultOptionsInput } from '../drivers/faults/ssh.js';
 import { shellQuote } from '../drivers/power/shellQuote.js';
 import { PROJECT_ROOT } from '../core/paths.js';
 import type { ProcessSpec } from './supervisor.js';
 import type { LabContext } from './context.js';
 import { mariadbPaths } from './configs/mariadb.js';
-import { LAB_SSH_PORT, labSshFiles, labSshPowerOptions, sshDir } from './sshFiles.js';
+import { LAB_SSH_PORT, labSshFiles, sshDir } from './sshFiles.js';
 
 /**
  * sshd on every host of a `lab up --power ssh` lab, so that gameday's ssh
  * power driver reaches each host as it reaches a fleet's: a real OpenSSH
  * server in the host's network namespace, root's key, strict host keys.
  *
- * Two things a lab host shares with the machine are made its own:
+ * What a lab host shares with the machine is made its own:
  * - **Uptime**: the host's sshd runs in a time namespace of its own whose
  *   boot clock starts when the host booted, so `cat /proc/uptime` over ssh
  *   tells the host's age, as on a real host (and as the lab driver counts it).
@@ -25,21 +24,15 @@ import { LAB_SSH_PORT, labSshFiles, labSshPowerOptions, sshDir } from './sshFile
  *   `drivers.ssh.rebootCommand`) asks the lab to restart the host's
  *   processes (`gameday lab reboot <host>`), in the background, and returns:
  *   the session then drops as the host goes down, as a real reboot's does.
- * - **systemd**: the ssh fault driver kills and starts services with
- *   `systemctl`; a host's ssh sessions find the lab's (`ssh/bin/systemctl`,
- *   lab/units.ts) first on their PATH, acting on the host's lab processes.
+ * - **systemd and the MariaDB client**: the ssh fault driver kills and
+ *   starts services with `systemctl`, and asks MariaDB with `mariadb`; a
+ *   host's ssh sessions find the lab's (`ssh/bin/`, lab/systemctlMain.ts)
+ *   first on their PATH, acting on the host's own processes and server.
+ * - **The machine's services** are out of reach: see MASKED.
  */
 
 /** sshd refuses to start without it. Made when missing and left in place: it is the package's own, and other sshd processes (other labs, the machine's) need it too. */
 const PRIVSEP_DIR = '/run/sshd';
-
-/**
- * The ssh fault driver's options for this lab: its ssh, and the unit names of
- * the lab's services (lab/units.ts) where they are not the driver's defaults.
- */
-export function labSshFaultOptions(labDir: string): SshFaultOptionsInput {
-  return { ssh: labSshPowerOptions(labDir), units: { 'db-health': 'gameday-db-health' }, appUnit: 'gameday-app' };
-}
 
 async function keygen(file: string, comment: string): Promise<void> {
   if (!existsSync(file)) await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file], { timeout: 10_000 });
@@ -63,23 +56,31 @@ export async function prepareLabSsh(lab: LabContext): Promise<void> {
     return `${h.address} ${type} ${key}\n`;
   });
   writeFileSync(f.knownHosts, known.join(''), { mode: 0o600 });
-  writeFileSync(f.rebootCommand, rebootScript(labDir), { mode: 0o700 });
-  chmodSync(f.rebootCommand, 0o700);
+  writeScript(f.rebootCommand, rebootScript(labDir));
   mkdirSync(f.binDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(f.binDir, 'systemctl'), systemctlScript(labDir), { mode: 0o700 });
-  chmodSync(join(f.binDir, 'systemctl'), 0o700);
+  writeScript(join(f.binDir, 'systemctl'), systemctlScript(labDir));
   // `mariadb` on a db host reaches that host's own server, as on a real one; never the machine's (its default socket).
-  writeFileSync(join(f.binDir, 'mariadb'), mariadbScript(labDir), { mode: 0o700 });
-  chmodSync(join(f.binDir, 'mariadb'), 0o700);
+  writeScript(join(f.binDir, 'mariadb'), mariadbScript(labDir));
   for (const h of lab.hostsOf('db')) {
     const password = lab.state.secrets.dbRootPassword;
     writeFileSync(mariadbClientConfig(labDir, h.name), `[client]\nuser=root\nsocket=${mariadbPaths(lab, h).socket}\n${password ? `password=${password}\n` : ''}`, { mode: 0o600 });
   }
 }
 
+/** A script root may run, and nobody else read (the mode of a file already there is set too). */
+function writeScript(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o700 });
+  chmodSync(file, 0o700);
+}
+
+/** `node <the project's script>`, quoted for a shell. */
+function nodeCommand(script: string): string {
+  return [process.execPath, join(PROJECT_ROOT, script)].map(shellQuote).join(' ');
+}
+
 /** The lab's `systemctl reboot`: run by root in the host's ssh session; the host it names is the one sshd set (SetEnv). */
 function rebootScript(labDir: string): string {
-  const gameday = [process.execPath, join(PROJECT_ROOT, 'bin', 'gameday.js')].map(shellQuote).join(' ');
+  const gameday = nodeCommand('bin/gameday.js');
   return [
     '#!/bin/sh',
     '# A lab host\'s reboot (gameday lab/sshd.ts): the lab restarts this host\'s processes once this session has returned.',
@@ -90,11 +91,11 @@ function rebootScript(labDir: string): string {
   ].join('\n');
 }
 
-/** The lab's systemctl (lab/units.ts), for the host sshd set (SetEnv): it waits, as systemctl start waits for a unit to be up. */
+/** The lab's systemctl (lab/systemctlMain.ts), for the host sshd set (SetEnv): a start waits, as systemctl's waits for a unit to be up. */
 function systemctlScript(labDir: string): string {
   // The compiled copy when current (bin/lab-systemctl.js decides as bin/gameday.js does): through tsx each call takes
   // about a second, and a power-off's freeze of every unit is meant to be as quick as systemd's.
-  const main = [process.execPath, join(PROJECT_ROOT, 'bin', 'lab-systemctl.js'), labDir].map(shellQuote).join(' ');
+  const main = `${nodeCommand('bin/lab-systemctl.js')} ${shellQuote(labDir)}`;
   return [
     '#!/bin/sh',
     '# systemctl on a lab host (gameday lab/systemctlMain.ts): kill -s KILL|STOP|CONT, stop and start of the host\'s lab processes.',
@@ -149,16 +150,6 @@ export function machineUptimeSeconds(): number {
   return up - Number(offset?.[1] ?? 0);
 }
 
-function accepts(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: address, port, timeout: 1000 });
-    const done = (ok: boolean) => (sock.destroy(), resolve(ok));
-    sock.once('connect', () => done(true));
-    sock.once('timeout', () => done(false));
-    sock.once('error', () => done(false));
-  });
-}
-
 /**
  * What a lab host's root sessions must never reach on the machine they share: its MariaDB's and Redis's
  * sockets and data, and systemd (a `systemctl` that bypassed the lab's would stop the machine's services).
@@ -188,6 +179,6 @@ export function sshdSpec(labDir: string, host: Host, logDir: string, bootedAt: n
       '--', 'sh', '-c', MASK_THEN_EXEC, 'sh', '/usr/sbin/sshd', '-D', '-e', '-f', f.sshdConfig(host.name),
     ],
     logFile: join(logDir, 'sshd.log'),
-    ready: () => accepts(host.address, LAB_SSH_PORT),
+    ready: () => acceptsTcp(host.address, LAB_SSH_PORT, 1000),
   };
 }

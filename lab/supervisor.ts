@@ -66,6 +66,14 @@ export function isRunning(lab: LabContext, id: string): boolean {
   return rec !== undefined && isOurs(lab, rec.pid);
 }
 
+/** When a lab host booted: the start of its oldest running process (undefined when none runs). */
+export function hostBootedAt(lab: LabContext, hostName: string): number | undefined {
+  const starts = Object.entries(lab.state.processes)
+    .filter(([id, rec]) => rec.host === hostName && isRunning(lab, id))
+    .map(([, rec]) => Date.parse(rec.startedAt));
+  return starts.length ? Math.min(...starts) : undefined;
+}
+
 /** Starts a process detached from us (it outlives the command) in its host's network namespace, recording its PID. */
 export async function startProcess(lab: LabContext, spec: ProcessSpec): Promise<number> {
   prepareHostDir(lab, spec.host, undefined);

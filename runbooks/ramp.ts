@@ -103,7 +103,7 @@ function rungStep(plan: RampPlan, params: RampParams, index: number): Step {
         const verdict = await target.hold(ctx, params.hold, limits);
         if (verdict.ok) {
           // Held, but on too little to judge everything: said where the operator reads it, not only in the journal.
-          if (verdict.detail.includes('not judged')) await ctx.note(`held at ${pct}% without judging everything: ${verdict.detail}`, { weight: pct, unjudged: true });
+          if (verdict.unjudged) await ctx.note(`held at ${pct}% without judging everything: ${verdict.detail}`, { weight: pct, unjudged: true });
           if (pct >= 100) await ctx.note(`${target.name} back at full weight`, { degraded: null, host: target.name });
           return { weight: pct, attempts: attempt + 1, gates: verdict.detail };
         }

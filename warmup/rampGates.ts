@@ -20,6 +20,8 @@ export const DEFAULT_RAMP_LIMITS: RampLimits = { maxErrorPercent: 1, maxSlowdown
 export interface GateVerdict {
   ok: boolean;
   detail: string;
+  /** On a pass: what could not be judged (too few answers), each said in the detail too. */
+  unjudged?: string[];
 }
 
 /** The answers HAProxy's rtime averages over. */
@@ -70,5 +72,6 @@ export function judgePool(before: ServerCounters[], after: ServerCounters[], bac
     ...(sessions < 20 ? [`errors not judged (${sessions} sessions, needs 20)`] : []),
     ...(median > 0 && sessions < RTIME_SPAN ? [`response time not judged (${sessions} answers in the hold, HAProxy's average needs ${RTIME_SPAN}: hold longer)`] : []),
   ];
-  return { ok: true, detail: `${backend}/${server}: ${sessions} sessions, ${errors} errors (peers ${peerRate.toFixed(1)} %), ${mine.responseMs} ms (peers ${median} ms)${unjudged.length ? `; ${unjudged.join('; ')}` : ''}` };
+  const detail = `${backend}/${server}: ${sessions} sessions, ${errors} errors (peers ${peerRate.toFixed(1)} %), ${mine.responseMs} ms (peers ${median} ms)`;
+  return unjudged.length ? { ok: true, detail: `${detail}; ${unjudged.join('; ')}`, unjudged } : { ok: true, detail };
 }

@@ -57,7 +57,7 @@
  * `timeout check`: no answer in time is a failed check.
  */
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { acceptsTcp } from '../net/tcp.js';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 
 /** A check answers within this, or fails: HAProxy's `timeout check` is 500 ms. */
@@ -72,21 +72,6 @@ interface Health {
   replica: boolean;
   reason: string;
   lagMs: number | null;
-}
-
-/** Whether a TCP connect to the primary succeeds: it is up and could be taking writes. */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host, port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), PRIMARY_PROBE_MS);
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
 }
 
 export interface DbHealthAgentOptions {
@@ -179,7 +164,8 @@ export function startDbHealthAgent(o: DbHealthAgentOptions): Promise<Server> {
     if (caughtUp && appliedAll && s.Slave_IO_Running === 'Yes' && heartbeatAge <= maxLagMs) {
       return asReplica(`primary ${primary} sent a replication heartbeat within ${Math.round(heartbeatAge)} ms: it has nothing newer; applied all it received (${lagText}, ${io})`, lagMs);
     }
-    const missing = !(await accepts(String(s.Master_Host), Number(s.Master_Port)));
+    // A connect accepted: it is up and could be taking writes.
+    const missing = !(await acceptsTcp(String(s.Master_Host), Number(s.Master_Port), PRIMARY_PROBE_MS));
     if (missing) primaryLastMissingAt = Date.now();
     const primaryBackFor = Date.now() - primaryLastMissingAt;
     if (!missing && primaryBackFor > maxLagMs) caughtUpWith = undefined;

@@ -83,7 +83,8 @@ function holdLoop(sampleMs: number, judge: () => Promise<GateVerdict>, ms: numbe
     }
     // A window that grows with the hold (CloudWatch sums since its start) speaks for the whole hold at its end.
     if (!last.ok && lastCounts) return last;
-    return last.ok || failing < 2 ? { ok: true, detail: last.ok ? last.detail : `held (one failing sample: ${last.detail})` } : last;
+    if (last.ok) return last;
+    return failing < 2 ? { ok: true, detail: `held (one failing sample: ${last.detail})` } : last;
   })();
 }
 
@@ -114,7 +115,7 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
       for (const s of serving) {
         const v = judgePool(before.get(proxy) ?? [], now.get(proxy) ?? [], s.backend, plan.host, limits);
         if (!v.ok) return { ok: false, detail: `${proxy}: ${v.detail}` };
-        if (v.detail.includes('not judged')) unjudged.push(`${proxy}: ${v.detail}`);
+        if (v.unjudged) unjudged.push(`${proxy}: ${v.detail}`);
       }
     }
     const host = hostByName(ctx.inventory, plan.host);
@@ -122,7 +123,8 @@ function haproxyTarget(plan: HaproxyRampPlan): RampTarget {
       const ready = await hostReady(fleet(ctx.env), ctx.inventory, host, limits.maxLagMs);
       if (!ready.ok) return { ok: false, detail: `${plan.host}: ${ready.detail}` };
     }
-    return { ok: true, detail: `every gate held on ${plan.servers.length} pool servers${unjudged.length ? `; ${unjudged.join('; ')}` : ''}` };
+    const detail = `every gate held on ${plan.servers.length} pool servers`;
+    return unjudged.length ? { ok: true, detail: `${detail}; ${unjudged.join('; ')}`, unjudged } : { ok: true, detail };
   };
   const setState = async (ctx: StepContext, state: 'ready' | 'maint') => {
     const f = fleet(ctx.env);
